@@ -1,0 +1,57 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Container } from './container.js'
+import { RouteNotFoundError, toProblem } from './errors.js'
+import auth from './plugins/auth.js'
+import services from './plugins/services.js'
+import swagger from './plugins/swagger.js'
+import { commonSchemas } from './schemas/common.js'
+import { evaluateSchemas } from './schemas/evaluate.js'
+import { flagSchemas } from './schemas/flags.js'
+import evaluateRoutes from './routes/evaluate.js'
+import flagRoutes from './routes/flags.js'
+import healthRoutes from './routes/health.js'
+import { createValidatorCompiler, fieldProblems } from './validation.js'
+
+export interface AppOptions {
+  /** Fastify logger options; default: pino at the configured level with keys redacted. */
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Build the HTTP app around a finished container: plugins, routes, one error handler. */
+export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: container.config.logLevel,
+      redact: { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
+    },
+    bodyLimit: container.config.bodyLimit,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 512 }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas]))
+  // PUT /flags/{name} is a JSON Merge Patch; accept its media type as JSON.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+
+  app.setErrorHandler((error, request, reply) => {
+    const validation = (error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }).validation
+    const problem = toProblem(error as Parameters<typeof toProblem>[0], request.url.split('?')[0],
+      validation !== undefined ? fieldProblems(validation, (error as { validationContext?: string }).validationContext ?? 'body') : undefined)
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
+    return reply.code(problem.status).type('application/problem+json').send(problem)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const problem = toProblem(new RouteNotFoundError(request.method, request.url.split('?')[0]), request.url.split('?')[0])
+    return reply.code(404).type('application/problem+json').send(problem)
+  })
+
+  await app.register(services, { container })
+  await app.register(auth)
+  await app.register(swagger)
+  await app.register(healthRoutes)
+  await app.register(flagRoutes)
+  await app.register(evaluateRoutes)
+  return app
+}

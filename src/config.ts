@@ -1,0 +1,90 @@
+import Type, { type Static } from 'typebox'
+import Value from 'typebox/value'
+
+/** The service configuration, read once from the environment (the only reader of process.env). */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  databaseUrl: Type.String({ minLength: 1 }),
+  redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  apiKeys: Type.Array(Type.String({ minLength: 16 })),
+  readApiKeys: Type.Array(Type.String({ minLength: 16 })),
+  authReads: Type.Boolean(),
+  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  cacheRefreshMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
+  migrateOnStart: Type.Boolean(),
+  bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })
+})
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const DEFAULT_DATABASE_URL = 'file:./data/flagpost.db'
+
+/**
+ * Validate the environment and return a typed config. Every problem is collected so that a
+ * bad deployment learns everything wrong with it at once, not one variable per restart.
+ */
+export function loadConfig (env: Env = process.env): Config {
+  const problems: string[] = []
+  const int = (name: string, fallback: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    if (!/^\d+$/.test(raw.trim())) { problems.push(`${name} must be a non-negative integer, got "${raw}"`); return fallback }
+    return Number(raw)
+  }
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase()
+    if (raw === undefined || raw === '') return fallback
+    if (['true', '1', 'yes'].includes(raw)) return true
+    if (['false', '0', 'no'].includes(raw)) return false
+    problems.push(`${name} must be true or false, got "${env[name]}"`)
+    return fallback
+  }
+  const list = (name: string): string[] => (env[name] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
+
+  const databaseUrl = env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL: Postgres is not supported by this build yet; use a SQLite file: URL')
+  } else if (!databaseUrl.startsWith('file:') && databaseUrl !== ':memory:') {
+    problems.push(`DATABASE_URL must be file:<path> (SQLite) or :memory:, got "${databaseUrl}"`)
+  }
+
+  const candidate = {
+    port: int('PORT', 5000),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl,
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL.trim() } : {}),
+    apiKeys: list('API_KEY'),
+    readApiKeys: list('READ_API_KEY'),
+    authReads: bool('AUTH_READS', false),
+    logLevel: (env.LOG_LEVEL?.trim() || 'info').toLowerCase(),
+    cacheRefreshMs: int('CACHE_REFRESH_MS', 1000),
+    migrateOnStart: bool('MIGRATE_ON_START', true),
+    bodyLimit: int('BODY_LIMIT', 256 * 1024)
+  }
+  const names: Record<string, string> = {
+    port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
+    readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
+    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT'
+  }
+  const seen = new Set<string>()
+  for (const error of Value.Errors(ConfigSchema, candidate)) {
+    const key = error.instancePath.split('/')[1] ?? ''
+    if (seen.has(key)) continue
+    seen.add(key)
+    const detail = key === 'apiKeys' || key === 'readApiKeys'
+      ? 'each key must be at least 16 characters'
+      : `${error.message}, got ${JSON.stringify(candidate[key as keyof typeof candidate])}`
+    problems.push(`${names[key] ?? key}: ${detail}`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return candidate as Config
+}

@@ -1,0 +1,57 @@
+import type { Config } from './config.js'
+import { openSqlite } from './db/client.js'
+import { migrateSqlite } from './db/migrate.js'
+import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './cache/flag-snapshot.js'
+import { createRepositories, type Repositories } from './repositories/index.js'
+import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
+import { createFlagService, type FlagService } from './services/flag-service.js'
+
+export interface Services {
+  flags: FlagService
+  apiKeys: ApiKeyService
+}
+
+export interface Container {
+  config: Config
+  repositories: Repositories
+  snapshot: FlagSnapshot
+  services: Services
+  /** Close everything the container opened; safe to call twice. */
+  close (): Promise<void>
+}
+
+const silent: SnapshotLogger = { warn () {}, debug () {} }
+
+/**
+ * The composition root: database → repositories → snapshot → services. The server, the CLI, the
+ * library and the tests all build the same container.
+ */
+export async function createContainer (config: Config, { logger = silent, poll = true }: { logger?: SnapshotLogger, poll?: boolean } = {}): Promise<Container> {
+  const handle = openSqlite(config.databaseUrl)
+  try {
+    if (config.migrateOnStart) migrateSqlite(handle)
+    const repositories = createRepositories(handle)
+    const snapshot = createFlagSnapshot(repositories.flags, logger)
+    const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
+    await apiKeys.load()
+    await snapshot.load()
+    if (poll) snapshot.start(config.cacheRefreshMs)
+    const services: Services = { flags: createFlagService({ repo: repositories.flags, snapshot }), apiKeys }
+    let closed = false
+    return {
+      config,
+      repositories,
+      snapshot,
+      services,
+      async close () {
+        if (closed) return
+        closed = true
+        snapshot.close()
+        handle.close()
+      }
+    }
+  } catch (err) {
+    handle.close()
+    throw err
+  }
+}

@@ -1,0 +1,97 @@
+import createError from '@fastify/error'
+
+/**
+ * Every error a client can see, as a stable code. Services throw these; the one error handler
+ * in app.ts renders them as application/problem+json.
+ */
+export interface FieldProblem {
+  field: string
+  message: string
+}
+
+export const ValidationError = createError<[string]>('FLAGPOST_ERR_VALIDATION', '%s', 400)
+export const FlagNotFoundError = createError<[string]>('FLAGPOST_ERR_FLAG_NOT_FOUND', 'Flag "%s" does not exist', 404)
+export const FlagExistsError = createError<[string]>('FLAGPOST_ERR_FLAG_EXISTS', 'Flag "%s" already exists', 409)
+export const VersionMismatchError = createError<[string, number]>(
+  'FLAGPOST_ERR_VERSION_MISMATCH',
+  'Flag "%s" has changed: its current version is %s',
+  412
+)
+export const PreconditionRequiredError = createError<[string]>('FLAGPOST_ERR_BAD_PRECONDITION', '%s', 400)
+export const UnauthorizedError = createError('FLAGPOST_ERR_UNAUTHORIZED', 'A valid API key is required (X-API-Key or Authorization: Bearer)', 401)
+export const ForbiddenError = createError('FLAGPOST_ERR_FORBIDDEN', 'This API key may not perform writes', 403)
+export const RouteNotFoundError = createError<[string, string]>('FLAGPOST_ERR_NOT_FOUND', 'No route %s %s', 404)
+export const UnavailableError = createError<[string]>('FLAGPOST_ERR_UNAVAILABLE', '%s', 503)
+
+/** A validation error that lists each bad field. */
+export function invalid (problems: FieldProblem[]): Error & { problems: FieldProblem[] } {
+  const err = new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '))
+  return Object.assign(err, { problems })
+}
+
+/** One bad field. */
+export function invalidField (field: string, message: string): Error & { problems: FieldProblem[] } {
+  return invalid([{ field, message }])
+}
+export const ConflictError = createError<[string]>('FLAGPOST_ERR_CONFLICT', '%s', 409)
+
+/** RFC 9457 problem details as every error response carries them. */
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  code: string
+  instance: string
+  errors?: FieldProblem[]
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
+  412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable'
+}
+
+// Fastify's own client errors, renamed into our namespace so clients see one family of codes.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'FLAGPOST_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'FLAGPOST_ERR_INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'FLAGPOST_ERR_INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'FLAGPOST_ERR_BAD_REQUEST'
+}
+
+interface ErrorLike {
+  statusCode?: number
+  code?: string
+  message?: string
+  problems?: FieldProblem[]
+  validation?: unknown
+}
+
+/**
+ * Render any thrown error as problem details. Client errors keep their message; anything else
+ * becomes a 500 whose detail says nothing about the internals (the log has the stack).
+ */
+export function toProblem (error: ErrorLike, instance: string, problems?: FieldProblem[]): ProblemBody {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  const clientError = status < 500 || error.code?.startsWith('FLAGPOST_ERR_') === true
+  const code = problems !== undefined
+    ? 'FLAGPOST_ERR_VALIDATION'
+    : error.code?.startsWith('FLAGPOST_ERR_') === true
+      ? error.code
+      : (error.code !== undefined && FASTIFY_CODES[error.code]) || (status < 500 ? 'FLAGPOST_ERR_BAD_REQUEST' : 'FLAGPOST_ERR_INTERNAL')
+  const fields = problems ?? error.problems
+  const detail = problems !== undefined
+    ? problems.map((p) => `${p.field}: ${p.message}`).join('; ')
+    : clientError && error.message ? error.message : 'An unexpected error occurred'
+  return {
+    type: `urn:flagpost:problem:${code.replace(/^FLAGPOST_ERR_/, '').toLowerCase().replace(/_/g, '-')}`,
+    title: TITLES[status] ?? (status < 500 ? 'Bad Request' : 'Internal Server Error'),
+    status,
+    detail,
+    code,
+    instance,
+    ...(fields !== undefined ? { errors: fields } : {})
+  }
+}

@@ -1,0 +1,37 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { commonSchemas } from '../schemas/common.js'
+import { evaluateSchemas } from '../schemas/evaluate.js'
+import { flagSchemas } from '../schemas/flags.js'
+
+/** Shared schemas as OpenAPI components (named by `$id`), the document at /openapi.json, Swagger UI at /docs. */
+export default fp(async function openapi (app) {
+  for (const schema of [...commonSchemas, ...flagSchemas, ...evaluateSchemas]) app.addSchema(schema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Flagpost',
+        version: '0.1.0',
+        description: 'Feature flags: CRUD, targeting and evaluation. Errors are application/problem+json with a stable `code`.'
+      },
+      tags: [
+        { name: 'flags', description: 'Create, read, update, delete and rename flags' },
+        { name: 'evaluation', description: 'Evaluate flags for a context' },
+        { name: 'health', description: 'Liveness and readiness' }
+      ],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (write routes always; reads when AUTH_READS=true)' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' }
+        }
+      }
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+})

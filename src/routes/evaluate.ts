@@ -1,0 +1,31 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errors, readSecurity, ref } from '../schemas/common.js'
+import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
+import { FlagParams } from '../schemas/flags.js'
+
+/** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
+const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const flags = app.services.flags
+
+  app.get('/evaluate/:name', {
+    config: { access: 'read' },
+    schema: {
+      operationId: 'evaluateFlag', tags: ['evaluation'], security: readSecurity,
+      summary: 'Evaluate one flag for the context in the query string (user_id, customer_id, any attribute)',
+      params: FlagParams, querystring: EvaluateQuery,
+      response: { 200: ref(EvaluationResult), 400: errors[400], 401: errors[401], 404: errors[404] }
+    }
+  }, async (request) => flags.evaluate(request.params.name, request.query))
+
+  app.post('/evaluate', {
+    config: { access: 'read' },
+    schema: {
+      operationId: 'evaluateFlags', tags: ['evaluation'], security: readSecurity,
+      summary: 'Evaluate all flags, or the named ones, for one context',
+      body: ref(BulkEvaluateBody),
+      response: { 200: ref(BulkEvaluateResponse), 400: errors[400], 401: errors[401], 413: errors[413], 415: errors[415] }
+    }
+  }, async (request) => ({ results: flags.evaluateMany(request.body.context ?? {}, request.body.flags) }))
+}
+
+export default evaluateRoutes

@@ -1,0 +1,94 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { actorOf } from '../plugins/auth.js'
+import { errors, readSecurity, ref, writeSecurity } from '../schemas/common.js'
+import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMatchHeaders, RenameBody } from '../schemas/flags.js'
+import { toFlagBody } from '../services/flag-view.js'
+import { etagOf, parseIfMatch } from './etag.js'
+
+const location = (name: string): string => `/flags/${encodeURIComponent(name)}`
+const writeErrors = { 400: errors[400], 401: errors[401], 403: errors[403], 413: errors[413], 415: errors[415] }
+
+/** Flag CRUD and rename (SPEC §3). */
+const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const flags = app.services.flags
+
+  app.post('/flags', {
+    config: { access: 'write' },
+    schema: {
+      operationId: 'createFlag', tags: ['flags'], summary: 'Create a flag', security: writeSecurity,
+      body: ref(FlagCreate),
+      response: { 201: ref(Flag), ...writeErrors, 409: errors[409] }
+    }
+  }, async (request, reply) => {
+    const flag = await flags.create(request.body, { actor: actorOf(request) })
+    return reply.code(201).header('location', location(flag.name)).header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+  })
+
+  app.get('/flags', {
+    config: { access: 'read' },
+    schema: {
+      operationId: 'listFlags', tags: ['flags'], summary: 'List flags, by name, a page at a time', security: readSecurity,
+      querystring: FlagListQuery,
+      response: { 200: ref(FlagList), 400: errors[400], 401: errors[401] }
+    }
+  }, async (request) => {
+    const page = await flags.list(request.query)
+    return { flags: page.flags.map(toFlagBody), next_cursor: page.nextCursor }
+  })
+
+  app.get('/flags/:name', {
+    config: { access: 'read' },
+    schema: {
+      operationId: 'getFlag', tags: ['flags'], summary: 'Get one flag (ETag: its version)', security: readSecurity,
+      params: FlagParams,
+      response: { 200: ref(Flag), 401: errors[401], 404: errors[404] }
+    }
+  }, async (request, reply) => {
+    const flag = await flags.get(request.params.name)
+    return reply.header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+  })
+
+  app.put('/flags/:name', {
+    config: { access: 'write' },
+    schema: {
+      operationId: 'updateFlag', tags: ['flags'], security: writeSecurity,
+      summary: 'Update a flag with JSON Merge Patch semantics (If-Match for optimistic concurrency)',
+      params: FlagParams, headers: IfMatchHeaders,
+      body: ref(FlagPatch),
+      response: { 200: ref(Flag), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+    }
+  }, async (request, reply) => {
+    const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
+    const flag = await flags.update(request.params.name, request.body, opts)
+    return reply.header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+  })
+
+  app.delete('/flags/:name', {
+    config: { access: 'write' },
+    schema: {
+      operationId: 'deleteFlag', tags: ['flags'], summary: 'Delete a flag', security: writeSecurity,
+      params: FlagParams, headers: IfMatchHeaders,
+      response: { 204: Type.Null({ description: 'Deleted' }), 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 412: errors[412] }
+    }
+  }, async (request, reply) => {
+    await flags.remove(request.params.name, { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
+    return reply.code(204).send(null)
+  })
+
+  app.post('/flags/:name/rename', {
+    config: { access: 'write' },
+    schema: {
+      operationId: 'renameFlag', tags: ['flags'], summary: 'Rename a flag; its targeting and history follow', security: writeSecurity,
+      params: FlagParams, headers: IfMatchHeaders,
+      body: ref(RenameBody),
+      response: { 200: ref(Flag), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+    }
+  }, async (request, reply) => {
+    const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
+    const flag = await flags.rename(request.params.name, request.body.new_name, opts)
+    return reply.header('location', location(flag.name)).header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+  })
+}
+
+export default flagRoutes

@@ -1,0 +1,53 @@
+import Type, { type Static } from 'typebox'
+import { FlagName, ref } from './common.js'
+
+export const MAX_CONTEXT_ATTRIBUTES = 64
+const ContextValue = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()])
+
+export const Reason = Type.Union(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'].map((r) => Type.Literal(r)), {
+  description: 'Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
+})
+
+export const EvaluationResult = Type.Object({
+  name: Type.String(),
+  value: Type.Unknown({ description: 'The served value, of the flag\'s type' }),
+  variant: Type.String(),
+  reason: Reason,
+  type: Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')]),
+  version: Type.Integer(),
+  rule: Type.String({ description: 'Which step matched: disabled, user_ids, customer_ids, fallthrough' })
+}, { $id: 'EvaluationResult' })
+export type EvaluationResultBody = Static<typeof EvaluationResult>
+
+export const EvaluationError = Type.Object({
+  name: Type.String(),
+  error_code: Type.Literal('FLAG_NOT_FOUND'),
+  error_message: Type.String()
+}, { $id: 'EvaluationError', description: 'A named flag that could not be evaluated (bulk evaluation)' })
+
+export const EvaluateQuery = Type.Object({
+  user_id: Type.Optional(Type.String({ maxLength: 256 })),
+  customer_id: Type.Optional(Type.String({ maxLength: 256 }))
+}, {
+  additionalProperties: Type.String({ maxLength: 1024 }),
+  maxProperties: MAX_CONTEXT_ATTRIBUTES,
+  description: 'The evaluation context: user_id, customer_id and any other attribute (country=DE…)'
+})
+
+export const EvaluationContext = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' }), ContextValue, {
+  $id: 'EvaluationContext',
+  maxProperties: MAX_CONTEXT_ATTRIBUTES,
+  description: 'user_id (or targetingKey), customer_id and any other attributes',
+  examples: [{ user_id: 'alice', country: 'DE' }]
+})
+
+export const BulkEvaluateBody = Type.Object({
+  context: Type.Optional(ref(EvaluationContext)),
+  flags: Type.Optional(Type.Array(FlagName, { maxItems: 1000, description: 'Only these flags (default: all)' }))
+}, { $id: 'BulkEvaluateRequest', additionalProperties: false })
+
+export const BulkEvaluateResponse = Type.Object({
+  results: Type.Record(Type.String(), Type.Union([ref(EvaluationResult), ref(EvaluationError)]))
+}, { $id: 'BulkEvaluateResponse' })
+
+export const evaluateSchemas = [EvaluationResult, EvaluationError, EvaluationContext, BulkEvaluateBody, BulkEvaluateResponse]

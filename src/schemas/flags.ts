@@ -1,0 +1,89 @@
+import Type, { type Static } from 'typebox'
+import { FlagName, Pagination, ref } from './common.js'
+
+export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
+export const ATTRIBUTE_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'
+export const LIMITS = { ids: 10_000, rules: 100, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
+
+const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { description: 'Every value of the flag is of this type' })
+const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer()])
+const AnyValue = Type.Unknown({ description: 'A value of the flag\'s type (strings are coerced: "true", "12.5", JSON text)' })
+const Variants = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), AnyValue, { maxProperties: LIMITS.variants, description: 'Named values of the flag' })
+const Weights = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 10_000 }), { minProperties: 1, maxProperties: LIMITS.variants })
+
+/** Flag fields as written. `null` clears a field back to its default (JSON Merge Patch on PUT). */
+const writableFields = {
+  description: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.description }), Type.Null()])),
+  type: Type.Optional(Type.Union([FlagType, Type.Null()])),
+  enabled: Type.Optional(Type.Union([Type.Boolean({ description: 'Kill switch: false serves the off variant to everyone' }), Type.Null()])),
+  default_value: Type.Optional(AnyValue),
+  off_value: Type.Optional(AnyValue),
+  variants: Type.Optional(Type.Union([Variants, Type.Null()])),
+  default_variant: Type.Optional(Type.Union([Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Null()])),
+  off_variant: Type.Optional(Type.Union([Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Null()])),
+  targeting_rules: Type.Optional(Type.Union([Type.Object({
+    user_ids: Type.Optional(Type.Union([Type.Array(SubjectId, { maxItems: LIMITS.ids }), Type.Null()])),
+    customer_ids: Type.Optional(Type.Union([Type.Array(SubjectId, { maxItems: LIMITS.ids }), Type.Null()])),
+    rules: Type.Optional(Type.Union([Type.Array(Type.Unknown(), { maxItems: LIMITS.rules }), Type.Null()])),
+    percentage: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100, description: 'Share (two decimals) of unmatched contexts served the default variant' }), Type.Null()])),
+    rollout: Type.Optional(Type.Union([Weights, Type.Null()])),
+    bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
+  }, { additionalProperties: false }), Type.Null()])),
+  tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()])),
+  metadata: Type.Optional(Type.Union([Type.Record(Type.String({ minLength: 1, maxLength: 64 }),
+    Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]), { maxProperties: LIMITS.metadata }), Type.Null()]))
+}
+
+export const FlagCreate = Type.Object({ name: FlagName, ...writableFields }, { $id: 'FlagCreate', additionalProperties: false })
+export const FlagPatch = Type.Object({ name: Type.Optional(FlagName), ...writableFields }, {
+  $id: 'FlagPatch', additionalProperties: false, description: 'JSON Merge Patch (RFC 7396) of a flag; `name` may only repeat the current name'
+})
+export type FlagCreateBody = Static<typeof FlagCreate>
+export type FlagPatchBody = Static<typeof FlagPatch>
+
+export const TargetingRules = Type.Object({
+  user_ids: Type.Array(Type.String()),
+  customer_ids: Type.Array(Type.String()),
+  rules: Type.Array(Type.Unknown()),
+  percentage: Type.Union([Type.Number(), Type.Null()]),
+  rollout: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+  bucket_by: Type.String()
+}, { $id: 'TargetingRules' })
+
+export const Flag = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  type: FlagType,
+  enabled: Type.Boolean(),
+  default_value: Type.Unknown(),
+  off_value: Type.Unknown(),
+  variants: Type.Record(Type.String(), Type.Unknown()),
+  default_variant: Type.String(),
+  off_variant: Type.String(),
+  targeting_rules: ref(TargetingRules),
+  tags: Type.Array(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  version: Type.Integer({ minimum: 1 }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' })
+}, { $id: 'Flag' })
+export type FlagBody = Static<typeof Flag>
+
+export const FlagList = Type.Object({
+  flags: Type.Array(ref(Flag)),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page' })
+}, { $id: 'FlagList' })
+
+export const FlagListQuery = Type.Object({
+  ...Pagination,
+  tag: Type.Optional(Type.String({ maxLength: 64, description: 'Only flags with this tag' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Case-insensitive substring of name or description' }))
+}, { additionalProperties: false })
+
+export const FlagParams = Type.Object({ name: Type.String({ maxLength: 256, description: 'Flag name' }) })
+export const RenameBody = Type.Object({ new_name: FlagName }, { $id: 'RenameRequest', additionalProperties: false })
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 64, description: 'The ETag (version) the change was based on; 412 when stale' }))
+})
+
+export const flagSchemas = [TargetingRules, Flag, FlagList, FlagCreate, FlagPatch, RenameBody]

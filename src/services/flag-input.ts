@@ -1,0 +1,146 @@
+import type { FlagType, JsonValue, TargetingRules } from '../engine/types.js'
+import { invalid, type FieldProblem } from '../errors.js'
+import type { StoredFlag } from '../repositories/flag-repository.js'
+import { ATTRIBUTE_PATTERN, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
+
+/** The stored, fully-explicit state of a flag, minus identity and bookkeeping. */
+export type FlagState = Pick<StoredFlag, 'description' | 'type' | 'enabled' | 'variants' | 'defaultVariant' | 'offVariant' | 'targetingRules' | 'tags' | 'metadata'>
+
+const OFF_DEFAULTS: Record<FlagType, JsonValue> = { boolean: false, string: '', number: 0, json: null }
+const VARIANT_NAME = new RegExp(VARIANT_NAME_PATTERN)
+const ATTRIBUTE = new RegExp(ATTRIBUTE_PATTERN)
+const hasTwoDecimals = (n: number): boolean => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6
+
+/**
+ * Coerce a written value to the flag's type, accepting the strings the original service took:
+ * "true"/"false" for booleans, numeric strings for numbers, JSON text for json. Returns a problem
+ * message instead when the value cannot be of that type.
+ */
+export function coerceValue (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
+  switch (type) {
+    case 'boolean':
+      if (typeof value === 'boolean') return { value }
+      if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return { value: value.trim().toLowerCase() === 'true' }
+      return { problem: 'must be a boolean (true, false, "true" or "false")' }
+    case 'number':
+      if (typeof value === 'number' && Number.isFinite(value)) return { value }
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return { value: Number(value) }
+      return { problem: 'must be a finite number or a numeric string' }
+    case 'string':
+      if (typeof value === 'string') return { value }
+      return { problem: 'must be a string' }
+    case 'json':
+      if (typeof value !== 'string') return { value: value as JsonValue }
+      try { return { value: JSON.parse(value) as JsonValue } } catch { return { problem: 'must be JSON, or a string that parses as JSON' } }
+  }
+}
+
+/**
+ * Turn a written flag (POST body, or the result of a merge patch) into its explicit stored state.
+ * Every problem is collected and thrown together as one validation error naming each field.
+ */
+export function normalizeFlag (input: FlagPatchBody): FlagState {
+  const problems: FieldProblem[] = []
+  const problem = (field: string, message: string): void => { problems.push({ field: `body.${field}`, message }) }
+  const type = input.type ?? 'boolean'
+  const defaultVariant = input.default_variant ?? 'on'
+  const offVariant = input.off_variant ?? 'off'
+
+  const variants: Record<string, JsonValue> = {}
+  const put = (field: string, name: string, raw: unknown): void => {
+    const result = coerceValue(raw, type)
+    if ('problem' in result) problem(field, result.problem)
+    else variants[name] = result.value
+  }
+  for (const [name, raw] of Object.entries(input.variants ?? {})) {
+    if (!VARIANT_NAME.test(name)) problem(`variants.${name}`, `variant names must match ${VARIANT_NAME_PATTERN}`)
+    else put(`variants.${name}`, name, raw)
+  }
+  if (input.default_value !== undefined) put('default_value', defaultVariant, input.default_value)
+  if (input.off_value !== undefined) put('off_value', offVariant, input.off_value)
+  if (!(defaultVariant in variants) && !problems.some((p) => p.field.startsWith('body.default_value'))) {
+    if (input.variants == null && type === 'boolean') variants[defaultVariant] = true
+    else if (input.variants == null) problem('default_value', `is required for a ${type} flag (or give variants and default_variant)`)
+    else problem('default_variant', `"${defaultVariant}" is not one of the variants (${Object.keys(variants).join(', ')})`)
+  }
+  if (!(offVariant in variants) && !problems.some((p) => p.field.startsWith('body.off_value'))) variants[offVariant] = OFF_DEFAULTS[type]
+
+  const targetingRules = normalizeTargeting(input.targeting_rules ?? {}, variants, problem)
+
+  const metadata = input.metadata ?? {}
+  for (const key of Object.keys(metadata)) {
+    if (key.length === 0 || key.length > 64) problem(`metadata.${key.slice(0, 64)}`, 'keys must be 1 to 64 characters')
+  }
+  if (problems.length > 0) throw invalid(problems)
+  return {
+    description: input.description ?? '',
+    type,
+    enabled: input.enabled ?? true,
+    variants,
+    defaultVariant,
+    offVariant,
+    targetingRules,
+    tags: [...new Set(input.tags ?? [])],
+    metadata
+  }
+}
+
+function normalizeTargeting (
+  tr: NonNullable<FlagPatchBody['targeting_rules']>,
+  variants: Record<string, JsonValue>,
+  problem: (field: string, message: string) => void
+): TargetingRules {
+  const userIds = [...new Set((tr.user_ids ?? []).map(String))]
+  const customerIds = [...new Set((tr.customer_ids ?? []).map(String))]
+  const rules = tr.rules ?? []
+  if (rules.length > 0) {
+    problem('targeting_rules.rules', 'rule-based targeting is not available in this version yet: use user_ids, customer_ids, percentage or rollout')
+  }
+  const rollout = tr.rollout ?? null
+  let percentage = tr.percentage ?? null
+  if (rollout !== null) {
+    if (percentage !== null) problem('targeting_rules', 'give either percentage or rollout, not both')
+    let total = 0
+    for (const [name, weight] of Object.entries(rollout)) {
+      if (!(name in variants)) problem(`targeting_rules.rollout.${name}`, `"${name}" is not one of the variants (${Object.keys(variants).join(', ')})`)
+      if (!hasTwoDecimals(weight)) problem(`targeting_rules.rollout.${name}`, 'weights take at most two decimals')
+      total += weight
+    }
+    if (total <= 0) problem('targeting_rules.rollout', 'weights must add up to more than 0')
+  } else {
+    // Stored explicitly: "target alice and bob" means only them; no targeting means on for everyone.
+    percentage ??= userIds.length > 0 || customerIds.length > 0 || rules.length > 0 ? 0 : 100
+    if (!hasTwoDecimals(percentage)) problem('targeting_rules.percentage', 'takes at most two decimals')
+  }
+  const bucketBy = tr.bucket_by ?? 'user_id'
+  if (!ATTRIBUTE.test(bucketBy)) problem('targeting_rules.bucket_by', `must match ${ATTRIBUTE_PATTERN}`)
+  return { user_ids: userIds, customer_ids: customerIds, rules, percentage, rollout, bucket_by: bucketBy }
+}
+
+/** RFC 7396 JSON Merge Patch: objects merge, arrays and scalars replace, null removes. */
+export function mergePatch (target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch
+  const result: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target)
+    ? { ...(target as Record<string, unknown>) }
+    : {}
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key]
+    else result[key] = mergePatch(result[key], value)
+  }
+  return result
+}
+
+/** A stored flag in its written (snake_case) form, the base a PUT merge patch applies to. */
+export function writtenForm (flag: StoredFlag): FlagPatchBody {
+  return {
+    description: flag.description,
+    type: flag.type,
+    enabled: flag.enabled,
+    variants: flag.variants,
+    default_variant: flag.defaultVariant,
+    off_variant: flag.offVariant,
+    targeting_rules: { ...flag.targetingRules },
+    tags: flag.tags,
+    metadata: flag.metadata
+  }
+}

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto'
+import type { FlagSnapshot } from '../cache/flag-snapshot.js'
+import { compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
+import { toDefinition } from '../cache/flag-snapshot.js'
+import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
+import { ConflictError, FlagNotFoundError, invalidField, VersionMismatchError } from '../errors.js'
+import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
+import { FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
+import { toFlagBody } from './flag-view.js'
+
+/** Who is writing and on which version the change is based (`If-Match`). */
+export interface WriteOptions {
+  actor: string
+  ifMatch?: number
+}
+
+export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
+export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
+
+const MAX_ATTEMPTS = 5
+const NAME = new RegExp(FLAG_NAME_PATTERN)
+const encodeCursor = (name: string): string => Buffer.from(name, 'utf8').toString('base64url')
+function decodeCursor (cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!NAME.test(name)) throw invalidField('query.cursor', 'is not a cursor returned by this API')
+  return name
+}
+
+/** What the snapshot will compile must compile now, so a bad flag is a 400 and never reaches evaluation. */
+function compilable (flag: StoredFlag): StoredFlag {
+  try {
+    compileFlag(toDefinition(flag))
+  } catch (err) {
+    if (err instanceof FlagCompileError) throw invalidField(`body.${err.field}`, err.message)
+    throw err
+  }
+  return flag
+}
+
+/**
+ * Flags: CRUD with optimistic concurrency and a change-log row per write, and evaluation from
+ * the in-process snapshot. After each commit the snapshot catches up before the call returns,
+ * so a client reads its own writes on this instance.
+ */
+export function createFlagService ({ repo, snapshot, now = () => new Date() }: { repo: FlagRepository, snapshot: FlagSnapshot, now?: () => Date }) {
+  const mustGet = async (name: string): Promise<StoredFlag> => {
+    const flag = await repo.get(name)
+    if (flag === undefined) throw new FlagNotFoundError(name)
+    return flag
+  }
+  const checkVersion = (flag: StoredFlag, ifMatch: number | undefined): void => {
+    if (ifMatch !== undefined && flag.version !== ifMatch) throw new VersionMismatchError(flag.name, flag.version)
+  }
+  const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
+    ({ actor, action, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
+  const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+
+  /** Re-read, recompute and write until the write lands on the version it was computed from. */
+  async function change (name: string, opts: WriteOptions, action: string,
+    next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await mustGet(name)
+      checkVersion(current, opts.ifMatch)
+      const updated = next(current)
+      if (updated === null) return current
+      const names = updated.name === current.name ? [current.name] : [current.name, updated.name]
+      const revision = await repo.update(updated, current.version, audit(opts.actor, action, names, current, updated))
+      if (revision !== null) return committed(updated)
+    }
+    throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+  }
+
+  const withState = (current: StoredFlag, state: FlagState): StoredFlag =>
+    compilable({ ...current, ...state, version: current.version + 1, updatedAt: now() })
+
+  return {
+    async create (body: FlagCreateBody, opts: WriteOptions): Promise<StoredFlag> {
+      const at = now()
+      const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body), version: 1, createdAt: at, updatedAt: at })
+      await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
+      return committed(flag)
+    },
+
+    get: mustGet,
+
+    async list (query: { limit?: number, cursor?: string, tag?: string, q?: string }): Promise<FlagPage> {
+      const limit = query.limit ?? 100
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+      const rows = await repo.list({ limit: limit + 1, after, tag: query.tag, q: query.q })
+      const flags = rows.slice(0, limit)
+      return { flags, nextCursor: rows.length > limit ? encodeCursor(flags[flags.length - 1].name) : null }
+    },
+
+    update (name: string, patch: FlagPatchBody, opts: WriteOptions): Promise<StoredFlag> {
+      if (patch.name !== undefined && patch.name !== name) throw invalidField('body.name', 'cannot change here; use POST /flags/{name}/rename')
+      return change(name, opts, 'flag.update', (current) => {
+        const base = writtenForm(current)
+        // percentage and rollout are alternatives: writing one replaces the stored other.
+        const tr = patch.targeting_rules
+        if (tr?.rollout != null && !('percentage' in tr)) base.targeting_rules!.percentage = null
+        if (tr?.percentage != null && !('rollout' in tr)) base.targeting_rules!.rollout = null
+        const state = normalizeFlag(mergePatch(base, patch) as FlagPatchBody)
+        if (JSON.stringify(state) === JSON.stringify(normalizeFlag(base))) return null
+        return withState(current, state)
+      })
+    },
+
+    rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
+      return change(name, opts, 'flag.rename', (current) =>
+        newName === current.name ? null : { ...current, name: newName, version: current.version + 1, updatedAt: now() })
+    },
+
+    async remove (name: string, opts: WriteOptions): Promise<void> {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const current = await mustGet(name)
+        checkVersion(current, opts.ifMatch)
+        const revision = await repo.delete(current.id, current.version, audit(opts.actor, 'flag.delete', [name], current, null))
+        if (revision !== null) return committed(undefined)
+      }
+      throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+    },
+
+    /** One flag for one context, from the snapshot. */
+    evaluate (name: string, context: EvaluationContext): EvaluationResult {
+      const flag = snapshot.get(name)
+      if (flag === undefined) throw new FlagNotFoundError(name)
+      return evaluate(flag, context, Date.now())
+    },
+
+    /** Every flag (or the named ones) for one context; unknown names are reported, not thrown. */
+    evaluateMany (context: EvaluationContext, names?: string[]): Record<string, EvaluationResult | EvaluationFailure> {
+      const at = Date.now()
+      const results: Record<string, EvaluationResult | EvaluationFailure> = {}
+      if (names === undefined) {
+        for (const flag of snapshot.values()) results[flag.definition.name] = evaluate(flag, context, at)
+        return results
+      }
+      for (const name of names) {
+        const flag = snapshot.get(name)
+        results[name] = flag === undefined
+          ? { name, error_code: 'FLAG_NOT_FOUND', error_message: `Flag "${name}" does not exist` }
+          : evaluate(flag, context, at)
+      }
+      return results
+    }
+  }
+}
+
+export type FlagService = ReturnType<typeof createFlagService>
