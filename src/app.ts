@@ -26,7 +26,9 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
       redact: { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
     },
     bodyLimit: container.config.bodyLimit,
-    return503OnClosing: true,
+    // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
+    // close() waits for those requests, so clients see no errors.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 512 }
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { createContainer, type Container } from '../../src/container.js'
+
+const WRITER = { actor: 'test' }
+
+async function twoInstances (t: { teardown (fn: () => unknown): void }, refreshMs = 50): Promise<[Container, Container]> {
+  const dir = mkdtempSync(join(tmpdir(), 'flagpost-snapshot-'))
+  const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, CACHE_REFRESH_MS: String(refreshMs), LOG_LEVEL: 'silent' })
+  const a = await createContainer(config)
+  const b = await createContainer(config)
+  t.teardown(async () => { await a.close(); await b.close(); rmSync(dir, { recursive: true, force: true }) })
+  return [a, b]
+}
+
+async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) { if (check()) return true; await sleep(10) }
+  return check()
+}
+
+t.test('a write on one instance reaches another through the revision poll', async (t) => {
+  const [a, b] = await twoInstances(t)
+  await a.services.flags.create({ name: 'shared', default_value: false, targeting_rules: { percentage: 0 } }, WRITER)
+  t.equal(a.services.flags.evaluate('shared', {}).value, false, 'the writer reads its own write at once')
+  t.ok(await until(() => b.snapshot.get('shared') !== undefined), 'the other instance picks it up')
+  t.equal(b.services.flags.evaluate('shared', {}).value, false)
+
+  await a.services.flags.update('shared', { enabled: false }, WRITER)
+  t.ok(await until(() => b.services.flags.evaluate('shared', {}).reason === 'DISABLED'))
+
+  await a.services.flags.rename('shared', 'renamed', WRITER)
+  t.ok(await until(() => b.snapshot.get('renamed') !== undefined && b.snapshot.get('shared') === undefined), 'rename: old name gone, new name present')
+
+  await a.services.flags.remove('renamed', WRITER)
+  t.ok(await until(() => b.snapshot.get('renamed') === undefined), 'delete propagates')
+  t.equal(b.snapshot.revision, await a.repositories.flags.latestRevision(), 'both at the same revision')
+})
+
+t.test('catchUp applies exactly the changed flags and keeps the others', async (t) => {
+  const [a, b] = await twoInstances(t, 3_600_000)
+  await a.services.flags.create({ name: 'one', default_value: true }, WRITER)
+  await a.services.flags.create({ name: 'two', default_value: true }, WRITER)
+  await b.snapshot.catchUp()
+  const before = b.snapshot.get('one')
+  await a.services.flags.update('two', { description: 'changed' }, WRITER)
+  await b.snapshot.catchUp()
+  t.equal(b.snapshot.get('one'), before, 'an unchanged flag keeps its compiled object')
+  t.equal(b.snapshot.get('two')?.version, 2)
+  t.equal(b.snapshot.revision, 3)
+})
+
+t.test('a failing refresh keeps serving the last snapshot', async (t) => {
+  const [a, b] = await twoInstances(t, 3_600_000)
+  await a.services.flags.create({ name: 'steady', default_value: true }, WRITER)
+  await b.snapshot.catchUp()
+  const repo = b.repositories.flags
+  const original = repo.latestRevision
+  repo.latestRevision = async () => { throw new Error('database unreachable') }
+  await t.rejects(b.snapshot.catchUp(), /unreachable/)
+  t.equal(b.services.flags.evaluate('steady', {}).value, true, 'evaluation still served from memory')
+  repo.latestRevision = original
+  await b.snapshot.catchUp()
+  t.equal(b.snapshot.revision, 1)
+})

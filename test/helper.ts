@@ -1,0 +1,44 @@
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { createContainer, type Container } from '../src/container.js'
+
+export const WRITE_KEY = 'test-write-key-0123456789'
+export const READ_KEY = 'test-read-key-0123456789'
+
+interface TestLike { teardown (fn: () => unknown): void }
+
+export interface TestApp {
+  app: FastifyInstance
+  container: Container
+  config: Config
+  /** app.inject with the write key already set (pass headers to override). */
+  write (opts: InjectOptions): ReturnType<FastifyInstance['inject']>
+}
+
+/**
+ * A fresh app on an in-memory SQLite database (or `env.DATABASE_URL`), with a write key and a
+ * read key, closed when the test ends. Never reads process.env.
+ */
+export async function build (t: TestLike, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ DATABASE_URL: ':memory:', API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent', ...env })
+  const container = await createContainer(config)
+  const app = await buildApp(container)
+  t.teardown(async () => { await app.close(); await container.close() })
+  return {
+    app,
+    container,
+    config,
+    write: (opts) => app.inject({ ...opts, headers: { 'x-api-key': WRITE_KEY, ...(opts.headers ?? {}) } })
+  }
+}
+
+/** Create a flag through the API and return its body; fails loudly if the API refuses. */
+export async function createFlag (ctx: TestApp, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await ctx.write({ method: 'POST', url: '/flags', payload: body })
+  if (res.statusCode !== 201) throw new Error(`createFlag ${String(body.name)}: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+/** The number of change-log rows (the current revision). */
+export const revisionOf = (ctx: TestApp): Promise<number> => ctx.container.repositories.flags.latestRevision()

@@ -1,0 +1,124 @@
+import t from 'tap'
+import { openSqlite } from '../../src/db/client.js'
+import { migrateSqlite } from '../../src/db/migrate.js'
+import { FlagExistsError } from '../../src/errors.js'
+import type { AuditEntry, FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
+import { createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
+import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+
+/** One contract, every implementation: the fake must behave like the database. */
+interface TestLike { teardown (fn: () => unknown): void }
+const implementations: Array<[string, (t: TestLike) => FlagRepository]> = [
+  ['memory', () => createMemoryFlagRepository()],
+  ['sqlite', (t) => {
+    const handle = openSqlite(':memory:')
+    migrateSqlite(handle)
+    t.teardown(() => handle.close())
+    return createSqliteFlagRepository(handle.db)
+  }]
+]
+
+let seq = 0
+function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
+  const at = new Date(1_700_000_000_000 + seq++)
+  return {
+    id: `id-${name}-${seq}`, name, description: '', type: 'boolean', enabled: true,
+    variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
+    targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
+    tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at, ...over
+  }
+}
+const audit = (names: string[], action = 'test'): AuditEntry => ({ actor: 'tester', action, names, before: null, after: { names } })
+
+for (const [kind, make] of implementations) {
+  t.test(`${kind}: create, get, revision`, async (t) => {
+    const repo = make(t)
+    t.equal(await repo.latestRevision(), 0)
+    const f = flag('alpha', { tags: ['x'], metadata: { owner: 'team' }, variants: { on: { deep: [1, 'two'] }, off: null }, type: 'json' })
+    t.equal(await repo.create(f, audit(['alpha'])), 1)
+    t.same(await repo.get('alpha'), f)
+    t.equal(await repo.get('missing'), undefined)
+    t.equal(await repo.latestRevision(), 1)
+  })
+
+  t.test(`${kind}: duplicate name throws FlagExistsError and logs nothing`, async (t) => {
+    const repo = make(t)
+    await repo.create(flag('dup'), audit(['dup']))
+    await t.rejects(repo.create(flag('dup', { description: 'second' }), audit(['dup'])), FlagExistsError)
+    t.equal(await repo.latestRevision(), 1)
+    t.equal((await repo.get('dup'))?.description, '')
+  })
+
+  t.test(`${kind}: update is optimistic on version`, async (t) => {
+    const repo = make(t)
+    const f = flag('beta')
+    await repo.create(f, audit(['beta']))
+    const v2 = { ...f, description: 'v2', version: 2 }
+    t.equal(await repo.update(v2, 1, audit(['beta'])), 2)
+    t.equal(await repo.update({ ...f, description: 'stale', version: 2 }, 1, audit(['beta'])), null, 'stale version loses')
+    t.equal(await repo.latestRevision(), 2, 'the losing write logged nothing')
+    t.equal((await repo.get('beta'))?.description, 'v2')
+  })
+
+  t.test(`${kind}: rename through update; clash throws and changes nothing`, async (t) => {
+    const repo = make(t)
+    const a = flag('a1')
+    await repo.create(a, audit(['a1']))
+    await repo.create(flag('b1'), audit(['b1']))
+    await t.rejects(repo.update({ ...a, name: 'b1', version: 2 }, 1, audit(['a1', 'b1'])), FlagExistsError)
+    t.equal(await repo.latestRevision(), 2)
+    t.equal(await repo.update({ ...a, name: 'c1', version: 2 }, 1, audit(['a1', 'c1'])), 3)
+    t.equal(await repo.get('a1'), undefined)
+    t.equal((await repo.get('c1'))?.id, a.id, 'same row, new name')
+    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['a1', 'c1'] })
+  })
+
+  t.test(`${kind}: delete is optimistic on version`, async (t) => {
+    const repo = make(t)
+    const f = flag('gone')
+    await repo.create(f, audit(['gone']))
+    t.equal(await repo.delete(f.id, 7, audit(['gone'])), null)
+    t.ok(await repo.get('gone'))
+    t.equal(await repo.delete(f.id, 1, audit(['gone'])), 2)
+    t.equal(await repo.get('gone'), undefined)
+    t.equal(await repo.delete(f.id, 1, audit(['gone'])), null, 'already gone')
+  })
+
+  t.test(`${kind}: list pages by name, filters by tag and q`, async (t) => {
+    const repo = make(t)
+    for (const name of ['delta', 'alpha', 'charlie', 'bravo', 'echo_1', 'echo%2']) {
+      await repo.create(flag(name, { tags: name.startsWith('e') ? ['e'] : [], description: name === 'bravo' ? 'Checkout BETA' : '' }), audit([name]))
+    }
+    t.same((await repo.list({ limit: 3 })).map((f) => f.name), ['alpha', 'bravo', 'charlie'])
+    t.same((await repo.list({ limit: 3, after: 'charlie' })).map((f) => f.name), ['delta', 'echo%2', 'echo_1'])
+    t.same((await repo.list({ limit: 10, tag: 'e' })).map((f) => f.name), ['echo%2', 'echo_1'])
+    t.same((await repo.list({ limit: 10, q: 'beta' })).map((f) => f.name), ['bravo'], 'q searches description, case-insensitively')
+    t.same((await repo.list({ limit: 10, q: '%' })).map((f) => f.name), ['echo%2'], '% is literal')
+    t.same((await repo.list({ limit: 10, q: 'o_' })).map((f) => f.name), ['echo_1'], '_ is literal')
+    t.same((await repo.getMany(['echo_1', 'nope', 'alpha'])).map((f) => f.name).sort(), ['alpha', 'echo_1'])
+  })
+
+  t.test(`${kind}: changesSince collects names and respects the limit`, async (t) => {
+    const repo = make(t)
+    for (const name of ['x', 'y', 'z']) await repo.create(flag(name), audit([name]))
+    t.same(await repo.changesSince(0, 2), { revision: 2, names: ['x', 'y'] })
+    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['z'] })
+    t.same(await repo.changesSince(3, 10), { revision: 3, names: [] })
+  })
+}
+
+t.test('sqlite: a write whose change-log row fails leaves no flag row (one transaction)', async (t) => {
+  const handle = openSqlite(':memory:')
+  migrateSqlite(handle)
+  t.teardown(() => handle.close())
+  const repo = createSqliteFlagRepository(handle.db)
+  const f = flag('atomic')
+  await repo.create(f, audit(['atomic']))
+  handle.raw.exec("CREATE TRIGGER fail_log BEFORE INSERT ON change_log BEGIN SELECT RAISE(ABORT, 'log unavailable'); END")
+  await t.rejects(repo.create(flag('never'), audit(['never'])), /log unavailable/)
+  await t.rejects(repo.update({ ...f, description: 'never', version: 2 }, 1, audit(['atomic'])), /log unavailable/)
+  await t.rejects(repo.delete(f.id, 1, audit(['atomic'])), /log unavailable/)
+  t.equal(await repo.get('never'), undefined, 'the insert was rolled back')
+  t.same(await repo.get('atomic'), f, 'the update and the delete were rolled back')
+  t.equal(await repo.latestRevision(), 1)
+})
