@@ -33,6 +33,8 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas]))
+  // The API speaks JSON only: a text/plain body is a 415, not a string for schema validation to reject.
+  app.removeContentTypeParser('text/plain')
   // PUT /flags/{name} is a JSON Merge Patch; accept its media type as JSON.
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 

@@ -15,10 +15,20 @@ export function createValidatorCompiler (shared: object[]): FastifySchemaCompile
 
 interface AjvIssue { keyword: string, instancePath: string, message?: string, params: Record<string, unknown> }
 
+// Fastify names the query string `querystring`; clients (and our own service errors) say `query`.
+const PART_NAMES: Record<string, string> = { querystring: 'query' }
+const isNullBranch = (issue: AjvIssue): boolean => issue.keyword === 'type' && issue.params.type === 'null'
+
 /** Ajv errors → one problem per field, with the field named the way a client wrote it. */
-export function fieldProblems (issues: AjvIssue[], part: string): FieldProblem[] {
+export function fieldProblems (issues: AjvIssue[], httpPart: string): FieldProblem[] {
+  const part = PART_NAMES[httpPart] ?? httpPart
   const byField = new Map<string, FieldProblem>()
-  for (const issue of issues) {
+  // A nullable field that fails reports its real problem, then "must be null" and "must match a schema
+  // in anyOf" for the union: those two say nothing a client can act on once the real problem is listed.
+  const relevant = issues.filter((issue) => issue.keyword !== 'anyOf' &&
+    !(isNullBranch(issue) && issues.some((other) => other !== issue && !isNullBranch(other) && other.keyword !== 'anyOf' &&
+      (other.instancePath === issue.instancePath || other.instancePath.startsWith(`${issue.instancePath}/`)))))
+  for (const issue of relevant.length > 0 ? relevant : issues) {
     const path = issue.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     let message = issue.message ?? 'is invalid'
     if (issue.keyword === 'required') { path.push(String(issue.params.missingProperty)); message = 'is required' }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { createContainer, type Container } from '../src/container.js'
@@ -13,7 +13,7 @@ export interface TestApp {
   container: Container
   config: Config
   /** app.inject with the write key already set (pass headers to override). */
-  write (opts: InjectOptions): ReturnType<FastifyInstance['inject']>
+  write (opts: InjectOptions): Promise<LightMyRequestResponse>
 }
 
 /**

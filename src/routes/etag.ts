@@ -7,6 +7,6 @@ export const etagOf = (version: number): string => `"${version}"`
  */
 export function parseIfMatch (header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined
-  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(header)
-  return match === null ? -1 : Number(match[1])
+  const match = /^\s*(?:W\/"(\d{1,15})"|"(\d{1,15})"|(\d{1,15}))\s*$/.exec(header)
+  return match === null ? -1 : Number(match[1] ?? match[2] ?? match[3])
 }

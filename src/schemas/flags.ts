@@ -6,14 +6,16 @@ export const ATTRIBUTE_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'
 export const LIMITS = { ids: 10_000, rules: 100, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
 
 const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { description: 'Every value of the flag is of this type' })
-const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer()])
+// NUL can be stored by neither SQLite text comparisons we rely on nor Postgres text: refuse it at the door.
+const NO_NUL = '^[^\\u0000]*$'
+const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), Type.Integer()])
 const AnyValue = Type.Unknown({ description: 'A value of the flag\'s type (strings are coerced: "true", "12.5", JSON text)' })
 const Variants = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), AnyValue, { maxProperties: LIMITS.variants, description: 'Named values of the flag' })
 const Weights = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 10_000 }), { minProperties: 1, maxProperties: LIMITS.variants })
 
 /** Flag fields as written. `null` clears a field back to its default (JSON Merge Patch on PUT). */
 const writableFields = {
-  description: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.description }), Type.Null()])),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.description, pattern: NO_NUL }), Type.Null()])),
   type: Type.Optional(Type.Union([FlagType, Type.Null()])),
   enabled: Type.Optional(Type.Union([Type.Boolean({ description: 'Kill switch: false serves the off variant to everyone' }), Type.Null()])),
   default_value: Type.Optional(AnyValue),
@@ -30,12 +32,16 @@ const writableFields = {
     bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
   }, { additionalProperties: false }), Type.Null()])),
   tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()])),
-  metadata: Type.Optional(Type.Union([Type.Record(Type.String({ minLength: 1, maxLength: 64 }),
-    Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]), { maxProperties: LIMITS.metadata }), Type.Null()]))
 }
+const MetadataValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()])
+const metadataField = (value: typeof MetadataValue | ReturnType<typeof Type.Union>) => Type.Optional(Type.Union([
+  Type.Record(Type.String({ minLength: 1, maxLength: 64 }), value, { maxProperties: LIMITS.metadata, description: 'Facts about the flag (owner, ticket…), returned with evaluations' }),
+  Type.Null()
+]))
 
-export const FlagCreate = Type.Object({ name: FlagName, ...writableFields }, { $id: 'FlagCreate', additionalProperties: false })
-export const FlagPatch = Type.Object({ name: Type.Optional(FlagName), ...writableFields }, {
+export const FlagCreate = Type.Object({ name: FlagName, ...writableFields, metadata: metadataField(MetadataValue) }, { $id: 'FlagCreate', additionalProperties: false })
+// In a merge patch a null metadata value removes that key.
+export const FlagPatch = Type.Object({ name: Type.Optional(FlagName), ...writableFields, metadata: metadataField(Type.Union([MetadataValue, Type.Null()])) }, {
   $id: 'FlagPatch', additionalProperties: false, description: 'JSON Merge Patch (RFC 7396) of a flag; `name` may only repeat the current name'
 })
 export type FlagCreateBody = Static<typeof FlagCreate>

@@ -17,6 +17,20 @@ const hasTwoDecimals = (n: number): boolean => Math.abs(n * 100 - Math.round(n *
  * message instead when the value cannot be of that type.
  */
 export function coerceValue (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
+  const result = coerceToType(value, type)
+  if ('value' in result && hasNul(result.value)) return { problem: 'must not contain NUL characters' }
+  return result
+}
+
+/** NUL cannot be stored in Postgres text/json; refuse it anywhere in a value, keys included. */
+function hasNul (value: JsonValue): boolean {
+  if (typeof value === 'string') return value.includes('\0')
+  if (value === null || typeof value !== 'object') return false
+  if (Array.isArray(value)) return value.some(hasNul)
+  return Object.entries(value).some(([k, v]) => k.includes('\0') || hasNul(v))
+}
+
+function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
   switch (type) {
     case 'boolean':
       if (typeof value === 'boolean') return { value }
@@ -54,22 +68,27 @@ export function normalizeFlag (input: FlagPatchBody): FlagState {
   }
   for (const [name, raw] of Object.entries(input.variants ?? {})) {
     if (!VARIANT_NAME.test(name)) problem(`variants.${name}`, `variant names must match ${VARIANT_NAME_PATTERN}`)
-    else put(`variants.${name}`, name, raw)
+    // default_value / off_value replace these two; checking the old values (say, after a type change) would be wrong.
+    else if (!(name === defaultVariant && input.default_value !== undefined) && !(name === offVariant && input.off_value !== undefined)) {
+      put(`variants.${name}`, name, raw)
+    }
   }
   if (input.default_value !== undefined) put('default_value', defaultVariant, input.default_value)
   if (input.off_value !== undefined) put('off_value', offVariant, input.off_value)
-  if (!(defaultVariant in variants) && !problems.some((p) => p.field.startsWith('body.default_value'))) {
+  const failed = (field: string): boolean => problems.some((p) => p.field === `body.${field}`)
+  if (!(defaultVariant in variants) && !failed('default_value') && !failed(`variants.${defaultVariant}`)) {
     if (input.variants == null && type === 'boolean') variants[defaultVariant] = true
     else if (input.variants == null) problem('default_value', `is required for a ${type} flag (or give variants and default_variant)`)
     else problem('default_variant', `"${defaultVariant}" is not one of the variants (${Object.keys(variants).join(', ')})`)
   }
-  if (!(offVariant in variants) && !problems.some((p) => p.field.startsWith('body.off_value'))) variants[offVariant] = OFF_DEFAULTS[type]
+  if (!(offVariant in variants) && !failed('off_value') && !failed(`variants.${offVariant}`)) variants[offVariant] = OFF_DEFAULTS[type]
 
   const targetingRules = normalizeTargeting(input.targeting_rules ?? {}, variants, problem)
 
-  const metadata = input.metadata ?? {}
-  for (const key of Object.keys(metadata)) {
+  const metadata: FlagState['metadata'] = {}
+  for (const [key, value] of Object.entries(input.metadata ?? {})) {
     if (key.length === 0 || key.length > 64) problem(`metadata.${key.slice(0, 64)}`, 'keys must be 1 to 64 characters')
+    else if (value !== null) metadata[key] = value
   }
   if (problems.length > 0) throw invalid(problems)
   return {
