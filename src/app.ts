@@ -14,17 +14,16 @@ import healthRoutes from './routes/health.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
 
 export interface AppOptions {
-  /** Fastify logger options; default: pino at the configured level with keys redacted. */
-  logger?: FastifyServerOptions['logger']
+  /** pino options (a stream, a level…); API keys are redacted whatever is passed. */
+  logger?: Exclude<FastifyServerOptions['logger'], boolean | undefined>
 }
+
+const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
 
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
 export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? {
-      level: container.config.logLevel,
-      redact: { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
-    },
+    logger: { level: container.config.logLevel, ...opts.logger, redact: REDACT },
     bodyLimit: container.config.bodyLimit,
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
     // close() waits for those requests, so clients see no errors.
@@ -42,6 +41,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     const validation = (error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }).validation
     const problem = toProblem(error as Parameters<typeof toProblem>[0], request.url.split('?')[0],
       validation !== undefined ? fieldProblems(validation, (error as { validationContext?: string }).validationContext ?? 'body') : undefined)
+    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
     return reply.code(problem.status).type('application/problem+json').send(problem)

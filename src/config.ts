@@ -1,6 +1,11 @@
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** `scheme://user:secret@host` → `scheme://***@host`: configuration errors must not print secrets. */
+const withoutCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@')
+
 /** The service configuration, read once from the environment (the only reader of process.env). */
 export const ConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -10,7 +15,7 @@ export const ConfigSchema = Type.Object({
   apiKeys: Type.Array(Type.String({ minLength: 16 })),
   readApiKeys: Type.Array(Type.String({ minLength: 16 })),
   authReads: Type.Boolean(),
-  logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+  logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   cacheRefreshMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
   migrateOnStart: Type.Boolean(),
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })
@@ -54,7 +59,7 @@ export function loadConfig (env: Env = process.env): Config {
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL: Postgres is not supported by this build yet; use a SQLite file: URL')
   } else if (!databaseUrl.startsWith('file:') && databaseUrl !== ':memory:') {
-    problems.push(`DATABASE_URL must be file:<path> (SQLite) or :memory:, got "${databaseUrl}"`)
+    problems.push(`DATABASE_URL must be file:<path> (SQLite) or :memory:, got "${withoutCredentials(databaseUrl)}"`)
   }
 
   const candidate = {
@@ -80,9 +85,12 @@ export function loadConfig (env: Env = process.env): Config {
     const key = error.instancePath.split('/')[1] ?? ''
     if (seen.has(key)) continue
     seen.add(key)
+    const got = candidate[key as keyof typeof candidate]
     const detail = key === 'apiKeys' || key === 'readApiKeys'
       ? 'each key must be at least 16 characters'
-      : `${error.message}, got ${JSON.stringify(candidate[key as keyof typeof candidate])}`
+      : key === 'logLevel'
+        ? `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(got)}`
+        : `${error.message}, got ${JSON.stringify(typeof got === 'string' ? withoutCredentials(got) : got)}`
     problems.push(`${names[key] ?? key}: ${detail}`)
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { createContainer, type Container } from '../src/container.js'
@@ -42,3 +43,16 @@ export async function createFlag (ctx: TestApp, body: Record<string, unknown>): 
 
 /** The number of change-log rows (the current revision). */
 export const revisionOf = (ctx: TestApp): Promise<number> => ctx.container.repositories.flags.latestRevision()
+
+/** An error response: problem+json with the stable code, and nothing internal. Returns the body. */
+export function isProblem (t: Test, res: LightMyRequestResponse, status: number, code: string, instance: string): Record<string, any> {
+  t.equal(res.statusCode, status, `status ${status}: ${res.body}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  const body = res.json()
+  t.equal(body.code, code)
+  t.equal(body.status, status)
+  t.type(body.detail, 'string')
+  t.equal(body.instance, instance)
+  t.notOk('stack' in body, 'no stack trace')
+  return body
+}

@@ -2,6 +2,7 @@ import type { SqliteHandle } from '../db/client.js'
 import type { ApiKeyRepository, FlagRepository } from './flag-repository.js'
 import { createSqliteApiKeyRepository } from './sqlite/api-key-repository.js'
 import { createSqliteFlagRepository } from './sqlite/flag-repository.js'
+import { guardUnavailable } from './sqlite/unavailable.js'
 
 export interface Repositories {
   flags: FlagRepository
@@ -10,5 +11,8 @@ export interface Repositories {
 
 /** Pick the repository implementations for the opened database. */
 export function createRepositories (handle: SqliteHandle): Repositories {
-  return { flags: createSqliteFlagRepository(handle.db), apiKeys: createSqliteApiKeyRepository(handle.db) }
+  return {
+    flags: guardUnavailable(createSqliteFlagRepository(handle.db)),
+    apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db))
+  }
 }

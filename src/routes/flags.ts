@@ -18,7 +18,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createFlag', tags: ['flags'], summary: 'Create a flag', security: writeSecurity,
       body: ref(FlagCreate),
-      response: { 201: ref(Flag), ...writeErrors, 409: errors[409] }
+      response: { 201: ref(Flag, 'The created flag'), ...writeErrors, 409: errors[409] }
     }
   }, async (request, reply) => {
     const flag = await flags.create(request.body, { actor: actorOf(request) })
@@ -30,7 +30,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listFlags', tags: ['flags'], summary: 'List flags, by name, a page at a time', security: readSecurity,
       querystring: FlagListQuery,
-      response: { 200: ref(FlagList), 400: errors[400], 401: errors[401] }
+      response: { 200: ref(FlagList, 'A page of flags'), 400: errors[400], 401: errors[401] }
     }
   }, async (request) => {
     const page = await flags.list(request.query)
@@ -42,7 +42,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getFlag', tags: ['flags'], summary: 'Get one flag (ETag: its version)', security: readSecurity,
       params: FlagParams,
-      response: { 200: ref(Flag), 401: errors[401], 404: errors[404] }
+      response: { 200: ref(Flag, 'The flag'), 401: errors[401], 404: errors[404] }
     }
   }, async (request, reply) => {
     const flag = await flags.get(request.params.name)
@@ -56,7 +56,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Update a flag with JSON Merge Patch semantics (If-Match for optimistic concurrency)',
       params: FlagParams, headers: IfMatchHeaders,
       body: ref(FlagPatch),
-      response: { 200: ref(Flag), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+      response: { 200: ref(Flag, 'The updated flag'), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
@@ -82,7 +82,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'renameFlag', tags: ['flags'], summary: 'Rename a flag; its targeting and history follow', security: writeSecurity,
       params: FlagParams, headers: IfMatchHeaders,
       body: ref(RenameBody),
-      response: { 200: ref(Flag), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+      response: { 200: ref(Flag, 'The renamed flag'), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }

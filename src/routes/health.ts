@@ -1,16 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 
-const Health = Type.Object({ status: Type.String(), revision: Type.Optional(Type.Integer()), checks: Type.Optional(Type.Record(Type.String(), Type.String())) }, { $id: 'Health' })
+const Health = Type.Object({ status: Type.String(), revision: Type.Optional(Type.Integer()), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
 
 /** Liveness (the process answers) and readiness (database reachable, snapshot loaded). */
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', {
-    schema: { operationId: 'healthz', tags: ['health'], summary: 'Liveness', response: { 200: Health } }
+    schema: { operationId: 'healthz', tags: ['health'], summary: 'Liveness', response: { 200: { ...Health, description: 'The process is up' } } }
   }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
-    schema: { operationId: 'readyz', tags: ['health'], summary: 'Readiness: database reachable and flags loaded', response: { 200: Health, 503: Health } }
+    schema: { operationId: 'readyz', tags: ['health'], summary: 'Readiness: database reachable and flags loaded', response: { 200: { ...Health, description: 'Ready to serve' }, 503: { ...Health, description: 'Not ready: see checks' } } }
   }, async (_request, reply) => {
     const { snapshot, repositories } = app.container
     const checks: Record<string, string> = { snapshot: snapshot.loaded ? 'ok' : 'loading' }

@@ -4,11 +4,14 @@ import Type, { type Static, type TSchema } from 'typebox'
 export const FLAG_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
 export const FlagName = Type.String({ pattern: FLAG_NAME_PATTERN, description: 'Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters', examples: ['new_checkout_flow'] })
 
-/** Refer to a shared component schema by its `$id`, keeping the static type. */
-export function ref<T extends TSchema> (schema: T) {
+/**
+ * Refer to a shared component schema by its `$id`, keeping the static type. The description
+ * becomes the response's description in the OpenAPI document.
+ */
+export function ref<T extends TSchema> (schema: T, description?: string) {
   const id = (schema as { $id?: unknown }).$id
   if (typeof id !== 'string') throw new Error('ref() needs a schema with an $id')
-  return Type.Unsafe<Static<T>>({ $ref: id })
+  return Type.Unsafe<Static<T>>(description === undefined ? { $ref: id } : { $ref: id, description })
 }
 
 export const FieldProblem = Type.Object({

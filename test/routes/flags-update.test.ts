@@ -1,21 +1,8 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { build, createFlag, revisionOf, type TestApp } from '../helper.js'
+import { build, createFlag, isProblem, revisionOf, type TestApp } from '../helper.js'
 
 type Json = Record<string, any>
-
-/** An error response: problem+json with the stable code, and nothing internal. */
-function isProblem (t: Test, res: LightMyRequestResponse, status: number, code: string, instance: string): Json {
-  t.equal(res.statusCode, status, `status ${status}: ${res.body}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/)
-  const body = res.json()
-  t.equal(body.code, code)
-  t.equal(body.status, status)
-  t.type(body.detail, 'string')
-  t.equal(body.instance, instance)
-  t.notOk('stack' in body, 'no stack trace')
-  return body
-}
 
 const getFlag = async (ctx: TestApp, name: string): Promise<Json> => {
   const res = await ctx.app.inject({ url: `/flags/${name}` })

@@ -1,0 +1,147 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const KEY_A = 'key-a-0123456789abcdef'
+const KEY_B = 'key-b-0123456789abcdef'
+
+/** The ConfigError loadConfig throws for `env`; anything else (or no error) fails the test. */
+function configError (env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`)
+}
+
+/** The problem naming `variable` (e.g. "PORT must…" or "PORT: must…"). */
+const problemFor = (err: ConfigError, variable: string): string[] =>
+  err.problems.filter((p) => new RegExp(`^${variable}\\b(?!_)`).test(p))
+
+t.test('defaults', async (t) => {
+  t.strictSame(loadConfig({}), {
+    port: 5000,
+    host: '0.0.0.0',
+    databaseUrl: 'file:./data/flagpost.db',
+    apiKeys: [],
+    readApiKeys: [],
+    authReads: false,
+    logLevel: 'info',
+    cacheRefreshMs: 1000,
+    migrateOnStart: true,
+    bodyLimit: 256 * 1024
+  })
+  t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
+  // Empty values mean "unset", as a blank line in an .env file does.
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '' }),
+    loadConfig({}))
+})
+
+t.test('loadConfig reads only the env it is given', async (t) => {
+  const saved = process.env.PORT
+  process.env.PORT = '1234'
+  t.teardown(() => { if (saved === undefined) delete process.env.PORT; else process.env.PORT = saved })
+  t.equal(loadConfig({}).port, 5000)
+})
+
+t.test('parsing each variable', async (t) => {
+  t.equal(loadConfig({ PORT: '8080' }).port, 8080)
+  t.equal(loadConfig({ PORT: ' 8081 ' }).port, 8081)
+  t.equal(loadConfig({ PORT: '0' }).port, 0)
+  t.equal(loadConfig({ PORT: '65535' }).port, 65535)
+  t.equal(loadConfig({ HOST: '127.0.0.1' }).host, '127.0.0.1')
+  t.equal(loadConfig({ HOST: '::' }).host, '::')
+  t.equal(loadConfig({ DATABASE_URL: 'file:/var/lib/flagpost/flags.db' }).databaseUrl, 'file:/var/lib/flagpost/flags.db')
+  t.equal(loadConfig({ DATABASE_URL: ':memory:' }).databaseUrl, ':memory:')
+  t.equal(loadConfig({ REDIS_URL: 'redis://cache:6379/0' }).redisUrl, 'redis://cache:6379/0')
+  t.equal(loadConfig({ REDIS_URL: 'rediss://user:pw@cache:6380' }).redisUrl, 'rediss://user:pw@cache:6380')
+  t.strictSame(loadConfig({ API_KEY: KEY_A }).apiKeys, [KEY_A])
+  t.strictSame(loadConfig({ API_KEY: ` ${KEY_A} , ${KEY_B} ,` }).apiKeys, [KEY_A, KEY_B], 'comma-separated, trimmed, empty entries dropped')
+  t.strictSame(loadConfig({ READ_API_KEY: `${KEY_B},${KEY_A}` }).readApiKeys, [KEY_B, KEY_A])
+  for (const yes of ['true', 'TRUE', ' True ', '1', 'yes']) t.equal(loadConfig({ AUTH_READS: yes }).authReads, true, `AUTH_READS=${yes}`)
+  for (const no of ['false', 'FALSE', '0', 'no']) t.equal(loadConfig({ AUTH_READS: no }).authReads, false, `AUTH_READS=${no}`)
+  for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) t.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level)
+  t.equal(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel, 'debug')
+  t.equal(loadConfig({ CACHE_REFRESH_MS: '250' }).cacheRefreshMs, 250)
+  t.equal(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart, false)
+  t.equal(loadConfig({ MIGRATE_ON_START: 'true' }).migrateOnStart, true)
+})
+
+t.test('every bad value is reported together in one ConfigError', async (t) => {
+  const secret = 'abcde'
+  const err = configError({
+    PORT: 'abc',
+    CACHE_REFRESH_MS: '-5',
+    AUTH_READS: 'maybe',
+    LOG_LEVEL: 'loud',
+    API_KEY: secret,
+    REDIS_URL: 'http://x'
+  })
+  t.type(err, ConfigError)
+  t.equal(err.name, 'ConfigError')
+  t.equal(err.problems.length, 6, err.problems.join('\n'))
+  const expectations: Array<[string, RegExp]> = [
+    ['PORT', /"abc"/],
+    ['CACHE_REFRESH_MS', /"-5"/],
+    ['AUTH_READS', /"maybe"/],
+    ['LOG_LEVEL', /loud/],
+    ['API_KEY', /at least 16 characters/],
+    ['REDIS_URL', /http:\/\/x/]
+  ]
+  for (const [variable, detail] of expectations) {
+    const problems = problemFor(err, variable)
+    t.equal(problems.length, 1, `exactly one problem names ${variable}: ${err.problems.join(' | ')}`)
+    t.match(problems[0] ?? '', detail, variable)
+    t.ok(err.message.includes(problems[0] ?? '\0'), `the message lists the ${variable} problem`)
+  }
+  t.match(err.message, /^Invalid configuration:/)
+  t.notOk(err.message.includes(secret), 'a bad API key is not echoed')
+})
+
+t.test('an out-of-range PORT is reported with the others', async (t) => {
+  const err = configError({ PORT: '70000', CACHE_REFRESH_MS: '-5', AUTH_READS: 'maybe', LOG_LEVEL: 'loud', API_KEY: 'abcde', REDIS_URL: 'http://x' })
+  t.equal(err.problems.length, 6, err.problems.join('\n'))
+  t.match(problemFor(err, 'PORT'), [/65535/])
+  t.match(problemFor(err, 'PORT'), [/70000/])
+})
+
+t.test('more bad values, one at a time', async (t) => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: '-1' }, 'PORT'],
+    [{ PORT: '80.5' }, 'PORT'],
+    [{ PORT: '65536' }, 'PORT'],
+    [{ CACHE_REFRESH_MS: 'soon' }, 'CACHE_REFRESH_MS'],
+    [{ MIGRATE_ON_START: 'sometimes' }, 'MIGRATE_ON_START'],
+    [{ API_KEY: `${KEY_A},short` }, 'API_KEY'],
+    [{ READ_API_KEY: 'short' }, 'READ_API_KEY'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ DATABASE_URL: 'mysql://db/flags' }, 'DATABASE_URL']
+  ]
+  for (const [env, variable] of cases) {
+    const err = configError(env)
+    t.equal(err.problems.length, 1, JSON.stringify(env))
+    t.equal(problemFor(err, variable).length, 1, `${JSON.stringify(env)} → ${err.problems.join(' | ')}`)
+  }
+})
+
+t.test('problems never echo credentials, and name the allowed log levels', async (t) => {
+  const err = configError({ DATABASE_URL: 'mysql://admin:s3cret-pw@db/flags', LOG_LEVEL: 'loud' })
+  t.notMatch(err.message, /s3cret-pw/)
+  t.match(problemFor(err, 'DATABASE_URL'), [/mysql:\/\/\*\*\*@db\/flags/])
+  t.match(problemFor(err, 'LOG_LEVEL'), [/must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/])
+})
+
+t.test('a postgres:// DATABASE_URL is rejected clearly: not supported in this build yet', async (t) => {
+  for (const url of ['postgres://flagpost:pw@db:5432/flagpost', 'postgresql://flagpost@db/flagpost']) {
+    const err = configError({ DATABASE_URL: url })
+    t.equal(err.problems.length, 1)
+    t.match(err.problems[0], /^DATABASE_URL\b/)
+    t.match(err.problems[0], /Postgres is not supported by this build yet/)
+  }
+  // Reported together with other problems.
+  const err = configError({ DATABASE_URL: 'postgres://db/flagpost', PORT: 'abc' })
+  t.equal(err.problems.length, 2)
+  t.equal(problemFor(err, 'DATABASE_URL').length, 1)
+  t.equal(problemFor(err, 'PORT').length, 1)
+})

@@ -1,0 +1,178 @@
+import t from 'tap'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { build } from './helper.js'
+
+interface Operation {
+  operationId?: string
+  tags?: string[]
+  summary?: string
+  security?: Array<Record<string, string[]>>
+  responses?: Record<string, { description?: string, content?: Record<string, { schema?: { $ref?: string } }> }>
+}
+type Doc = {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  components: { schemas: Record<string, unknown>, securitySchemes: Record<string, unknown> }
+}
+
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options'])
+const PROBLEM_REF = '#/components/schemas/Problem'
+
+/** [method, path, operation] for every operation in the document. */
+const operationsOf = (doc: Doc): Array<[string, string, Operation]> =>
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).filter(([method]) => METHODS.has(method)).map(([method, op]): [string, string, Operation] => [method, path, op]))
+
+/** Every `$ref` anywhere in a JSON value. */
+function refsIn (value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) refsIn(v, found)
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string') found.push(v)
+      else refsIn(v, found)
+    }
+  }
+  return found
+}
+
+t.test('GET /openapi.json', async (t) => {
+  const ctx = await build(t)
+  const res = await ctx.app.inject({ url: '/openapi.json' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/json/)
+  const doc = res.json() as Doc
+  const operations = operationsOf(doc)
+  const label = (method: string, path: string): string => `${method.toUpperCase()} ${path}`
+
+  t.test('is a valid OpenAPI 3.x document', async (t) => {
+    t.match(doc.openapi, /^3\.[01]\.\d+$/)
+    const result = await new Validator().validate(structuredClone(doc) as Record<string, unknown>)
+    if (!result.valid) t.comment(JSON.stringify(result.errors, null, 2))
+    t.equal(result.valid, true)
+  })
+
+  t.test('has the operations of SPEC §3 built so far', async (t) => {
+    const present = new Set(operations.map(([m, p]) => label(m, p)))
+    for (const op of ['POST /flags', 'GET /flags', 'GET /flags/{name}', 'PUT /flags/{name}', 'DELETE /flags/{name}',
+      'POST /flags/{name}/rename', 'GET /evaluate/{name}', 'POST /evaluate', 'GET /healthz', 'GET /readyz']) {
+      t.ok(present.has(op), `${op} is documented`)
+    }
+    t.notOk(present.has('GET /openapi.json'), 'the document does not describe itself')
+    t.notOk([...present].some((op) => op.includes('/docs')), 'Swagger UI routes are hidden')
+  })
+
+  t.test('every operation has a unique operationId, tags and a summary', async (t) => {
+    const ids = operations.map(([, , op]) => op.operationId)
+    for (const [method, path, op] of operations) {
+      const name = label(method, path)
+      t.match(op.operationId, /^[a-z][A-Za-z0-9]+$/, `${name} operationId`)
+      t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name} has tags`)
+      t.ok(typeof op.summary === 'string' && op.summary.length > 0, `${name} has a summary`)
+    }
+    t.equal(new Set(ids).size, ids.length, `operationIds are unique: ${ids.join(', ')}`)
+    const declared = new Set(((doc as unknown as { tags?: Array<{ name: string }> }).tags ?? []).map((tag) => tag.name))
+    for (const [method, path, op] of operations) {
+      for (const tag of op.tags ?? []) t.ok(declared.has(tag), `${label(method, path)}: tag ${tag} is declared at the top level`)
+    }
+  })
+
+  t.test('every operation that takes input declares a 4xx response', async (t) => {
+    for (const [method, path, op] of operations) {
+      // /healthz and /readyz take no input at all: nothing they could answer with a 4xx.
+      if (op.tags?.includes('health') === true) continue
+      const codes = Object.keys(op.responses ?? {})
+      t.ok(codes.some((c) => /^4\d\d$/.test(c)), `${label(method, path)} declares a 4xx (${codes.join(', ')})`)
+      t.ok(codes.some((c) => /^2\d\d$/.test(c)), `${label(method, path)} declares a 2xx`)
+    }
+  })
+
+  t.test('write operations require apiKey or bearer and declare 401 and 403', async (t) => {
+    const writes = operations.filter(([method, , op]) => ['post', 'put', 'delete', 'patch'].includes(method) && op.tags?.includes('evaluation') !== true)
+    t.ok(writes.length >= 4, `${writes.length} write operations`)
+    for (const [method, path, op] of writes) {
+      const name = label(method, path)
+      t.strictSame(op.security, [{ apiKey: [] }, { bearer: [] }], `${name}: a key is required (no anonymous alternative)`)
+      t.ok(op.responses?.['401'] !== undefined, `${name} declares 401`)
+      t.ok(op.responses?.['403'] !== undefined, `${name} declares 403`)
+    }
+  })
+
+  t.test('read and evaluate operations take an optional key and declare 401 (AUTH_READS)', async (t) => {
+    const reads = operations.filter(([method, , op]) => op.tags?.includes('health') !== true &&
+      (method === 'get' || op.tags?.includes('evaluation') === true))
+    t.ok(reads.length >= 4)
+    for (const [method, path, op] of reads) {
+      const name = label(method, path)
+      t.strictSame(op.security, [{}, { apiKey: [] }, { bearer: [] }], `${name}: anonymous or a key`)
+      t.ok(op.responses?.['401'] !== undefined, `${name} declares 401`)
+    }
+    for (const [method, path, op] of operations.filter(([, , op]) => op.tags?.includes('health') === true)) {
+      t.ok(op.security === undefined || JSON.stringify(op.security) === '[{}]' || JSON.stringify(op.security) === '[]', `${label(method, path)} is open`)
+    }
+  })
+
+  t.test('error responses are application/problem+json referring to Problem', async (t) => {
+    let checked = 0
+    for (const [method, path, op] of operations) {
+      for (const [code, response] of Object.entries(op.responses ?? {})) {
+        if (!/^[45]\d\d$/.test(code)) continue
+        // Readiness answers 503 with its own health body: the checks are the point.
+        if (path === '/readyz' && code === '503') continue
+        const name = `${label(method, path)} ${code}`
+        t.strictSame(Object.keys(response.content ?? {}), ['application/problem+json'], `${name} media type`)
+        t.equal(response.content?.['application/problem+json']?.schema?.$ref, PROBLEM_REF, `${name} schema`)
+        t.ok(typeof response.description === 'string' && response.description.length > 0, `${name} description`)
+        checked++
+      }
+    }
+    t.ok(checked >= 30, `${checked} error responses checked`)
+  })
+
+  t.test('components: the named schemas, both security schemes, every $ref resolves', async (t) => {
+    const schemas = doc.components.schemas
+    for (const name of ['Flag', 'FlagList', 'FlagCreate', 'FlagPatch', 'EvaluationResult', 'Problem']) {
+      t.ok(Object.hasOwn(schemas, name), `components.schemas.${name}`)
+    }
+    t.match(schemas.Problem, { type: 'object', required: ['type', 'title', 'status', 'detail', 'code', 'instance'] })
+    t.match(schemas.EvaluationResult, { type: 'object', properties: { name: {}, value: {}, variant: {}, reason: {}, type: {}, version: {} } })
+    t.match(doc.components.securitySchemes, {
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      bearer: { type: 'http', scheme: 'bearer' }
+    })
+    const refs = refsIn(doc)
+    t.ok(refs.length > 0)
+    for (const ref of new Set(refs)) {
+      const match = /^#\/components\/schemas\/([A-Za-z0-9_.-]+)$/.exec(ref)
+      t.ok(match !== null && Object.hasOwn(schemas, match[1]), `$ref ${ref} resolves to a component`)
+    }
+    t.notOk(Object.keys(schemas).some((k) => /^def-\d+$/.test(k)), 'no anonymous def-N components')
+  })
+
+  t.test('request bodies of the write and bulk routes are named components', async (t) => {
+    const bodyRef = (method: string, path: string): unknown =>
+      (doc.paths[path]?.[method] as { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } } | undefined)
+        ?.requestBody?.content?.['application/json']?.schema?.$ref
+    t.equal(bodyRef('post', '/flags'), '#/components/schemas/FlagCreate')
+    t.equal(bodyRef('put', '/flags/{name}'), '#/components/schemas/FlagPatch')
+    t.equal(bodyRef('post', '/evaluate'), '#/components/schemas/BulkEvaluateRequest')
+    const ok = (method: string, path: string, code: string): unknown =>
+      doc.paths[path]?.[method]?.responses?.[code]?.content?.['application/json']?.schema?.$ref
+    t.equal(ok('get', '/flags', '200'), '#/components/schemas/FlagList')
+    t.equal(ok('get', '/flags/{name}', '200'), '#/components/schemas/Flag')
+    t.equal(ok('get', '/evaluate/{name}', '200'), '#/components/schemas/EvaluationResult')
+  })
+})
+
+t.test('GET /docs serves the Swagger UI', async (t) => {
+  const ctx = await build(t)
+  let res = await ctx.app.inject({ url: '/docs' })
+  for (let hops = 0; res.statusCode >= 300 && res.statusCode < 400 && hops < 3; hops++) {
+    const location = res.headers.location
+    if (typeof location !== 'string') break
+    res = await ctx.app.inject({ url: new URL(location, 'http://localhost/docs/').pathname })
+  }
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/html/)
+  t.match(res.body, /<html/i)
+  t.match(res.body, /swagger/i)
+})

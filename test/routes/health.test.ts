@@ -1,0 +1,81 @@
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createContainer } from '../../src/container.js'
+import { build, createFlag, revisionOf, WRITE_KEY } from '../helper.js'
+
+t.test('GET /healthz: 200 {status: ok}', async (t) => {
+  const ctx = await build(t)
+  const res = await ctx.app.inject({ url: '/healthz' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.strictSame(res.json(), { status: 'ok' })
+})
+
+t.test('GET /readyz: 200 with the database and snapshot checks ok', async (t) => {
+  const ctx = await build(t)
+  const empty = await ctx.app.inject({ url: '/readyz' })
+  t.equal(empty.statusCode, 200)
+  t.match(empty.headers['content-type'], /^application\/json/)
+  t.strictSame(empty.json(), { status: 'ready', revision: 0, checks: { snapshot: 'ok', database: 'ok' } })
+
+  await createFlag(ctx, { name: 'a' })
+  await createFlag(ctx, { name: 'b' })
+  t.equal(await revisionOf(ctx), 2)
+  const res = await ctx.app.inject({ url: '/readyz' })
+  t.equal(res.statusCode, 200)
+  t.strictSame(res.json(), { status: 'ready', revision: 2, checks: { snapshot: 'ok', database: 'ok' } }, 'revision is the snapshot\'s, caught up after each write')
+})
+
+t.test('GET /readyz: 503 once the database is closed, not a crash', async (t) => {
+  const container = await createContainer(loadConfig({ DATABASE_URL: ':memory:', API_KEY: WRITE_KEY, LOG_LEVEL: 'silent' }), { poll: false })
+  const app = await buildApp(container)
+  t.teardown(async () => { await app.close(); await container.close() })
+  t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
+  const created = await app.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'kept' } })
+  t.equal(created.statusCode, 201)
+
+  await container.close()
+  const res = await app.inject({ url: '/readyz' })
+  t.equal(res.statusCode, 503)
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.strictSame(res.json(), { status: 'not ready', revision: 1, checks: { snapshot: 'ok', database: 'unreachable' } })
+  // Liveness is about the process, not its dependencies.
+  const live = await app.inject({ url: '/healthz' })
+  t.equal(live.statusCode, 200)
+  t.strictSame(live.json(), { status: 'ok' })
+  // SPEC §7: with the database down, evaluation keeps serving the last snapshot.
+  const evaluation = await app.inject({ url: '/evaluate/kept?user_id=alice' })
+  t.equal(evaluation.statusCode, 200)
+  t.equal(evaluation.json().value, true)
+  // SPEC §7: with the database down, writes answer 503 problem+json, never a 500.
+  const write = await app.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'lost' } })
+  t.equal(write.statusCode, 503)
+  t.match(write.headers['content-type'], /^application\/problem\+json/)
+  t.equal(write.json().code, 'FLAGPOST_ERR_UNAVAILABLE')
+  const read = await app.inject({ url: '/flags/kept' })
+  t.equal(read.statusCode, 503)
+  t.equal(read.json().code, 'FLAGPOST_ERR_UNAVAILABLE')
+  // Closing twice is safe.
+  await container.close()
+  t.equal((await app.inject({ url: '/readyz' })).statusCode, 503)
+})
+
+t.test('an unknown route: 404 problem+json FLAGPOST_ERR_NOT_FOUND', async (t) => {
+  const ctx = await build(t)
+  const res = await ctx.app.inject({ url: '/no/such/route?x=1' })
+  t.equal(res.statusCode, 404)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  t.strictSame(res.json(), {
+    type: 'urn:flagpost:problem:not-found',
+    title: 'Not Found',
+    status: 404,
+    detail: 'No route GET /no/such/route',
+    code: 'FLAGPOST_ERR_NOT_FOUND',
+    instance: '/no/such/route'
+  })
+  const post = await ctx.app.inject({ method: 'POST', url: '/healthz' })
+  t.equal(post.statusCode, 404)
+  t.equal(post.json().code, 'FLAGPOST_ERR_NOT_FOUND')
+  t.equal(post.json().detail, 'No route POST /healthz')
+})
