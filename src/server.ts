@@ -13,8 +13,6 @@ async function main (): Promise<void> {
   }
   const container = await createContainer(config)
   const app = await buildApp(container)
-  container.snapshot.close()
-  container.snapshot.start(config.cacheRefreshMs)
 
   const bootstrapKey = await container.services.apiKeys.ensureBootstrapKey()
   if (bootstrapKey !== null) {

@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Helpers for tests that run the real server process (dist/server.js, as `npm start` does). */
+// The built entry point, exactly what `npm start` runs (npm test builds first).
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      srv.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export interface Running { child: ChildProcess, output: () => string, base: string, exited: Promise<number | null> }
+
+export async function start (env: Record<string, string>): Promise<Running> {
+  const port = await freePort()
+  // Only what the test chooses: no inherited DATABASE_URL/API_KEY from the developer's shell or CI.
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const base = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 100 && !out.includes('Server listening') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100))
+  return { child, output: () => out, base, exited }
+}
+
+export const dataDir = (t: { teardown (fn: () => unknown): void }): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'flagpost-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
