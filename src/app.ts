@@ -18,6 +18,7 @@ export interface AppOptions {
   logger?: Exclude<FastifyServerOptions['logger'], boolean | undefined>
 }
 
+const pathOf = (url: string): string => url.split('?')[0]
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
 
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
@@ -38,17 +39,17 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
   app.setErrorHandler((error, request, reply) => {
-    const validation = (error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }).validation
-    const problem = toProblem(error as Parameters<typeof toProblem>[0], request.url.split('?')[0],
-      validation !== undefined ? fieldProblems(validation, (error as { validationContext?: string }).validationContext ?? 'body') : undefined)
+    const { validation, validationContext } = error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }
+    const fields = validation === undefined ? undefined : fieldProblems(validation, validationContext ?? 'body')
+    const problem = toProblem(error as Parameters<typeof toProblem>[0], pathOf(request.url), fields)
     if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
     return reply.code(problem.status).type('application/problem+json').send(problem)
   })
   app.setNotFoundHandler((request, reply) => {
-    const problem = toProblem(new RouteNotFoundError(request.method, request.url.split('?')[0]), request.url.split('?')[0])
-    return reply.code(404).type('application/problem+json').send(problem)
+    const path = pathOf(request.url)
+    return reply.code(404).type('application/problem+json').send(toProblem(new RouteNotFoundError(request.method, path), path))
   })
 
   await app.register(services, { container })

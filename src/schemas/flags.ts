@@ -1,4 +1,4 @@
-import Type, { type Static } from 'typebox'
+import Type, { type Static, type TSchema } from 'typebox'
 import { FlagName, Pagination, ref } from './common.js'
 
 export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
@@ -6,7 +6,7 @@ export const ATTRIBUTE_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'
 export const LIMITS = { ids: 10_000, rules: 100, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
 
 const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { description: 'Every value of the flag is of this type' })
-// NUL can be stored by neither SQLite text comparisons we rely on nor Postgres text: refuse it at the door.
+// Postgres text cannot hold NUL, and no id or description needs one: refuse it at the door.
 const NO_NUL = '^[^\\u0000]*$'
 const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), Type.Integer()])
 const AnyValue = Type.Unknown({ description: 'A value of the flag\'s type (strings are coerced: "true", "12.5", JSON text)' })
@@ -31,10 +31,10 @@ const writableFields = {
     rollout: Type.Optional(Type.Union([Weights, Type.Null()])),
     bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
   }, { additionalProperties: false }), Type.Null()])),
-  tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()])),
+  tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()]))
 }
 const MetadataValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()])
-const metadataField = (value: typeof MetadataValue | ReturnType<typeof Type.Union>) => Type.Optional(Type.Union([
+const metadataField = <T extends TSchema>(value: T) => Type.Optional(Type.Union([
   Type.Record(Type.String({ minLength: 1, maxLength: 64 }), value, { maxProperties: LIMITS.metadata, description: 'Facts about the flag (owner, ticket…), returned with evaluations' }),
   Type.Null()
 ]))
