@@ -9,6 +9,7 @@ import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
 import { FLAG_NAME_PATTERN } from '../schemas/common.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
 import { toFlagBody } from './flag-view.js'
+import { createKeyedQueue } from './keyed-queue.js'
 
 /** Who is writing and on which version the change is based (`If-Match`). */
 export interface WriteOptions {
@@ -19,7 +20,10 @@ export interface WriteOptions {
 export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 
-const MAX_ATTEMPTS = 5
+const MAX_ATTEMPTS = 8
+const RETRY = Symbol('retry')
+/** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
+const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)))
 const NAME = new RegExp(FLAG_NAME_PATTERN)
 const encodeCursor = (name: string): string => Buffer.from(name, 'utf8').toString('base64url')
 function decodeCursor (cursor: string): string {
@@ -56,21 +60,35 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
   const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
     ({ actor, action, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
   const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+  const serialized = createKeyedQueue()
 
-  /** Re-read, recompute and write until the write lands on the version it was computed from. */
-  async function change (name: string, opts: WriteOptions, action: string,
-    next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await mustGet(name)
-      checkVersion(current, opts.ifMatch)
+  /**
+   * An optimistic write: read the flag, honour If-Match, write on the version read. Writes to one
+   * flag queue up in this process; when another process got in between, `attempt` returns RETRY
+   * and the write is recomputed on the new version after a short backoff.
+   */
+  function optimistic<T> (name: string, opts: WriteOptions, attempt: (current: StoredFlag) => Promise<T | typeof RETRY>): Promise<T> {
+    return serialized(name, async () => {
+      for (let i = 0; i < MAX_ATTEMPTS; i++) {
+        if (i > 0) await backoff(i)
+        const current = await mustGet(name)
+        checkVersion(current, opts.ifMatch)
+        const result = await attempt(current)
+        if (result !== RETRY) return result
+      }
+      throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+    })
+  }
+
+  /** Replace a flag with `next(current)`; null means nothing changes (no write, no new version). */
+  const change = (name: string, opts: WriteOptions, action: string, next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> =>
+    optimistic(name, opts, async (current) => {
       const updated = next(current)
       if (updated === null) return current
       const names = updated.name === current.name ? [current.name] : [current.name, updated.name]
       const revision = await repo.update(updated, current.version, audit(opts.actor, action, names, current, updated))
-      if (revision !== null) return committed(updated)
-    }
-    throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
-  }
+      return revision === null ? RETRY : committed(updated)
+    })
 
   const withState = (current: StoredFlag, state: FlagState): StoredFlag =>
     compilable({ ...current, ...state, version: current.version + 1, updatedAt: now() })
@@ -112,14 +130,11 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
         newName === current.name ? null : { ...current, name: newName, version: current.version + 1, updatedAt: now() })
     },
 
-    async remove (name: string, opts: WriteOptions): Promise<void> {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const current = await mustGet(name)
-        checkVersion(current, opts.ifMatch)
+    remove (name: string, opts: WriteOptions): Promise<void> {
+      return optimistic(name, opts, async (current) => {
         const revision = await repo.delete(current.id, current.version, audit(opts.actor, 'flag.delete', [name], current, null))
-        if (revision !== null) return committed(undefined)
-      }
-      throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+        return revision === null ? RETRY : committed(undefined)
+      })
     },
 
     /** One flag for one context, from the snapshot. */

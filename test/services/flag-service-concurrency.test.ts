@@ -1,0 +1,90 @@
+import t from 'tap'
+import { createFlagSnapshot } from '../../src/cache/flag-snapshot.js'
+import { openSqlite } from '../../src/db/client.js'
+import { migrateSqlite } from '../../src/db/migrate.js'
+import { FlagExistsError, VersionMismatchError } from '../../src/errors.js'
+import type { FlagRepository } from '../../src/repositories/flag-repository.js'
+import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+import { createFlagService } from '../../src/services/flag-service.js'
+
+const silent = { warn () {}, debug () {} }
+const WRITER = { actor: 'test' }
+
+/** Two services on one SQLite database, as two instances would be; `racing` lets a test write in between. */
+function setup (t: { teardown (fn: () => unknown): void }) {
+  const handle = openSqlite(':memory:')
+  migrateSqlite(handle)
+  t.teardown(() => handle.close())
+  const repo = createSqliteFlagRepository(handle.db)
+  let between: (() => Promise<void>) | undefined
+  // The same repository, except that once, right after a read, another writer gets in first.
+  const racing: FlagRepository = {
+    ...repo,
+    async get (name) {
+      const flag = await repo.get(name)
+      const hook = between
+      between = undefined
+      if (hook !== undefined) await hook()
+      return flag
+    }
+  }
+  const other = createFlagService({ repo, snapshot: createFlagSnapshot(repo, silent) })
+  const service = createFlagService({ repo: racing, snapshot: createFlagSnapshot(racing, silent) })
+  return { repo, service, other, interleave: (fn: () => Promise<void>) => { between = fn } }
+}
+
+t.test('a write that loses the race is recomputed on the new version: no update is lost', async (t) => {
+  const { repo, service, other, interleave } = setup(t)
+  await other.create({ name: 'f', default_value: true }, WRITER)
+  interleave(async () => { await other.update('f', { tags: ['from-other'] }, WRITER) })
+  const result = await service.update('f', { description: 'from-service' }, WRITER)
+  t.equal(result.version, 3, 'applied after the other write')
+  const stored = await repo.get('f')
+  t.equal(stored?.description, 'from-service')
+  t.same(stored?.tags, ['from-other'], 'the other writer\'s change survived')
+  t.equal(await repo.latestRevision(), 3, 'one revision per applied write, none for the lost attempt')
+})
+
+t.test('with If-Match, the loser of a race gets 412 and changes nothing', async (t) => {
+  const { repo, service, other, interleave } = setup(t)
+  await other.create({ name: 'f', default_value: true }, WRITER)
+  interleave(async () => { await other.update('f', { tags: ['winner'] }, { ...WRITER, ifMatch: 1 }) })
+  await t.rejects(service.update('f', { description: 'loser' }, { ...WRITER, ifMatch: 1 }), VersionMismatchError)
+  const stored = await repo.get('f')
+  t.equal(stored?.description, '')
+  t.same(stored?.tags, ['winner'])
+  t.equal(stored?.version, 2)
+})
+
+t.test('a delete racing an update: the update is retried and finds the flag gone (404), nothing resurrects', async (t) => {
+  const { repo, service, other, interleave } = setup(t)
+  await other.create({ name: 'f', default_value: true }, WRITER)
+  interleave(async () => { await other.remove('f', WRITER) })
+  await t.rejects(service.update('f', { description: 'too late' }, WRITER), { code: 'FLAGPOST_ERR_FLAG_NOT_FOUND' })
+  t.equal(await repo.get('f'), undefined)
+})
+
+t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
+  const { repo, service, other } = setup(t)
+  const results = await Promise.allSettled([
+    service.create({ name: 'same', default_value: 'true' }, WRITER),
+    other.create({ name: 'same', default_value: 'false' }, WRITER),
+    service.create({ name: 'same', default_value: true }, WRITER)
+  ])
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+  t.equal(rejected.length, 2)
+  for (const r of rejected) t.ok(r.reason instanceof FlagExistsError)
+  t.equal(await repo.latestRevision(), 1)
+})
+
+t.test('many concurrent unconditional updates through the HTTP-free service all land', async (t) => {
+  const { repo, service, other } = setup(t)
+  await other.create({ name: 'counter', default_value: true }, WRITER)
+  const writers = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? service : other)
+    .update('counter', { metadata: { [`k${i}`]: i } }, WRITER))
+  await Promise.all(writers)
+  const stored = await repo.get('counter')
+  t.equal(Object.keys(stored?.metadata ?? {}).length, 20, 'every writer\'s key is there')
+  t.equal(stored?.version, 21)
+})
