@@ -18,7 +18,9 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
   cacheRefreshMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
   migrateOnStart: Type.Boolean(),
-  bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 })
+  bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 }),
+  /** Evaluation requests per minute per client IP; 0 turns rate limiting off. */
+  rateLimitPerMinute: Type.Integer({ minimum: 0, maximum: 100_000_000 })
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -73,12 +75,13 @@ export function loadConfig (env: Env = process.env): Config {
     logLevel: (env.LOG_LEVEL?.trim() || 'info').toLowerCase(),
     cacheRefreshMs: int('CACHE_REFRESH_MS', 1000),
     migrateOnStart: bool('MIGRATE_ON_START', true),
-    bodyLimit: int('BODY_LIMIT', 256 * 1024)
+    bodyLimit: int('BODY_LIMIT', 256 * 1024),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0)
   }
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
     readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
-    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT'
+    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

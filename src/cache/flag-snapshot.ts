@@ -39,6 +39,7 @@ export function toDefinition (flag: StoredFlag): FlagDefinition {
     default_variant: flag.defaultVariant,
     off_variant: flag.offVariant,
     targeting_rules: flag.targetingRules,
+    metadata: flag.metadata,
     version: flag.version
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The evaluation engine (SPEC §2.4): a pure function of compiled flag + context + time.
- * Everything that does not depend on the context (id sets, the split, the values to serve, whether
- * the flag has any targeting) is worked out once in `compileFlag`, so `evaluate` is a few property
- * reads, at most two Set lookups and, for a split, one hash plus a short loop.
+ * Everything that does not depend on the context (id sets, rule predicates, the splits, the values
+ * to serve, whether the flag has any targeting) is worked out once in `compileFlag`, so `evaluate`
+ * is a few property reads, at most two Set lookups, one predicate call per rule tried and, for a
+ * split, one hash plus a short loop.
  */
 import { bucketIndex, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
+import { FlagCompileError } from './compile-error.js'
+import { compileRules, type CompiledRule } from './rules.js'
 import type {
   EvaluationContext,
   EvaluationResult,
@@ -13,6 +16,8 @@ import type {
   JsonValue,
   Reason
 } from './types.js'
+
+export { FlagCompileError }
 
 /** What the fallthrough step (8) does, decided at compile time. */
 export type Fallthrough =
@@ -50,20 +55,13 @@ export interface CompiledFlag {
   readonly bucketBy: string
   /** True when `bucketBy` is `user_id` (or its alias `targetingKey`): read `user_id ?? targetingKey`. */
   readonly bucketByUser: boolean
+  /** Targeting rules (step 7), in order. */
+  readonly rules: readonly CompiledRule[]
+  /** `definition.metadata`, returned by reference with every result. */
+  readonly metadata: Readonly<Record<string, string | number | boolean>>
 }
 
-/**
- * A definition the engine cannot compile. Thrown by `compileFlag` only, never by `evaluate`, so
- * the write path can reject the flag with a 400 naming `field` before it ever reaches a snapshot.
- */
-export class FlagCompileError extends Error {
-  readonly field: string
-  constructor(field: string, message: string) {
-    super(message)
-    this.name = 'FlagCompileError'
-    this.field = field
-  }
-}
+const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
 
 /**
  * Compiles a flag definition once, when it enters the snapshot (and at write time, to validate).
@@ -78,7 +76,8 @@ export function compileFlag(def: FlagDefinition): CompiledFlag {
   const userIds = new Set(tr.user_ids.map(String))
   const customerIds = new Set(tr.customer_ids.map(String))
   const rollout = tr.rollout
-  const noTargeting = userIds.size === 0 && customerIds.size === 0 && tr.rules.length === 0 && rollout == null
+  const rules = compileRules(def)
+  const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null
 
   let fallthrough: Fallthrough
   let split: CompiledSplit | null = null
@@ -133,7 +132,9 @@ export function compileFlag(def: FlagDefinition): CompiledFlag {
     split,
     splitValues: split === null ? [] : split.variants.map((v) => variants[v]),
     bucketBy,
-    bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey'
+    bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
+    rules,
+    metadata: def.metadata ?? NO_METADATA
   }
 }
 
@@ -144,14 +145,13 @@ function requireVariant(def: FlagDefinition, variant: string, field: string): vo
 }
 
 /**
- * Evaluates a compiled flag for one context (SPEC §2.4 steps 2, 5, 6 and 8; overrides and rules
- * come later). Pure and total: a missing or odd attribute never throws, it just does not match.
- * `now` (epoch ms) is the evaluation time, passed in so the engine never reads a clock; rules with
- * `before`/`after` will use it. Values are returned by reference from the compiled flag: callers
- * must not mutate them.
+ * Evaluates a compiled flag for one context (SPEC §2.4 steps 2, 5, 6, 7 and 8; overrides are the
+ * caller's). Pure and total: a missing or odd attribute never throws, it just does not match.
+ * `now` (epoch ms) is the evaluation time, passed in so the engine never reads a clock; it is the
+ * value of the clause attribute `now` (`before`/`after`). Values and metadata are returned by
+ * reference from the compiled flag: callers must not mutate them.
  */
 export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: number): EvaluationResult {
-  void now
   if (!flag.enabled) return result(flag, flag.offVariant, flag.offValue, 'DISABLED', 'disabled')
 
   if (flag.userIds.size > 0) {
@@ -167,6 +167,18 @@ export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: nu
     }
   }
 
+  const rules = flag.rules
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r]
+    if (!rule.matches(context, now)) continue
+    const split = rule.split
+    if (split === null) return result(flag, rule.variant, rule.value, 'TARGETING_MATCH', rule.label)
+    const key = bucketValue(flag, context)
+    const i = key === undefined ? -1 : bucketIndex(split, key)
+    if (i < 0) return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', rule.label)
+    return result(flag, split.variants[i], rule.splitValues[i], 'SPLIT', rule.label)
+  }
+
   switch (flag.fallthrough) {
     case 'static':
       return result(flag, flag.defaultVariant, flag.defaultValue, 'STATIC', 'fallthrough')
@@ -176,12 +188,17 @@ export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: nu
       return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', 'fallthrough')
     case 'split': {
       const split = flag.split as CompiledSplit
-      const key = flag.bucketByUser ? userIdOf(context) : attr(context[flag.bucketBy])
+      const key = bucketValue(flag, context)
       const i = key === undefined ? -1 : bucketIndex(split, key)
       if (i < 0) return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', 'fallthrough')
       return result(flag, split.variants[i], flag.splitValues[i], 'SPLIT', 'fallthrough')
     }
   }
+}
+
+/** The value rollouts hash: the `bucket_by` attribute (`user_id` with its alias). */
+function bucketValue(flag: CompiledFlag, context: EvaluationContext): string | undefined {
+  return flag.bucketByUser ? userIdOf(context) : attr(context[flag.bucketBy])
 }
 
 /** `user_id`, else its alias `targetingKey` (what OpenFeature clients send). */
@@ -201,5 +218,5 @@ function attr(value: unknown): string | undefined {
 }
 
 function result(flag: CompiledFlag, variant: string, value: JsonValue, reason: Reason, rule: string): EvaluationResult {
-  return { name: flag.name, value, variant, reason, type: flag.type, version: flag.version, rule }
+  return { name: flag.name, value, variant, reason, type: flag.type, version: flag.version, rule, metadata: flag.metadata }
 }

@@ -1,10 +1,15 @@
 /**
  * Public API of the evaluation engine: pure, no I/O. The snapshot compiles each flag once with
  * `compileFlag` and evaluates it with `evaluate`; the bucketing primitives are exported for tools
- * and tests that need flagd-compatible hashing on their own.
+ * and tests that need flagd-compatible hashing on their own, the rule compiler and value readers
+ * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, FlagCompileError } from './evaluate.js'
 export type { CompiledFlag, Fallthrough } from './evaluate.js'
+export { compileClause, compileRules, RULE_LIMITS } from './rules.js'
+export { checkRegexSafety, MAX_PATTERNS_PER_FLAG } from './regex-safety.js'
+export type { CompiledRule, Predicate } from './rules.js'
+export { compareVersion, parseVersion, toEpochMs, toNumber } from './values.js'
 export {
   bucketIndex,
   compilePercentageSplit,
@@ -15,12 +20,17 @@ export {
   scaleWeight
 } from './bucketing.js'
 export type { CompiledSplit } from './bucketing.js'
+export { OPERATORS } from './types.js'
 export type {
+  Clause,
   EvaluationContext,
   EvaluationResult,
   FlagDefinition,
   FlagType,
   JsonValue,
+  Operator,
   Reason,
+  Rule,
+  Serve,
   TargetingRules
 } from './types.js'

@@ -11,11 +11,42 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 export type Reason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED'
 
+/** Clause operators (SPEC §2.2). */
+export const OPERATORS = [
+  'in', 'not_in', 'eq', 'neq', 'contains', 'starts_with', 'ends_with', 'matches',
+  'lt', 'lte', 'gt', 'gte', 'before', 'after',
+  'semver_eq', 'semver_lt', 'semver_lte', 'semver_gt', 'semver_gte', 'exists'
+] as const
+export type Operator = typeof OPERATORS[number]
+
+/**
+ * One condition on a context attribute. A clause on an attribute missing from the context is
+ * false (true under `negate`). The attribute `now` is the evaluation time, never a context value.
+ */
+export interface Clause {
+  attribute: string
+  operator: Operator
+  values: Array<string | number | boolean>
+  negate?: boolean
+  /** String operators compare case-insensitively. */
+  case_insensitive?: boolean
+}
+
+/** What a matching rule serves: one variant, or a weighted split bucketed like the fallthrough. */
+export type Serve = { variant: string } | { rollout: Record<string, number> }
+
+/** All clauses must hold; rules are tried in order and the first match serves. */
+export interface Rule {
+  id: string
+  description?: string
+  clauses: Clause[]
+  serve: Serve
+}
+
 export interface TargetingRules {
   user_ids: string[]
   customer_ids: string[]
-  /** Rule objects (SPEC §2.2); evaluated from a later issue, empty until then. */
-  rules: unknown[]
+  rules: Rule[]
   /** 0–100, two decimals; null only when `rollout` is set. */
   percentage: number | null
   /** Weights over variant names; replaces `percentage` when set. */
@@ -33,6 +64,8 @@ export interface FlagDefinition {
   default_variant: string
   off_variant: string
   targeting_rules: TargetingRules
+  /** Facts about the flag (owner, ticket…), returned with every evaluation. */
+  metadata: Record<string, string | number | boolean>
   version: number
 }
 
@@ -46,6 +79,8 @@ export interface EvaluationResult {
   reason: Reason
   type: FlagType
   version: number
-  /** Which step matched: `disabled`, `user_ids`, `customer_ids`, `fallthrough`. */
+  /** Which step matched: `disabled`, `user_ids`, `customer_ids`, `rule:<id>`, `fallthrough`. */
   rule: string
+  /** The flag's metadata (by reference: callers must not mutate it). */
+  metadata: Record<string, string | number | boolean>
 }

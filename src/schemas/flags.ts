@@ -1,9 +1,11 @@
 import Type, { type Static, type TSchema } from 'typebox'
+import { OPERATORS } from '../engine/types.js'
 import { FlagName, Pagination, ref } from './common.js'
 
 export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
 export const ATTRIBUTE_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'
-export const LIMITS = { ids: 10_000, rules: 100, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
+export const RULE_ID_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
+export const LIMITS = { ids: 10_000, rules: 100, clauses: 20, values: 10_000, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
 
 const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { description: 'Every value of the flag is of this type' })
 // Postgres text cannot hold NUL, and no id or description needs one: refuse it at the door.
@@ -12,6 +14,26 @@ const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256, patter
 const AnyValue = Type.Unknown({ description: 'A value of the flag\'s type (strings are coerced: "true", "12.5", JSON text)' })
 const Variants = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), AnyValue, { maxProperties: LIMITS.variants, description: 'Named values of the flag' })
 const Weights = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 10_000 }), { minProperties: 1, maxProperties: LIMITS.variants })
+
+export const Clause = Type.Object({
+  attribute: Type.String({ pattern: ATTRIBUTE_PATTERN, description: 'Context attribute; `now` is the evaluation time' }),
+  operator: Type.Enum(OPERATORS, { description: 'How the attribute is compared (SPEC §2.2)' }),
+  values: Type.Optional(Type.Array(Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()]), {
+    maxItems: LIMITS.values, description: 'What the attribute is compared with (empty for `exists`)'
+  })),
+  negate: Type.Optional(Type.Boolean({ description: 'Invert the clause (a missing attribute then matches)' })),
+  case_insensitive: Type.Optional(Type.Boolean({ description: 'Compare strings case-insensitively' }))
+}, { $id: 'Clause', additionalProperties: false, description: 'One condition; a clause on an attribute missing from the context is false' })
+
+export const Rule = Type.Object({
+  id: Type.Optional(Type.String({ pattern: RULE_ID_PATTERN, description: 'Unique within the flag; default `rule-<n>`' })),
+  description: Type.Optional(Type.String({ maxLength: 500, pattern: NO_NUL })),
+  clauses: Type.Array(ref(Clause), { maxItems: LIMITS.clauses, description: 'All must hold' }),
+  serve: Type.Union([
+    Type.Object({ variant: Type.String({ pattern: VARIANT_NAME_PATTERN }) }, { additionalProperties: false }),
+    Type.Object({ rollout: Weights }, { additionalProperties: false })
+  ], { description: 'A variant, or a weighted rollout bucketed by `bucket_by`' })
+}, { $id: 'Rule', additionalProperties: false, description: 'Rules are tried in order; the first whose clauses all hold serves' })
 
 /** Flag fields as written. `null` clears a field back to its default (JSON Merge Patch on PUT). */
 const writableFields = {
@@ -26,7 +48,7 @@ const writableFields = {
   targeting_rules: Type.Optional(Type.Union([Type.Object({
     user_ids: Type.Optional(Type.Union([Type.Array(SubjectId, { maxItems: LIMITS.ids }), Type.Null()])),
     customer_ids: Type.Optional(Type.Union([Type.Array(SubjectId, { maxItems: LIMITS.ids }), Type.Null()])),
-    rules: Type.Optional(Type.Union([Type.Array(Type.Unknown(), { maxItems: LIMITS.rules }), Type.Null()])),
+    rules: Type.Optional(Type.Union([Type.Array(ref(Rule), { maxItems: LIMITS.rules }), Type.Null()])),
     percentage: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100, description: 'Share (two decimals) of unmatched contexts served the default variant' }), Type.Null()])),
     rollout: Type.Optional(Type.Union([Weights, Type.Null()])),
     bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
@@ -50,7 +72,7 @@ export type FlagPatchBody = Static<typeof FlagPatch>
 export const TargetingRules = Type.Object({
   user_ids: Type.Array(Type.String()),
   customer_ids: Type.Array(Type.String()),
-  rules: Type.Array(Type.Unknown()),
+  rules: Type.Array(ref(Rule)),
   percentage: Type.Union([Type.Number(), Type.Null()]),
   rollout: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
   bucket_by: Type.String()
@@ -92,4 +114,4 @@ export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ maxLength: 64, description: 'The ETag (version) the change was based on; 412 when stale' }))
 })
 
-export const flagSchemas = [TargetingRules, Flag, FlagList, FlagCreate, FlagPatch, RenameBody]
+export const flagSchemas = [Clause, Rule, TargetingRules, Flag, FlagList, FlagCreate, FlagPatch, RenameBody]

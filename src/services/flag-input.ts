@@ -1,4 +1,4 @@
-import type { FlagType, JsonValue, TargetingRules } from '../engine/types.js'
+import type { FlagType, JsonValue, Rule, TargetingRules } from '../engine/types.js'
 import { invalid, type FieldProblem } from '../errors.js'
 import type { StoredFlag } from '../repositories/flag-repository.js'
 import { ATTRIBUTE_PATTERN, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
@@ -111,10 +111,14 @@ function normalizeTargeting (
 ): TargetingRules {
   const userIds = [...new Set((tr.user_ids ?? []).map(String))]
   const customerIds = [...new Set((tr.customer_ids ?? []).map(String))]
-  const rules = tr.rules ?? []
-  if (rules.length > 0) {
-    problem('targeting_rules.rules', 'rule-based targeting is not available in this version yet: use user_ids, customer_ids, percentage or rollout')
-  }
+  const ids = new Set<string>()
+  const rules: Rule[] = (tr.rules ?? []).map((rule, i) => {
+    const id = rule.id ?? `rule-${i + 1}`
+    if (ids.has(id)) problem(`targeting_rules.rules.${i}.id`, `"${id}" is already the id of an earlier rule`)
+    ids.add(id)
+    // Operators, values, regexes and served variants are checked when the engine compiles the flag.
+    return { ...rule, id, clauses: rule.clauses.map((c) => ({ ...c, values: c.values ?? [] })) }
+  })
   const rollout = tr.rollout ?? null
   let percentage = tr.percentage ?? null
   if (rollout !== null) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FlagSnapshot } from '../cache/flag-snapshot.js'
-import { compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
+import { checkRegexSafety, compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
 import { toDefinition } from '../cache/flag-snapshot.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, FlagNotFoundError, invalidField, VersionMismatchError } from '../errors.js'
@@ -32,10 +32,15 @@ function decodeCursor (cursor: string): string {
   return name
 }
 
-/** What the snapshot will compile must compile now, so a bad flag is a 400 and never reaches evaluation. */
+/**
+ * What the snapshot will compile must compile now, and its regexes must be safe, so a bad flag is a
+ * 400 and never reaches evaluation.
+ */
 function compilable (flag: StoredFlag): StoredFlag {
   try {
-    compileFlag(toDefinition(flag))
+    const definition = toDefinition(flag)
+    compileFlag(definition)
+    checkRegexSafety(definition)
   } catch (err) {
     if (err instanceof FlagCompileError) throw invalidField(`body.${err.field}`, err.message)
     throw err

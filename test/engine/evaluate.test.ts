@@ -12,6 +12,7 @@ function flag(overrides: Partial<Omit<FlagDefinition, 'targeting_rules'>> = {}, 
     variants: { on: true, off: false },
     default_variant: 'on',
     off_variant: 'off',
+    metadata: {},
     version: 3,
     ...overrides,
     targeting_rules: {
@@ -38,8 +39,26 @@ t.test('result shape', async (t) => {
     reason: 'STATIC',
     type: 'boolean',
     version: 3,
-    rule: 'fallthrough'
+    rule: 'fallthrough',
+    metadata: {}
   })
+})
+
+t.test('every result carries the flag metadata, by reference', async (t) => {
+  const metadata = { owner: 'checkout-team', ticket: 1234, experimental: true }
+  const cases: [string, FlagDefinition, EvaluationContext][] = [
+    ['disabled', flag({ metadata, enabled: false }), { user_id: 'x' }],
+    ['user_ids', flag({ metadata }, { user_ids: ['alice'], percentage: 0 }), { user_id: 'alice' }],
+    ['customer_ids', flag({ metadata }, { customer_ids: ['acme'], percentage: 0 }), { customer_id: 'acme' }],
+    ['rule', flag({ metadata }, { rules: [{ id: 'r1', clauses: [], serve: { variant: 'on' } }] }), {}],
+    ['static', flag({ metadata }), {}],
+    ['split', flag({ metadata }, { percentage: 50 }), { user_id: 'bob' }],
+    ['split, missing key', flag({ metadata }, { percentage: 50 }), {}]
+  ]
+  for (const [name, def, ctx] of cases) t.equal(run(def, ctx).metadata, metadata, name)
+  const bare = { ...flag() } as Partial<FlagDefinition>
+  delete bare.metadata
+  t.same(run(bare as FlagDefinition, {}).metadata, {}, 'a definition without metadata gets {}')
 })
 
 t.test('every step and reason', async (t) => {
@@ -68,7 +87,7 @@ t.test('every step and reason', async (t) => {
     { name: 'targeted, unmatched, 100 %', def: flag({}, { ...targeted, percentage: 100 }), ctx: { user_id: 'mallory' }, variant: 'on', value: true, reason: 'DEFAULT', rule: 'fallthrough' },
     { name: 'no targeting, 100 %', def: flag(), ctx: {}, variant: 'on', value: true, reason: 'STATIC', rule: 'fallthrough' },
     { name: 'no targeting, 0 %', def: flag({}, { percentage: 0 }), ctx: { user_id: 'alice' }, variant: 'off', value: false, reason: 'DEFAULT', rule: 'fallthrough' },
-    { name: 'rules present, 100 % is DEFAULT', def: flag({}, { rules: [{ id: 'r1' }] }), ctx: { user_id: 'x' }, variant: 'on', value: true, reason: 'DEFAULT', rule: 'fallthrough' },
+    { name: 'rules present, 100 % is DEFAULT', def: flag({}, { rules: [{ id: 'r1', clauses: [{ attribute: 'country', operator: 'eq', values: ['FR'] }], serve: { variant: 'off' } }] }), ctx: { user_id: 'x' }, variant: 'on', value: true, reason: 'DEFAULT', rule: 'fallthrough' },
     // Buckets below: floor(murmur3("new_checkout_flow" + id) * 10000 / 2^32) — bob 1554, alice 5974, 42 5029.
     { name: '50 % split, in', def: flag({}, { percentage: 50 }), ctx: { user_id: 'bob' }, variant: 'on', value: true, reason: 'SPLIT', rule: 'fallthrough' },
     { name: '50 % split, out', def: flag({}, { percentage: 50 }), ctx: { user_id: 'alice' }, variant: 'off', value: false, reason: 'SPLIT', rule: 'fallthrough' },
