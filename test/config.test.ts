@@ -30,7 +30,8 @@ t.test('defaults', async (t) => {
     logLevel: 'info',
     cacheRefreshMs: 1000,
     migrateOnStart: true,
-    bodyLimit: 256 * 1024
+    bodyLimit: 256 * 1024,
+    rateLimitPerMinute: 0
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.

@@ -23,7 +23,7 @@ t.test('the README walk-through runs as written against npm start', async (t) =>
   const { stdout } = await promisify(execFile)('bash', ['-c', script], { env: { PATH: process.env.PATH ?? '', KEY: key! } })
 
   // Every documented response shows up verbatim or as documented.
-  t.ok(stdout.includes('{"name":"new_checkout_flow","value":true,"variant":"on","reason":"TARGETING_MATCH","type":"boolean","version":1,"rule":"user_ids"}'),
+  t.ok(stdout.includes('{"name":"new_checkout_flow","value":true,"variant":"on","reason":"TARGETING_MATCH","type":"boolean","version":1,"rule":"user_ids","metadata":{}}'),
     'alice: the exact response the README shows')
   t.ok(stdout.includes('{"name":"new_checkout_flow","value":false,"variant":"off","reason":"SPLIT"'), 'carol: outside the 50 %, as shown')
   t.match(stdout, /etag: "1"/i, 'GET -i shows the ETag')

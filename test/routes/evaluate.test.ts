@@ -39,20 +39,20 @@ t.test('GET /evaluate/{name}', async (t) => {
     const res = await evalGet(ctx, 'static_flag', { user_id: 'alice', country: 'DE' })
     t.equal(res.statusCode, 200)
     t.match(res.headers['content-type'], /^application\/json/)
-    t.strictSame(res.json(), { name: 'static_flag', value: true, variant: 'on', reason: 'STATIC', type: 'boolean', version: 1, rule: 'fallthrough' })
+    t.strictSame(res.json(), { name: 'static_flag', value: true, variant: 'on', reason: 'STATIC', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     // No context at all is still STATIC.
     t.strictSame((await evalGet(ctx, 'static_flag')).json(),
-      { name: 'static_flag', value: true, variant: 'on', reason: 'STATIC', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'static_flag', value: true, variant: 'on', reason: 'STATIC', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
   })
 
   t.test('TARGETING_MATCH on user_ids; everyone else falls through to 0 % (DEFAULT, off)', async (t) => {
     await createFlag(ctx, { name: 'beta', targeting_rules: { user_ids: ['alice', 'bob'] } })
     const alice = await evalGet(ctx, 'beta', { user_id: 'alice' })
     t.equal(alice.statusCode, 200)
-    t.strictSame(alice.json(), { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids' })
+    t.strictSame(alice.json(), { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids', metadata: {} })
     t.strictSame((await evalGet(ctx, 'beta', { user_id: 'bob' })).json().reason, 'TARGETING_MATCH')
     t.strictSame((await evalGet(ctx, 'beta', { user_id: 'carol' })).json(),
-      { name: 'beta', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'beta', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     // Ids match exactly, not by prefix or case.
     t.equal((await evalGet(ctx, 'beta', { user_id: 'Alice' })).json().reason, 'DEFAULT')
     t.equal((await evalGet(ctx, 'beta', { user_id: 'alic' })).json().reason, 'DEFAULT')
@@ -61,17 +61,17 @@ t.test('GET /evaluate/{name}', async (t) => {
   t.test('targetingKey is an alias of user_id', async (t) => {
     const res = await evalGet(ctx, 'beta', { targetingKey: 'alice' })
     t.equal(res.statusCode, 200)
-    t.strictSame(res.json(), { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids' })
+    t.strictSame(res.json(), { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids', metadata: {} })
   })
 
   t.test('TARGETING_MATCH on customer_ids with customer_id', async (t) => {
     await createFlag(ctx, { name: 'enterprise', targeting_rules: { customer_ids: ['acme', 42] } })
     t.strictSame((await evalGet(ctx, 'enterprise', { customer_id: 'acme', user_id: 'zed' })).json(),
-      { name: 'enterprise', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'customer_ids' })
+      { name: 'enterprise', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'customer_ids', metadata: {} })
     // Integer ids are stored as strings and match the query-string text.
     t.equal((await evalGet(ctx, 'enterprise', { customer_id: '42' })).json().rule, 'customer_ids')
     t.strictSame((await evalGet(ctx, 'enterprise', { customer_id: 'globex' })).json(),
-      { name: 'enterprise', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'enterprise', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     // A user_id equal to a customer id is not a customer match.
     t.equal((await evalGet(ctx, 'enterprise', { user_id: 'acme' })).json().reason, 'DEFAULT')
   })
@@ -84,7 +84,7 @@ t.test('GET /evaluate/{name}', async (t) => {
     for (const query of [{ user_id: 'alice' }, { user_id: 'carol' }, {}] as Query[]) {
       const res = await evalGet(ctx, 'killed', query)
       t.equal(res.statusCode, 200)
-      t.strictSame(res.json(), { name: 'killed', value: 'grey', variant: 'off', reason: 'DISABLED', type: 'string', version: 1, rule: 'disabled' }, JSON.stringify(query))
+      t.strictSame(res.json(), { name: 'killed', value: 'grey', variant: 'off', reason: 'DISABLED', type: 'string', version: 1, rule: 'disabled', metadata: {} }, JSON.stringify(query))
     }
   })
 
@@ -93,9 +93,9 @@ t.test('GET /evaluate/{name}', async (t) => {
     const { inside, outside } = findInAndOut('half', 'user-', 50)
     for (let i = 0; i < 3; i++) {
       t.strictSame((await evalGet(ctx, 'half', { user_id: inside })).json(),
-        { name: 'half', value: true, variant: 'on', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough' }, `${inside} in, call ${i}`)
+        { name: 'half', value: true, variant: 'on', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} }, `${inside} in, call ${i}`)
       t.strictSame((await evalGet(ctx, 'half', { user_id: outside })).json(),
-        { name: 'half', value: false, variant: 'off', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough' }, `${outside} out, call ${i}`)
+        { name: 'half', value: false, variant: 'off', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} }, `${outside} out, call ${i}`)
     }
     // targetingKey buckets exactly like user_id.
     t.equal((await evalGet(ctx, 'half', { targetingKey: inside })).json().value, true)
@@ -107,14 +107,14 @@ t.test('GET /evaluate/{name}', async (t) => {
   t.test('DEFAULT: 0 % serves the off variant; a split without user_id serves off', async (t) => {
     await createFlag(ctx, { name: 'zero', targeting_rules: { percentage: 0 } })
     t.strictSame((await evalGet(ctx, 'zero', { user_id: 'alice' })).json(),
-      { name: 'zero', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'zero', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'half')).json(),
-      { name: 'half', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'half', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'half', { customer_id: 'acme', country: 'DE' })).json().reason, 'DEFAULT')
     // 100 % with some targeting is DEFAULT (on), not STATIC.
     await createFlag(ctx, { name: 'all_plus', targeting_rules: { user_ids: ['alice'], percentage: 100 } })
     t.strictSame((await evalGet(ctx, 'all_plus', { user_id: 'bob' })).json(),
-      { name: 'all_plus', value: true, variant: 'on', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'all_plus', value: true, variant: 'on', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
   })
 
   t.test('bucket_by=customer_id rolls out per customer', async (t) => {
@@ -122,14 +122,14 @@ t.test('GET /evaluate/{name}', async (t) => {
     const { inside, outside } = findInAndOut('per_customer', 'cust-', 50)
     for (const user of ['u1', 'u2', 'u3']) {
       t.strictSame((await evalGet(ctx, 'per_customer', { customer_id: inside, user_id: user })).json(),
-        { name: 'per_customer', value: true, variant: 'on', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough' })
+        { name: 'per_customer', value: true, variant: 'on', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
       t.strictSame((await evalGet(ctx, 'per_customer', { customer_id: outside, user_id: user })).json(),
-        { name: 'per_customer', value: false, variant: 'off', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough' })
+        { name: 'per_customer', value: false, variant: 'off', reason: 'SPLIT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
     }
     // The bucketing attribute is absent: off, DEFAULT, even if user_id would hash "in".
     const userIn = findInAndOut('per_customer', 'user-', 50).inside
     t.strictSame((await evalGet(ctx, 'per_customer', { user_id: userIn })).json(),
-      { name: 'per_customer', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough' })
+      { name: 'per_customer', value: false, variant: 'off', reason: 'DEFAULT', type: 'boolean', version: 1, rule: 'fallthrough', metadata: {} })
   })
 
   t.test('string, number and json values come back typed', async (t) => {
@@ -140,30 +140,30 @@ t.test('GET /evaluate/{name}', async (t) => {
     await createFlag(ctx, { name: 'plan_text', type: 'json', default_value: '{"a":[1,null]}' })
 
     t.strictSame((await evalGet(ctx, 'color')).json(),
-      { name: 'color', value: 'blue', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough' })
+      { name: 'color', value: 'blue', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'limit')).json(),
-      { name: 'limit', value: 12.5, variant: 'on', reason: 'STATIC', type: 'number', version: 1, rule: 'fallthrough' })
+      { name: 'limit', value: 12.5, variant: 'on', reason: 'STATIC', type: 'number', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'limit_off', { user_id: 'x' })).json(),
-      { name: 'limit_off', value: 0, variant: 'off', reason: 'DEFAULT', type: 'number', version: 1, rule: 'fallthrough' })
+      { name: 'limit_off', value: 0, variant: 'off', reason: 'DEFAULT', type: 'number', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'plan')).json(),
-      { name: 'plan', value: { seats: 5, features: ['sso', 'audit'], trial: false }, variant: 'on', reason: 'STATIC', type: 'json', version: 1, rule: 'fallthrough' })
+      { name: 'plan', value: { seats: 5, features: ['sso', 'audit'], trial: false }, variant: 'on', reason: 'STATIC', type: 'json', version: 1, rule: 'fallthrough', metadata: {} })
     t.strictSame((await evalGet(ctx, 'plan_text')).json().value, { a: [1, null] })
   })
 
   t.test('read-your-writes: the result follows PUT and DELETE at once, with the version', async (t) => {
     await createFlag(ctx, { name: 'theme', type: 'string', default_value: 'light', off_value: 'classic' })
     t.strictSame((await evalGet(ctx, 'theme', { user_id: 'u' })).json(),
-      { name: 'theme', value: 'light', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough' })
+      { name: 'theme', value: 'light', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough', metadata: {} })
 
     const put = await ctx.write({ method: 'PUT', url: '/flags/theme', payload: { default_value: 'dark' } })
     t.equal(put.statusCode, 200)
     t.equal(put.json().version, 2)
     t.strictSame((await evalGet(ctx, 'theme', { user_id: 'u' })).json(),
-      { name: 'theme', value: 'dark', variant: 'on', reason: 'STATIC', type: 'string', version: 2, rule: 'fallthrough' })
+      { name: 'theme', value: 'dark', variant: 'on', reason: 'STATIC', type: 'string', version: 2, rule: 'fallthrough', metadata: {} })
 
     t.equal((await ctx.write({ method: 'PUT', url: '/flags/theme', payload: { enabled: false } })).statusCode, 200)
     t.strictSame((await evalGet(ctx, 'theme', { user_id: 'u' })).json(),
-      { name: 'theme', value: 'classic', variant: 'off', reason: 'DISABLED', type: 'string', version: 3, rule: 'disabled' })
+      { name: 'theme', value: 'classic', variant: 'off', reason: 'DISABLED', type: 'string', version: 3, rule: 'disabled', metadata: {} })
 
     t.equal((await ctx.write({ method: 'DELETE', url: '/flags/theme' })).statusCode, 204)
     t.equal((await evalGet(ctx, 'theme', { user_id: 'u' })).statusCode, 404)
@@ -237,9 +237,9 @@ t.test('POST /evaluate', async (t) => {
   await createFlag(ctx, { name: 'color', type: 'string', default_value: 'blue' })
   await createFlag(ctx, { name: 'seats', type: 'number', default_value: 3, enabled: false })
 
-  const alpha = { name: 'alpha', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids' }
-  const color = { name: 'color', value: 'blue', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough' }
-  const seats = { name: 'seats', value: 0, variant: 'off', reason: 'DISABLED', type: 'number', version: 1, rule: 'disabled' }
+  const alpha = { name: 'alpha', value: true, variant: 'on', reason: 'TARGETING_MATCH', type: 'boolean', version: 1, rule: 'user_ids', metadata: {} }
+  const color = { name: 'color', value: 'blue', variant: 'on', reason: 'STATIC', type: 'string', version: 1, rule: 'fallthrough', metadata: {} }
+  const seats = { name: 'seats', value: 0, variant: 'off', reason: 'DISABLED', type: 'number', version: 1, rule: 'disabled', metadata: {} }
 
   t.test('every flag when `flags` is omitted', async (t) => {
     const res = await evalPost(ctx, { context: { user_id: 'alice', country: 'DE', plan: 3, beta: true } })
@@ -252,7 +252,7 @@ t.test('POST /evaluate', async (t) => {
     const res = await evalPost(ctx, {})
     t.equal(res.statusCode, 200)
     t.strictSame(res.json(), {
-      results: { alpha: { ...alpha, value: false, variant: 'off', reason: 'DEFAULT', rule: 'fallthrough' }, color, seats }
+      results: { alpha: { ...alpha, value: false, variant: 'off', reason: 'DEFAULT', rule: 'fallthrough', metadata: {} }, color, seats }
     })
   })
 
