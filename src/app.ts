@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Container } from './container.js'
 import { RouteNotFoundError, toProblem } from './errors.js'
 import auth from './plugins/auth.js'
+import rateLimit from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
 import { commonSchemas } from './schemas/common.js'
@@ -11,6 +12,7 @@ import { flagSchemas } from './schemas/flags.js'
 import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
 import healthRoutes from './routes/health.js'
+import ofrepRoutes from './routes/ofrep.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
 
 export interface AppOptions {
@@ -54,9 +56,11 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
 
   await app.register(services, { container })
   await app.register(auth)
+  await app.register(rateLimit)
   await app.register(swagger)
   await app.register(healthRoutes)
   await app.register(flagRoutes)
   await app.register(evaluateRoutes)
+  await app.register(ofrepRoutes)
   return app
 }

@@ -8,22 +8,22 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const flags = app.services.flags
 
   app.get('/evaluate/:name', {
-    config: { access: 'read' },
+    config: { access: 'read', rateLimit: {} },
     schema: {
       operationId: 'evaluateFlag', tags: ['evaluation'], security: readSecurity,
       summary: 'Evaluate one flag for the context in the query string (user_id, customer_id, any attribute)',
       params: FlagParams, querystring: EvaluateQuery,
-      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), 400: errors[400], 401: errors[401], 404: errors[404], 429: errors[429] }
     }
   }, async (request) => flags.evaluate(request.params.name, request.query))
 
   app.post('/evaluate', {
-    config: { access: 'read' },
+    config: { access: 'read', rateLimit: {} },
     schema: {
       operationId: 'evaluateFlags', tags: ['evaluation'], security: readSecurity,
       summary: 'Evaluate all flags, or the named ones, for one context',
       body: ref(BulkEvaluateBody),
-      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), 400: errors[400], 401: errors[401], 413: errors[413], 415: errors[415] }
+      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), 400: errors[400], 401: errors[401], 413: errors[413], 415: errors[415], 429: errors[429] }
     }
   }, async (request) => ({ results: flags.evaluateMany(request.body.context ?? {}, request.body.flags) }))
 }

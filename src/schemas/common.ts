@@ -43,6 +43,7 @@ export const errors = {
   412: problem('If-Match does not match the current version'),
   413: problem('Request body too large'),
   415: problem('Unsupported content type'),
+  429: problem('Rate limited: retry after the number of seconds in Retry-After'),
   503: problem('Service temporarily unavailable')
 } as const
 

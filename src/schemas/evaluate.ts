@@ -37,6 +37,8 @@ export const EvaluateQuery = Type.Object({
 
 export const EvaluationContext = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' }), ContextValue, {
   $id: 'EvaluationContext',
+  // A record's key pattern alone lets any other key through unchecked.
+  additionalProperties: false,
   maxProperties: MAX_CONTEXT_ATTRIBUTES,
   description: 'user_id (or targetingKey), customer_id and any other attributes',
   examples: [{ user_id: 'alice', country: 'DE' }]

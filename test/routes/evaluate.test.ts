@@ -315,3 +315,12 @@ t.test('POST /evaluate', async (t) => {
     t.equal(res.json().code, 'FLAGPOST_ERR_INVALID_JSON')
   })
 })
+
+t.test('POST /evaluate: context keys outside the attribute pattern are refused, not let through unchecked', async (t) => {
+  const ctx = await build(t)
+  for (const context of [{ 'bad key': { nested: [1] } }, { '1abc': 'x'.repeat(5000) }]) {
+    const res = await ctx.app.inject({ method: 'POST', url: '/evaluate', payload: { context } })
+    t.equal(res.statusCode, 400, JSON.stringify(context).slice(0, 60))
+    t.equal(res.json().code, 'FLAGPOST_ERR_VALIDATION')
+  }
+})

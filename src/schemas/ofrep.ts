@@ -1,0 +1,95 @@
+import Type, { type Static } from 'typebox'
+import { ref } from './common.js'
+import { MAX_CONTEXT_ATTRIBUTES } from './evaluate.js'
+import { ATTRIBUTE_PATTERN } from './flags.js'
+
+/**
+ * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0, `../shared/reference/ofrep/openapi.yaml`)
+ * as Flagpost speaks it. Names follow the protocol's components, prefixed `Ofrep`.
+ */
+
+const Key = Type.String({ description: 'The flag key', examples: ['new_checkout_flow'] })
+const ErrorDetails = Type.String({ description: 'What went wrong, for logs and debugging' })
+
+export const OfrepMetadata = Type.Record(Type.String(), Type.Union([Type.Boolean(), Type.String(), Type.Number()]), {
+  $id: 'OfrepMetadata',
+  description: 'The flag\'s metadata (owner, ticket…): string, number and boolean values'
+})
+
+export const OfrepContext = Type.Record(
+  Type.String({ pattern: ATTRIBUTE_PATTERN }),
+  Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean(), Type.Null()]),
+  {
+    $id: 'OfrepContext',
+    additionalProperties: false,
+    maxProperties: MAX_CONTEXT_ATTRIBUTES,
+    description: 'The evaluation context. `targetingKey` is the user (Flagpost\'s `user_id`); every other attribute is passed to ' +
+      'targeting as is. Flagpost contexts are flat: values are strings, numbers or booleans (null means unset); nested ' +
+      'objects and arrays are rejected with INVALID_CONTEXT. A missing `targetingKey` is not an error: flags that need one ' +
+      'serve their off variant (reason DEFAULT).',
+    examples: [{ targetingKey: 'user-123', customer_id: 'acme', country: 'DE' }]
+  }
+)
+export type OfrepContextBody = Static<typeof OfrepContext>
+
+export const OfrepEvaluationRequest = Type.Object({ context: ref(OfrepContext) }, {
+  $id: 'OfrepEvaluationRequest',
+  description: 'The context one flag is evaluated for'
+})
+
+export const OfrepBulkEvaluationRequest = Type.Object({ context: ref(OfrepContext) }, {
+  $id: 'OfrepBulkEvaluationRequest',
+  description: 'The context every flag is evaluated for'
+})
+
+export const OfrepReason = Type.Enum(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'], {
+  description: 'STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
+})
+
+export const OfrepEvaluationSuccess = Type.Object({
+  key: Key,
+  value: Type.Unknown({ description: 'The served value: a boolean, string, number or (json flags) any JSON value' }),
+  reason: OfrepReason,
+  variant: Type.String({ description: 'The name of the served variant' }),
+  metadata: ref(OfrepMetadata)
+}, { $id: 'OfrepEvaluationSuccess', description: 'The value served to this context, the variant and why' })
+export type OfrepEvaluationSuccessBody = Static<typeof OfrepEvaluationSuccess>
+
+export const OfrepEvaluationFailure = Type.Object({
+  key: Key,
+  errorCode: Type.Enum(['PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'GENERAL'], {
+    description: 'PARSE_ERROR: the body is not JSON; INVALID_CONTEXT: the body or its context has the wrong shape; GENERAL: anything else'
+  }),
+  errorDetails: ErrorDetails
+}, { $id: 'OfrepEvaluationFailure', description: 'The flag could not be evaluated' })
+export type OfrepEvaluationFailureBody = Static<typeof OfrepEvaluationFailure>
+
+export const OfrepFlagNotFound = Type.Object({
+  key: Key,
+  errorCode: Type.Literal('FLAG_NOT_FOUND'),
+  errorDetails: ErrorDetails
+}, { $id: 'OfrepFlagNotFound', description: 'No flag has this key' })
+export type OfrepFlagNotFoundBody = Static<typeof OfrepFlagNotFound>
+
+export const OfrepBulkEvaluationSuccess = Type.Object({
+  flags: Type.Array(Type.Union([ref(OfrepEvaluationSuccess), ref(OfrepEvaluationFailure), ref(OfrepFlagNotFound)]), {
+    description: 'Every flag, ordered by key; a flag that could not be evaluated is reported here with its key and errorCode'
+  })
+}, { $id: 'OfrepBulkEvaluationSuccess', description: 'Every flag evaluated for one context' })
+
+export const OfrepBulkEvaluationFailure = Type.Object({
+  errorCode: Type.Enum(['PARSE_ERROR', 'INVALID_CONTEXT', 'GENERAL'], {
+    description: 'PARSE_ERROR: the body is not JSON; INVALID_CONTEXT: the body or its context has the wrong shape; GENERAL: anything else'
+  }),
+  errorDetails: ErrorDetails
+}, { $id: 'OfrepBulkEvaluationFailure', description: 'The request as a whole could not be evaluated' })
+
+export const OfrepGeneralError = Type.Object({
+  errorDetails: ErrorDetails
+}, { $id: 'OfrepGeneralError', description: 'Rate limited, or an unexpected server error' })
+
+/** Registered once with `app.addSchema` (OpenAPI components) and with the OFREP routes' validator. */
+export const ofrepSchemas = [
+  OfrepMetadata, OfrepContext, OfrepEvaluationRequest, OfrepBulkEvaluationRequest, OfrepEvaluationSuccess,
+  OfrepEvaluationFailure, OfrepFlagNotFound, OfrepBulkEvaluationSuccess, OfrepBulkEvaluationFailure, OfrepGeneralError
+]
