@@ -18,16 +18,32 @@ const hasTwoDecimals = (n: number): boolean => Math.abs(n * 100 - Math.round(n *
  */
 export function coerceValue (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
   const result = coerceToType(value, type)
-  if ('value' in result && hasNul(result.value)) return { problem: 'must not contain NUL characters' }
-  return result
+  if (!('value' in result)) return result
+  const problem = jsonValueProblem(result.value)
+  return problem === undefined ? result : { problem }
 }
 
-/** NUL cannot be stored in Postgres text/json; refuse it anywhere in a value, keys included. */
-function hasNul (value: JsonValue): boolean {
-  if (typeof value === 'string') return value.includes('\0')
-  if (value === null || typeof value !== 'object') return false
-  if (Array.isArray(value)) return value.some(hasNul)
-  return Object.entries(value).some(([k, v]) => k.includes('\0') || hasNul(v))
+/** How deeply a json flag value may nest: deep enough for any real config, shallow enough to walk and store safely. */
+export const MAX_JSON_DEPTH = 32
+
+/**
+ * Walk a value without recursion (a body can nest 100k levels deep): refuse NUL in strings and keys
+ * (Postgres text/json cannot hold it) and nesting deeper than MAX_JSON_DEPTH.
+ */
+function jsonValueProblem (value: JsonValue): string | undefined {
+  const stack: Array<[JsonValue, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (typeof item === 'string') { if (item.includes('\0')) return 'must not contain NUL characters'; continue }
+    if (item === null || typeof item !== 'object') continue
+    if (depth >= MAX_JSON_DEPTH) return `nests deeper than ${MAX_JSON_DEPTH} levels`
+    if (Array.isArray(item)) { for (const v of item) stack.push([v, depth + 1]); continue }
+    for (const [k, v] of Object.entries(item)) {
+      if (k.includes('\0')) return 'must not contain NUL characters'
+      stack.push([v, depth + 1])
+    }
+  }
+  return undefined
 }
 
 function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
