@@ -34,6 +34,12 @@ export function invalidField (field: string, message: string): Error & { problem
   return invalid([{ field, message }])
 }
 export const ConflictError = createError<[string]>('FLAGPOST_ERR_CONFLICT', '%s', 409)
+/** 429: problem+json on the Flagpost routes; the OFREP routes render it as `{errorDetails}`. */
+export const RateLimitedError = createError<[number, number]>(
+  'FLAGPOST_ERR_RATE_LIMITED',
+  'Rate limit exceeded: at most %s evaluation requests per minute from one client; retry in %s s',
+  429
+)
 
 /** RFC 9457 problem details as every error response carries them. */
 export interface ProblemBody {

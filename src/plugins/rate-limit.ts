@@ -1,13 +1,6 @@
 import fp from 'fastify-plugin'
-import createError from '@fastify/error'
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit'
-
-/** 429: problem+json on the Flagpost routes; the OFREP routes render it as `{errorDetails}`. */
-export const RateLimitedError = createError<[number, number]>(
-  'FLAGPOST_ERR_RATE_LIMITED',
-  'Rate limit exceeded: at most %s evaluation requests per minute from one client; retry in %s s',
-  429
-)
+import { RateLimitedError } from '../errors.js'
 
 const WINDOW_MS = 60_000
 /** Clients tracked at once; past this the oldest window is forgotten (memory stays bounded under a flood of IPs). */

@@ -1,16 +1,13 @@
-import { createHash } from 'node:crypto'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type, { type TSchema } from 'typebox'
-import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import type { EvaluationFailure } from '../services/flag-service.js'
 import { errors, readSecurity, ref } from '../schemas/common.js'
 import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
-  OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError, ofrepSchemas,
-  type OfrepContextBody, type OfrepEvaluationSuccessBody, type OfrepFlagNotFoundBody
+  OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError, ofrepSchemas
 } from '../schemas/ofrep.js'
-import { createValidatorCompiler, fieldProblems } from '../validation.js'
+import { createValidatorCompiler } from '../validation.js'
+import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
+import { etagOf, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) over the flag service: one flag
@@ -18,126 +15,6 @@ import { createValidatorCompiler, fieldProblems } from '../validation.js'
  * with ETag/If-None-Match). These routes answer with OFREP's own bodies, errors included; only
  * 401/403, for which OFREP defines no body, stay problem+json from the app's error handler.
  */
-
-const JSON_TYPE = 'application/json; charset=utf-8'
-
-// ---- mapping between OFREP and the flag service ---------------------------------------------
-
-/** OFREP context → Flagpost context. The engine reads `targetingKey` as `user_id`; null means unset. */
-export function toContext (context: OfrepContextBody): EvaluationContext {
-  const out: EvaluationContext = {}
-  for (const [name, value] of Object.entries(context)) if (value !== null) out[name] = value
-  return out
-}
-
-/** One evaluation as OFREP reports it. `value` is always sent (provider 0.1.3 rejects a 200 without it). */
-export function toOfrepSuccess (result: EvaluationResult): OfrepEvaluationSuccessBody {
-  // `?? {}` until every engine build returns the flag's metadata with its result.
-  return { key: result.name, value: result.value, reason: result.reason, variant: result.variant, metadata: result.metadata ?? {} }
-}
-
-const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/**
- * Bulk results as OFREP's `flags` array, ordered by key so that the same result is the same bytes
- * (and the same ETag) on every instance, whatever order its snapshot holds the flags in. A flag
- * that could not be evaluated stays in the array with its key and errorCode.
- */
-export function toOfrepFlags (results: Record<string, EvaluationResult | EvaluationFailure>): Array<OfrepEvaluationSuccessBody | OfrepFlagNotFoundBody> {
-  return Object.keys(results).sort(byKey).map((name) => {
-    const entry = results[name]
-    return 'error_code' in entry
-      ? { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
-      : toOfrepSuccess(entry)
-  })
-}
-
-/** A strong ETag over the exact response bytes: it changes exactly when what this context sees changes. */
-export const etagOf = (body: string): string => `"${createHash('sha256').update(body).digest('base64url')}"`
-
-/** RFC 9110 If-None-Match (weak comparison): `*`, or a list of tags one of which is ours; bare tags are accepted too. */
-export function ifNoneMatches (header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false
-  const opaque = etag.slice(1, -1)
-  return header.split(',').some((raw) => {
-    const tag = raw.trim().replace(/^W\//, '')
-    return tag === '*' || tag === etag || tag === opaque
-  })
-}
-
-// ---- errors ---------------------------------------------------------------------------------
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** What is wrong with the shape of an OFREP request body, in the terms of the protocol, if that is the problem. */
-function shapeProblem (body: unknown): string | undefined {
-  if (!isObject(body)) return 'the request body must be a JSON object: {"context": {...}}'
-  if (!('context' in body)) return 'context is required: {"context": {"targetingKey": "..."}}'
-  const context = body.context
-  if (!isObject(context)) return 'context must be a JSON object'
-  const nested = Object.keys(context).filter((name) => typeof context[name] === 'object' && context[name] !== null)
-  if (nested.length > 0) {
-    return `${nested.map((name) => `context.${name}`).join(', ')}: nested objects and arrays are not supported; ` +
-      'Flagpost evaluation contexts are flat (strings, numbers, booleans)'
-  }
-  return undefined
-}
-
-type AjvIssues = Parameters<typeof fieldProblems>[0]
-
-function invalidContextDetails (error: FastifyError, request: FastifyRequest): string {
-  const shape = shapeProblem(request.body)
-  if (shape !== undefined) return shape
-  const { validation, validationContext } = error as { validation: AjvIssues, validationContext?: string }
-  return fieldProblems(validation, validationContext ?? 'body').map(({ field, message }) => {
-    const name = field.replace(/^body\./, '')
-    return message === 'is not a known field' && name.startsWith('context.')
-      ? `${name}: is not a valid attribute name (letters, digits, _ . -; starting with a letter or _; at most 64 characters)`
-      : `${name}: ${message}`
-  }).join('; ')
-}
-
-/** A client error as [status, OFREP errorCode, errorDetails]. */
-function classify (error: FastifyError, request: FastifyRequest, key: string | undefined): [number, string, string] {
-  if (error.code === 'FLAGPOST_ERR_FLAG_NOT_FOUND' && key !== undefined) return [404, 'FLAG_NOT_FOUND', error.message]
-  if ((error as { validation?: unknown }).validation !== undefined) return [400, 'INVALID_CONTEXT', invalidContextDetails(error, request)]
-  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return [400, 'PARSE_ERROR', `Unsupported media type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`]
-  }
-  // Not JSON, empty, too large: the body could not be read as a request.
-  if (error.code?.startsWith('FST_ERR_CTP_') === true) return [400, 'PARSE_ERROR', error.message]
-  return [400, 'GENERAL', error.message]
-}
-
-/**
- * Every error on an OFREP route as an OFREP body: 400 with PARSE_ERROR (the body is not JSON) or
- * INVALID_CONTEXT (wrong shape, validation included), 404 FLAG_NOT_FOUND, 429 with Retry-After (set
- * by the rate limiter), 500 GENERAL. The single-flag route names the key in every error body.
- * 401/403 are rethrown to the app's handler (problem+json, WWW-Authenticate).
- */
-function ofrepErrorHandler (route: 'flag' | 'bulk') {
-  return function handleOfrepError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const status = typeof error.statusCode === 'number' ? error.statusCode : 500
-    if (status === 401 || status === 403) throw error
-    const key = route === 'flag' ? (request.params as { key?: string }).key ?? '' : undefined
-    const send = (code: number, body: Record<string, unknown>): FastifyReply =>
-      reply.code(code).type(JSON_TYPE).send(key === undefined ? body : { key, ...body })
-
-    if (status === 429) {
-      request.log.info({ code: error.code, status }, error.message)
-      return reply.code(429).type(JSON_TYPE).send({ errorDetails: error.message })
-    }
-    if (status >= 500) {
-      request.log.error({ err: error }, 'request failed')
-      return send(500, { errorCode: 'GENERAL', errorDetails: 'An unexpected error occurred' })
-    }
-    const [code, errorCode, errorDetails] = classify(error, request, key)
-    request.log.info({ code: errorCode, status: code }, errorDetails)
-    return send(code, { errorCode, errorDetails })
-  }
-}
-
-// ---- routes ---------------------------------------------------------------------------------
 
 /** A response documented under application/json with a named component. */
 const json = (schema: TSchema, description: string) =>

@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
-import { toOfrepFlags } from '../../src/routes/ofrep.js'
+import { toOfrepFlags } from '../../src/routes/ofrep-mapping.js'
 
 /**
  * OFREP (POST /ofrep/v1/evaluate/flags[/{key}]) through app.inject. Every body is checked against
