@@ -5,9 +5,11 @@ import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './ca
 import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
+import { createSubjectService, type SubjectService } from './services/subject-service.js'
 
 export interface Services {
   flags: FlagService
+  subjects: SubjectService
   apiKeys: ApiKeyService
 }
 
@@ -26,17 +28,26 @@ const silent: SnapshotLogger = { warn () {}, debug () {} }
  * The composition root: database → repositories → snapshot → services. The server, the CLI, the
  * library and the tests all build the same container.
  */
-export async function createContainer (config: Config, { logger = silent, poll = true }: { logger?: SnapshotLogger, poll?: boolean } = {}): Promise<Container> {
-  const handle = openSqlite(config.databaseUrl)
+export async function createContainer (config: Config, { logger = silent, poll = true, repositories: given }: {
+  logger?: SnapshotLogger
+  poll?: boolean
+  /** Prebuilt repositories (the in-memory fakes): then no database is opened. */
+  repositories?: Repositories
+} = {}): Promise<Container> {
+  const handle = given === undefined ? openSqlite(config.databaseUrl) : undefined
   try {
-    if (config.migrateOnStart) migrateSqlite(handle)
-    const repositories = createRepositories(handle)
-    const snapshot = createFlagSnapshot(repositories.flags, logger)
+    if (handle !== undefined && config.migrateOnStart) migrateSqlite(handle)
+    const repositories = given ?? createRepositories(handle!)
+    const snapshot = createFlagSnapshot(repositories.flags, logger, repositories.subjects)
     const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
     await apiKeys.load()
     await snapshot.load()
     if (poll) snapshot.start(config.cacheRefreshMs)
-    const services: Services = { flags: createFlagService({ repo: repositories.flags, snapshot }), apiKeys }
+    const services: Services = {
+      flags: createFlagService({ repo: repositories.flags, snapshot }),
+      subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
+      apiKeys
+    }
     let closed = false
     return {
       config,
@@ -47,11 +58,11 @@ export async function createContainer (config: Config, { logger = silent, poll =
         if (closed) return
         closed = true
         snapshot.close()
-        handle.close()
+        handle?.close()
       }
     }
   } catch (err) {
-    handle.close()
+    handle?.close()
     throw err
   }
 }

@@ -101,3 +101,8 @@ export function toProblem (error: ErrorLike, instance: string, problems?: FieldP
     ...(fields !== undefined ? { errors: fields } : {})
   }
 }
+export const CustomerNotFoundError = createError<[string]>('FLAGPOST_ERR_CUSTOMER_NOT_FOUND', 'Customer "%s" does not exist', 404)
+export const CustomerExistsError = createError<[string]>('FLAGPOST_ERR_CUSTOMER_EXISTS', 'Customer "%s" already exists', 409)
+export const UserNotFoundError = createError<[string]>('FLAGPOST_ERR_USER_NOT_FOUND', 'User "%s" does not exist', 404)
+export const UserExistsError = createError<[string]>('FLAGPOST_ERR_USER_EXISTS', 'User "%s" already exists', 409)
+export const OverrideNotFoundError = createError<[string, string, string]>('FLAGPOST_ERR_OVERRIDE_NOT_FOUND', 'Flag "%s" has no override for %s "%s"', 404)

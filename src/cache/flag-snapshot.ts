@@ -1,6 +1,7 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
-import type { FlagDefinition } from '../engine/types.js'
+import type { FlagDefinition, FlagOverrides, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import type { StoredOverride, SubjectRepository } from '../repositories/subject-repository.js'
 
 /** How many change-log rows one catch-up reads before falling back to a full reload. */
 const MAX_INCREMENTAL = 500
@@ -20,6 +21,8 @@ export interface FlagSnapshot {
   readonly loaded: boolean
   get (name: string): CompiledFlag | undefined
   values (): IterableIterator<CompiledFlag>
+  /** The customer a registered user belongs to (for inferring `customer_id`). */
+  customerOf (userId: string): string | undefined
   /** Full load; the first call makes the snapshot usable. */
   load (): Promise<void>
   /** Apply every change after the current revision. Calls are serialized. */
@@ -44,8 +47,24 @@ export function toDefinition (flag: StoredFlag): FlagDefinition {
   }
 }
 
-export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger): FlagSnapshot {
+/** Group override rows by flag, as the engine takes them. */
+function groupOverrides (rows: StoredOverride[]): Map<string, FlagOverrides> {
+  const byFlag = new Map<string, { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }>()
+  for (const row of rows) {
+    let entry = byFlag.get(row.flagId)
+    if (entry === undefined) byFlag.set(row.flagId, entry = { users: new Map(), customers: new Map() })
+    ;(row.subject === 'user' ? entry.users : entry.customers).set(row.subjectId, { enabled: row.enabled, variant: row.variant })
+  }
+  return byFlag
+}
+
+/**
+ * `subjects` is optional so that a flag-only setup (some tests) needs no subject store: without it
+ * flags compile without overrides and no customer is ever inferred.
+ */
+export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository): FlagSnapshot {
   let flags = new Map<string, CompiledFlag>()
+  let userCustomers = new Map<string, string>()
   let revision = 0
   let loaded = false
   let timer: NodeJS.Timeout | undefined
@@ -60,9 +79,13 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   const fullLoad = async (): Promise<void> => {
     // Read the revision first: a write landing between the two reads is re-applied next time, never missed.
     const at = await repo.latestRevision()
+    const overrides = groupOverrides(await subjects?.overridesOf() ?? [])
     const next = new Map<string, CompiledFlag>()
-    for (const flag of await repo.all()) next.set(flag.name, compileFlag(toDefinition(flag)))
+    for (const flag of await repo.all()) next.set(flag.name, compileFlag(toDefinition(flag), overrides.get(flag.id)))
+    const customersOf = new Map<string, string>()
+    for (const user of await subjects?.allUserCustomers() ?? []) customersOf.set(user.id, user.customerId)
     flags = next
+    userCustomers = customersOf
     revision = at
     loaded = true
   }
@@ -71,9 +94,13 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     const changes = await repo.changesSince(revision, MAX_INCREMENTAL)
     if (changes.revision === revision) return
     const fresh = await repo.getMany(changes.names)
+    const overrides = groupOverrides(fresh.length === 0 ? [] : await subjects?.overridesOf(fresh.map((f) => f.id)) ?? [])
+    const users = await subjects?.getUsers(changes.users) ?? []
     for (const name of changes.names) flags.delete(name)
-    for (const flag of fresh) flags.set(flag.name, compileFlag(toDefinition(flag)))
-    logger.debug({ from: revision, to: changes.revision, names: changes.names.length }, 'snapshot caught up')
+    for (const flag of fresh) flags.set(flag.name, compileFlag(toDefinition(flag), overrides.get(flag.id)))
+    for (const id of changes.users) userCustomers.delete(id)
+    for (const user of users) if (user.customerId !== null) userCustomers.set(user.id, user.customerId)
+    logger.debug({ from: revision, to: changes.revision, names: changes.names.length, users: changes.users.length }, 'snapshot caught up')
     revision = changes.revision
   }
 
@@ -82,6 +109,7 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     get loaded () { return loaded },
     get: (name) => flags.get(name),
     values: () => flags.values(),
+    customerOf: (userId) => userCustomers.get(userId),
     load: () => serialized(fullLoad),
     catchUp: () => serialized(async () => {
       if (!loaded) return fullLoad()

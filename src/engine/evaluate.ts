@@ -12,8 +12,10 @@ import type {
   EvaluationContext,
   EvaluationResult,
   FlagDefinition,
+  FlagOverrides,
   FlagType,
   JsonValue,
+  OverrideSpec,
   Reason
 } from './types.js'
 
@@ -46,6 +48,9 @@ export interface CompiledFlag {
   readonly customerIds: ReadonlySet<string>
   /** No user_ids, customer_ids, rules or rollout: a 100 % fallthrough is then `STATIC`. */
   readonly noTargeting: boolean
+  /** Per-subject overrides with what each serves, resolved at compile time; null when there are none. */
+  readonly userOverrides: ReadonlyMap<string, Served> | null
+  readonly customerOverrides: ReadonlyMap<string, Served> | null
   readonly fallthrough: Fallthrough
   /** The fallthrough split when `fallthrough === 'split'`, else null. */
   readonly split: CompiledSplit | null
@@ -68,7 +73,7 @@ const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.
  * Throws `FlagCompileError` when a variant reference or weight is unusable, so that evaluation
  * itself never has to check and never throws.
  */
-export function compileFlag(def: FlagDefinition): CompiledFlag {
+export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): CompiledFlag {
   const { variants, targeting_rules: tr } = def
   requireVariant(def, def.default_variant, 'default_variant')
   requireVariant(def, def.off_variant, 'off_variant')
@@ -77,7 +82,10 @@ export function compileFlag(def: FlagDefinition): CompiledFlag {
   const customerIds = new Set(tr.customer_ids.map(String))
   const rollout = tr.rollout
   const rules = compileRules(def)
-  const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null
+  const userOverrides = compileOverrides(def, overrides?.users)
+  const customerOverrides = compileOverrides(def, overrides?.customers)
+  const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&
+    userOverrides === null && customerOverrides === null
 
   let fallthrough: Fallthrough
   let split: CompiledSplit | null = null
@@ -128,6 +136,8 @@ export function compileFlag(def: FlagDefinition): CompiledFlag {
     userIds,
     customerIds,
     noTargeting,
+    userOverrides,
+    customerOverrides,
     fallthrough,
     split,
     splitValues: split === null ? [] : split.variants.map((v) => variants[v]),
@@ -153,6 +163,17 @@ function requireVariant(def: FlagDefinition, variant: string, field: string): vo
  */
 export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: number): EvaluationResult {
   if (!flag.enabled) return result(flag, flag.offVariant, flag.offValue, 'DISABLED', 'disabled')
+
+  if (flag.userOverrides !== null) {
+    const userId = userIdOf(context)
+    const hit = userId === undefined ? undefined : flag.userOverrides.get(userId)
+    if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'user_override')
+  }
+  if (flag.customerOverrides !== null) {
+    const customerId = attr(context.customer_id)
+    const hit = customerId === undefined ? undefined : flag.customerOverrides.get(customerId)
+    if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'customer_override')
+  }
 
   if (flag.userIds.size > 0) {
     const userId = userIdOf(context)
@@ -215,6 +236,27 @@ function attr(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   return undefined
+}
+
+/** What an override serves, looked up once when the flag is compiled. */
+export interface Served { readonly variant: string, readonly value: JsonValue }
+
+/**
+ * Resolve each override to the variant it serves: its own variant, else the default variant when
+ * enabled and the off variant when not. An override naming a variant the flag no longer has (the
+ * flag was edited since) falls back the same way rather than failing the whole flag.
+ */
+function compileOverrides(def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined): ReadonlyMap<string, Served> | null {
+  if (specs === undefined || specs.size === 0) return null
+  const on: Served = { variant: def.default_variant, value: def.variants[def.default_variant] }
+  const off: Served = { variant: def.off_variant, value: def.variants[def.off_variant] }
+  const served = new Map<string, Served>()
+  for (const [id, spec] of specs) {
+    served.set(id, spec.variant !== null && Object.hasOwn(def.variants, spec.variant)
+      ? { variant: spec.variant, value: def.variants[spec.variant] }
+      : spec.enabled ? on : off)
+  }
+  return served
 }
 
 function result(flag: CompiledFlag, variant: string, value: JsonValue, reason: Reason, rule: string): EvaluationResult {

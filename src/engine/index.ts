@@ -5,7 +5,7 @@
  * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, FlagCompileError } from './evaluate.js'
-export type { CompiledFlag, Fallthrough } from './evaluate.js'
+export type { CompiledFlag, Fallthrough, Served } from './evaluate.js'
 export { compileClause, compileRules, RULE_LIMITS } from './rules.js'
 export { checkRegexSafety, MAX_PATTERNS_PER_FLAG } from './regex-safety.js'
 export type { CompiledRule, Predicate } from './rules.js'
@@ -26,9 +26,11 @@ export type {
   EvaluationContext,
   EvaluationResult,
   FlagDefinition,
+  FlagOverrides,
   FlagType,
   JsonValue,
   Operator,
+  OverrideSpec,
   Reason,
   Rule,
   Serve,

@@ -69,6 +69,18 @@ export interface FlagDefinition {
   version: number
 }
 
+/** An explicit per-subject switch (SPEC §2.3): serves `variant`, else the default/off variant by `enabled`. */
+export interface OverrideSpec {
+  enabled: boolean
+  variant: string | null
+}
+
+/** A flag's overrides by subject id, as the snapshot holds them. */
+export interface FlagOverrides {
+  users: ReadonlyMap<string, OverrideSpec>
+  customers: ReadonlyMap<string, OverrideSpec>
+}
+
 /** Evaluation context: `user_id`, `customer_id` and any other scalar attributes. */
 export type EvaluationContext = Record<string, string | number | boolean | undefined>
 
@@ -79,7 +91,7 @@ export interface EvaluationResult {
   reason: Reason
   type: FlagType
   version: number
-  /** Which step matched: `disabled`, `user_ids`, `customer_ids`, `rule:<id>`, `fallthrough`. */
+  /** Which step matched: `disabled`, `user_override`, `customer_override`, `user_ids`, `customer_ids`, `rule:<id>`, `fallthrough`. */
   rule: string
   /** The flag's metadata (by reference: callers must not mutate it). */
   metadata: Record<string, string | number | boolean>

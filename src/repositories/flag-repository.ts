@@ -24,6 +24,8 @@ export interface AuditEntry {
   action: string
   /** Flag names the write touched: what caches must refresh. */
   names: string[]
+  /** Users whose registration (and so inferred customer) the write changed. */
+  users?: string[]
   before: unknown
   after: unknown
 }
@@ -41,6 +43,7 @@ export interface ChangeSet {
   /** The highest revision read. */
   revision: number
   names: string[]
+  users: string[]
 }
 
 /**

@@ -6,8 +6,9 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, FlagNotFoundError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
-import { FLAG_NAME_PATTERN } from '../schemas/common.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
+import { FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 
@@ -20,17 +21,11 @@ export interface WriteOptions {
 export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 
+const FLAG_NAME = new RegExp(FLAG_NAME_PATTERN)
 const MAX_ATTEMPTS = 8
 const RETRY = Symbol('retry')
 /** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)))
-const NAME = new RegExp(FLAG_NAME_PATTERN)
-const encodeCursor = (name: string): string => Buffer.from(name, 'utf8').toString('base64url')
-function decodeCursor (cursor: string): string {
-  const name = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!NAME.test(name)) throw invalidField('query.cursor', 'is not a cursor returned by this API')
-  return name
-}
 
 /**
  * What the snapshot will compile must compile now, and its regexes must be safe, so a bad flag is a
@@ -65,6 +60,13 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
   const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
     ({ actor, action, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
   const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+  /** SPEC §2.4: a registered user's customer stands in when the context names no customer. */
+  const withInferredCustomer = (context: EvaluationContext): EvaluationContext => {
+    if (context.customer_id !== undefined && context.customer_id !== '') return context
+    const userId = context.user_id ?? context.targetingKey
+    const customerId = userId === undefined ? undefined : snapshot.customerOf(String(userId))
+    return customerId === undefined ? context : { ...context, customer_id: customerId }
+  }
   const serialized = createKeyedQueue()
 
   /**
@@ -110,7 +112,7 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
 
     async list (query: { limit?: number, cursor?: string, tag?: string, q?: string }): Promise<FlagPage> {
       const limit = query.limit ?? 100
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+      const after = decodeCursor(query.cursor, FLAG_NAME)
       const rows = await repo.list({ limit: limit + 1, after, tag: query.tag, q: query.q })
       const flags = rows.slice(0, limit)
       return { flags, nextCursor: rows.length > limit ? encodeCursor(flags[flags.length - 1].name) : null }
@@ -146,12 +148,13 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
     evaluate (name: string, context: EvaluationContext): EvaluationResult {
       const flag = snapshot.get(name)
       if (flag === undefined) throw new FlagNotFoundError(name)
-      return evaluate(flag, context, Date.now())
+      return evaluate(flag, withInferredCustomer(context), Date.now())
     },
 
     /** Every flag (or the named ones) for one context; unknown names are reported, not thrown. */
     evaluateMany (context: EvaluationContext, names?: string[]): Record<string, EvaluationResult | EvaluationFailure> {
       const at = Date.now()
+      context = withInferredCustomer(context)
       const results: Record<string, EvaluationResult | EvaluationFailure> = {}
       if (names === undefined) {
         for (const flag of snapshot.values()) results[flag.definition.name] = evaluate(flag, context, at)

@@ -67,3 +67,26 @@ t.test('a failing refresh keeps serving the last snapshot', async (t) => {
   await b.snapshot.catchUp()
   t.equal(b.snapshot.revision, 1)
 })
+
+t.test('overrides and users written on one instance reach the other, and customers are inferred there', async (t) => {
+  const [a, b] = await twoInstances(t)
+  // Until the flag reaches b, evaluating it there is a 404; read that as "no rule yet".
+  const ruleOn = (name: string, context: Record<string, string>): string | undefined => {
+    try { return b.services.flags.evaluate(name, context).rule } catch { return undefined }
+  }
+  await a.services.flags.create({ name: 'gated', default_value: true }, WRITER)
+  t.equal(a.services.flags.evaluate('gated', { user_id: 'u1' }).reason, 'STATIC', 'no targeting yet')
+  await a.services.subjects.setOverride('gated', 'customer', 'acme', { enabled: false }, WRITER)
+  await a.services.subjects.addUser({ id: 'u1', customerId: 'acme' }, WRITER)
+  t.match(a.services.flags.evaluate('gated', { user_id: 'u1' }), { value: false, rule: 'customer_override' }, 'the writer infers acme for u1')
+  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'customer_override'), 'so does the other instance')
+  t.match(b.services.flags.evaluate('gated', { user_id: 'u1', customer_id: 'other' }), { value: true }, 'an explicit customer_id is not overridden')
+
+  await a.services.subjects.setOverride('gated', 'user', 'u1', { enabled: true }, WRITER)
+  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'user_override'), 'user override beats the inferred customer')
+  await a.services.subjects.removeUser('u1', WRITER)
+  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'fallthrough' && b.snapshot.customerOf('u1') === undefined),
+    'removing the user drops its override and its inferred customer')
+  await a.services.flags.rename('gated', 'gated2', WRITER)
+  t.ok(await until(() => ruleOn('gated2', { customer_id: 'acme' }) === 'customer_override'), 'a rename keeps the overrides')
+})

@@ -6,12 +6,11 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import Database from 'better-sqlite3'
 import { buildApp } from '../../src/app.js'
-import { createFlagSnapshot } from '../../src/cache/flag-snapshot.js'
 import { loadConfig } from '../../src/config.js'
-import { createContainer, type Container } from '../../src/container.js'
-import { createMemoryApiKeyRepository, createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
+import { createContainer } from '../../src/container.js'
+import { createMemoryApiKeyRepository } from '../../src/repositories/memory/flag-repository.js'
+import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
 import { createApiKeyService } from '../../src/services/api-key-service.js'
-import { createFlagService } from '../../src/services/flag-service.js'
 import { build, createFlag, READ_KEY, WRITE_KEY } from '../helper.js'
 
 const sha256hex = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex')
@@ -158,19 +157,9 @@ t.test('API_KEY with two comma-separated keys: both work (rotation)', async (t) 
 
 t.test('the change log records env-key:<8 hex> as actor, never the key (memory repository through HTTP)', async (t) => {
   const config = loadConfig({ DATABASE_URL: ':memory:', API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent' })
-  const flagRepo = createMemoryFlagRepository()
-  const apiKeyRepo = createMemoryApiKeyRepository()
-  const snapshot = createFlagSnapshot(flagRepo, { warn () {}, debug () {} })
-  await snapshot.load()
-  const apiKeys = createApiKeyService({ repo: apiKeyRepo, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
-  await apiKeys.load()
-  const container: Container = {
-    config,
-    repositories: { flags: flagRepo, apiKeys: apiKeyRepo },
-    snapshot,
-    services: { flags: createFlagService({ repo: flagRepo, snapshot }), apiKeys },
-    async close () { snapshot.close() }
-  }
+  const repositories = createMemoryRepositories()
+  const flagRepo = repositories
+  const container = await createContainer(config, { repositories, poll: false })
   const app = await buildApp(container, { logger: { level: 'silent' } })
   t.teardown(async () => { await app.close(); await container.close() })
 

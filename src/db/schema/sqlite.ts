@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core'
+import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core'
 import type { FlagType, JsonValue, TargetingRules } from '../../engine/types.js'
 
 /** Flags. `id` is app-generated so a rename changes only `name` and rows that reference the flag stay put. */
@@ -27,6 +27,8 @@ export const changeLog = sqliteTable('change_log', {
   action: text('action').notNull(),
   /** Flag names the change touched (both names for a rename): what caches must refresh. */
   names: text('names', { mode: 'json' }).$type<string[]>().notNull(),
+  /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
+  users: text('users', { mode: 'json' }).$type<string[]>().notNull().default([]),
   before: text('before', { mode: 'json' }).$type<unknown>(),
   after: text('after', { mode: 'json' }).$type<unknown>()
 }, (t) => [index('change_log_at_idx').on(t.at)])
@@ -39,6 +41,40 @@ export const apiKeys = sqliteTable('api_keys', {
   scope: text('scope').$type<'read' | 'write'>().notNull(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull()
 })
+
+/** Registered customers (SPEC §2.3). */
+export const customers = sqliteTable('customers', {
+  id: text('id').primaryKey(),
+  name: text('name'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull()
+})
+
+/** Registered users; a user's customer is inferred at evaluation when the context names none. */
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  customerId: text('customer_id'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull()
+}, (t) => [index('users_customer_idx').on(t.customerId)])
+
+/**
+ * Explicit per-subject switches: rows, not JSON inside the flag, so they scale to 100k+ per flag.
+ * Keyed by the flag's id, so a rename keeps them; deleting the flag deletes them.
+ */
+export const overrides = sqliteTable('overrides', {
+  flagId: text('flag_id').notNull().references(() => flags.id, { onDelete: 'cascade' }),
+  subject: text('subject').$type<'customer' | 'user'>().notNull(),
+  subjectId: text('subject_id').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  variant: text('variant'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
+}, (t) => [
+  primaryKey({ columns: [t.flagId, t.subject, t.subjectId] }),
+  // "which flags does this subject have overrides on" (removing a subject, a customer's flags)
+  index('overrides_subject_idx').on(t.subject, t.subjectId),
+  // "explicitly enabled / disabled customers of a flag", in id order for pagination
+  index('overrides_state_idx').on(t.flagId, t.subject, t.enabled, t.subjectId)
+])
 
 export type FlagRow = typeof flags.$inferSelect
 export type ChangeLogRow = typeof changeLog.$inferSelect

@@ -1,23 +1,36 @@
 import { FlagExistsError } from '../../errors.js'
 import type { ApiKeyRepository, AuditEntry, FlagRepository, StoredApiKey, StoredFlag } from '../flag-repository.js'
 
-interface LogRow extends AuditEntry { id: number, at: Date }
+export interface LogRow extends AuditEntry { id: number, at: Date }
+
+/** State shared by the in-memory repositories, as tables are shared in one database. */
+export interface MemoryStore {
+  flags: Map<string, StoredFlag>
+  log: LogRow[]
+  /** Called when a flag row is deleted (the overrides' ON DELETE CASCADE). */
+  onFlagDeleted: Array<(id: string) => void>
+}
+
+export const createMemoryStore = (): MemoryStore => ({ flags: new Map(), log: [], onFlagDeleted: [] })
+
+/** Append a change-log row; its id is the new revision. */
+export function appendMemoryLog (store: MemoryStore, audit: AuditEntry): number {
+  const id = store.log.length + 1
+  store.log.push({ id, at: new Date(), ...structuredClone(audit) })
+  return id
+}
 
 /**
  * In-memory FlagRepository: the fake the contract suite holds to the same behaviour as SQL.
  * Values are cloned in and out so callers can never mutate the store by accident.
  */
-export function createMemoryFlagRepository (): FlagRepository & { log: LogRow[] } {
-  const byId = new Map<string, StoredFlag>()
-  const log: LogRow[] = []
+export function createMemoryFlagRepository (store: MemoryStore = createMemoryStore()): FlagRepository & { log: LogRow[] } {
+  const byId = store.flags
+  const log = store.log
   const clone = (f: StoredFlag): StoredFlag => structuredClone(f)
   const byName = (name: string): StoredFlag | undefined => [...byId.values()].find((f) => f.name === name)
   const sorted = (): StoredFlag[] => [...byId.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const append = (audit: AuditEntry): number => {
-    const id = log.length + 1
-    log.push({ id, at: new Date(), ...structuredClone(audit) })
-    return id
-  }
+  const append = (audit: AuditEntry): number => appendMemoryLog(store, audit)
 
   return {
     log,
@@ -49,12 +62,17 @@ export function createMemoryFlagRepository (): FlagRepository & { log: LogRow[] 
       const current = byId.get(id)
       if (current === undefined || current.version !== expectedVersion) return null
       byId.delete(id)
+      for (const cascade of store.onFlagDeleted) cascade(id)
       return append(audit)
     },
     async latestRevision () { return log.length },
     async changesSince (revision, limit) {
       const rows = log.slice(revision, revision + limit)
-      return { revision: rows.at(-1)?.id ?? revision, names: [...new Set(rows.flatMap((r) => r.names))] }
+      return {
+        revision: rows.at(-1)?.id ?? revision,
+        names: [...new Set(rows.flatMap((r) => r.names))],
+        users: [...new Set(rows.flatMap((r) => r.users ?? []))]
+      }
     }
   }
 }

@@ -1,8 +1,9 @@
 import { and, asc, eq, gt, inArray, max, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { changeLog, flags, type FlagRow } from '../../db/schema/sqlite.js'
+import { appendLog } from './change-log.js'
 import { FlagExistsError } from '../../errors.js'
-import type { AuditEntry, FlagRepository, StoredFlag } from '../flag-repository.js'
+import type { FlagRepository, StoredFlag } from '../flag-repository.js'
 
 const toStored = (row: FlagRow): StoredFlag => ({ ...row })
 
@@ -15,10 +16,6 @@ const likePattern = (q: string): string => `%${q.toLowerCase().replace(/[\\%_]/g
 
 /** FlagRepository on SQLite. better-sqlite3 is synchronous, so each transaction is too. */
 export function createSqliteFlagRepository (db: SqliteDb): FlagRepository {
-  const appendLog = (tx: Pick<SqliteDb, 'insert'>, audit: AuditEntry): number => {
-    const row = tx.insert(changeLog).values({ at: new Date(), ...audit }).returning({ id: changeLog.id }).get()
-    return row.id
-  }
 
   return {
     async get (name) {
@@ -76,11 +73,15 @@ export function createSqliteFlagRepository (db: SqliteDb): FlagRepository {
       return db.select({ id: max(changeLog.id) }).from(changeLog).get()?.id ?? 0
     },
     async changesSince (revision, limit) {
-      const rows = db.select({ id: changeLog.id, names: changeLog.names }).from(changeLog)
+      const rows = db.select({ id: changeLog.id, names: changeLog.names, users: changeLog.users }).from(changeLog)
         .where(gt(changeLog.id, revision)).orderBy(asc(changeLog.id)).limit(limit).all()
       const names = new Set<string>()
-      for (const row of rows) for (const name of row.names) names.add(name)
-      return { revision: rows.at(-1)?.id ?? revision, names: [...names] }
+      const users = new Set<string>()
+      for (const row of rows) {
+        for (const name of row.names) names.add(name)
+        for (const user of row.users) users.add(user)
+      }
+      return { revision: rows.at(-1)?.id ?? revision, names: [...names], users: [...users] }
     }
   }
 }

@@ -1,0 +1,14 @@
+import type { Repositories } from '../index.js'
+import { createMemoryApiKeyRepository, createMemoryFlagRepository, createMemoryStore, type LogRow } from './flag-repository.js'
+import { createMemorySubjectRepository } from './subject-repository.js'
+
+/** Every repository in memory, sharing one store like tables share a database; `log` is the change log. */
+export function createMemoryRepositories (): Repositories & { log: LogRow[] } {
+  const store = createMemoryStore()
+  return {
+    flags: createMemoryFlagRepository(store),
+    subjects: createMemorySubjectRepository(store),
+    apiKeys: createMemoryApiKeyRepository(),
+    log: store.log
+  }
+}

@@ -1,0 +1,102 @@
+import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
+import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../subject-repository.js'
+import { appendMemoryLog, createMemoryStore, type MemoryStore } from './flag-repository.js'
+
+const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+const keyOf = (flagId: string, subject: SubjectKind, id: string): string => JSON.stringify([flagId, subject, id])
+const position = (o: StoredOverride): string => `${o.subject}:${o.subjectId}`
+const byPosition = (a: StoredOverride, b: StoredOverride): number =>
+  a.subject !== b.subject ? (a.subject < b.subject ? -1 : 1) : a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0
+
+/** In-memory SubjectRepository over the same store as the in-memory flags (for the cascade and the log). */
+export function createMemorySubjectRepository (store: MemoryStore = createMemoryStore()): SubjectRepository {
+  const customers = new Map<string, StoredCustomer>()
+  const users = new Map<string, StoredUser>()
+  const overrides = new Map<string, StoredOverride>()
+  store.onFlagDeleted.push((flagId) => { for (const [k, o] of overrides) if (o.flagId === flagId) overrides.delete(k) })
+
+  const flagName = (flagId: string): string | undefined => store.flags.get(flagId)?.name
+  const namesOverriding = (subject: SubjectKind, id: string): string[] =>
+    [...new Set([...overrides.values()].filter((o) => o.subject === subject && o.subjectId === id).map((o) => flagName(o.flagId)!))]
+  const dropOverrides = (subject: SubjectKind, id: string): void => {
+    for (const [k, o] of overrides) if (o.subject === subject && o.subjectId === id) overrides.delete(k)
+  }
+  const copy = <T>(value: T): T => structuredClone(value)
+
+  return {
+    async getCustomer (id) { return copy(customers.get(id)) },
+    async listCustomers ({ limit, after }) {
+      return [...customers.values()].sort(byId).filter((c) => after === undefined || c.id > after).slice(0, limit).map(copy)
+    },
+    async addCustomer (customer, audit) {
+      if (customers.has(customer.id)) throw new CustomerExistsError(customer.id)
+      customers.set(customer.id, copy(customer))
+      return appendMemoryLog(store, { ...audit, names: [] })
+    },
+    async removeCustomer (id, audit) {
+      if (!customers.has(id)) return null
+      const names = namesOverriding('customer', id)
+      const detached = [...users.values()].filter((u) => u.customerId === id).map((u) => u.id).sort()
+      dropOverrides('customer', id)
+      for (const user of users.values()) if (user.customerId === id) user.customerId = null
+      customers.delete(id)
+      return appendMemoryLog(store, { ...audit, names, users: detached })
+    },
+
+    async getUser (id) { return copy(users.get(id)) },
+    async getUsers (ids) { return ids.flatMap((id) => (users.has(id) ? [copy(users.get(id)!)] : [])) },
+    async listUsers ({ limit, after, customerId }) {
+      return [...users.values()].sort(byId)
+        .filter((u) => (after === undefined || u.id > after) && (customerId === undefined || u.customerId === customerId))
+        .slice(0, limit).map(copy)
+    },
+    async allUserCustomers () {
+      return [...users.values()].filter((u) => u.customerId !== null).map((u) => ({ id: u.id, customerId: u.customerId! }))
+    },
+    async addUser (user, audit) {
+      if (users.has(user.id)) throw new UserExistsError(user.id)
+      if (user.customerId !== null && !customers.has(user.customerId)) customers.set(user.customerId, { id: user.customerId, name: null, createdAt: user.createdAt })
+      users.set(user.id, copy(user))
+      return appendMemoryLog(store, { ...audit, names: [], users: [user.id] })
+    },
+    async removeUser (id, audit) {
+      if (!users.has(id)) return null
+      const names = namesOverriding('user', id)
+      dropOverrides('user', id)
+      users.delete(id)
+      return appendMemoryLog(store, { ...audit, names, users: [id] })
+    },
+
+    async setOverride (override, name, audit) {
+      if (!store.flags.has(override.flagId)) throw new FlagNotFoundError(name)
+      const at = override.createdAt
+      if (override.subject === 'customer' && !customers.has(override.subjectId)) customers.set(override.subjectId, { id: override.subjectId, name: null, createdAt: at })
+      if (override.subject === 'user' && !users.has(override.subjectId)) users.set(override.subjectId, { id: override.subjectId, customerId: null, createdAt: at })
+      const key = keyOf(override.flagId, override.subject, override.subjectId)
+      const existing = overrides.get(key)
+      overrides.set(key, { ...copy(override), createdAt: existing?.createdAt ?? override.createdAt })
+      return appendMemoryLog(store, { ...audit, names: [name] })
+    },
+    async clearOverride (flagId, name, subject, subjectId, audit) {
+      if (!overrides.delete(keyOf(flagId, subject, subjectId))) return null
+      return appendMemoryLog(store, { ...audit, names: [name] })
+    },
+    async getOverride (flagId, subject, subjectId) { return copy(overrides.get(keyOf(flagId, subject, subjectId))) },
+    async listOverrides (flagId, { limit, after, subject, enabled }) {
+      return [...overrides.values()].filter((o) => o.flagId === flagId &&
+        (subject === undefined || o.subject === subject) && (enabled === undefined || o.enabled === enabled) &&
+        (after === undefined || position(o) > after))
+        .sort(byPosition).slice(0, limit).map(copy)
+    },
+    async overridesOf (flagIds) {
+      const wanted = flagIds === undefined ? undefined : new Set(flagIds)
+      return [...overrides.values()].filter((o) => wanted === undefined || wanted.has(o.flagId)).map(copy)
+    },
+    async customersWithOverride (flagId, enabled, { limit, after }) {
+      return [...overrides.values()]
+        .filter((o) => o.flagId === flagId && o.subject === 'customer' && o.enabled === enabled && (after === undefined || o.subjectId > after))
+        .map((o) => customers.get(o.subjectId)).filter((c): c is StoredCustomer => c !== undefined)
+        .sort(byId).slice(0, limit).map(copy)
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { AuditEntry } from './flag-repository.js'
+
+export type SubjectKind = 'customer' | 'user'
+
+export interface StoredCustomer { id: string, name: string | null, createdAt: Date }
+export interface StoredUser { id: string, customerId: string | null, createdAt: Date }
+export interface StoredOverride {
+  flagId: string
+  subject: SubjectKind
+  subjectId: string
+  enabled: boolean
+  variant: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+/** An audit entry whose affected flags and users the repository works out inside the transaction. */
+export type SubjectAudit = Omit<AuditEntry, 'names' | 'users'>
+
+export interface KeysetQuery { limit: number, after?: string }
+
+/**
+ * Customers, users and overrides. Like the flag store, every write is one transaction that also
+ * appends the change-log row and returns the revision; the rows it touched decide the row's
+ * `names` (flags whose overrides changed) and `users` (users whose customer changed).
+ */
+export interface SubjectRepository {
+  getCustomer (id: string): Promise<StoredCustomer | undefined>
+  listCustomers (query: KeysetQuery): Promise<StoredCustomer[]>
+  /** Throws CustomerExistsError. */
+  addCustomer (customer: StoredCustomer, audit: SubjectAudit): Promise<number>
+  /** Deletes its overrides and detaches its users; null when there is no such customer. */
+  removeCustomer (id: string, audit: SubjectAudit): Promise<number | null>
+
+  getUser (id: string): Promise<StoredUser | undefined>
+  getUsers (ids: string[]): Promise<StoredUser[]>
+  listUsers (query: KeysetQuery & { customerId?: string }): Promise<StoredUser[]>
+  /** Users that belong to a customer: what evaluation infers customers from. */
+  allUserCustomers (): Promise<Array<{ id: string, customerId: string }>>
+  /** Registers an unknown customer too. Throws UserExistsError. */
+  addUser (user: StoredUser, audit: SubjectAudit): Promise<number>
+  /** Deletes its overrides; null when there is no such user. */
+  removeUser (id: string, audit: SubjectAudit): Promise<number | null>
+
+  /** Insert or replace; registers an unknown subject. Throws FlagNotFoundError if the flag is gone. */
+  setOverride (override: StoredOverride, flagName: string, audit: SubjectAudit): Promise<number>
+  /** null when there was no such override. */
+  clearOverride (flagId: string, flagName: string, subject: SubjectKind, subjectId: string, audit: SubjectAudit): Promise<number | null>
+  getOverride (flagId: string, subject: SubjectKind, subjectId: string): Promise<StoredOverride | undefined>
+  /** One flag's overrides in (subject, subject id) order; `after` is `<subject>:<id>`. */
+  listOverrides (flagId: string, query: KeysetQuery & { subject?: SubjectKind, enabled?: boolean }): Promise<StoredOverride[]>
+  /** Every override of these flags (all flags when omitted): what the snapshot compiles in. */
+  overridesOf (flagIds?: string[]): Promise<StoredOverride[]>
+  /** Customers with an explicit override of one state on a flag, by id. */
+  customersWithOverride (flagId: string, enabled: boolean, query: KeysetQuery): Promise<StoredCustomer[]>
+}

@@ -1,0 +1,165 @@
+import type { FlagSnapshot } from '../cache/flag-snapshot.js'
+import { evaluate, type CompiledFlag } from '../engine/index.js'
+import type { EvaluationResult } from '../engine/types.js'
+import { CustomerNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
+import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+
+export type { SubjectKind }
+export type Customer = StoredCustomer
+export type User = StoredUser
+export interface Override { flag: string, subject: SubjectKind, id: string, enabled: boolean, variant: string | null, updatedAt: Date }
+export interface Page<T> { items: T[], nextCursor: string | null }
+export interface PageQuery { limit?: number, cursor?: string }
+export type CustomerState = 'enabled' | 'explicitly_enabled' | 'explicitly_disabled'
+interface WriteOptions { actor: string }
+
+const ID = /^[^\0]{1,256}$/
+/** Customers read per step while filtering for effective state: bounded memory, few round trips. */
+const SCAN_CHUNK = 5000
+
+function checkId (field: string, id: string): string {
+  if (!ID.test(id)) throw invalidField(field, 'must be 1 to 256 characters, without NUL')
+  return id
+}
+
+/** A page from `limit + 1` rows: the extra row only says there is more. */
+function page<T> (rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  const items = rows.slice(0, limit)
+  return { items, nextCursor: rows.length > limit ? encodeCursor(cursorOf(items[items.length - 1])) : null }
+}
+
+/** Whether a flag is on for a context: it serves anything but its off variant. */
+export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => result.variant !== flag.offVariant
+
+/**
+ * Customers, users and their per-flag overrides (SPEC §2.3), and the queries over who has what.
+ * Writes go through the change log like flag writes; reads of effective state evaluate the
+ * in-process snapshot, so "customers with the feature" is exactly what evaluation serves.
+ */
+export function createSubjectService ({ repo, flags, snapshot, now = () => new Date() }: {
+  repo: SubjectRepository, flags: FlagRepository, snapshot: FlagSnapshot, now?: () => Date
+}) {
+  const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+  const mustFlag = async (name: string): Promise<StoredFlag> => {
+    const flag = await flags.get(name)
+    if (flag === undefined) throw new FlagNotFoundError(name)
+    return flag
+  }
+  const compiled = (name: string): CompiledFlag => {
+    const flag = snapshot.get(name)
+    if (flag === undefined) throw new FlagNotFoundError(name)
+    return flag
+  }
+  const mustCustomer = async (id: string): Promise<StoredCustomer> => {
+    const customer = await repo.getCustomer(id)
+    if (customer === undefined) throw new CustomerNotFoundError(id)
+    return customer
+  }
+  const toOverride = (flag: StoredFlag, row: StoredOverride): Override =>
+    ({ flag: flag.name, subject: row.subject, id: row.subjectId, enabled: row.enabled, variant: row.variant, updatedAt: row.updatedAt })
+  const audit = (actor: string, action: string, before: unknown, after: unknown) => ({ actor, action, before, after })
+
+  return {
+    async addCustomer (input: { id: string, name?: string | null }, opts: WriteOptions): Promise<Customer> {
+      const customer = { id: checkId('body.id', input.id), name: input.name ?? null, createdAt: now() }
+      await repo.addCustomer(customer, audit(opts.actor, 'customer.add', null, customer))
+      return committed(customer)
+    },
+    getCustomer: mustCustomer,
+    async listCustomers ({ limit = 100, cursor }: PageQuery): Promise<Page<Customer>> {
+      return page(await repo.listCustomers({ limit: limit + 1, after: decodeCursor(cursor) }), limit, (c) => c.id)
+    },
+    async removeCustomer (id: string, opts: WriteOptions): Promise<void> {
+      const revision = await repo.removeCustomer(id, audit(opts.actor, 'customer.remove', { id }, null))
+      if (revision === null) throw new CustomerNotFoundError(id)
+      return committed(undefined)
+    },
+
+    async addUser (input: { id: string, customerId?: string | null }, opts: WriteOptions): Promise<User> {
+      const customerId = input.customerId == null ? null : checkId('body.customer_id', input.customerId)
+      const user = { id: checkId('body.id', input.id), customerId, createdAt: now() }
+      await repo.addUser(user, audit(opts.actor, 'user.add', null, user))
+      return committed(user)
+    },
+    async getUser (id: string): Promise<User> {
+      const user = await repo.getUser(id)
+      if (user === undefined) throw new UserNotFoundError(id)
+      return user
+    },
+    async listUsers ({ limit = 100, cursor, customerId }: PageQuery & { customerId?: string }): Promise<Page<User>> {
+      return page(await repo.listUsers({ limit: limit + 1, after: decodeCursor(cursor), customerId }), limit, (u) => u.id)
+    },
+    async removeUser (id: string, opts: WriteOptions): Promise<void> {
+      const revision = await repo.removeUser(id, audit(opts.actor, 'user.remove', { id }, null))
+      if (revision === null) throw new UserNotFoundError(id)
+      return committed(undefined)
+    },
+
+    async setOverride (name: string, subject: SubjectKind, id: string, input: { enabled: boolean, variant?: string | null }, opts: WriteOptions): Promise<Override> {
+      checkId('params.id', id)
+      const flag = await mustFlag(name)
+      const variant = input.variant ?? null
+      if (variant !== null && !Object.hasOwn(flag.variants, variant)) {
+        throw invalidField('body.variant', `"${variant}" is not one of the variants of ${name} (${Object.keys(flag.variants).join(', ')})`)
+      }
+      const at = now()
+      const row: StoredOverride = { flagId: flag.id, subject, subjectId: id, enabled: input.enabled, variant, createdAt: at, updatedAt: at }
+      const before = await repo.getOverride(flag.id, subject, id)
+      await repo.setOverride(row, flag.name, audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)))
+      return committed(toOverride(flag, row))
+    },
+    async clearOverride (name: string, subject: SubjectKind, id: string, opts: WriteOptions): Promise<void> {
+      const flag = await mustFlag(name)
+      const before = await repo.getOverride(flag.id, subject, id)
+      const revision = before === undefined
+        ? null
+        : await repo.clearOverride(flag.id, flag.name, subject, id, audit(opts.actor, 'override.clear', toOverride(flag, before), null))
+      if (revision === null) throw new OverrideNotFoundError(name, subject, id)
+      return committed(undefined)
+    },
+    async listOverrides (name: string, { limit = 100, cursor, subject, state }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled' }): Promise<Page<Override>> {
+      const flag = await mustFlag(name)
+      const enabled = state === undefined ? undefined : state === 'enabled'
+      const rows = await repo.listOverrides(flag.id, { limit: limit + 1, after: decodeCursor(cursor), subject, enabled })
+      return page(rows.map((row) => toOverride(flag, row)), limit, (o) => `${o.subject}:${o.id}`)
+    },
+
+    /** Customers with the flag: effective (`enabled`), or with an explicit override either way. */
+    async listCustomersForFlag (name: string, { limit = 100, cursor, state }: PageQuery & { state: CustomerState }): Promise<Page<Customer>> {
+      const after = decodeCursor(cursor)
+      if (state !== 'enabled') {
+        const flag = await mustFlag(name)
+        return page(await repo.customersWithOverride(flag.id, state === 'explicitly_enabled', { limit: limit + 1, after }), limit, (c) => c.id)
+      }
+      const flag = compiled(name)
+      const at = Date.now()
+      const found: Customer[] = []
+      let from = after
+      for (;;) {
+        const chunk = await repo.listCustomers({ limit: SCAN_CHUNK, after: from })
+        for (const customer of chunk) {
+          if (isOn(flag, evaluate(flag, { customer_id: customer.id }, at))) found.push(customer)
+          if (found.length > limit) return page(found, limit, (c) => c.id)
+        }
+        if (chunk.length < SCAN_CHUNK) return page(found, limit, (c) => c.id)
+        from = chunk[chunk.length - 1].id
+      }
+    },
+
+    /** The flags on for one customer, by name. */
+    async listFlagsForCustomer (customerId: string): Promise<EvaluationResult[]> {
+      await mustCustomer(customerId)
+      const at = Date.now()
+      const results: EvaluationResult[] = []
+      for (const flag of snapshot.values()) {
+        const result = evaluate(flag, { customer_id: customerId }, at)
+        if (isOn(flag, result)) results.push(result)
+      }
+      return results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    }
+  }
+}
+
+export type SubjectService = ReturnType<typeof createSubjectService>

@@ -1,0 +1,93 @@
+import t from 'tap'
+import { openSqlite } from '../../src/db/client.js'
+import { migrateSqlite } from '../../src/db/migrate.js'
+import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../src/errors.js'
+import type { FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
+import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
+import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+import { createSqliteSubjectRepository } from '../../src/repositories/sqlite/subject-repository.js'
+import type { StoredOverride, SubjectRepository } from '../../src/repositories/subject-repository.js'
+
+interface TestLike { teardown (fn: () => unknown): void }
+type Pair = { flags: FlagRepository, subjects: SubjectRepository }
+
+/** One contract, both implementations: the fake behaves like the database, cascade included. */
+const implementations: Array<[string, (t: TestLike) => Pair]> = [
+  ['memory', () => createMemoryRepositories()],
+  ['sqlite', (t) => {
+    const handle = openSqlite(':memory:')
+    migrateSqlite(handle)
+    t.teardown(() => handle.close())
+    return { flags: createSqliteFlagRepository(handle.db), subjects: createSqliteSubjectRepository(handle.db) }
+  }]
+]
+
+const at = new Date(1_700_000_000_000)
+const audit = { actor: 'tester', action: 'test', before: null, after: null }
+const flag = (name: string): StoredFlag => ({
+  id: `id-${name}`, name, description: '', type: 'boolean', enabled: true, variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
+  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' }, tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at
+})
+const override = (flagName: string, subject: 'customer' | 'user', subjectId: string, enabled = true, variant: string | null = null): StoredOverride =>
+  ({ flagId: `id-${flagName}`, subject, subjectId, enabled, variant, createdAt: at, updatedAt: at })
+
+for (const [kind, make] of implementations) {
+  t.test(`${kind}: customers and users, with the change log`, async (t) => {
+    const { flags, subjects } = make(t)
+    t.equal(await subjects.addCustomer({ id: '101', name: 'Acme', createdAt: at }, audit), 1)
+    await t.rejects(subjects.addCustomer({ id: '101', name: null, createdAt: at }, audit), CustomerExistsError)
+    t.equal(await subjects.addUser({ id: 'alice', customerId: '202', createdAt: at }, audit), 2)
+    t.same(await subjects.getCustomer('202'), { id: '202', name: null, createdAt: at }, 'an unknown customer is registered with its user')
+    await t.rejects(subjects.addUser({ id: 'alice', customerId: null, createdAt: at }, audit), UserExistsError)
+    t.same(await flags.changesSince(0, 10), { revision: 2, names: [], users: ['alice'] })
+    t.same(await subjects.allUserCustomers(), [{ id: 'alice', customerId: '202' }])
+    t.same((await subjects.listCustomers({ limit: 10 })).map((c) => c.id), ['101', '202'])
+    t.same((await subjects.listCustomers({ limit: 10, after: '101' })).map((c) => c.id), ['202'])
+    t.same((await subjects.listUsers({ limit: 10, customerId: '202' })).map((u) => u.id), ['alice'])
+    t.same(await subjects.getUsers(['alice', 'ghost']), [{ id: 'alice', customerId: '202', createdAt: at }])
+  })
+
+  t.test(`${kind}: overrides register subjects, upsert, list in order, and clear`, async (t) => {
+    const { flags, subjects } = make(t)
+    await flags.create(flag('f'), { ...audit, names: ['f'] })
+    await subjects.setOverride(override('f', 'user', 'bob'), 'f', audit)
+    await subjects.setOverride(override('f', 'customer', 'c2', false), 'f', audit)
+    await subjects.setOverride(override('f', 'customer', 'c1'), 'f', audit)
+    t.ok(await subjects.getUser('bob'), 'the user was registered')
+    t.ok(await subjects.getCustomer('c1'), 'the customer was registered')
+    const rev = await subjects.setOverride({ ...override('f', 'customer', 'c1', false, 'on'), updatedAt: new Date(at.getTime() + 5) }, 'f', audit)
+    t.same(await flags.changesSince(rev - 1, 10), { revision: rev, names: ['f'], users: [] })
+    t.match(await subjects.getOverride('id-f', 'customer', 'c1'), { enabled: false, variant: 'on', createdAt: at }, 'upsert keeps created_at')
+    t.same((await subjects.listOverrides('id-f', { limit: 10 })).map((o) => `${o.subject}:${o.subjectId}`), ['customer:c1', 'customer:c2', 'user:bob'])
+    t.same((await subjects.listOverrides('id-f', { limit: 10, after: 'customer:c2' })).map((o) => o.subjectId), ['bob'])
+    t.same((await subjects.listOverrides('id-f', { limit: 10, subject: 'customer', enabled: false })).map((o) => o.subjectId), ['c1', 'c2'])
+    t.same((await subjects.customersWithOverride('id-f', false, { limit: 10 })).map((c) => c.id), ['c1', 'c2'])
+    t.same((await subjects.customersWithOverride('id-f', true, { limit: 10 })).map((c) => c.id), [])
+    t.equal((await subjects.overridesOf(['id-f'])).length, 3)
+    t.equal(await subjects.clearOverride('id-f', 'f', 'user', 'ghost', audit), null)
+    t.ok(await subjects.clearOverride('id-f', 'f', 'user', 'bob', audit))
+    t.equal((await subjects.overridesOf()).length, 2)
+    await t.rejects(subjects.setOverride(override('missing', 'user', 'x'), 'missing', audit), FlagNotFoundError)
+  })
+
+  t.test(`${kind}: removing a subject removes its overrides and names the flags; deleting a flag cascades`, async (t) => {
+    const { flags, subjects } = make(t)
+    for (const name of ['a', 'b']) await flags.create(flag(name), { ...audit, names: [name] })
+    await subjects.addUser({ id: 'u1', customerId: 'c1', createdAt: at }, audit)
+    await subjects.setOverride(override('a', 'customer', 'c1'), 'a', audit)
+    await subjects.setOverride(override('b', 'customer', 'c1'), 'b', audit)
+    await subjects.setOverride(override('a', 'user', 'u1'), 'a', audit)
+    const rev = await subjects.removeCustomer('c1', audit)
+    t.same(await flags.changesSince(rev! - 1, 10), { revision: rev, names: ['a', 'b'], users: ['u1'] }, 'both flags, and the detached user')
+    t.equal(await subjects.getCustomer('c1'), undefined)
+    t.same(await subjects.getUser('u1'), { id: 'u1', customerId: null, createdAt: at }, 'its user stays, without a customer')
+    t.equal(await subjects.removeCustomer('c1', audit), null)
+    const rev2 = await subjects.removeUser('u1', audit)
+    t.same(await flags.changesSince(rev2! - 1, 10), { revision: rev2, names: ['a'], users: ['u1'] })
+    t.same(await subjects.overridesOf(), [])
+    await subjects.setOverride(override('b', 'user', 'u2'), 'b', audit)
+    await flags.delete('id-b', 1, { ...audit, names: ['b'] })
+    t.same(await subjects.overridesOf(), [], 'deleting the flag deleted its overrides')
+    t.ok(await subjects.getUser('u2'), 'but not the user')
+  })
+}
