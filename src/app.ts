@@ -9,10 +9,14 @@ import swagger from './plugins/swagger.js'
 import { commonSchemas } from './schemas/common.js'
 import { evaluateSchemas } from './schemas/evaluate.js'
 import { flagSchemas } from './schemas/flags.js'
+import { subjectSchemas } from './schemas/subjects.js'
+import customerRoutes from './routes/customers.js'
 import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
 import healthRoutes from './routes/health.js'
 import ofrepRoutes from './routes/ofrep.js'
+import overrideRoutes from './routes/overrides.js'
+import userRoutes from './routes/users.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
 
 export interface AppOptions {
@@ -34,7 +38,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     routerOptions: { maxParamLength: 512 }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas]))
+  app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...subjectSchemas]))
   // The API speaks JSON only: a text/plain body is a 415, not a string for schema validation to reject.
   app.removeContentTypeParser('text/plain')
   // PUT /flags/{name} is a JSON Merge Patch; accept its media type as JSON.
@@ -62,5 +66,8 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   await app.register(flagRoutes)
   await app.register(evaluateRoutes)
   await app.register(ofrepRoutes)
+  await app.register(overrideRoutes)
+  await app.register(customerRoutes)
+  await app.register(userRoutes)
   return app
 }

@@ -44,7 +44,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
     await snapshot.load()
     if (poll) snapshot.start(config.cacheRefreshMs)
     const services: Services = {
-      flags: createFlagService({ repo: repositories.flags, snapshot }),
+      flags: createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects }),
       subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
       apiKeys
     }

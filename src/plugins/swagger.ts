@@ -5,10 +5,11 @@ import { commonSchemas } from '../schemas/common.js'
 import { evaluateSchemas } from '../schemas/evaluate.js'
 import { flagSchemas } from '../schemas/flags.js'
 import { ofrepSchemas } from '../schemas/ofrep.js'
+import { subjectSchemas } from '../schemas/subjects.js'
 
 /** Shared schemas as OpenAPI components (named by `$id`), the document at /openapi.json, Swagger UI at /docs. */
 export default fp(async function openapi (app) {
-  for (const schema of [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas]) app.addSchema(schema)
+  for (const schema of [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas]) app.addSchema(schema)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -19,6 +20,9 @@ export default fp(async function openapi (app) {
       },
       tags: [
         { name: 'flags', description: 'Create, read, update, delete and rename flags' },
+        { name: 'overrides', description: 'Switch a flag on or off for one customer or user (evaluation steps 3 and 4)' },
+        { name: 'customers', description: 'Registered customers, and the flags each one has' },
+        { name: 'users', description: 'Registered users, each optionally of one customer' },
         { name: 'evaluation', description: 'Evaluate flags for a context' },
         { name: 'ofrep', description: 'OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) for OpenFeature providers; errors are OFREP bodies' },
         { name: 'health', description: 'Liveness and readiness' }

@@ -15,7 +15,7 @@ export const EvaluationResult = Type.Object({
   reason: Reason,
   type: Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')]),
   version: Type.Integer(),
-  rule: Type.String({ description: 'Which step matched: disabled, user_ids, customer_ids, rule:<id>, fallthrough' }),
+  rule: Type.String({ description: 'Which step matched: disabled, user_override, customer_override, user_ids, customer_ids, rule:<id>, fallthrough' }),
   metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'The flag\'s metadata' })
 }, { $id: 'EvaluationResult' })
 export type EvaluationResultBody = Static<typeof EvaluationResult>

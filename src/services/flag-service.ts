@@ -5,6 +5,7 @@ import { toDefinition } from '../cache/flag-snapshot.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, FlagNotFoundError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import type { SubjectRepository } from '../repositories/subject-repository.js'
 import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
 import { FLAG_NAME_PATTERN } from '../schemas/common.js'
@@ -48,7 +49,18 @@ function compilable (flag: StoredFlag): StoredFlag {
  * the in-process snapshot. After each commit the snapshot catches up before the call returns,
  * so a client reads its own writes on this instance.
  */
-export function createFlagService ({ repo, snapshot, now = () => new Date() }: { repo: FlagRepository, snapshot: FlagSnapshot, now?: () => Date }) {
+export function createFlagService ({ repo, snapshot, subjects, now = () => new Date() }: {
+  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, now?: () => Date
+}) {
+  /** Refuse to remove variants that overrides still pin: they would silently serve something else. */
+  const checkPinnedVariants = async (current: StoredFlag, next: StoredFlag): Promise<void> => {
+    const removed = Object.keys(current.variants).filter((v) => !Object.hasOwn(next.variants, v))
+    if (removed.length === 0 || subjects === undefined) return
+    const pinned = (await subjects.overridesOf([current.id])).filter((o) => o.variant !== null && removed.includes(o.variant))
+    if (pinned.length === 0) return
+    const who = pinned.slice(0, 5).map((o) => `${o.subject} ${o.subjectId} → ${o.variant}`).join(', ')
+    throw new ConflictError(`Overrides still serve the variants this change removes (${who}${pinned.length > 5 ? `, and ${pinned.length - 5} more` : ''}); change or clear them first`)
+  }
   const mustGet = async (name: string): Promise<StoredFlag> => {
     const flag = await repo.get(name)
     if (flag === undefined) throw new FlagNotFoundError(name)
@@ -92,6 +104,7 @@ export function createFlagService ({ repo, snapshot, now = () => new Date() }: {
     optimistic(name, opts, async (current) => {
       const updated = next(current)
       if (updated === null) return current
+      await checkPinnedVariants(current, updated)
       const names = updated.name === current.name ? [current.name] : [current.name, updated.name]
       const revision = await repo.update(updated, current.version, audit(opts.actor, action, names, current, updated))
       return revision === null ? RETRY : committed(updated)

@@ -4,6 +4,7 @@ import type { EvaluationResult } from '../engine/types.js'
 import { CustomerNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
+import { SUBJECT_ID_PATTERN } from '../schemas/subjects.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 
 export type { SubjectKind }
@@ -15,12 +16,15 @@ export interface PageQuery { limit?: number, cursor?: string }
 export type CustomerState = 'enabled' | 'explicitly_enabled' | 'explicitly_disabled'
 interface WriteOptions { actor: string }
 
-const ID = /^[^\0]{1,256}$/
+// The same ids the HTTP API accepts, so nothing the CLI or library registers is unreachable over HTTP.
+const ID = new RegExp(SUBJECT_ID_PATTERN)
+const OVERRIDE_POSITION = new RegExp(`^(customer|user):${SUBJECT_ID_PATTERN.slice(1)}`)
+const SUBJECT_ID = ID
 /** Customers read per step while filtering for effective state: bounded memory, few round trips. */
 const SCAN_CHUNK = 5000
 
 function checkId (field: string, id: string): string {
-  if (!ID.test(id)) throw invalidField(field, 'must be 1 to 256 characters, without NUL')
+  if (id.length > 256 || !ID.test(id)) throw invalidField(field, 'must be 1 to 256 characters: letters, digits and _ . @ + : | = ~ -, not starting with . or -')
   return id
 }
 
@@ -69,7 +73,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
     },
     getCustomer: mustCustomer,
     async listCustomers ({ limit = 100, cursor }: PageQuery): Promise<Page<Customer>> {
-      return page(await repo.listCustomers({ limit: limit + 1, after: decodeCursor(cursor) }), limit, (c) => c.id)
+      return page(await repo.listCustomers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID) }), limit, (c) => c.id)
     },
     async removeCustomer (id: string, opts: WriteOptions): Promise<void> {
       const revision = await repo.removeCustomer(id, audit(opts.actor, 'customer.remove', { id }, null))
@@ -89,7 +93,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       return user
     },
     async listUsers ({ limit = 100, cursor, customerId }: PageQuery & { customerId?: string }): Promise<Page<User>> {
-      return page(await repo.listUsers({ limit: limit + 1, after: decodeCursor(cursor), customerId }), limit, (u) => u.id)
+      return page(await repo.listUsers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID), customerId }), limit, (u) => u.id)
     },
     async removeUser (id: string, opts: WriteOptions): Promise<void> {
       const revision = await repo.removeUser(id, audit(opts.actor, 'user.remove', { id }, null))
@@ -104,9 +108,11 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       if (variant !== null && !Object.hasOwn(flag.variants, variant)) {
         throw invalidField('body.variant', `"${variant}" is not one of the variants of ${name} (${Object.keys(flag.variants).join(', ')})`)
       }
+      const before = await repo.getOverride(flag.id, subject, id)
+      // Setting what is already set writes nothing: no new revision, no cache refresh anywhere.
+      if (before !== undefined && before.enabled === input.enabled && before.variant === variant) return toOverride(flag, before)
       const at = now()
       const row: StoredOverride = { flagId: flag.id, subject, subjectId: id, enabled: input.enabled, variant, createdAt: at, updatedAt: at }
-      const before = await repo.getOverride(flag.id, subject, id)
       await repo.setOverride(row, flag.name, audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)))
       return committed(toOverride(flag, row))
     },
@@ -122,13 +128,13 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
     async listOverrides (name: string, { limit = 100, cursor, subject, state }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled' }): Promise<Page<Override>> {
       const flag = await mustFlag(name)
       const enabled = state === undefined ? undefined : state === 'enabled'
-      const rows = await repo.listOverrides(flag.id, { limit: limit + 1, after: decodeCursor(cursor), subject, enabled })
+      const rows = await repo.listOverrides(flag.id, { limit: limit + 1, after: decodeCursor(cursor, OVERRIDE_POSITION), subject, enabled })
       return page(rows.map((row) => toOverride(flag, row)), limit, (o) => `${o.subject}:${o.id}`)
     },
 
     /** Customers with the flag: effective (`enabled`), or with an explicit override either way. */
     async listCustomersForFlag (name: string, { limit = 100, cursor, state }: PageQuery & { state: CustomerState }): Promise<Page<Customer>> {
-      const after = decodeCursor(cursor)
+      const after = decodeCursor(cursor, SUBJECT_ID)
       if (state !== 'enabled') {
         const flag = await mustFlag(name)
         return page(await repo.customersWithOverride(flag.id, state === 'explicitly_enabled', { limit: limit + 1, after }), limit, (c) => c.id)
