@@ -1,5 +1,5 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
-import type { FlagDefinition, FlagOverrides, OverrideSpec } from '../engine/types.js'
+import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredOverride, SubjectRepository } from '../repositories/subject-repository.js'
 
@@ -48,8 +48,10 @@ export function toDefinition (flag: StoredFlag): FlagDefinition {
 }
 
 /** Group override rows by flag, as the engine takes them. */
-function groupOverrides (rows: StoredOverride[]): Map<string, FlagOverrides> {
-  const byFlag = new Map<string, { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }>()
+interface OverrideSpecs { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }
+
+function groupOverrides (rows: StoredOverride[]): Map<string, OverrideSpecs> {
+  const byFlag = new Map<string, OverrideSpecs>()
   for (const row of rows) {
     let entry = byFlag.get(row.flagId)
     if (entry === undefined) byFlag.set(row.flagId, entry = { users: new Map(), customers: new Map() })
@@ -64,7 +66,12 @@ function groupOverrides (rows: StoredOverride[]): Map<string, FlagOverrides> {
  */
 export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository): FlagSnapshot {
   let flags = new Map<string, CompiledFlag>()
+  // Per flag name: its stored row (for its id) and its override specs, so that a single override
+  // change is patched in place instead of reloading every override of the flag.
+  let sources = new Map<string, { flag: StoredFlag, specs: OverrideSpecs }>()
   let userCustomers = new Map<string, string>()
+  const compile = (flag: StoredFlag, specs: OverrideSpecs): CompiledFlag => compileFlag(toDefinition(flag), specs)
+  const noSpecs = (): OverrideSpecs => ({ users: new Map(), customers: new Map() })
   let revision = 0
   let loaded = false
   let timer: NodeJS.Timeout | undefined
@@ -81,10 +88,16 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     const at = await repo.latestRevision()
     const overrides = groupOverrides(await subjects?.overridesOf() ?? [])
     const next = new Map<string, CompiledFlag>()
-    for (const flag of await repo.all()) next.set(flag.name, compileFlag(toDefinition(flag), overrides.get(flag.id)))
+    const nextSources = new Map<string, { flag: StoredFlag, specs: OverrideSpecs }>()
+    for (const flag of await repo.all()) {
+      const specs = overrides.get(flag.id) ?? noSpecs()
+      next.set(flag.name, compile(flag, specs))
+      nextSources.set(flag.name, { flag, specs })
+    }
     const customersOf = new Map<string, string>()
     for (const user of await subjects?.allUserCustomers() ?? []) customersOf.set(user.id, user.customerId)
     flags = next
+    sources = nextSources
     userCustomers = customersOf
     revision = at
     loaded = true
@@ -96,11 +109,27 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     const fresh = await repo.getMany(changes.names)
     const overrides = groupOverrides(fresh.length === 0 ? [] : await subjects?.overridesOf(fresh.map((f) => f.id)) ?? [])
     const users = await subjects?.getUsers(changes.users) ?? []
-    for (const name of changes.names) flags.delete(name)
-    for (const flag of fresh) flags.set(flag.name, compileFlag(toDefinition(flag), overrides.get(flag.id)))
+    for (const name of changes.names) { flags.delete(name); sources.delete(name) }
+    for (const flag of fresh) {
+      const specs = overrides.get(flag.id) ?? noSpecs()
+      flags.set(flag.name, compile(flag, specs))
+      sources.set(flag.name, { flag, specs })
+    }
+    // Single override changes on flags not reloaded above: patch their specs, recompile each flag once.
+    const patched = new Set<string>()
+    for (const [name, subject, id] of changes.overrides) {
+      const source = sources.get(name)
+      if (source === undefined || changes.names.includes(name)) continue
+      const row = await subjects?.getOverride(source.flag.id, subject, id)
+      const specs = subject === 'user' ? source.specs.users : source.specs.customers
+      if (row === undefined) specs.delete(id)
+      else specs.set(id, { enabled: row.enabled, variant: row.variant })
+      patched.add(name)
+    }
+    for (const name of patched) { const source = sources.get(name)!; flags.set(name, compile(source.flag, source.specs)) }
     for (const id of changes.users) userCustomers.delete(id)
     for (const user of users) if (user.customerId !== null) userCustomers.set(user.id, user.customerId)
-    logger.debug({ from: revision, to: changes.revision, names: changes.names.length, users: changes.users.length }, 'snapshot caught up')
+    logger.debug({ from: revision, to: changes.revision, names: changes.names.length, users: changes.users.length, overrides: changes.overrides.length }, 'snapshot caught up')
     revision = changes.revision
   }
 

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import * as schema from './schema/sqlite.js'
 
-export type SqliteDb = BetterSQLite3Database<typeof schema>
+/** Drizzle over better-sqlite3; `$client` is the driver, for the few statements Drizzle would slow down. */
+export type SqliteDb = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
 export interface SqliteHandle {
   kind: 'sqlite'

@@ -1,4 +1,7 @@
+import type { OverrideKey } from '../db/schema/sqlite.js'
 import type { FlagType, JsonValue, TargetingRules } from '../engine/types.js'
+
+export type { OverrideKey }
 
 /** A flag as stored. Timestamps are Dates; JSON columns are already parsed. */
 export interface StoredFlag {
@@ -26,6 +29,8 @@ export interface AuditEntry {
   names: string[]
   /** Users whose registration (and so inferred customer) the write changed. */
   users?: string[]
+  /** Single overrides the write set or cleared (their flags need no full reload). */
+  overrides?: OverrideKey[]
   before: unknown
   after: unknown
 }
@@ -44,6 +49,7 @@ export interface ChangeSet {
   revision: number
   names: string[]
   users: string[]
+  overrides: OverrideKey[]
 }
 
 /**

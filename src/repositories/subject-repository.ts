@@ -26,7 +26,10 @@ export interface KeysetQuery { limit: number, after?: string }
  */
 export interface SubjectRepository {
   getCustomer (id: string): Promise<StoredCustomer | undefined>
+  getCustomers (ids: string[]): Promise<StoredCustomer[]>
   listCustomers (query: KeysetQuery): Promise<StoredCustomer[]>
+  /** Only the ids, in order: what scans over every customer read (much cheaper than whole rows). */
+  customerIds (query: KeysetQuery): Promise<string[]>
   /** Throws CustomerExistsError. */
   addCustomer (customer: StoredCustomer, audit: SubjectAudit): Promise<number>
   /** Deletes its overrides and detaches its users; null when there is no such customer. */

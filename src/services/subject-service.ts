@@ -141,17 +141,20 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       }
       const flag = compiled(name)
       const at = Date.now()
-      const found: Customer[] = []
+      const found: string[] = []
       let from = after
       for (;;) {
-        const chunk = await repo.listCustomers({ limit: SCAN_CHUNK, after: from })
-        for (const customer of chunk) {
-          if (isOn(flag, evaluate(flag, { customer_id: customer.id }, at))) found.push(customer)
-          if (found.length > limit) return page(found, limit, (c) => c.id)
+        const ids = await repo.customerIds({ limit: SCAN_CHUNK, after: from })
+        for (const id of ids) {
+          if (isOn(flag, evaluate(flag, { customer_id: id }, at))) found.push(id)
+          if (found.length > limit) break
         }
-        if (chunk.length < SCAN_CHUNK) return page(found, limit, (c) => c.id)
-        from = chunk[chunk.length - 1].id
+        if (found.length > limit || ids.length < SCAN_CHUNK) break
+        from = ids[ids.length - 1]
       }
+      const more = found.length > limit
+      const items = await repo.getCustomers(found.slice(0, limit))
+      return { items, nextCursor: more ? encodeCursor(items[items.length - 1].id) : null }
     },
 
     /** The flags on for one customer, by name. */

@@ -70,7 +70,7 @@ for (const [kind, make] of implementations) {
     t.equal(await repo.update({ ...a, name: 'c1', version: 2 }, 1, audit(['a1', 'c1'])), 3)
     t.equal(await repo.get('a1'), undefined)
     t.equal((await repo.get('c1'))?.id, a.id, 'same row, new name')
-    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['a1', 'c1'], users: [] })
+    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['a1', 'c1'], users: [], overrides: [] })
   })
 
   t.test(`${kind}: delete is optimistic on version`, async (t) => {
@@ -101,9 +101,9 @@ for (const [kind, make] of implementations) {
   t.test(`${kind}: changesSince collects names and respects the limit`, async (t) => {
     const repo = make(t)
     for (const name of ['x', 'y', 'z']) await repo.create(flag(name), audit([name]))
-    t.same(await repo.changesSince(0, 2), { revision: 2, names: ['x', 'y'], users: [] })
-    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['z'], users: [] })
-    t.same(await repo.changesSince(3, 10), { revision: 3, names: [], users: [] })
+    t.same(await repo.changesSince(0, 2), { revision: 2, names: ['x', 'y'], users: [], overrides: [] })
+    t.same(await repo.changesSince(2, 10), { revision: 3, names: ['z'], users: [], overrides: [] })
+    t.same(await repo.changesSince(3, 10), { revision: 3, names: [], users: [], overrides: [] })
   })
 }
 

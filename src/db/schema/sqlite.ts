@@ -1,6 +1,9 @@
 import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core'
 import type { FlagType, JsonValue, TargetingRules } from '../../engine/types.js'
 
+/** One override, as the change log names it: [flag name, subject, subject id]. */
+export type OverrideKey = [string, 'customer' | 'user', string]
+
 /** Flags. `id` is app-generated so a rename changes only `name` and rows that reference the flag stay put. */
 export const flags = sqliteTable('flags', {
   id: text('id').primaryKey(),
@@ -29,6 +32,8 @@ export const changeLog = sqliteTable('change_log', {
   names: text('names', { mode: 'json' }).$type<string[]>().notNull(),
   /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
   users: text('users', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  /** Single overrides the write set or cleared, as [flag name, subject, id]: patched in place, not reloaded. */
+  overrides: text('overrides', { mode: 'json' }).$type<OverrideKey[]>().notNull().default([]),
   before: text('before', { mode: 'json' }).$type<unknown>(),
   after: text('after', { mode: 'json' }).$type<unknown>()
 }, (t) => [index('change_log_at_idx').on(t.at)])

@@ -1,4 +1,5 @@
 import { FlagExistsError } from '../../errors.js'
+import { collectChanges } from '../change-set.js'
 import type { ApiKeyRepository, AuditEntry, FlagRepository, StoredApiKey, StoredFlag } from '../flag-repository.js'
 
 export interface LogRow extends AuditEntry { id: number, at: Date }
@@ -67,12 +68,7 @@ export function createMemoryFlagRepository (store: MemoryStore = createMemorySto
     },
     async latestRevision () { return log.length },
     async changesSince (revision, limit) {
-      const rows = log.slice(revision, revision + limit)
-      return {
-        revision: rows.at(-1)?.id ?? revision,
-        names: [...new Set(rows.flatMap((r) => r.names))],
-        users: [...new Set(rows.flatMap((r) => r.users ?? []))]
-      }
+      return collectChanges(log.slice(revision, revision + limit), revision)
     }
   }
 }

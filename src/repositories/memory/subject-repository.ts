@@ -25,6 +25,10 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
 
   return {
     async getCustomer (id) { return copy(customers.get(id)) },
+    async getCustomers (ids) { return [...new Set(ids)].flatMap((id) => (customers.has(id) ? [copy(customers.get(id)!)] : [])).sort(byId) },
+    async customerIds ({ limit, after }) {
+      return [...customers.keys()].sort().filter((id) => after === undefined || id > after).slice(0, limit)
+    },
     async listCustomers ({ limit, after }) {
       return [...customers.values()].sort(byId).filter((c) => after === undefined || c.id > after).slice(0, limit).map(copy)
     },
@@ -75,11 +79,11 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
       const key = keyOf(override.flagId, override.subject, override.subjectId)
       const existing = overrides.get(key)
       overrides.set(key, { ...copy(override), createdAt: existing?.createdAt ?? override.createdAt })
-      return appendMemoryLog(store, { ...audit, names: [name] })
+      return appendMemoryLog(store, { ...audit, names: [], overrides: [[name, override.subject, override.subjectId]] })
     },
     async clearOverride (flagId, name, subject, subjectId, audit) {
       if (!overrides.delete(keyOf(flagId, subject, subjectId))) return null
-      return appendMemoryLog(store, { ...audit, names: [name] })
+      return appendMemoryLog(store, { ...audit, names: [], overrides: [[name, subject, subjectId]] })
     },
     async getOverride (flagId, subject, subjectId) { return copy(overrides.get(keyOf(flagId, subject, subjectId))) },
     async listOverrides (flagId, { limit, after, subject, enabled }) {

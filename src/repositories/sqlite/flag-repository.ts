@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, max, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { changeLog, flags, type FlagRow } from '../../db/schema/sqlite.js'
+import { collectChanges } from '../change-set.js'
 import { appendLog } from './change-log.js'
 import { FlagExistsError } from '../../errors.js'
 import type { FlagRepository, StoredFlag } from '../flag-repository.js'
@@ -73,15 +74,9 @@ export function createSqliteFlagRepository (db: SqliteDb): FlagRepository {
       return db.select({ id: max(changeLog.id) }).from(changeLog).get()?.id ?? 0
     },
     async changesSince (revision, limit) {
-      const rows = db.select({ id: changeLog.id, names: changeLog.names, users: changeLog.users }).from(changeLog)
-        .where(gt(changeLog.id, revision)).orderBy(asc(changeLog.id)).limit(limit).all()
-      const names = new Set<string>()
-      const users = new Set<string>()
-      for (const row of rows) {
-        for (const name of row.names) names.add(name)
-        for (const user of row.users) users.add(user)
-      }
-      return { revision: rows.at(-1)?.id ?? revision, names: [...names], users: [...users] }
+      const rows = db.select({ id: changeLog.id, names: changeLog.names, users: changeLog.users, overrides: changeLog.overrides })
+        .from(changeLog).where(gt(changeLog.id, revision)).orderBy(asc(changeLog.id)).limit(limit).all()
+      return collectChanges(rows, revision)
     }
   }
 }

@@ -1,0 +1,277 @@
+import { Ajv, type ValidateFunction } from 'ajv'
+import { loadConfig } from './config.js'
+import { createContainer } from './container.js'
+import type { SnapshotLogger } from './cache/flag-snapshot.js'
+import type { EvaluationContext, EvaluationResult, FlagType } from './engine/types.js'
+import { invalid, invalidField } from './errors.js'
+import { commonSchemas } from './schemas/common.js'
+import { flagSchemas, type FlagBody, type FlagCreateBody } from './schemas/flags.js'
+import { SUBJECT_ID_PATTERN } from './schemas/subjects.js'
+import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
+import { toFlagBody } from './services/flag-view.js'
+import { fieldProblems } from './validation.js'
+
+/** Where the embedded library keeps its data, and who its writes are recorded as. */
+export interface FlagpostOptions {
+  /** `file:<path>` (SQLite, the folder is created) or `:memory:`. Default `file:./data/flagpost.db`, as the server. */
+  databaseUrl?: string
+  /** Reserved for the shared Redis cache (validated, not used by this version: the library polls the database). */
+  redisUrl?: string
+  /** Recorded as the actor of every write in the change log. Default `library`. */
+  actor?: string
+  /** How often (ms) to pick up writes made by other processes (servers, the CLI, other apps). Default 1000. */
+  cacheRefreshMs?: number
+  /** Receives the snapshot's catch-up (debug) and refresh-failure (warn) messages; a pino logger fits. Default: silent. */
+  logger?: SnapshotLogger
+}
+
+/** An id as the original tool took it: a string, or an integer (stored as its decimal string). */
+export type SubjectId = string | number
+
+/** Whom an explicit switch is for: one customer or one user. */
+export type Subject = { customerId: SubjectId, userId?: never } | { userId: SubjectId, customerId?: never }
+
+/** How `addFeature` creates a flag; without options: a boolean flag, off for everyone until switched on. */
+export interface AddFeatureOptions {
+  /** On for everyone (global switch at 100 %) instead of off (0 %). Default false. */
+  defaultEnabled?: boolean
+  /** `boolean` (default), `string`, `number` or `json`. */
+  type?: FlagType
+  /** The value served when the flag is on (strings are coerced: `"25"`, `"true"`, JSON text). Required for non-boolean types. */
+  defaultValue?: unknown
+  /** The value served when the flag is off (default `false`, `""`, `0` or `null` by type). */
+  offValue?: unknown
+  description?: string
+}
+
+/**
+ * An evaluation context: `userId` / `customerId` (or `user_id` / `customer_id`, `targetingKey`) and any other
+ * attributes your rules use (`country`, `app_version`…).
+ */
+export type FlagpostContext = EvaluationContext & { userId?: SubjectId, customerId?: SubjectId }
+
+/** A flag as the HTTP API returns it (snake_case fields, all five value fields, ISO timestamps). */
+export type Flag = FlagBody
+
+/** Any error Flagpost throws on purpose: a stable `code` (`FLAGPOST_ERR_…`) and the HTTP status it maps to. */
+export type FlagpostError = Error & { code: string, statusCode: number }
+
+/** True for Flagpost's own errors (unknown feature, invalid input, conflict…), which carry a stable `code`. */
+export function isFlagpostError (err: unknown): err is FlagpostError {
+  const code = (err as { code?: unknown } | null)?.code
+  return err instanceof Error && typeof code === 'string' && code.startsWith('FLAGPOST_ERR_')
+}
+
+// The same schemas the HTTP API validates bodies with, and the same strictness (no coercion).
+let validators: { create: ValidateFunction, rename: ValidateFunction } | undefined
+function validate (which: 'create' | 'rename', body: object): void {
+  if (validators === undefined) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: false, strict: false, coerceTypes: false, schemas: [...commonSchemas, ...flagSchemas] })
+    validators = { create: ajv.getSchema('FlagCreate')!, rename: ajv.getSchema('RenameRequest')! }
+  }
+  const check = validators[which]
+  if (!check(body)) throw invalid(fieldProblems(check.errors as Parameters<typeof fieldProblems>[0], 'body'))
+}
+
+const SUBJECT_ID = new RegExp(SUBJECT_ID_PATTERN)
+/**
+ * Ids follow the HTTP API's rule (so whatever the library registers is addressable as `/customers/{id}`):
+ * 1 to 256 URL-safe characters; a non-negative integer is taken as its decimal string.
+ */
+function idOf (id: SubjectId, field: string): string {
+  if (typeof id === 'number') {
+    if (!Number.isSafeInteger(id) || id < 0) throw invalidField(field, 'must be a string id or a non-negative integer')
+    return String(id)
+  }
+  if (typeof id !== 'string' || id.length > 256 || !SUBJECT_ID.test(id)) {
+    throw invalidField(field, 'must be 1 to 256 characters: letters, digits and _ . @ + : | = ~ -, starting with a letter, digit or _')
+  }
+  return id
+}
+
+function subjectOf (subject: Subject): [SubjectKind, string] {
+  if (subject?.customerId !== undefined && subject.userId === undefined) return ['customer', idOf(subject.customerId, 'customerId')]
+  if (subject?.userId !== undefined && subject.customerId === undefined) return ['user', idOf(subject.userId, 'userId')]
+  throw invalidField('subject', 'must be { customerId } or { userId }')
+}
+
+function contextOf ({ userId, customerId, ...rest }: FlagpostContext): EvaluationContext {
+  const context: EvaluationContext = { ...rest }
+  if (userId !== undefined) context.user_id = idOf(userId, 'userId')
+  if (customerId !== undefined) context.customer_id = idOf(customerId, 'customerId')
+  return context
+}
+
+/** Every item of a paginated listing, a page of 1000 at a time. */
+async function everything<T> (list: (q: PageQuery) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = []
+  let cursor: string | null = null
+  do {
+    const page: Page<T> = await list(cursor === null ? { limit: 1000 } : { limit: 1000, cursor })
+    items.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor !== null)
+  return items
+}
+
+/**
+ * The original tool's API, camelCase, over the same domain services as the HTTP API and the CLI. Writes go
+ * to the database at once (with a change-log row); evaluation reads an in-process snapshot that catches up
+ * after this instance's own writes immediately and with other processes' writes every `cacheRefreshMs`.
+ * Every method rejects with a Flagpost error (`code` `FLAGPOST_ERR_…`, see `isFlagpostError`) on bad input or
+ * an unknown feature/customer/user, and then writes nothing.
+ */
+export interface Flagpost {
+  /**
+   * Create a feature: a boolean flag off for everyone (global switch 0 %) unless `defaultEnabled`.
+   * @example await flagpost.addFeature('new_dashboard')
+   * @example await flagpost.addFeature('max_cart_items', { type: 'number', defaultValue: 25, defaultEnabled: true })
+   * @throws `FLAGPOST_ERR_FLAG_EXISTS` when the name is taken, `FLAGPOST_ERR_VALIDATION` on a bad name or value.
+   */
+  addFeature (name: string, options?: AddFeatureOptions): Promise<Flag>
+  /** One feature as the HTTP API shows it. @throws `FLAGPOST_ERR_FLAG_NOT_FOUND` */
+  getFeature (name: string): Promise<Flag>
+  /**
+   * The global switch: on (100 %) or off (0 %) for everyone without an explicit switch; explicit switches
+   * (`setFlag`) and targeted ids still win. @example await flagpost.setGlobalFlag('new_dashboard', true)
+   */
+  setGlobalFlag (name: string, enabled: boolean): Promise<Flag>
+  /** Turn the kill switch back off: the feature is served by its targeting again. */
+  enableFeature (name: string): Promise<Flag>
+  /** The kill switch: the feature is off for everyone, explicit switches included. */
+  disableFeature (name: string): Promise<Flag>
+  /** Rename a feature; its explicit switches follow. @example await flagpost.renameFeature('new_dashboard', 'dashboard_v2') */
+  renameFeature (oldName: string, newName: string): Promise<Flag>
+  /** Remove a feature and its explicit switches. */
+  removeFeature (name: string): Promise<void>
+  /** Register a customer (an integer id is stored as its string). @throws `FLAGPOST_ERR_CUSTOMER_EXISTS` */
+  addCustomer (id: SubjectId, name?: string): Promise<Customer>
+  /** Remove a customer and its explicit switches; its users stay, without a customer. */
+  removeCustomer (id: SubjectId): Promise<void>
+  /** Register a user, optionally of a customer (an unknown customer is registered too). @throws `FLAGPOST_ERR_USER_EXISTS` */
+  addUser (id: SubjectId, customerId?: SubjectId): Promise<User>
+  /** Remove a user and its explicit switches. */
+  removeUser (id: SubjectId): Promise<void>
+  /**
+   * Switch a feature on or off explicitly for one customer or one user (registering an unknown one); a user's
+   * switch beats their customer's. `variant` serves that variant instead of the default/off one.
+   * @example await flagpost.setFlag('new_dashboard', { customerId: 42 }, true)
+   * @example await flagpost.setFlag('new_dashboard', { userId: 'alice' }, false)
+   */
+  setFlag (name: string, subject: Subject, enabled: boolean, variant?: string): Promise<Override>
+  /** Remove an explicit switch. @throws `FLAGPOST_ERR_OVERRIDE_NOT_FOUND` when there is none. */
+  clearFlag (name: string, subject: Subject): Promise<void>
+  /** Ids of the registered customers the feature is on for (effective: switches, targeting, global switch, kill switch). */
+  listCustomersWithFeature (name: string): Promise<string[]>
+  /** Names of the features on for a registered customer (effective). @throws `FLAGPOST_ERR_CUSTOMER_NOT_FOUND` */
+  listFeaturesForCustomer (customerId: SubjectId): Promise<string[]>
+  /** Ids of the customers with an explicit switch turning the feature on. */
+  listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]>
+  /** Ids of the customers with an explicit switch turning the feature off. */
+  listCustomersWithFeatureExplicitlyDisabled (name: string): Promise<string[]>
+  /**
+   * Evaluate a feature for a context, from memory (no database round trip): `{name, value, variant, reason, rule…}`.
+   * @example flagpost.evaluate('checkout_button_color', { userId: 'alice', country: 'DE' }).value
+   * @throws `FLAGPOST_ERR_FLAG_NOT_FOUND` for an unknown feature.
+   */
+  evaluate (name: string, context?: FlagpostContext): EvaluationResult
+  /**
+   * Whether the feature is on for a context (it serves a variant other than its off variant). An unknown
+   * feature is off (false), as Unleash's `isEnabled` does; use `evaluate` to have it thrown.
+   * @example if (flagpost.isEnabled('new_dashboard', { customerId: 42 })) { … }
+   */
+  isEnabled (name: string, context?: FlagpostContext): boolean
+  /** Pick up other processes' writes now instead of at the next poll. */
+  refresh (): Promise<void>
+  /** Stop polling and close the database; the instance is unusable afterwards. Safe to call twice. */
+  close (): Promise<void>
+}
+
+/** Open the database (migrating it) and build the in-process domain services: see `createFlagpost` in index.ts. */
+export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flagpost> {
+  const env: Record<string, string> = { LOG_LEVEL: 'silent' }
+  if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl
+  if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl
+  if (options.cacheRefreshMs !== undefined) env.CACHE_REFRESH_MS = String(options.cacheRefreshMs)
+  // An embedded library lives in a long-running app: poll (an unref'd timer) so it sees other processes' writes.
+  const container = await createContainer(loadConfig(env), { poll: true, ...(options.logger ? { logger: options.logger } : {}) })
+  const { flags, subjects } = container.services
+  const opts = { actor: options.actor ?? 'library' }
+  let closed = false
+  const live = (): void => { if (closed) throw new Error('This Flagpost instance is closed') }
+  const offVariantOf = (name: string): string | undefined => container.snapshot.get(name)?.offVariant
+
+  return {
+    async addFeature (name: string, options: AddFeatureOptions = {}): Promise<Flag> {
+      live()
+      const body: FlagCreateBody = { name, targeting_rules: { percentage: options.defaultEnabled === true ? 100 : 0 } }
+      if (options.type !== undefined) body.type = options.type
+      if (options.defaultValue !== undefined) body.default_value = options.defaultValue
+      if (options.offValue !== undefined) body.off_value = options.offValue
+      if (options.description !== undefined) body.description = options.description
+      validate('create', body)
+      return toFlagBody(await flags.create(body, opts))
+    },
+    async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(name)) },
+    async setGlobalFlag (name: string, enabled: boolean): Promise<Flag> {
+      live()
+      return toFlagBody(await flags.update(name, { targeting_rules: { percentage: enabled ? 100 : 0 } }, opts))
+    },
+    async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(name, { enabled: true }, opts)) },
+    async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(name, { enabled: false }, opts)) },
+    async renameFeature (oldName: string, newName: string): Promise<Flag> {
+      live()
+      validate('rename', { new_name: newName })
+      return toFlagBody(await flags.rename(oldName, newName, opts))
+    },
+    async removeFeature (name: string): Promise<void> { live(); await flags.remove(name, opts) },
+    async addCustomer (id: SubjectId, name?: string): Promise<Customer> {
+      live()
+      return subjects.addCustomer({ id: idOf(id, 'id'), ...(name !== undefined ? { name } : {}) }, opts)
+    },
+    async removeCustomer (id: SubjectId): Promise<void> { live(); await subjects.removeCustomer(idOf(id, 'id'), opts) },
+    async addUser (id: SubjectId, customerId?: SubjectId): Promise<User> {
+      live()
+      return subjects.addUser({ id: idOf(id, 'id'), ...(customerId !== undefined ? { customerId: idOf(customerId, 'customerId') } : {}) }, opts)
+    },
+    async removeUser (id: SubjectId): Promise<void> { live(); await subjects.removeUser(idOf(id, 'id'), opts) },
+    async setFlag (name: string, subject: Subject, enabled: boolean, variant?: string): Promise<Override> {
+      live()
+      const [kind, id] = subjectOf(subject)
+      return subjects.setOverride(name, kind, id, { enabled, ...(variant !== undefined ? { variant } : {}) }, opts)
+    },
+    async clearFlag (name: string, subject: Subject): Promise<void> {
+      live()
+      const [kind, id] = subjectOf(subject)
+      await subjects.clearOverride(name, kind, id, opts)
+    },
+    async listCustomersWithFeature (name: string): Promise<string[]> {
+      live()
+      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'enabled' }))).map((c) => c.id)
+    },
+    async listFeaturesForCustomer (customerId: SubjectId): Promise<string[]> {
+      live()
+      return (await subjects.listFlagsForCustomer(idOf(customerId, 'customerId'))).map((r) => r.name)
+    },
+    async listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]> {
+      live()
+      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
+    },
+    async listCustomersWithFeatureExplicitlyDisabled (name: string): Promise<string[]> {
+      live()
+      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
+    },
+    evaluate (name: string, context: FlagpostContext = {}): EvaluationResult {
+      live()
+      return flags.evaluate(name, contextOf(context))
+    },
+    isEnabled (name: string, context: FlagpostContext = {}): boolean {
+      live()
+      const off = offVariantOf(name)
+      if (off === undefined) return false
+      return flags.evaluate(name, contextOf(context)).variant !== off
+    },
+    async refresh (): Promise<void> { live(); await container.snapshot.catchUp() },
+    async close (): Promise<void> { closed = true; await container.close() }
+  }
+}
