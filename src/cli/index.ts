@@ -1,55 +1,101 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from '../config.js'
-import { openSqlite } from '../db/client.js'
-import { migrateSqlite } from '../db/migrate.js'
+import { UsageError, type Command, type Input, type OptionSpec } from './command.js'
+import { customerCommands } from './commands/customers.js'
+import { featureCommands } from './commands/features.js'
+import { overrideCommands } from './commands/overrides.js'
+import { queryCommands } from './commands/queries.js'
+import { KEEP_RUNNING, systemCommands } from './commands/system.js'
+import { failure } from './failure.js'
+import { closest } from './suggest.js'
+import { commandUsage, globalUsage, type Group } from './usage.js'
 
-const USAGE = `Usage: flagpost <command> [options]
+const GROUPS: Group[] = [
+  { title: 'Features', commands: featureCommands },
+  { title: 'Customers and users', commands: customerCommands },
+  { title: 'Per-customer and per-user switches', commands: overrideCommands },
+  { title: 'Queries', commands: queryCommands },
+  { title: 'Service', commands: systemCommands }
+]
+const COMMANDS = new Map<string, Command>(GROUPS.flatMap((g) => g.commands.map((c) => [c.name, c] as const)))
+const USAGE = globalUsage(GROUPS)
 
-Commands:
-  serve      run the HTTP service (same as npm start; configured by the environment)
-  migrate    apply the database migrations to DATABASE_URL and exit
+const out = (text: string): void => { process.stdout.write(`${text}\n`) }
+const fail = (text: string): void => { process.stderr.write(`${text}\n`) }
 
-Options:
-  -h, --help   show this help
+/** `-h`/`--help` anywhere before a `--` asks for help, whatever else is on the line. */
+const wantsHelp = (argv: string[]): boolean => {
+  const end = argv.indexOf('--')
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '-h' || a === '--help')
+}
 
-Configuration comes from the environment (PORT, DATABASE_URL, API_KEY, …): see README.md.`
+// node:util's messages end with advice about `--` that reads oddly after our own prefix.
+const parseMessage = (err: unknown): string => (err as Error).message.replace(/\. To specify a positional argument[\s\S]*$/, '')
+
+function parse (command: Command, argv: string[]): Input {
+  const options: OptionSpec = { ...command.options, ...(command.json !== undefined ? { json: { type: 'boolean' } } : {}) }
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(parseMessage(err))
+  }
+  const { positionals, values } = parsed
+  if (positionals.length < command.args.length) throw new UsageError(`missing ${command.args.slice(positionals.length).join(' ')}`)
+  if (positionals.length > command.args.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[command.args.length])}`)
+  return { args: positionals, values, json: values.json === true }
+}
+
+function unknownCommand (name: string): number {
+  const guess = closest(name, [...COMMANDS.keys()])
+  fail(`flagpost: unknown command ${JSON.stringify(name)}${guess === undefined ? '' : ` (did you mean ${guess}?)`}\nRun "flagpost --help" for the commands.`)
+  return 2
+}
 
 /** The flagpost command line: exit 0 on success, 1 on an error, 2 on a usage or configuration error. */
 async function main (argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
-  } catch (err) {
-    process.stderr.write(`flagpost: ${(err as Error).message}\n\n${USAGE}\n`)
-    return 2
+  const [name, ...rest] = argv
+  if (name === undefined) { fail(USAGE); return 2 }
+  if (name === '-h' || name === '--help') { out(USAGE); return 0 }
+  if (name === '--version') { out(version()); return 0 }
+  if (name === 'help') {
+    if (rest.length === 0) { out(USAGE); return 0 }
+    const command = COMMANDS.get(rest[0])
+    if (command === undefined) return unknownCommand(rest[0])
+    out(commandUsage(command))
+    return 0
   }
-  const [command, ...rest] = parsed.positionals
-  if (parsed.values.help === true || command === 'help') { process.stdout.write(`${USAGE}\n`); return 0 }
-  if (command === undefined) { process.stderr.write(`${USAGE}\n`); return 2 }
-  if (rest.length > 0) { process.stderr.write(`flagpost ${command}: unexpected argument "${rest[0]}"\n`); return 2 }
-
-  switch (command) {
-    case 'serve':
-      await import('../server.js')
-      return -1 // the server keeps the process alive and exits on its own signal handling
-    case 'migrate': {
-      const config = loadConfig()
-      const handle = openSqlite(config.databaseUrl)
-      try { migrateSqlite(handle) } finally { handle.close() }
-      process.stdout.write(`migrations applied to ${config.databaseUrl}\n`)
-      return 0
-    }
-    default:
-      process.stderr.write(`flagpost: unknown command "${command}"\n\n${USAGE}\n`)
-      return 2
+  if (name.startsWith('-')) { fail(`flagpost: Unknown option '${name}'\nRun "flagpost --help" for the commands and options.`); return 2 }
+  const command = COMMANDS.get(name)
+  if (command === undefined) return unknownCommand(name)
+  if (wantsHelp(rest)) { out(commandUsage(command)); return 0 }
+  try {
+    return (await command.run(parse(command, rest))) ?? 0
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    fail(`flagpost ${name}: ${err.message}\n\n${commandUsage(command)}`)
+    return 2
   }
 }
 
+function version (): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+// `flagpost list-customers x | head -1`: a closed pipe ends the output, not with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  fail(`flagpost: cannot write the output: ${err.message}`)
+  process.exit(1)
+})
+
 main(process.argv.slice(2)).then(
-  (code) => { if (code >= 0) process.exitCode = code },
+  (code) => { if (code !== KEEP_RUNNING) process.exitCode = code },
   (err: unknown) => {
-    process.stderr.write(`flagpost: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`)
-    process.exitCode = err instanceof ConfigError ? 2 : 1
+    const { message, code } = failure(err)
+    fail(`flagpost: ${message}`)
+    process.exitCode = code
   }
 )

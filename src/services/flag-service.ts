@@ -115,6 +115,8 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
 
   return {
     async create (body: FlagCreateBody, opts: WriteOptions): Promise<StoredFlag> {
+      // The HTTP schema checks this too; the CLI and the library come here directly.
+      if (!FLAG_NAME.test(body.name)) throw invalidField('body.name', `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`)
       const at = now()
       const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body), version: 1, createdAt: at, updatedAt: at })
       await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
@@ -146,6 +148,7 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     },
 
     rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
+      if (!FLAG_NAME.test(newName)) return Promise.reject(invalidField('body.new_name', `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`))
       return change(name, opts, 'flag.rename', (current) =>
         newName === current.name ? null : { ...current, name: newName, version: current.version + 1, updatedAt: now() })
     },

@@ -51,3 +51,14 @@ t.test('removing a variant that overrides pin is a 409 naming them; nothing chan
   await ctx.container.services.subjects.clearOverride('colour', 'user', 'u1', W)
   t.equal((await ctx.write({ method: 'PUT', url: '/flags/colour', payload: { variants: { green: null } } })).statusCode, 200, 'once cleared, it can go')
 })
+
+t.test('flag names the API cannot address are refused by the flag service itself (CLI, library)', async (t) => {
+  const ctx = await build(t)
+  const flags = ctx.container.services.flags
+  for (const name of ['my flag', '../x', '-lead', 'x'.repeat(129), 'naïve']) {
+    await t.rejects(flags.create({ name, default_value: true }, W), { code: 'FLAGPOST_ERR_VALIDATION' }, JSON.stringify(name))
+  }
+  await flags.create({ name: 'ok', default_value: true }, W)
+  await t.rejects(flags.rename('ok', 'not ok', W), { code: 'FLAGPOST_ERR_VALIDATION' })
+  t.equal(await revisionOf(ctx), 1)
+})

@@ -1,0 +1,32 @@
+import type { Command } from '../command.js'
+import { printLine } from '../output.js'
+
+/** Keep the process alive: the server exits by its own signal handling. */
+export const KEEP_RUNNING = -1
+
+const serve: Command = {
+  name: 'serve',
+  args: [],
+  summary: 'run the HTTP service (what npm start runs; configured by the environment)',
+  async run () {
+    await import('../../server.js')
+    return KEEP_RUNNING
+  }
+}
+
+const migrate: Command = {
+  name: 'migrate',
+  args: [],
+  summary: 'apply the database migrations to DATABASE_URL and exit',
+  async run () {
+    const [{ loadConfig }, { openSqlite }, { migrateSqlite }] = await Promise.all([
+      import('../../config.js'), import('../../db/client.js'), import('../../db/migrate.js')
+    ])
+    const config = loadConfig()
+    const handle = openSqlite(config.databaseUrl)
+    try { migrateSqlite(handle) } finally { handle.close() }
+    printLine(`migrations applied to ${config.databaseUrl}`)
+  }
+}
+
+export const systemCommands = [serve, migrate]

@@ -1,0 +1,37 @@
+import { userInfo } from 'node:os'
+import type { FlagService } from '../services/flag-service.js'
+import type { SubjectService } from '../services/subject-service.js'
+
+/** What a command works with: the same services the server uses, and who the change log says wrote. */
+export interface Session {
+  flags: FlagService
+  subjects: SubjectService
+  /** Write options for the change log: `cli:<os user>`. */
+  write: { actor: string }
+}
+
+/** `cli:<os user name>`; `cli` when the OS has no name for this user (a container with an arbitrary uid). */
+export function cliActor (): string {
+  try {
+    const name = userInfo().username
+    return name ? `cli:${name}` : 'cli'
+  } catch {
+    return 'cli'
+  }
+}
+
+/**
+ * Open the configured database through the container (no revision poll: a command is one shot),
+ * run `fn`, and close everything before returning, whatever happened. A running server sees the
+ * writes through its own revision poll, as it sees another instance's.
+ */
+export async function withSession<T> (fn: (session: Session) => Promise<T>): Promise<T> {
+  // Loaded here, not at startup: --help and usage errors answer without loading the database layer.
+  const [{ loadConfig }, { createContainer }] = await Promise.all([import('../config.js'), import('../container.js')])
+  const container = await createContainer(loadConfig(), { poll: false })
+  try {
+    return await fn({ flags: container.services.flags, subjects: container.services.subjects, write: { actor: cliActor() } })
+  } finally {
+    await container.close()
+  }
+}

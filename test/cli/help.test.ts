@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { dataDir } from '../support/process.js'
+import { run } from './support.js'
+
+const COMMANDS = [
+  'add-feature', 'remove-feature', 'rename-feature', 'set-global', 'enable', 'disable', 'list-flags',
+  'add-customer', 'remove-customer', 'add-user', 'remove-user', 'set-flag', 'clear-flag',
+  'list-features', 'list-customers', 'list-customers-enabled', 'list-customers-disabled', 'evaluate', 'serve', 'migrate'
+]
+
+// The usage line of each command, as `flagpost <command> --help` starts.
+const USAGE_LINES: Record<string, string> = {
+  'add-feature': 'Usage: flagpost add-feature NAME [--default-enabled] [--type T --default-value V] [--description D] [--json]',
+  'remove-feature': 'Usage: flagpost remove-feature NAME [--json]',
+  'rename-feature': 'Usage: flagpost rename-feature OLD NEW [--json]',
+  'set-global': 'Usage: flagpost set-global NAME --enabled|--disabled [--json]',
+  enable: 'Usage: flagpost enable NAME [--json]',
+  disable: 'Usage: flagpost disable NAME [--json]',
+  'list-flags': 'Usage: flagpost list-flags [--json]',
+  'add-customer': 'Usage: flagpost add-customer ID [--name N] [--json]',
+  'remove-customer': 'Usage: flagpost remove-customer ID [--json]',
+  'add-user': 'Usage: flagpost add-user ID [--customer-id C] [--json]',
+  'remove-user': 'Usage: flagpost remove-user ID [--json]',
+  'set-flag': 'Usage: flagpost set-flag NAME (--customer-id C | --user-id U) --enabled|--disabled [--variant V] [--json]',
+  'clear-flag': 'Usage: flagpost clear-flag NAME (--customer-id C | --user-id U) [--json]',
+  'list-features': 'Usage: flagpost list-features CUSTOMER_ID [--json]',
+  'list-customers': 'Usage: flagpost list-customers NAME [--json]',
+  'list-customers-enabled': 'Usage: flagpost list-customers-enabled NAME [--json]',
+  'list-customers-disabled': 'Usage: flagpost list-customers-disabled NAME [--json]',
+  evaluate: 'Usage: flagpost evaluate NAME [--user-id U] [--customer-id C] [--attr key=value]… [--json]',
+  serve: 'Usage: flagpost serve',
+  migrate: 'Usage: flagpost migrate'
+}
+
+t.test('--help and help print the usage, listing every command, and exit 0', async (t) => {
+  for (const args of [['--help'], ['-h'], ['help']]) {
+    const res = run(args)
+    t.equal(res.status, 0, args.join(' '))
+    t.match(res.stdout, /^Usage: flagpost <command>/)
+    for (const command of COMMANDS) t.match(res.stdout, new RegExp(`^  ${command}( |$)`, 'm'), `${args.join(' ')} lists ${command}`)
+    t.equal(res.stderr, '')
+  }
+})
+
+t.test('every command has --help: its own usage on stdout, exit 0, the database untouched', async (t) => {
+  const env = { DATABASE_URL: `file:${join(dataDir(t), 'untouched.db')}` }
+  const help: Record<string, string> = {}
+  for (const command of COMMANDS) {
+    const res = run([command, '--help'], env)
+    t.equal(res.status, 0, command)
+    t.equal(res.stdout.split('\n')[0], USAGE_LINES[command], `${command}: usage line`)
+    t.match(res.stdout, /\n {2}-h, --help +show this help\n$/, `${command}: lists its options`)
+    if (USAGE_LINES[command].endsWith('[--json]')) t.match(res.stdout, /\n {2}--json +print /, `${command}: says what --json prints`)
+    t.equal(res.stderr, '', command)
+    help[command] = res.stdout
+  }
+  // Help wins over anything else on the line; `help <command>` is the same text.
+  for (const args of [['help', 'set-flag'], ['set-flag', '-h'], ['set-flag', 'x', '--bogus', '--enabled', '--disabled', '--help'], ['evaluate', '--attr', 'novalue', '-h']]) {
+    const res = run(args, env)
+    t.equal(res.status, 0, args.join(' '))
+    t.equal(res.stdout, help[args[0] === 'help' ? args[1] : args[0]], args.join(' '))
+  }
+  t.notOk(existsSync(env.DATABASE_URL.slice('file:'.length)), 'no --help opened the database')
+})

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import type { Test } from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { createContainer, type Container } from '../../src/container.js'
+import { dataDir } from '../support/process.js'
+
+/** Helpers for tests that spawn the built `flagpost` binary on a database of their own. */
+// The built binary that package.json `bin` installs as `flagpost` (npm test builds first).
+export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url))
+
+export interface Result { status: number | null, stdout: string, stderr: string }
+
+interface TestLike { teardown (fn: () => unknown): void }
+
+/**
+ * Run the binary with only the environment the test chooses: PATH and what it passes, never the
+ * developer's DATABASE_URL or API_KEY.
+ */
+export function run (args: string[], env: Record<string, string> = {}): Result {
+  // A command that left a handle open would never exit: the timeout turns that into a failure (status null).
+  const res = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 })
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr }
+}
+
+export interface Workspace {
+  /** `file:<tmp>/x.db` */
+  url: string
+  file: string
+  /** `flagpost …` on this workspace's database. */
+  flagpost (...args: string[]): Result
+  /** A container on the same file, as a server or another process would build it; closed at teardown. */
+  container (opts?: { poll?: boolean, cacheRefreshMs?: number }): Promise<Container>
+  /** The latest change-log revision of the file. */
+  revision (): Promise<number>
+  /** The change-log rows after `revision`. */
+  changes (after?: number): Array<{ id: number, actor: string, action: string }>
+}
+
+export function workspace (t: TestLike): Workspace {
+  const file = join(dataDir(t), 'x.db')
+  const url = `file:${file}`
+  const env = { DATABASE_URL: url }
+  const container = async ({ poll = false, cacheRefreshMs = 1000 }: { poll?: boolean, cacheRefreshMs?: number } = {}): Promise<Container> => {
+    const c = await createContainer(loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: String(cacheRefreshMs) }), { poll })
+    t.teardown(() => c.close())
+    return c
+  }
+  let observer: Promise<Container> | undefined
+  return {
+    url,
+    file,
+    flagpost: (...args) => run(args, env),
+    container,
+    async revision () {
+      // One container kept open: latestRevision() reads the file each time, so it sees every process's writes.
+      observer ??= container()
+      return (await observer).repositories.flags.latestRevision()
+    },
+    changes (after = 0) {
+      const db = new Database(file, { readonly: true })
+      try {
+        return db.prepare('select id, actor, action from change_log where id > ? order by id').all(after) as Array<{ id: number, actor: string, action: string }>
+      } finally { db.close() }
+    }
+  }
+}
+
+/** The JSON a `--json` command printed (typed by the caller where it reads fields). */
+export const json = <T = unknown>(res: Result): T => JSON.parse(res.stdout) as T
+
+export interface CustomerJson { id: string, name: string | null, created_at: string }
+export interface CustomerListJson { customers: CustomerJson[], next_cursor: string | null }
+export interface FlagListJson { flags: Array<{ name: string }>, next_cursor: string | null }
+
+/** Exit 1, `flagpost: <reason>` on stderr, nothing on stdout, and no change-log row written. */
+export async function domainError (t: Test, ws: Workspace, args: string[], reason: RegExp): Promise<Result> {
+  const before = await ws.revision()
+  const res = ws.flagpost(...args)
+  t.equal(res.status, 1, args.join(' '))
+  t.match(res.stderr, new RegExp(`^flagpost: ${reason.source}`), args.join(' '))
+  t.notMatch(res.stderr, /\n\s+at /, 'no stack trace')
+  t.equal(res.stdout, '')
+  t.equal(await ws.revision(), before, `${args.join(' ')} changed nothing`)
+  return res
+}
+
+/** Exit 2 with the reason and the command's usage on stderr, and no change. */
+export async function usageError (t: Test, ws: Workspace, args: string[], reason: RegExp): Promise<void> {
+  const before = await ws.revision()
+  const res = ws.flagpost(...args)
+  t.equal(res.status, 2, args.join(' '))
+  t.match(res.stderr, new RegExp(`^flagpost ${args[0]}: ${reason.source}[^\\n]*\\n\\nUsage: flagpost ${args[0]} `), args.join(' '))
+  t.equal(res.stdout, '')
+  t.equal(await ws.revision(), before, `${args.join(' ')} changed nothing`)
+}
+
