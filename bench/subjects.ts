@@ -22,6 +22,8 @@ const writer = { actor: 'bench' }
 const setup = await createContainer(config, { poll: false })
 await setup.services.flags.create({ name: 'plain', default_value: true, targeting_rules: { percentage: 50 } }, writer)
 await setup.services.flags.create({ name: 'crowded', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+await setup.services.flags.create({ name: 'few', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride('few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
 const flagId = (await setup.repositories.flags.get('crowded'))!.id
 await setup.close()
 
@@ -75,6 +77,7 @@ const explicit = await ms(() => subjects.listCustomersForFlag('crowded', { state
 console.log(`node ${process.version}; ${N.toLocaleString()} customers, ${N.toLocaleString()} overrides on one flag`)
 console.log('| measure | figure |\n| --- | ---: |')
 console.log(`| evaluate, flag without overrides, non-matching context | ${nsPerEval('plain', strangers).toFixed(0)} ns |`)
+console.log(`| evaluate, flag with 10 overrides, non-matching context | ${nsPerEval('few', strangers).toFixed(0)} ns |`)
 console.log(`| evaluate, flag with 100k overrides, non-matching context | ${nsPerEval('crowded', strangers).toFixed(0)} ns |`)
 console.log(`| evaluate, flag with 100k overrides, matching customer | ${nsPerEval('crowded', members).toFixed(0)} ns |`)
 console.log(`| list-customers-enabled, first page of 1000 (median) | ${firstPage.toFixed(1)} ms |`)
