@@ -56,3 +56,21 @@ export function isProblem (t: Test, res: LightMyRequestResponse, status: number,
   t.notOk('stack' in body, 'no stack trace')
   return body
 }
+
+/** A write that must succeed with `status` and add exactly one revision. */
+export async function wrote (t: Test, ctx: TestApp, opts: InjectOptions, status: number): Promise<LightMyRequestResponse> {
+  const rev = await revisionOf(ctx)
+  const res = await ctx.write(opts)
+  t.equal(res.statusCode, status, `${String(opts.method)} ${String(opts.url)}: ${res.body.slice(0, 300)}`)
+  t.equal(await revisionOf(ctx), rev + 1, `${String(opts.method)} ${String(opts.url)} adds one revision`)
+  return res
+}
+
+/** A write that must fail as problem+json with `status` and `code` and leave the revision unchanged. */
+export async function refused (t: Test, ctx: TestApp, opts: InjectOptions, status: number, code: string, label = ''): Promise<Record<string, any>> {
+  const rev = await revisionOf(ctx)
+  const res = await ctx.write(opts)
+  const body = isProblem(t, res, status, code, String(opts.url).split('?')[0])
+  t.equal(await revisionOf(ctx), rev, `${label || `${String(opts.method)} ${String(opts.url)}`}: no revision`)
+  return body
+}

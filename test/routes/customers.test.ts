@@ -1,26 +1,8 @@
 import t, { type Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
-import { build, createFlag, isProblem, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
+import { build, createFlag, isProblem, READ_KEY, WRITE_KEY, refused, wrote, type TestApp } from '../helper.js'
 
 type Json = Record<string, any>
-
-/** A write that must succeed with `status` and add exactly one revision. */
-async function wrote (t: Test, ctx: TestApp, opts: InjectOptions, status: number): Promise<LightMyRequestResponse> {
-  const rev = await revisionOf(ctx)
-  const res = await ctx.write(opts)
-  t.equal(res.statusCode, status, `${String(opts.method)} ${String(opts.url)}: ${res.body.slice(0, 300)}`)
-  t.equal(await revisionOf(ctx), rev + 1, `${String(opts.method)} ${String(opts.url)} adds one revision`)
-  return res
-}
-
-/** A write that must fail as problem+json with `status` and `code` and leave the revision unchanged. */
-async function refused (t: Test, ctx: TestApp, opts: InjectOptions, status: number, code: string, label = ''): Promise<Json> {
-  const rev = await revisionOf(ctx)
-  const res = await ctx.write(opts)
-  const body = isProblem(t, res, status, code, String(opts.url).split('?')[0])
-  t.equal(await revisionOf(ctx), rev, `${label || `${String(opts.method)} ${String(opts.url)}`}: no revision`)
-  return body
-}
 
 const addCustomer = async (t: Test, ctx: TestApp, payload: Json): Promise<Json> =>
   (await wrote(t, ctx, { method: 'POST', url: '/customers', payload }, 201)).json()
