@@ -1,7 +1,9 @@
 import type { Config } from './config.js'
 import { openSqlite } from './db/client.js'
 import { migrateSqlite } from './db/migrate.js'
+import { randomUUID } from 'node:crypto'
 import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './cache/flag-snapshot.js'
+import { connectSnapshotToRedis, type ChangeFeed } from './cache/redis-feed.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
@@ -18,18 +20,22 @@ export interface Container {
   repositories: Repositories
   snapshot: FlagSnapshot
   services: Services
+  /** The Redis change feed when REDIS_URL is set. */
+  feed?: ChangeFeed
   /** Close everything the container opened; safe to call twice. */
   close (): Promise<void>
 }
 
-const silent: SnapshotLogger = { warn () {}, debug () {} }
+/** A pino logger fits; `info` is optional so a bare snapshot logger does too. */
+export type ContainerLogger = SnapshotLogger & { info?: (obj: object, msg: string) => void }
+const silent: ContainerLogger = { warn () {}, debug () {} }
 
 /**
  * The composition root: database → repositories → snapshot → services. The server, the CLI, the
  * library and the tests all build the same container.
  */
 export async function createContainer (config: Config, { logger = silent, poll = true, repositories: given }: {
-  logger?: SnapshotLogger
+  logger?: ContainerLogger
   poll?: boolean
   /** Prebuilt repositories (the in-memory fakes): then no database is opened. */
   repositories?: Repositories
@@ -43,6 +49,12 @@ export async function createContainer (config: Config, { logger = silent, poll =
     await apiKeys.load()
     await snapshot.load()
     if (poll) snapshot.start(config.cacheRefreshMs)
+    // With Redis, instances tell each other about commits at once; the poll stays as the safety net.
+    const feed = config.redisUrl === undefined ? undefined : connectSnapshotToRedis(snapshot, {
+      url: config.redisUrl,
+      origin: randomUUID(),
+      logger: { warn: (obj, msg) => logger.warn(obj, msg), info: (obj, msg) => logger.info?.(obj, msg) }
+    })
     const services: Services = {
       flags: createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects }),
       subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
@@ -54,10 +66,12 @@ export async function createContainer (config: Config, { logger = silent, poll =
       repositories,
       snapshot,
       services,
+      feed,
       async close () {
         if (closed) return
         closed = true
         snapshot.close()
+        await feed?.close()
         handle?.close()
       }
     }

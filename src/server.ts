@@ -1,3 +1,4 @@
+import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createContainer } from './container.js'
@@ -11,7 +12,8 @@ async function main (): Promise<void> {
     if (err instanceof ConfigError) { process.stderr.write(`${err.message}\n`); process.exit(2) }
     throw err
   }
-  const container = await createContainer(config)
+  // The container logs what happens outside requests (snapshot refreshes, Redis outages).
+  const container = await createContainer(config, { logger: pino({ level: config.logLevel }) })
   const app = await buildApp(container)
 
   const bootstrapKey = await container.services.apiKeys.ensureBootstrapKey()

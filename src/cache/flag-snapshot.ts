@@ -27,6 +27,12 @@ export interface FlagSnapshot {
   load (): Promise<void>
   /** Apply every change after the current revision. Calls are serialized. */
   catchUp (): Promise<void>
+  /**
+   * After this process committed a write: catch up (read-your-writes), then tell every
+   * `onCommitted` listener (the Redis feed) the revision and the flags it changed.
+   */
+  committed (): Promise<void>
+  onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void> | void): void
   /** Poll the revision every `intervalMs` (unref'd timer). */
   start (intervalMs: number): void
   close (): void
@@ -76,6 +82,9 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   let loaded = false
   let timer: NodeJS.Timeout | undefined
   let queue: Promise<void> = Promise.resolve()
+  // Flags touched by the changes the last catch-up applied (what a commit announces).
+  let lastNames: string[] = []
+  const listeners: Array<(change: { revision: number, names: string[] }) => Promise<void> | void> = []
 
   const serialized = (work: () => Promise<void>): Promise<void> => {
     const run = queue.then(work)
@@ -106,6 +115,7 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   const incremental = async (): Promise<void> => {
     const changes = await repo.changesSince(revision, MAX_INCREMENTAL)
     if (changes.revision === revision) return
+    lastNames = [...new Set([...changes.names, ...changes.overrides.map(([name]) => name)])]
     const fresh = await repo.getMany(changes.names)
     const overrides = groupOverrides(fresh.length === 0 ? [] : await subjects?.overridesOf(fresh.map((f) => f.id)) ?? [])
     const users = await subjects?.getUsers(changes.users) ?? []
@@ -147,6 +157,12 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
       if (latest - revision > MAX_INCREMENTAL) return fullLoad()
       return incremental()
     }),
+    async committed () {
+      lastNames = []
+      await this.catchUp()
+      for (const listener of listeners) await listener({ revision, names: lastNames })
+    },
+    onCommitted (listener) { listeners.push(listener) },
     start (intervalMs) {
       timer = setInterval(() => {
         this.catchUp().catch((err: unknown) => logger.warn({ err }, 'snapshot refresh failed; serving the last snapshot'))

@@ -15,6 +15,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { snapshot, repositories } = app.container
     const checks: Record<string, string> = { snapshot: snapshot.loaded ? 'ok' : 'loading' }
     try { await repositories.flags.latestRevision(); checks.database = 'ok' } catch { checks.database = 'unreachable' }
+    if (app.container.feed !== undefined) checks.redis = (await app.container.feed.ping()) ? 'ok' : 'unreachable'
     const ready = Object.values(checks).every((c) => c === 'ok')
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', revision: snapshot.revision, checks })
   })

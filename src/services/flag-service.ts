@@ -71,7 +71,7 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
   }
   const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
     ({ actor, action, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
-  const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+  const committed = async <T>(value: T): Promise<T> => { await snapshot.committed(); return value }
   /** SPEC §2.4: a registered user's customer stands in when the context names no customer. */
   const withInferredCustomer = (context: EvaluationContext): EvaluationContext => {
     if (context.customer_id !== undefined && context.customer_id !== '') return context

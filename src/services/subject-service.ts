@@ -45,7 +45,7 @@ export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => r
 export function createSubjectService ({ repo, flags, snapshot, now = () => new Date() }: {
   repo: SubjectRepository, flags: FlagRepository, snapshot: FlagSnapshot, now?: () => Date
 }) {
-  const committed = async <T>(value: T): Promise<T> => { await snapshot.catchUp(); return value }
+  const committed = async <T>(value: T): Promise<T> => { await snapshot.committed(); return value }
   const mustFlag = async (name: string): Promise<StoredFlag> => {
     const flag = await flags.get(name)
     if (flag === undefined) throw new FlagNotFoundError(name)

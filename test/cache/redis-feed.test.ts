@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { CHANGES_CHANNEL } from '../../src/cache/redis-feed.js'
+import { loadConfig } from '../../src/config.js'
+import { createContainer, type Container } from '../../src/container.js'
+
+const WRITER = { actor: 'test' }
+
+async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) { if (check()) return true; await sleep(2) }
+  return check()
+}
+
+t.test('with Redis, a commit on one instance reaches another without the poll', async (t) => {
+  const { redisUrlOrSkip } = await import('../support/redis.js')
+  const url = await redisUrlOrSkip(t)
+  if (url === null) return
+  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-'))
+  // The poll is off on both (poll: false): only the Redis feed can carry the change.
+  const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: url, LOG_LEVEL: 'silent' })
+  const instances: Container[] = []
+  for (let i = 0; i < 3; i++) instances.push(await createContainer(config, { poll: false }))
+  t.teardown(async () => { for (const c of instances) await c.close(); rmSync(dir, { recursive: true, force: true }) })
+  const [a, b, c] = instances
+  await sleep(100) // subscriptions settle
+
+  const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(name, { user_id: 'u' }).value } catch { return undefined } }
+  await a.services.flags.create({ name: 'live', type: 'string', default_value: 'v0' }, WRITER)
+  t.ok(await until(() => served(b, 'live') === 'v0' && served(c, 'live') === 'v0'), 'both other instances got the new flag')
+
+  const latencies: number[] = []
+  for (let i = 1; i <= 50; i++) {
+    const start = performance.now()
+    await a.services.flags.update('live', { default_value: `v${i}` }, WRITER)
+    t.ok(await until(() => served(b, 'live') === `v${i}` && served(c, 'live') === `v${i}`), `write ${i} arrived`)
+    latencies.push(performance.now() - start)
+  }
+  latencies.sort((x, y) => x - y)
+  t.comment(`propagation over 50 writes (write + delivery to 2 instances): p50 ${latencies[25].toFixed(1)} ms, p99 ${latencies[49].toFixed(1)} ms`)
+
+  await b.services.subjects.setOverride('live', 'user', 'u', { enabled: false }, WRITER)
+  t.ok(await until(() => served(a, 'live') === '' && served(c, 'live') === ''), 'override writes travel the same way, from any instance')
+  t.equal(a.snapshot.revision, b.snapshot.revision)
+  t.equal(b.snapshot.revision, c.snapshot.revision)
+})
+
+t.test('stale and foreign-shaped messages are ignored', async (t) => {
+  const { redisUrlOrSkip } = await import('../support/redis.js')
+  const url = await redisUrlOrSkip(t)
+  if (url === null) return
+  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-'))
+  const container = await createContainer(loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })
+  const raw = new Redis(url)
+  t.teardown(async () => { await container.close(); raw.disconnect(); rmSync(dir, { recursive: true, force: true }) })
+  await container.services.flags.create({ name: 'x', default_value: true }, WRITER)
+  let catchUps = 0
+  const original = container.snapshot.catchUp
+  container.snapshot.catchUp = async () => { catchUps++; return original() }
+  await sleep(100)
+  for (const message of ['not json', JSON.stringify({ names: [] }), JSON.stringify({ revision: 0, names: [], origin: 'other' }), JSON.stringify({ revision: 1, names: ['x'], origin: 'other' })]) {
+    await raw.publish(CHANGES_CHANNEL, message)
+  }
+  await raw.publish(CHANGES_CHANNEL, JSON.stringify({ revision: 99, names: [], origin: 'other' }))
+  t.ok(await until(() => catchUps === 1), 'only the newer revision triggered a catch-up')
+  await sleep(100)
+  t.equal(catchUps, 1)
+})
+
+t.test('readiness reports Redis when configured', async (t) => {
+  const { redisUrlOrSkip } = await import('../support/redis.js')
+  const url = await redisUrlOrSkip(t)
+  if (url === null) return
+  const { build } = await import('../helper.js')
+  const ctx = await build(t, { REDIS_URL: url })
+  // Until its Redis connection is up an instance is rightly not ready; it becomes ready once it is.
+  let res = await ctx.app.inject({ url: '/readyz' })
+  for (let i = 0; i < 100 && res.statusCode !== 200; i++) { await sleep(20); res = await ctx.app.inject({ url: '/readyz' }) }
+  t.equal(res.statusCode, 200)
+  t.match(res.json().checks, { database: 'ok', snapshot: 'ok', redis: 'ok' })
+})
