@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createContainer } from '../../src/container.js'
+import { WRITE_KEY } from '../helper.js'
+import { redisUrlOrSkip } from '../support/redis.js'
+import { startTcpProxy } from '../support/tcp-proxy.js'
+
+async function until (check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) { if (await check()) return true; await sleep(10) }
+  return check()
+}
+
+t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances converge by poll, and resubscribe on return', async (t) => {
+  const url = await redisUrlOrSkip(t)
+  if (url === null) return
+  const proxy = await startTcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname)
+  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-outage-'))
+  const env = { DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, API_KEY: WRITE_KEY, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: '200' }
+  const a = await createContainer(loadConfig(env))
+  const b = await createContainer(loadConfig(env))
+  const appA = await buildApp(a)
+  const appB = await buildApp(b)
+  t.teardown(async () => {
+    await appA.close(); await appB.close(); await a.close(); await b.close(); await proxy.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const write = (value: string) => appA.inject({ method: 'PUT', url: '/flags/f', headers: { 'x-api-key': WRITE_KEY }, payload: { default_value: value } })
+  const valueOnB = async (): Promise<unknown> => (await appB.inject({ url: '/evaluate/f?user_id=u' })).json().value
+  t.equal((await appA.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'f', type: 'string', default_value: 'v0' } })).statusCode, 201)
+  t.ok(await until(async () => await valueOnB() === 'v0'))
+
+  // Load on B for the whole outage: every evaluation must answer 200.
+  let failures = 0
+  let evaluations = 0
+  let loading = true
+  const load = (async () => {
+    while (loading) {
+      const res = await appB.inject({ url: '/evaluate/f?user_id=u' })
+      evaluations++
+      if (res.statusCode !== 200) failures++
+      await sleep(1)
+    }
+  })()
+
+  proxy.cut()
+  await sleep(100)
+  const during = await write('v1')
+  t.equal(during.statusCode, 200, 'a write while Redis is down succeeds')
+  t.ok(await until(async () => await valueOnB() === 'v1'), 'the other instance converges through the revision poll')
+
+  proxy.restore()
+  await sleep(2500) // ioredis reconnects (backoff ≤ 2 s) and resubscribes
+  // Make the poll unable to explain the next arrival: stop it on B, so only a message can.
+  b.snapshot.close()
+  t.equal((await write('v2')).statusCode, 200)
+  t.ok(await until(async () => await valueOnB() === 'v2'), 'after Redis returns, B is resubscribed and hears the change')
+
+  loading = false
+  await load
+  t.ok(evaluations > 100, `evaluations kept running (${evaluations})`)
+  t.equal(failures, 0, 'no evaluation failed during the outage')
+})
