@@ -1,7 +1,7 @@
 import { defineConfig } from 'drizzle-kit'
 
-// One config for every dialect: `npm run db:generate` writes drizzle/sqlite (the default). Postgres
-// (DATABASE_URL=postgres://…) gets its own folder from the same file when that dialect lands.
+// One config for every dialect: drizzle-kit writes drizzle/sqlite by default and drizzle/pg when
+// DATABASE_URL=postgres://…; `npm run db:generate` runs it for both (scripts/db-generate.ts).
 const url = process.env.DATABASE_URL ?? 'file:./data/flagpost.db'
 const postgres = /^postgres(ql)?:\/\//.test(url)
 

@@ -1,10 +1,11 @@
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
+import { isPostgresUrl, parsePostgresUrl } from './db/pg-url.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** `scheme://user:secret@host` → `scheme://***@host`: configuration errors must not print secrets. */
-const withoutCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@')
+export const withoutCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@')
 
 /** The service configuration, read once from the environment (the only reader of process.env). */
 export const ConfigSchema = Type.Object({
@@ -58,10 +59,12 @@ export function loadConfig (env: Env = process.env): Config {
   const list = (name: string): string[] => (env[name] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
 
   const databaseUrl = env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL: Postgres is not supported by this build yet; use a SQLite file: URL')
+  if (isPostgresUrl(databaseUrl)) {
+    try { parsePostgresUrl(databaseUrl) } catch (err) {
+      problems.push(`DATABASE_URL ${(err as Error).message}: "${withoutCredentials(databaseUrl)}"`)
+    }
   } else if (!databaseUrl.startsWith('file:') && databaseUrl !== ':memory:') {
-    problems.push(`DATABASE_URL must be file:<path> (SQLite) or :memory:, got "${withoutCredentials(databaseUrl)}"`)
+    problems.push(`DATABASE_URL must be postgres://… (Postgres), file:<path> (SQLite) or :memory:, got "${withoutCredentials(databaseUrl)}"`)
   }
 
   const candidate = {

@@ -1,6 +1,5 @@
 import type { Config } from './config.js'
-import { openSqlite } from './db/client.js'
-import { migrateSqlite } from './db/migrate.js'
+import { migrateDatabase, openDatabase } from './db/database.js'
 import { randomUUID } from 'node:crypto'
 import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './cache/flag-snapshot.js'
 import { connectSnapshotToRedis, type ChangeFeed } from './cache/redis-feed.js'
@@ -40,9 +39,9 @@ export async function createContainer (config: Config, { logger = silent, poll =
   /** Prebuilt repositories (the in-memory fakes): then no database is opened. */
   repositories?: Repositories
 } = {}): Promise<Container> {
-  const handle = given === undefined ? openSqlite(config.databaseUrl) : undefined
+  const handle = given === undefined ? await openDatabase(config.databaseUrl) : undefined
   try {
-    if (handle !== undefined && config.migrateOnStart) migrateSqlite(handle)
+    if (handle !== undefined && config.migrateOnStart) await migrateDatabase(handle)
     const repositories = given ?? createRepositories(handle!)
     const snapshot = createFlagSnapshot(repositories.flags, logger, repositories.subjects)
     const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
@@ -72,11 +71,11 @@ export async function createContainer (config: Config, { logger = silent, poll =
         closed = true
         snapshot.close()
         await feed?.close()
-        handle?.close()
+        await handle?.close()
       }
     }
   } catch (err) {
-    handle?.close()
+    await handle?.close()
     throw err
   }
 }

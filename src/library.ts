@@ -13,7 +13,7 @@ import { fieldProblems } from './validation.js'
 
 /** Where the embedded library keeps its data, and who its writes are recorded as. */
 export interface FlagpostOptions {
-  /** `file:<path>` (SQLite, the folder is created) or `:memory:`. Default `file:./data/flagpost.db`, as the server. */
+  /** `file:<path>` (SQLite, the folder is created), `:memory:`, or `postgres://…` (pooled). Default `file:./data/flagpost.db`, as the server. */
   databaseUrl?: string
   /** Reserved for the shared Redis cache (validated, not used by this version: the library polls the database). */
   redisUrl?: string

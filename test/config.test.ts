@@ -133,16 +133,18 @@ t.test('problems never echo credentials, and name the allowed log levels', async
   t.match(problemFor(err, 'LOG_LEVEL'), [/must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/])
 })
 
-t.test('a postgres:// DATABASE_URL is rejected clearly: not supported in this build yet', async (t) => {
-  for (const url of ['postgres://flagpost:pw@db:5432/flagpost', 'postgresql://flagpost@db/flagpost']) {
-    const err = configError({ DATABASE_URL: url })
-    t.equal(err.problems.length, 1)
-    t.match(err.problems[0], /^DATABASE_URL\b/)
-    t.match(err.problems[0], /Postgres is not supported by this build yet/)
+t.test('a postgres:// or postgresql:// DATABASE_URL selects Postgres, kept as given', async (t) => {
+  for (const url of ['postgres://flagpost:pw@db:5432/flagpost', 'postgresql://flagpost@db/flagpost', 'postgres://db/flagpost?schema=flags_v2&sslmode=require']) {
+    t.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url)
   }
-  // Reported together with other problems.
-  const err = configError({ DATABASE_URL: 'postgres://db/flagpost', PORT: 'abc' })
-  t.equal(err.problems.length, 2)
-  t.equal(problemFor(err, 'DATABASE_URL').length, 1)
+  t.equal(loadConfig({ DATABASE_URL: '  postgres://db/x  ' }).databaseUrl, 'postgres://db/x', 'trimmed')
+})
+
+t.test('a bad ?schema= is reported with the others, without the password', async (t) => {
+  const err = configError({ DATABASE_URL: 'postgres://flagpost:s3cret-pw@db/flagpost?schema=Flags;drop', PORT: 'abc' })
+  t.equal(err.problems.length, 2, err.problems.join(' | '))
+  t.match(problemFor(err, 'DATABASE_URL'), [/schema must be a lower-case identifier.*"Flags;drop"/])
   t.equal(problemFor(err, 'PORT').length, 1)
+  t.notMatch(err.message, /s3cret-pw/)
+  t.match(problemFor(configError({ DATABASE_URL: 'postgres://db:port/x' }), 'DATABASE_URL'), [/is not a valid URL/])
 })

@@ -1,10 +1,15 @@
-import type { SqliteHandle } from '../db/client.js'
+import type { DatabaseHandle } from '../db/database.js'
 import type { ApiKeyRepository, FlagRepository } from './flag-repository.js'
+import { createPgApiKeyRepository } from './pg/api-key-repository.js'
+import { createPgFlagRepository } from './pg/flag-repository.js'
+import { createPgSubjectRepository } from './pg/subject-repository.js'
+import { isPgUnavailable } from './pg/unavailable.js'
 import { createSqliteApiKeyRepository } from './sqlite/api-key-repository.js'
 import { createSqliteFlagRepository } from './sqlite/flag-repository.js'
 import { createSqliteSubjectRepository } from './sqlite/subject-repository.js'
-import { guardUnavailable } from './sqlite/unavailable.js'
+import { isSqliteUnavailable } from './sqlite/unavailable.js'
 import type { SubjectRepository } from './subject-repository.js'
+import { guardUnavailable } from './unavailable.js'
 
 export interface Repositories {
   flags: FlagRepository
@@ -12,11 +17,18 @@ export interface Repositories {
   apiKeys: ApiKeyRepository
 }
 
-/** Pick the repository implementations for the opened database. */
-export function createRepositories (handle: SqliteHandle): Repositories {
+/** Pick the repository implementations for the opened database; "cannot serve" errors become 503s. */
+export function createRepositories (handle: DatabaseHandle): Repositories {
+  if (handle.kind === 'postgres') {
+    return {
+      flags: guardUnavailable(createPgFlagRepository(handle.db), isPgUnavailable),
+      subjects: guardUnavailable(createPgSubjectRepository(handle.db), isPgUnavailable),
+      apiKeys: guardUnavailable(createPgApiKeyRepository(handle.db), isPgUnavailable)
+    }
+  }
   return {
-    flags: guardUnavailable(createSqliteFlagRepository(handle.db)),
-    subjects: guardUnavailable(createSqliteSubjectRepository(handle.db)),
-    apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db))
+    flags: guardUnavailable(createSqliteFlagRepository(handle.db), isSqliteUnavailable),
+    subjects: guardUnavailable(createSqliteSubjectRepository(handle.db), isSqliteUnavailable),
+    apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db), isSqliteUnavailable)
   }
 }

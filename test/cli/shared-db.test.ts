@@ -104,7 +104,7 @@ t.test('bad input exits non-zero and changes nothing', async (t) => {
 })
 
 t.test('configuration problems exit 2, list the problem without its secret, and touch nothing', async (t) => {
-  const res = run(['add-feature', 'x'], { DATABASE_URL: 'postgres://u:secret@db/x' })
+  const res = run(['add-feature', 'x'], { DATABASE_URL: 'mysql://u:secret@db/x' })
   t.equal(res.status, 2)
   t.match(res.stderr, /^flagpost: Invalid configuration:\n {2}- DATABASE_URL/)
   t.notMatch(res.stderr, /secret/)

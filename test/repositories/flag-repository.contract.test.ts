@@ -2,20 +2,31 @@ import t from 'tap'
 import { openSqlite } from '../../src/db/client.js'
 import { migrateSqlite } from '../../src/db/migrate.js'
 import { FlagExistsError } from '../../src/errors.js'
-import type { AuditEntry, FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
-import { createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
+import type { ApiKeyRepository, AuditEntry, FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
+import { createMemoryApiKeyRepository, createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
+import { createPgApiKeyRepository } from '../../src/repositories/pg/api-key-repository.js'
+import { createPgFlagRepository } from '../../src/repositories/pg/flag-repository.js'
+import { createSqliteApiKeyRepository } from '../../src/repositories/sqlite/api-key-repository.js'
 import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+import { openIsolated, postgresUrlOrSkip } from '../support/postgres.js'
 
-/** One contract, every implementation: the fake must behave like the database. */
+/** One contract, every implementation: the fake must behave like the databases. */
 interface TestLike { teardown (fn: () => unknown): void }
-const implementations: Array<[string, (t: TestLike) => FlagRepository]> = [
-  ['memory', () => createMemoryFlagRepository()],
-  ['sqlite', (t) => {
+interface Repos { flags: FlagRepository, apiKeys: ApiKeyRepository }
+const pgUrl = await postgresUrlOrSkip(t, 'Postgres flag-repository contract')
+const implementations: Array<[string, (t: TestLike) => Promise<Repos>]> = [
+  ['memory', async () => ({ flags: createMemoryFlagRepository(), apiKeys: createMemoryApiKeyRepository() })],
+  ['sqlite', async (t) => {
     const handle = openSqlite(':memory:')
     migrateSqlite(handle)
     t.teardown(() => handle.close())
-    return createSqliteFlagRepository(handle.db)
-  }]
+    return { flags: createSqliteFlagRepository(handle.db), apiKeys: createSqliteApiKeyRepository(handle.db) }
+  }],
+  // A schema of its own per test: every test starts from revision 0, and files run in parallel.
+  ...(pgUrl === null ? [] : [['postgres', async (t: TestLike) => {
+    const { db } = await openIsolated(t, pgUrl)
+    return { flags: createPgFlagRepository(db), apiKeys: createPgApiKeyRepository(db) }
+  }] as [string, (t: TestLike) => Promise<Repos>]])
 ]
 
 let seq = 0
@@ -30,9 +41,9 @@ function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
 }
 const audit = (names: string[], action = 'test'): AuditEntry => ({ actor: 'tester', action, names, before: null, after: { names } })
 
-for (const [kind, make] of implementations) {
+for (const [kind, open] of implementations) {
   t.test(`${kind}: create, get, revision`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     t.equal(await repo.latestRevision(), 0)
     const f = flag('alpha', { tags: ['x'], metadata: { owner: 'team' }, variants: { on: { deep: [1, 'two'] }, off: null }, type: 'json' })
     t.equal(await repo.create(f, audit(['alpha'])), 1)
@@ -42,7 +53,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: duplicate name throws FlagExistsError and logs nothing`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     await repo.create(flag('dup'), audit(['dup']))
     await t.rejects(repo.create(flag('dup', { description: 'second' }), audit(['dup'])), FlagExistsError)
     t.equal(await repo.latestRevision(), 1)
@@ -50,7 +61,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: update is optimistic on version`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     const f = flag('beta')
     await repo.create(f, audit(['beta']))
     const v2 = { ...f, description: 'v2', version: 2 }
@@ -61,7 +72,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: rename through update; clash throws and changes nothing`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     const a = flag('a1')
     await repo.create(a, audit(['a1']))
     await repo.create(flag('b1'), audit(['b1']))
@@ -74,7 +85,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: delete is optimistic on version`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     const f = flag('gone')
     await repo.create(f, audit(['gone']))
     t.equal(await repo.delete(f.id, 7, audit(['gone'])), null)
@@ -85,7 +96,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: list pages by name, filters by tag and q`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     for (const name of ['delta', 'alpha', 'charlie', 'bravo', 'echo_1', 'echo%2']) {
       await repo.create(flag(name, { tags: name.startsWith('e') ? ['e'] : [], description: name === 'bravo' ? 'Checkout BETA' : '' }), audit([name]))
     }
@@ -99,11 +110,61 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: changesSince collects names and respects the limit`, async (t) => {
-    const repo = make(t)
+    const repo = (await open(t)).flags
     for (const name of ['x', 'y', 'z']) await repo.create(flag(name), audit([name]))
     t.same(await repo.changesSince(0, 2), { revision: 2, names: ['x', 'y'], users: [], overrides: [] })
     t.same(await repo.changesSince(2, 10), { revision: 3, names: ['z'], users: [], overrides: [] })
     t.same(await repo.changesSince(3, 10), { revision: 3, names: [], users: [], overrides: [] })
+  })
+
+  t.test(`${kind}: JSON keeps object key order (rollout and variant order decide bucketing)`, async (t) => {
+    const { flags: repo } = await open(t)
+    const base = flag('ordered')
+    const f = flag('ordered', {
+      type: 'json',
+      variants: { zeta: { z: 1, a: [3, 1, 2] }, alpha: null, mid: 'm' },
+      defaultVariant: 'zeta',
+      offVariant: 'alpha',
+      targetingRules: { ...base.targetingRules, percentage: null, rollout: { zeta: 30, alpha: 20, mid: 50 } },
+      metadata: { team: 'core', owner: 'x', a: 1 }
+    })
+    await repo.create(f, audit(['ordered']))
+    const stored = await repo.get('ordered')
+    t.equal(JSON.stringify(stored?.variants), JSON.stringify(f.variants))
+    t.equal(JSON.stringify(stored?.targetingRules), JSON.stringify(f.targetingRules))
+    t.equal(JSON.stringify(stored?.metadata), JSON.stringify(f.metadata))
+  })
+
+  t.test(`${kind}: names sort and page by code point, not by a locale`, async (t) => {
+    const { flags: repo } = await open(t)
+    const names = ['b', 'B', 'a-b', 'a_b', 'a.b', 'ab', 'Z', 'a0']
+    for (const name of names) await repo.create(flag(name), audit([name]))
+    const expected = [...names].sort()
+    t.same((await repo.all()).map((f) => f.name), expected)
+    t.same((await repo.list({ limit: 4 })).map((f) => f.name), expected.slice(0, 4))
+    t.same((await repo.list({ limit: 10, after: expected[3] })).map((f) => f.name), expected.slice(4))
+  })
+
+  t.test(`${kind}: concurrent writes: one winner per version, one revision per write`, async (t) => {
+    const { flags: repo } = await open(t)
+    const f = flag('race')
+    await repo.create(f, audit(['race']))
+    const updates = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      repo.update({ ...f, description: `w${i}`, version: 2 }, 1, audit(['race']))))
+    t.same(updates.filter((r) => r !== null), [2], 'exactly one update wins, as revision 2')
+    const names = Array.from({ length: 8 }, (_, i) => `c${i}`)
+    const revisions = await Promise.all(names.map((name) => repo.create(flag(name), audit([name]))))
+    t.same([...revisions].sort((a, b) => a - b), [3, 4, 5, 6, 7, 8, 9, 10], 'distinct, gapless revisions')
+    t.equal(await repo.latestRevision(), 10)
+    t.same((await repo.changesSince(2, 100)).names.sort(), names)
+  })
+
+  t.test(`${kind}: API keys round-trip`, async (t) => {
+    const { apiKeys } = await open(t)
+    t.same(await apiKeys.all(), [])
+    const key = { id: 'k1', name: 'admin', keyHash: 'a'.repeat(64), scope: 'write' as const, createdAt: new Date(1_700_000_000_123) }
+    await apiKeys.add(key)
+    t.same(await apiKeys.all(), [key])
   })
 }
 
@@ -122,3 +183,20 @@ t.test('sqlite: a write whose change-log row fails leaves no flag row (one trans
   t.same(await repo.get('atomic'), f, 'the update and the delete were rolled back')
   t.equal(await repo.latestRevision(), 1)
 })
+
+if (pgUrl !== null) {
+  t.test('postgres: a write whose change-log row fails leaves no flag row (one transaction)', async (t) => {
+    const handle = await openIsolated(t, pgUrl)
+    const repo = createPgFlagRepository(handle.db)
+    const f = flag('atomic')
+    await repo.create(f, audit(['atomic']))
+    await handle.pool.query(`create function fail_log() returns trigger language plpgsql as $$ begin raise exception 'log unavailable'; end $$;
+      create trigger fail_log before insert on change_log for each row execute function fail_log()`)
+    await t.rejects(repo.create(flag('never'), audit(['never'])), { cause: { message: 'log unavailable' } })
+    await t.rejects(repo.update({ ...f, description: 'never', version: 2 }, 1, audit(['atomic'])), { cause: { message: 'log unavailable' } })
+    await t.rejects(repo.delete(f.id, 1, audit(['atomic'])), { cause: { message: 'log unavailable' } })
+    t.equal(await repo.get('never'), undefined, 'the insert was rolled back')
+    t.same(await repo.get('atomic'), f, 'the update and the delete were rolled back')
+    t.equal(await repo.latestRevision(), 1)
+  })
+}

@@ -4,22 +4,31 @@ import { migrateSqlite } from '../../src/db/migrate.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../src/errors.js'
 import type { FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
 import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
+import { createPgFlagRepository } from '../../src/repositories/pg/flag-repository.js'
+import { createPgSubjectRepository } from '../../src/repositories/pg/subject-repository.js'
 import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
 import { createSqliteSubjectRepository } from '../../src/repositories/sqlite/subject-repository.js'
 import type { StoredOverride, SubjectRepository } from '../../src/repositories/subject-repository.js'
+import { openIsolated, postgresUrlOrSkip } from '../support/postgres.js'
 
 interface TestLike { teardown (fn: () => unknown): void }
 type Pair = { flags: FlagRepository, subjects: SubjectRepository }
 
-/** One contract, both implementations: the fake behaves like the database, cascade included. */
-const implementations: Array<[string, (t: TestLike) => Pair]> = [
-  ['memory', () => createMemoryRepositories()],
-  ['sqlite', (t) => {
+/** One contract, every implementation: the fake behaves like the databases, cascade included. */
+const pgUrl = await postgresUrlOrSkip(t, 'Postgres subject-repository contract')
+const implementations: Array<[string, (t: TestLike) => Promise<Pair>]> = [
+  ['memory', async () => createMemoryRepositories()],
+  ['sqlite', async (t) => {
     const handle = openSqlite(':memory:')
     migrateSqlite(handle)
     t.teardown(() => handle.close())
     return { flags: createSqliteFlagRepository(handle.db), subjects: createSqliteSubjectRepository(handle.db) }
-  }]
+  }],
+  // A schema of its own per test: every test starts empty, and files run in parallel.
+  ...(pgUrl === null ? [] : [['postgres', async (t: TestLike) => {
+    const { db } = await openIsolated(t, pgUrl)
+    return { flags: createPgFlagRepository(db), subjects: createPgSubjectRepository(db) }
+  }] as [string, (t: TestLike) => Promise<Pair>]])
 ]
 
 const at = new Date(1_700_000_000_000)
@@ -31,9 +40,9 @@ const flag = (name: string): StoredFlag => ({
 const override = (flagName: string, subject: 'customer' | 'user', subjectId: string, enabled = true, variant: string | null = null): StoredOverride =>
   ({ flagId: `id-${flagName}`, subject, subjectId, enabled, variant, createdAt: at, updatedAt: at })
 
-for (const [kind, make] of implementations) {
+for (const [kind, open] of implementations) {
   t.test(`${kind}: customers and users, with the change log`, async (t) => {
-    const { flags, subjects } = make(t)
+    const { flags, subjects } = await open(t)
     t.equal(await subjects.addCustomer({ id: '101', name: 'Acme', createdAt: at }, audit), 1)
     await t.rejects(subjects.addCustomer({ id: '101', name: null, createdAt: at }, audit), CustomerExistsError)
     t.equal(await subjects.addUser({ id: 'alice', customerId: '202', createdAt: at }, audit), 2)
@@ -48,7 +57,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: overrides register subjects, upsert, list in order, and clear`, async (t) => {
-    const { flags, subjects } = make(t)
+    const { flags, subjects } = await open(t)
     await flags.create(flag('f'), { ...audit, names: ['f'] })
     await subjects.setOverride(override('f', 'user', 'bob'), 'f', audit)
     await subjects.setOverride(override('f', 'customer', 'c2', false), 'f', audit)
@@ -71,7 +80,7 @@ for (const [kind, make] of implementations) {
   })
 
   t.test(`${kind}: removing a subject removes its overrides and names the flags; deleting a flag cascades`, async (t) => {
-    const { flags, subjects } = make(t)
+    const { flags, subjects } = await open(t)
     for (const name of ['a', 'b']) await flags.create(flag(name), { ...audit, names: [name] })
     await subjects.addUser({ id: 'u1', customerId: 'c1', createdAt: at }, audit)
     await subjects.setOverride(override('a', 'customer', 'c1'), 'a', audit)
@@ -89,5 +98,16 @@ for (const [kind, make] of implementations) {
     await flags.delete('id-b', 1, { ...audit, names: ['b'] })
     t.same(await subjects.overridesOf(), [], 'deleting the flag deleted its overrides')
     t.ok(await subjects.getUser('u2'), 'but not the user')
+  })
+
+  t.test(`${kind}: customer ids page in code-point order, ids only`, async (t) => {
+    const { subjects } = await open(t)
+    const ids = ['b', 'B', '10', '9', 'a_1', 'a-1', 'a.1']
+    for (const id of ids) await subjects.addCustomer({ id, name: `n-${id}`, createdAt: at }, audit)
+    const expected = [...ids].sort()
+    t.same(await subjects.customerIds({ limit: 3 }), expected.slice(0, 3))
+    t.same(await subjects.customerIds({ limit: 10, after: expected[2] }), expected.slice(3))
+    t.same((await subjects.listCustomers({ limit: 10, after: expected[2] })).map((c) => c.id), expected.slice(3))
+    t.same(await subjects.customerIds({ limit: 10, after: expected.at(-1) }), [])
   })
 }

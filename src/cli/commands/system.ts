@@ -19,13 +19,13 @@ const migrate: Command = {
   args: [],
   summary: 'apply the database migrations to DATABASE_URL and exit',
   async run () {
-    const [{ loadConfig }, { openSqlite }, { migrateSqlite }] = await Promise.all([
-      import('../../config.js'), import('../../db/client.js'), import('../../db/migrate.js')
+    const [{ loadConfig, withoutCredentials }, { openDatabase, migrateDatabase }] = await Promise.all([
+      import('../../config.js'), import('../../db/database.js')
     ])
     const config = loadConfig()
-    const handle = openSqlite(config.databaseUrl)
-    try { migrateSqlite(handle) } finally { handle.close() }
-    printLine(`migrations applied to ${config.databaseUrl}`)
+    const handle = await openDatabase(config.databaseUrl)
+    try { await migrateDatabase(handle) } finally { await handle.close() }
+    printLine(`migrations applied to ${withoutCredentials(config.databaseUrl)}`)
   }
 }
 

@@ -1,8 +1,8 @@
 import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core'
 import type { FlagType, JsonValue, TargetingRules } from '../../engine/types.js'
+import type { OverrideKey } from './shared.js'
 
-/** One override, as the change log names it: [flag name, subject, subject id]. */
-export type OverrideKey = [string, 'customer' | 'user', string]
+export type { OverrideKey }
 
 /** Flags. `id` is app-generated so a rename changes only `name` and rows that reference the flag stay put. */
 export const flags = sqliteTable('flags', {
