@@ -19,6 +19,12 @@ export type SubjectAudit = Omit<AuditEntry, 'names' | 'users'>
 
 export interface KeysetQuery { limit: number, after?: string }
 
+/** An override list position `<subject>:<id>` (ids may contain ':' themselves) as its two parts. */
+export function splitPosition (after: string): [SubjectKind, string] {
+  const at = after.indexOf(':')
+  return [after.slice(0, at) as SubjectKind, after.slice(at + 1)]
+}
+
 /**
  * Customers, users and overrides. Like the flag store, every write is one transaction that also
  * appends the change-log row and returns the revision; the rows it touched decide the row's

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
 import { customers, flags, overrides, users } from '../../db/schema/pg.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import type { SubjectRepository } from '../subject-repository.js'
+import { splitPosition, type SubjectRepository } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
 
@@ -114,9 +114,8 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
     async listOverrides (flagId, { limit, after, subject, enabled }) {
       let position
       if (after !== undefined) {
-        const [afterSubject, ...rest] = after.split(':')
-        const afterId = rest.join(':')
-        position = or(gt(overrides.subject, afterSubject as 'customer'), and(eq(overrides.subject, afterSubject as 'customer'), gt(overrides.subjectId, afterId)))
+        const [afterSubject, afterId] = splitPosition(after)
+        position = or(gt(overrides.subject, afterSubject), and(eq(overrides.subject, afterSubject), gt(overrides.subjectId, afterId)))
       }
       return await db.select().from(overrides).where(and(
         eq(overrides.flagId, flagId),

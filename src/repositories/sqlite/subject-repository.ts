@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNotNull, or } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { customers, flags, overrides, users } from '../../db/schema/sqlite.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import type { SubjectRepository } from '../subject-repository.js'
+import { splitPosition, type SubjectRepository } from '../subject-repository.js'
 import { appendLog, isConstraint } from './change-log.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
@@ -112,9 +112,8 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
     async listOverrides (flagId, { limit, after, subject, enabled }) {
       let position
       if (after !== undefined) {
-        const [afterSubject, ...rest] = after.split(':')
-        const afterId = rest.join(':')
-        position = or(gt(overrides.subject, afterSubject as 'customer'), and(eq(overrides.subject, afterSubject as 'customer'), gt(overrides.subjectId, afterId)))
+        const [afterSubject, afterId] = splitPosition(after)
+        position = or(gt(overrides.subject, afterSubject), and(eq(overrides.subject, afterSubject), gt(overrides.subjectId, afterId)))
       }
       return db.select().from(overrides).where(and(
         eq(overrides.flagId, flagId),
