@@ -42,6 +42,10 @@ export function openPostgres (url: string, { max = 10, connectionTimeoutMillis =
   // An idle connection the server drops (restart, failover) is reported here; without a listener
   // the process would crash. The next query gets a fresh connection or fails as unavailable (503).
   pool.on('error', () => {})
+  // The pool only listens on idle clients. A connection lost while checked out (mid-query, mid-
+  // transaction) emits 'error' on its client too: with no listener that is an uncaught exception
+  // that takes the whole server down. The query itself already rejects (→ 503), so nothing is lost.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = drizzle(pool, { schema })
   let ended = false
   return {
