@@ -6,7 +6,7 @@ import type { EvaluationContext, EvaluationResult, FlagType } from './engine/typ
 import { invalid, invalidField } from './errors.js'
 import { commonSchemas } from './schemas/common.js'
 import { flagSchemas, type FlagBody, type FlagCreateBody } from './schemas/flags.js'
-import { SUBJECT_ID_PATTERN } from './schemas/subjects.js'
+import { isSubjectId } from './schemas/subjects.js'
 import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
 import { toFlagBody } from './services/flag-view.js'
 import { fieldProblems } from './validation.js'
@@ -73,7 +73,6 @@ function validate (which: 'create' | 'rename', body: object): void {
   if (!check(body)) throw invalid(fieldProblems(check.errors as Parameters<typeof fieldProblems>[0], 'body'))
 }
 
-const SUBJECT_ID = new RegExp(SUBJECT_ID_PATTERN)
 /**
  * Ids follow the HTTP API's rule (so whatever the library registers is addressable as `/customers/{id}`):
  * 1 to 256 URL-safe characters; a non-negative integer is taken as its decimal string.
@@ -83,7 +82,7 @@ function idOf (id: SubjectId, field: string): string {
     if (!Number.isSafeInteger(id) || id < 0) throw invalidField(field, 'must be a string id or a non-negative integer')
     return String(id)
   }
-  if (typeof id !== 'string' || id.length > 256 || !SUBJECT_ID.test(id)) {
+  if (typeof id !== 'string' || !isSubjectId(id)) {
     throw invalidField(field, 'must be 1 to 256 characters: letters, digits and _ . @ + : | = ~ -, starting with a letter, digit or _')
   }
   return id

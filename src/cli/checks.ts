@@ -1,13 +1,10 @@
 import { ValidationError } from '../errors.js'
-import { FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { FLAG_NAME } from '../schemas/common.js'
 import { LIMITS } from '../schemas/flags.js'
-import { SUBJECT_ID_PATTERN } from '../schemas/subjects.js'
+import { isSubjectId, MAX_SUBJECT_ID } from '../schemas/subjects.js'
 
 // The HTTP API checks these with its route schemas before the services see them; the CLI calls the
 // services directly, so it checks the same patterns itself: what the CLI writes, the API can address.
-const FLAG_NAME = new RegExp(FLAG_NAME_PATTERN)
-const SUBJECT_ID = new RegExp(SUBJECT_ID_PATTERN)
-const MAX_ID = 256
 const MAX_CUSTOMER_NAME = 256
 
 /** A new flag name (add-feature, rename-feature). */
@@ -20,8 +17,8 @@ export function checkFlagName (name: string): string {
 
 /** A customer or user id, as the API's paths accept it. */
 export function checkSubjectId (kind: 'customer' | 'user', id: string): string {
-  if (id.length === 0 || id.length > MAX_ID || !SUBJECT_ID.test(id)) {
-    throw new ValidationError(`invalid ${kind} id ${JSON.stringify(id)}: use 1 to ${MAX_ID} letters, digits or "_ . @ + : | = ~ -", starting with a letter, digit or "_"`)
+  if (!isSubjectId(id)) {
+    throw new ValidationError(`invalid ${kind} id ${JSON.stringify(id)}: use 1 to ${MAX_SUBJECT_ID} letters, digits or "_ . @ + : | = ~ -", starting with a letter, digit or "_"`)
   }
   return id
 }

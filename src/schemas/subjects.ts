@@ -12,12 +12,16 @@ import { VARIANT_NAME_PATTERN } from './flags.js'
  * included), no `/ ? # %`.
  */
 export const SUBJECT_ID_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.@+:|=~-]*$'
+export const MAX_SUBJECT_ID = 256
+export const SUBJECT_ID = new RegExp(SUBJECT_ID_PATTERN)
+/** The customer/user id rule for code that is not behind a route schema (services, CLI, library). */
+export const isSubjectId = (id: string): boolean => id.length <= MAX_SUBJECT_ID && SUBJECT_ID.test(id)
 const ID_DESCRIPTION = '1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_`'
 // Postgres text cannot hold NUL, and no name needs one: refuse it at the door.
 const NO_NUL = '^[^\\u0000]*$'
 
 const subjectId = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 256, pattern: SUBJECT_ID_PATTERN, description, examples: ['acme', '42', 'alice@example.com'] })
+  Type.String({ minLength: 1, maxLength: MAX_SUBJECT_ID, pattern: SUBJECT_ID_PATTERN, description, examples: ['acme', '42', 'alice@example.com'] })
 export const SubjectId = subjectId(ID_DESCRIPTION)
 /** In a body an id may also be a JSON integer (the original service's numeric ids); it is stored as its decimal string. */
 const SubjectIdInput = Type.Union([SubjectId, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })], {

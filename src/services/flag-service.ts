@@ -8,7 +8,7 @@ import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/fla
 import type { SubjectRepository } from '../repositories/subject-repository.js'
 import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
-import { FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { FLAG_NAME, FLAG_NAME_PATTERN } from '../schemas/common.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
@@ -22,11 +22,15 @@ export interface WriteOptions {
 export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 
-const FLAG_NAME = new RegExp(FLAG_NAME_PATTERN)
 const MAX_ATTEMPTS = 8
 const RETRY = Symbol('retry')
 /** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)))
+
+/** The HTTP schema checks names too; the CLI and the library come to the service directly. */
+function checkFlagName (field: string, name: string): void {
+  if (!FLAG_NAME.test(name)) throw invalidField(field, `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`)
+}
 
 /**
  * What the snapshot will compile must compile now, and its regexes must be safe, so a bad flag is a
@@ -115,8 +119,7 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
 
   return {
     async create (body: FlagCreateBody, opts: WriteOptions): Promise<StoredFlag> {
-      // The HTTP schema checks this too; the CLI and the library come here directly.
-      if (!FLAG_NAME.test(body.name)) throw invalidField('body.name', `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`)
+      checkFlagName('body.name', body.name)
       const at = now()
       const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body), version: 1, createdAt: at, updatedAt: at })
       await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
@@ -147,8 +150,8 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       })
     },
 
-    rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
-      if (!FLAG_NAME.test(newName)) return Promise.reject(invalidField('body.new_name', `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`))
+    async rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
+      checkFlagName('body.new_name', newName)
       return change(name, opts, 'flag.rename', (current) =>
         newName === current.name ? null : { ...current, name: newName, version: current.version + 1, updatedAt: now() })
     },
