@@ -2,7 +2,8 @@ import type { Config } from './config.js'
 import { migrateDatabase, openDatabase } from './db/database.js'
 import { randomUUID } from 'node:crypto'
 import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './cache/flag-snapshot.js'
-import { connectSnapshotToRedis, type ChangeFeed } from './cache/redis-feed.js'
+import { connectSnapshotToFeed, createRedisFeed, redisNamespace, type ChangeFeed } from './cache/redis-feed.js'
+import { createRedisFlagCache } from './cache/redis-flag-cache.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
@@ -33,27 +34,33 @@ const silent: ContainerLogger = { warn () {}, debug () {} }
  * The composition root: database → repositories → snapshot → services. The server, the CLI, the
  * library and the tests all build the same container.
  */
-export async function createContainer (config: Config, { logger = silent, poll = true, repositories: given }: {
+export async function createContainer (config: Config, { logger = silent, poll = true, subscribe = true, repositories: given }: {
   logger?: ContainerLogger
   poll?: boolean
+  /** Listen for other instances' changes (with REDIS_URL). A one-shot CLI command only announces its own. */
+  subscribe?: boolean
   /** Prebuilt repositories (the in-memory fakes): then no database is opened. */
   repositories?: Repositories
 } = {}): Promise<Container> {
   const handle = given === undefined ? await openDatabase(config.databaseUrl) : undefined
+  let feed: ChangeFeed | undefined
   try {
     if (handle !== undefined && config.migrateOnStart) await migrateDatabase(handle)
     const repositories = given ?? createRepositories(handle!)
-    const snapshot = createFlagSnapshot(repositories.flags, logger, repositories.subjects)
+    // With Redis, instances share a copy of the flags and tell each other about commits at once;
+    // the revision poll stays as the safety net.
+    const feedLogger = { warn: (obj: object, msg: string) => logger.warn(obj, msg), info: (obj: object, msg: string) => logger.info?.(obj, msg) }
+    if (config.redisUrl !== undefined) {
+      const namespace = redisNamespace(await repositories.meta.deploymentId())
+      feed = createRedisFeed({ url: config.redisUrl, namespace, origin: randomUUID(), logger: feedLogger })
+    }
+    const shared = feed === undefined ? undefined : createRedisFlagCache(feed.commands, feed.namespace)
+    const snapshot = createFlagSnapshot(repositories.flags, logger, repositories.subjects, shared)
     const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
     await apiKeys.load()
     await snapshot.load()
     if (poll) snapshot.start(config.cacheRefreshMs)
-    // With Redis, instances tell each other about commits at once; the poll stays as the safety net.
-    const feed = config.redisUrl === undefined ? undefined : connectSnapshotToRedis(snapshot, {
-      url: config.redisUrl,
-      origin: randomUUID(),
-      logger: { warn: (obj, msg) => logger.warn(obj, msg), info: (obj, msg) => logger.info?.(obj, msg) }
-    })
+    if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
     const services: Services = {
       flags: createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects }),
       subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
@@ -75,6 +82,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
       }
     }
   } catch (err) {
+    await feed?.close()
     await handle?.close()
     throw err
   }

@@ -2,6 +2,7 @@ import { compileFlag, type CompiledFlag } from '../engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredOverride, SubjectRepository } from '../repositories/subject-repository.js'
+import type { SharedFlagCache } from './redis-flag-cache.js'
 
 /** How many change-log rows one catch-up reads before falling back to a full reload. */
 const MAX_INCREMENTAL = 500
@@ -68,9 +69,10 @@ function groupOverrides (rows: StoredOverride[]): Map<string, OverrideSpecs> {
 
 /**
  * `subjects` is optional so that a flag-only setup (some tests) needs no subject store: without it
- * flags compile without overrides and no customer is ever inferred.
+ * flags compile without overrides and no customer is ever inferred. `shared` is the Redis copy of
+ * flag definitions (with REDIS_URL): catch-ups read changed flags from it before the database.
  */
-export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository): FlagSnapshot {
+export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository, shared?: SharedFlagCache): FlagSnapshot {
   let flags = new Map<string, CompiledFlag>()
   // Per flag name: its stored row (for its id) and its override specs, so that a single override
   // change is patched in place instead of reloading every override of the flag.
@@ -112,11 +114,27 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     loaded = true
   }
 
+  /**
+   * The current definitions of `names`, as of revision `at` or later: from the shared copy where it
+   * is that recent, the rest from the database, which then refreshes the shared copy. Tagging what
+   * the database returned with `at` is safe: it was read after the change log reached `at`.
+   */
+  const readFlags = async (names: string[], at: number): Promise<StoredFlag[]> => {
+    if (names.length === 0) return []
+    if (shared === undefined) return await repo.getMany(names)
+    const cached = await shared.read(names, at)
+    const missing = names.filter((name) => !cached.has(name))
+    const fromDb = missing.length === 0 ? [] : await repo.getMany(missing)
+    const byName = new Map(fromDb.map((flag) => [flag.name, flag]))
+    await shared.write(new Map(missing.map((name) => [name, byName.get(name) ?? null])), at)
+    return [...[...cached.values()].filter((flag) => flag !== null), ...fromDb]
+  }
+
   const incremental = async (): Promise<void> => {
     const changes = await repo.changesSince(revision, MAX_INCREMENTAL)
     if (changes.revision === revision) return
     lastNames = [...new Set([...changes.names, ...changes.overrides.map(([name]) => name)])]
-    const fresh = await repo.getMany(changes.names)
+    const fresh = await readFlags(changes.names, changes.revision)
     const overrides = groupOverrides(fresh.length === 0 ? [] : await subjects?.overridesOf(fresh.map((f) => f.id)) ?? [])
     const users = await subjects?.getUsers(changes.users) ?? []
     for (const name of changes.names) { flags.delete(name); sources.delete(name) }

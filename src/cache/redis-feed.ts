@@ -1,8 +1,12 @@
 import { Redis } from 'ioredis'
 
-/** Keys and channels are namespaced and versioned, so a deployment of a new shape never reads an old one. */
-export const REDIS_NAMESPACE = 'flagpost:v1:'
-export const CHANGES_CHANNEL = `${REDIS_NAMESPACE}changes`
+/**
+ * Every key and channel lives under `flagpost:v1:<deployment id>:`. `v1` is the shape of what is
+ * stored (a deployment of a new shape bumps it and never reads an old one); the deployment id is
+ * created once per database (MetaRepository), so deployments that share a Redis never share keys.
+ */
+export const redisNamespace = (deploymentId: string): string => `flagpost:v1:${deploymentId}:`
+export const changesChannel = (namespace: string): string => `${namespace}changes`
 
 /** What a writer announces after its transaction committed. */
 export interface ChangeMessage { revision: number, names: string[], origin: string }
@@ -14,6 +18,11 @@ export interface FeedLogger {
 
 /** Cross-instance change notification; at-most-once (the revision poll covers what it misses). */
 export interface ChangeFeed {
+  /** The command connection (fails fast while Redis is down): the shared flag copy uses it too. */
+  readonly commands: Redis
+  readonly namespace: string
+  /** Subscribe; every message from another instance goes to `onChange`. */
+  listen (onChange: (message: ChangeMessage) => void): void
   publish (message: Omit<ChangeMessage, 'origin'>): Promise<void>
   /** Whether Redis answers now (for /readyz). */
   ping (): Promise<boolean>
@@ -21,17 +30,19 @@ export interface ChangeFeed {
 }
 
 /**
- * Redis pub/sub on two connections: one publishes (failing fast while Redis is down, so a write
- * never waits on it), one subscribes and is resubscribed by ioredis after every reconnect. Every
- * message from another instance is handed to `onChange`; after a reconnect `onChange` is called
- * with the sentinel revision Infinity, because messages sent meanwhile were lost.
+ * Redis on two connections: one for commands and publishing (failing fast while Redis is down, so
+ * a write never waits on it), one subscribed and resubscribed by ioredis after every reconnect.
+ * After a reconnect `onChange` gets the sentinel revision Infinity: messages sent meanwhile were lost.
  */
-export function createRedisFeed ({ url, origin, onChange, logger }: {
-  url: string, origin: string, onChange: (message: ChangeMessage) => void, logger: FeedLogger
+export function createRedisFeed ({ url, namespace, origin, logger }: {
+  url: string, namespace: string, origin: string, logger: FeedLogger
 }): ChangeFeed {
+  const channel = changesChannel(namespace)
   const options = { lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000) }
-  const publisher = new Redis(url, { ...options, enableOfflineQueue: false, connectionName: `flagpost-pub-${origin}` })
-  const subscriber = new Redis(url, { ...options, autoResubscribe: true, connectionName: `flagpost-sub-${origin}` })
+  // commandTimeout: a Redis that stops answering (a cut link, not a refused one) costs a catch-up
+  // at most this long before it falls back to the database.
+  const commands = new Redis(url, { ...options, enableOfflineQueue: false, commandTimeout: 500, connectionName: `flagpost-cmd-${origin}` })
+  const subscriber = new Redis(url, { ...options, autoResubscribe: true, lazyConnect: true, connectionName: `flagpost-sub-${origin}` })
   let lastWarning = 0
   const warn = (err: Error, what: string): void => {
     // A Redis outage raises an error per retry: say it once in a while, not hundreds of times.
@@ -39,64 +50,64 @@ export function createRedisFeed ({ url, origin, onChange, logger }: {
     lastWarning = Date.now()
     logger.warn({ err: { message: err.message } }, `redis ${what} unavailable; evaluations keep serving, the revision poll keeps instances converging`)
   }
-  publisher.on('error', (err) => warn(err, 'publisher'))
+  commands.on('error', (err) => warn(err, 'connection'))
   subscriber.on('error', (err) => warn(err, 'subscriber'))
 
-  let subscribedOnce = false
-  subscriber.on('ready', () => {
-    if (subscribedOnce) {
-      logger.info({}, 'redis reconnected: resubscribed, catching up')
-      onChange({ revision: Number.POSITIVE_INFINITY, names: [], origin: 'reconnect' })
-    }
-    subscribedOnce = true
-  })
-  subscriber.subscribe(CHANGES_CHANNEL).catch((err: Error) => warn(err, 'subscribe'))
-  subscriber.on('message', (channel: string, raw: string) => {
-    if (channel !== CHANGES_CHANNEL) return
-    let message: ChangeMessage
-    try { message = JSON.parse(raw) as ChangeMessage } catch { return }
-    if (typeof message.revision !== 'number' || message.origin === origin) return
-    onChange(message)
-  })
-
   return {
+    commands,
+    namespace,
+    listen (onChange) {
+      let subscribedOnce = false
+      subscriber.on('ready', () => {
+        if (subscribedOnce) {
+          logger.info({}, 'redis reconnected: resubscribed, catching up')
+          onChange({ revision: Number.POSITIVE_INFINITY, names: [], origin: 'reconnect' })
+        }
+        subscribedOnce = true
+      })
+      subscriber.on('message', (from: string, raw: string) => {
+        if (from !== channel) return
+        let message: ChangeMessage
+        try { message = JSON.parse(raw) as ChangeMessage } catch { return }
+        if (typeof message.revision !== 'number' || message.origin === origin) return
+        onChange(message)
+      })
+      subscriber.subscribe(channel).catch((err: Error) => warn(err, 'subscribe'))
+    },
     async publish ({ revision, names }) {
       try {
-        await publisher.publish(CHANGES_CHANNEL, JSON.stringify({ revision, names, origin }))
+        await commands.publish(channel, JSON.stringify({ revision, names, origin }))
       } catch (err) {
         warn(err as Error, 'publish')
       }
     },
     async ping () {
-      try { return (await publisher.ping()) === 'PONG' } catch { return false }
+      try { return (await commands.ping()) === 'PONG' } catch { return false }
     },
     async close () {
       subscriber.removeAllListeners('ready')
-      await Promise.allSettled([subscriber.quit(), publisher.quit()])
+      // A subscriber that never subscribed never connected (lazyConnect): quit() would connect it first.
+      await Promise.allSettled([subscriber.status === 'wait' ? undefined : subscriber.quit(), commands.quit()])
       subscriber.disconnect()
-      publisher.disconnect()
+      commands.disconnect()
     }
   }
 }
 
 /**
- * Connect a snapshot to the Redis feed: announce this process's commits, and catch up when another
+ * Connect a snapshot to the feed: announce this process's commits, and catch up when another
  * instance announces a revision this one has not applied yet (older or own revisions are ignored).
  */
-export function connectSnapshotToRedis (snapshot: {
+export function connectSnapshotToFeed (snapshot: {
   readonly revision: number
   catchUp (): Promise<void>
   onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void>): void
-}, { url, origin, logger }: { url: string, origin: string, logger: FeedLogger }): ChangeFeed {
-  const feed = createRedisFeed({
-    url,
-    origin,
-    logger,
-    onChange: (message) => {
+}, feed: ChangeFeed, logger: FeedLogger, { subscribe = true } = {}): void {
+  if (subscribe) {
+    feed.listen((message) => {
       if (message.revision <= snapshot.revision) return
       snapshot.catchUp().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'catch-up after a change message failed; the poll will retry'))
-    }
-  })
+    })
+  }
   snapshot.onCommitted((change) => feed.publish(change))
-  return feed
 }

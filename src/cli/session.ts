@@ -28,7 +28,7 @@ export function cliActor (): string {
 export async function withSession<T> (fn: (session: Session) => Promise<T>): Promise<T> {
   // Loaded here, not at startup: --help and usage errors answer without loading the database layer.
   const [{ loadConfig }, { createContainer }] = await Promise.all([import('../config.js'), import('../container.js')])
-  const container = await createContainer(loadConfig(), { poll: false })
+  const container = await createContainer(loadConfig(), { poll: false, subscribe: false })
   try {
     return await fn({ flags: container.services.flags, subjects: container.services.subjects, write: { actor: cliActor() } })
   } finally {

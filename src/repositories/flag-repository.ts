@@ -86,3 +86,12 @@ export interface ApiKeyRepository {
   all (): Promise<StoredApiKey[]>
   add (key: StoredApiKey): Promise<void>
 }
+
+/** Facts about the database itself. */
+export interface MetaRepository {
+  /**
+   * A random id created once per database (the first caller wins a race): what instances of one
+   * deployment share and no other deployment does, e.g. the namespace of their Redis keys.
+   */
+  deploymentId (): Promise<string>
+}

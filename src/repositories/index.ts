@@ -1,11 +1,13 @@
 import type { DatabaseHandle } from '../db/database.js'
-import type { ApiKeyRepository, FlagRepository } from './flag-repository.js'
+import type { ApiKeyRepository, FlagRepository, MetaRepository } from './flag-repository.js'
 import { createPgApiKeyRepository } from './pg/api-key-repository.js'
 import { createPgFlagRepository } from './pg/flag-repository.js'
+import { createPgMetaRepository } from './pg/meta-repository.js'
 import { createPgSubjectRepository } from './pg/subject-repository.js'
 import { isPgUnavailable } from './pg/unavailable.js'
 import { createSqliteApiKeyRepository } from './sqlite/api-key-repository.js'
 import { createSqliteFlagRepository } from './sqlite/flag-repository.js'
+import { createSqliteMetaRepository } from './sqlite/meta-repository.js'
 import { createSqliteSubjectRepository } from './sqlite/subject-repository.js'
 import { isSqliteUnavailable } from './sqlite/unavailable.js'
 import type { SubjectRepository } from './subject-repository.js'
@@ -15,6 +17,7 @@ export interface Repositories {
   flags: FlagRepository
   subjects: SubjectRepository
   apiKeys: ApiKeyRepository
+  meta: MetaRepository
 }
 
 /** Pick the repository implementations for the opened database; "cannot serve" errors become 503s. */
@@ -23,12 +26,14 @@ export function createRepositories (handle: DatabaseHandle): Repositories {
     return {
       flags: guardUnavailable(createPgFlagRepository(handle.db), isPgUnavailable),
       subjects: guardUnavailable(createPgSubjectRepository(handle.db), isPgUnavailable),
-      apiKeys: guardUnavailable(createPgApiKeyRepository(handle.db), isPgUnavailable)
+      apiKeys: guardUnavailable(createPgApiKeyRepository(handle.db), isPgUnavailable),
+      meta: guardUnavailable(createPgMetaRepository(handle.db), isPgUnavailable)
     }
   }
   return {
     flags: guardUnavailable(createSqliteFlagRepository(handle.db), isSqliteUnavailable),
     subjects: guardUnavailable(createSqliteSubjectRepository(handle.db), isSqliteUnavailable),
-    apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db), isSqliteUnavailable)
+    apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db), isSqliteUnavailable),
+    meta: guardUnavailable(createSqliteMetaRepository(handle.db), isSqliteUnavailable)
   }
 }

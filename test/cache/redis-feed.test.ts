@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { CHANGES_CHANNEL } from '../../src/cache/redis-feed.js'
+import { changesChannel } from '../../src/cache/redis-feed.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
 
@@ -62,10 +62,11 @@ t.test('stale and foreign-shaped messages are ignored', async (t) => {
   const original = container.snapshot.catchUp
   container.snapshot.catchUp = async () => { catchUps++; return original() }
   await sleep(100)
+  const channel = changesChannel(container.feed!.namespace)
   for (const message of ['not json', JSON.stringify({ names: [] }), JSON.stringify({ revision: 0, names: [], origin: 'other' }), JSON.stringify({ revision: 1, names: ['x'], origin: 'other' })]) {
-    await raw.publish(CHANGES_CHANNEL, message)
+    await raw.publish(channel, message)
   }
-  await raw.publish(CHANGES_CHANNEL, JSON.stringify({ revision: 99, names: [], origin: 'other' }))
+  await raw.publish(channel, JSON.stringify({ revision: 99, names: [], origin: 'other' }))
   t.ok(await until(() => catchUps === 1), 'only the newer revision triggered a catch-up')
   await sleep(100)
   t.equal(catchUps, 1)

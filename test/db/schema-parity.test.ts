@@ -15,7 +15,9 @@ type TableExports<S> = { [K in keyof S]: S[K] extends Table ? K : never }[keyof 
 
 export type SchemaParity = [
   Expect<Equal<TableExports<typeof sqlite>, TableExports<typeof pg>>>,
-  Expect<Equal<TableExports<typeof pg>, 'flags' | 'changeLog' | 'apiKeys' | 'customers' | 'users' | 'overrides'>>,
+  Expect<Equal<TableExports<typeof pg>, 'flags' | 'changeLog' | 'meta' | 'apiKeys' | 'customers' | 'users' | 'overrides'>>,
+  Expect<Equal<typeof sqlite.meta.$inferSelect, typeof pg.meta.$inferSelect>>,
+  Expect<Equal<typeof sqlite.meta.$inferInsert, typeof pg.meta.$inferInsert>>,
   Expect<Equal<typeof sqlite.flags.$inferSelect, typeof pg.flags.$inferSelect>>,
   Expect<Equal<typeof sqlite.flags.$inferInsert, typeof pg.flags.$inferInsert>>,
   Expect<Equal<typeof sqlite.changeLog.$inferSelect, typeof pg.changeLog.$inferSelect>>,

@@ -2,30 +2,33 @@ import t from 'tap'
 import { openSqlite } from '../../src/db/client.js'
 import { migrateSqlite } from '../../src/db/migrate.js'
 import { FlagExistsError } from '../../src/errors.js'
-import type { ApiKeyRepository, AuditEntry, FlagRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
+import type { ApiKeyRepository, AuditEntry, FlagRepository, MetaRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
 import { createMemoryApiKeyRepository, createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
 import { createPgApiKeyRepository } from '../../src/repositories/pg/api-key-repository.js'
 import { createPgFlagRepository } from '../../src/repositories/pg/flag-repository.js'
+import { createPgMetaRepository } from '../../src/repositories/pg/meta-repository.js'
+import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
 import { createSqliteApiKeyRepository } from '../../src/repositories/sqlite/api-key-repository.js'
 import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+import { createSqliteMetaRepository } from '../../src/repositories/sqlite/meta-repository.js'
 import { openIsolated, postgresUrlOrSkip } from '../support/postgres.js'
 
 /** One contract, every implementation: the fake must behave like the databases. */
 interface TestLike { teardown (fn: () => unknown): void }
-interface Repos { flags: FlagRepository, apiKeys: ApiKeyRepository }
+interface Repos { flags: FlagRepository, apiKeys: ApiKeyRepository, meta: MetaRepository }
 const pgUrl = await postgresUrlOrSkip(t, 'Postgres flag-repository contract')
 const implementations: Array<[string, (t: TestLike) => Promise<Repos>]> = [
-  ['memory', async () => ({ flags: createMemoryFlagRepository(), apiKeys: createMemoryApiKeyRepository() })],
+  ['memory', async () => ({ flags: createMemoryFlagRepository(), apiKeys: createMemoryApiKeyRepository(), meta: createMemoryRepositories().meta })],
   ['sqlite', async (t) => {
     const handle = openSqlite(':memory:')
     migrateSqlite(handle)
     t.teardown(() => handle.close())
-    return { flags: createSqliteFlagRepository(handle.db), apiKeys: createSqliteApiKeyRepository(handle.db) }
+    return { flags: createSqliteFlagRepository(handle.db), apiKeys: createSqliteApiKeyRepository(handle.db), meta: createSqliteMetaRepository(handle.db) }
   }],
   // A schema of its own per test: every test starts from revision 0, and files run in parallel.
   ...(pgUrl === null ? [] : [['postgres', async (t: TestLike) => {
     const { db } = await openIsolated(t, pgUrl)
-    return { flags: createPgFlagRepository(db), apiKeys: createPgApiKeyRepository(db) }
+    return { flags: createPgFlagRepository(db), apiKeys: createPgApiKeyRepository(db), meta: createPgMetaRepository(db) }
   }] as [string, (t: TestLike) => Promise<Repos>]])
 ]
 
@@ -42,6 +45,15 @@ function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
 const audit = (names: string[], action = 'test'): AuditEntry => ({ actor: 'tester', action, names, before: null, after: { names } })
 
 for (const [kind, open] of implementations) {
+  t.test(`${kind}: one deployment id per database, the same on every call, another for another database`, async (t) => {
+    const { meta } = await open(t)
+    const ids = await Promise.all([meta.deploymentId(), meta.deploymentId(), meta.deploymentId()])
+    t.match(ids[0], /^[0-9a-f-]{36}$/)
+    t.same(ids, [ids[0], ids[0], ids[0]], 'concurrent first calls agree')
+    t.equal(await meta.deploymentId(), ids[0])
+    t.not(await (await open(t)).meta.deploymentId(), ids[0])
+  })
+
   t.test(`${kind}: create, get, revision`, async (t) => {
     const repo = (await open(t)).flags
     t.equal(await repo.latestRevision(), 0)

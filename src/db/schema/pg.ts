@@ -47,6 +47,12 @@ export const changeLog = pgTable('change_log', {
   after: json('after').$type<unknown>()
 }, (t) => [index('change_log_at_idx').on(t.at)])
 
+/** Facts about the database itself, one row each (e.g. `deployment_id`). */
+export const meta = pgTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull()
+})
+
 /** API keys created by the service itself (the bootstrap admin key); only SHA-256 hashes are stored. */
 export const apiKeys = pgTable('api_keys', {
   id: text('id').primaryKey(),

@@ -38,6 +38,12 @@ export const changeLog = sqliteTable('change_log', {
   after: text('after', { mode: 'json' }).$type<unknown>()
 }, (t) => [index('change_log_at_idx').on(t.at)])
 
+/** Facts about the database itself, one row each (e.g. `deployment_id`). */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull()
+})
+
 /** API keys created by the service itself (the bootstrap admin key); only SHA-256 hashes are stored. */
 export const apiKeys = sqliteTable('api_keys', {
   id: text('id').primaryKey(),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Repositories } from '../index.js'
 import { createMemoryApiKeyRepository, createMemoryFlagRepository, createMemoryStore, type LogRow } from './flag-repository.js'
 import { createMemorySubjectRepository } from './subject-repository.js'
@@ -5,10 +6,12 @@ import { createMemorySubjectRepository } from './subject-repository.js'
 /** Every repository in memory, sharing one store like tables share a database; `log` is the change log. */
 export function createMemoryRepositories (): Repositories & { log: LogRow[] } {
   const store = createMemoryStore()
+  const deploymentId = randomUUID()
   return {
     flags: createMemoryFlagRepository(store),
     subjects: createMemorySubjectRepository(store),
     apiKeys: createMemoryApiKeyRepository(),
+    meta: { deploymentId: async () => deploymentId },
     log: store.log
   }
 }

@@ -1,0 +1,80 @@
+import type { Redis } from 'ioredis'
+import type { StoredFlag } from '../repositories/flag-repository.js'
+
+/**
+ * The shared Redis copy of flag definitions, one hash per flag name: `r` the revision the entry is
+ * known to be current at, `v` the stored flag as JSON (`null`: no flag by that name, a tombstone).
+ * The writer fills it after its commit, before it publishes; the other instances read it first and
+ * the database only for what is missing or older than what they need (and then write it back).
+ * Overrides and users are not copied: single override changes are patched from the database row by
+ * row, and a flag's override list can be far larger than the flag.
+ */
+export interface SharedFlagCache {
+  /**
+   * Entries current at `revision` or later: a flag, or null when the name has no flag. Names that
+   * are missing, older, or unreadable (Redis down) are left out; the caller reads them from the DB.
+   */
+  read (names: string[], revision: number): Promise<Map<string, StoredFlag | null>>
+  /**
+   * Store entries known to be current at `revision`. An entry already at that revision or later is
+   * kept, so a slow writer never overwrites a newer copy. Never throws: Redis being down only means
+   * the next reader goes to the database.
+   */
+  write (entries: Map<string, StoredFlag | null>, revision: number): Promise<void>
+}
+
+/** Entries expire unless rewritten: a flag nobody changes for a day is read once more from the DB. */
+const TTL_SECONDS = 24 * 60 * 60
+
+/** Set the entry unless it is already at this revision or later; one round trip, atomic. */
+const PUT_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], 'r')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'v', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`
+
+type CacheClient = Redis & { flagpostPutIfNewer (key: string, revision: number, value: string, ttl: number): Promise<number> }
+
+const revive = (raw: string): StoredFlag | null => {
+  const flag = JSON.parse(raw) as (Omit<StoredFlag, 'createdAt' | 'updatedAt'> & { createdAt: string, updatedAt: string }) | null
+  return flag === null ? null : { ...flag, createdAt: new Date(flag.createdAt), updatedAt: new Date(flag.updatedAt) }
+}
+
+export function createRedisFlagCache (redis: Redis, namespace: string): SharedFlagCache {
+  if (!('flagpostPutIfNewer' in redis)) redis.defineCommand('flagpostPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER })
+  const client = redis as CacheClient
+  const key = (name: string): string => `${namespace}flag:${name}`
+  // While the connection is down, skip Redis at once instead of waiting for a command to fail.
+  const usable = (): boolean => client.status === 'ready'
+
+  return {
+    async read (names, revision) {
+      const found = new Map<string, StoredFlag | null>()
+      if (names.length === 0 || !usable()) return found
+      try {
+        const pipeline = client.pipeline()
+        for (const name of names) pipeline.hmget(key(name), 'r', 'v')
+        const replies = (await pipeline.exec()) ?? []
+        replies.forEach(([err, reply], i) => {
+          const [r, v] = (reply ?? []) as Array<string | null>
+          if (err !== null || r === null || v === null || Number(r) < revision) return
+          found.set(names[i], revive(v))
+        })
+      } catch {
+        found.clear()
+      }
+      return found
+    },
+    async write (entries, revision) {
+      if (entries.size === 0 || !usable()) return
+      try {
+        const pipeline = client.pipeline() as unknown as CacheClient
+        for (const [name, flag] of entries) pipeline.flagpostPutIfNewer(key(name), revision, JSON.stringify(flag), TTL_SECONDS)
+        await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec()
+      } catch {
+        // Best effort by design (see the interface).
+      }
+    }
+  }
+}
