@@ -56,7 +56,7 @@ t.test('migrate creates the schema in DATABASE_URL and is idempotent', async (t)
   const db = new Database(file, { readonly: true })
   t.teardown(() => db.close())
   const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name)
-  t.same(tables.filter((n) => !n.startsWith('sqlite_')), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'flags', 'overrides', 'users'])
+  t.same(tables.filter((n) => !n.startsWith('sqlite_')), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'flags', 'meta', 'overrides', 'users'])
 })
 
 t.test('a bad configuration exits 2 listing the problem, without a stack trace', async (t) => {
