@@ -35,7 +35,9 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
     // close() waits for those requests, so clients see no errors.
     return503OnClosing: false,
-    routerOptions: { maxParamLength: 512 }
+    routerOptions: { maxParamLength: 512 },
+    // Behind a load balancer, request.ip (the rate-limit key) is the client's only if the proxy is trusted.
+    trustProxy: container.config.trustProxy
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...subjectSchemas]))

@@ -1,8 +1,21 @@
+import { isIP } from 'node:net'
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import { isPostgresUrl, parsePostgresUrl } from './db/pg-url.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+/** proxy-addr's (Fastify's) names for address ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal']
+
+/** One TRUST_PROXY list entry: an IPv4/IPv6 address, a CIDR of one, or a proxy-addr range name. */
+function isProxyAddress (entry: string): boolean {
+  if (PROXY_RANGES.includes(entry)) return true
+  const [address, prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
 
 /** `scheme://user:secret@host` → `scheme://***@host`: configuration errors must not print secrets. */
 export const withoutCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@')
@@ -21,7 +34,13 @@ export const ConfigSchema = Type.Object({
   migrateOnStart: Type.Boolean(),
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 }),
   /** Evaluation requests per minute per client IP; 0 turns rate limiting off. */
-  rateLimitPerMinute: Type.Integer({ minimum: 0, maximum: 100_000_000 })
+  rateLimitPerMinute: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+  /**
+   * Fastify's `trustProxy`: whose X-Forwarded-For to believe for `request.ip` (rate limiting, logs):
+   * false (nobody), true (every peer: only when nothing but the proxy can reach the service), or the
+   * proxies' addresses / CIDRs. No hop count: Fastify 5 ignores one, as it cannot tell who the peer is.
+   */
+  trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })])
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -57,6 +76,21 @@ export function loadConfig (env: Env = process.env): Config {
     return fallback
   }
   const list = (name: string): string[] => (env[name] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '')
+  const trustProxy = (): Config['trustProxy'] => {
+    const raw = env.TRUST_PROXY?.trim() ?? ''
+    if (raw === '' || raw.toLowerCase() === 'false') return false
+    if (raw.toLowerCase() === 'true') return true
+    if (/^\d+$/.test(raw)) {
+      problems.push(`TRUST_PROXY must list the proxies' addresses/CIDRs, not a hop count (Fastify trusts no one for a hop count: it cannot check the peer), got "${raw}"`)
+      return false
+    }
+    const entries = list('TRUST_PROXY')
+    const bad = entries.filter((e) => !isProxyAddress(e))
+    if (bad.length === 0 && entries.length > 0) return entries
+    problems.push('TRUST_PROXY must be true, false or a comma-separated list of proxy addresses/CIDRs' +
+      ` (${PROXY_RANGES.join(', ')} allowed), got "${raw}"${bad.length > 0 ? ` (not an address or CIDR: ${bad.map((b) => JSON.stringify(b)).join(', ')})` : ''}`)
+    return false
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL
   if (isPostgresUrl(databaseUrl)) {
@@ -79,12 +113,14 @@ export function loadConfig (env: Env = process.env): Config {
     cacheRefreshMs: int('CACHE_REFRESH_MS', 1000),
     migrateOnStart: bool('MIGRATE_ON_START', true),
     bodyLimit: int('BODY_LIMIT', 256 * 1024),
-    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0)
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0),
+    trustProxy: trustProxy()
   }
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
     readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
-    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE'
+    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+    trustProxy: 'TRUST_PROXY'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

@@ -31,11 +31,12 @@ t.test('defaults', async (t) => {
     cacheRefreshMs: 1000,
     migrateOnStart: true,
     bodyLimit: 256 * 1024,
-    rateLimitPerMinute: 0
+    rateLimitPerMinute: 0,
+    trustProxy: false
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.
-  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '' }),
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '' }),
     loadConfig({}))
 })
 
@@ -147,4 +148,46 @@ t.test('a bad ?schema= is reported with the others, without the password', async
   t.equal(problemFor(err, 'PORT').length, 1)
   t.notMatch(err.message, /s3cret-pw/)
   t.match(problemFor(configError({ DATABASE_URL: 'postgres://db:port/x' }), 'DATABASE_URL'), [/is not a valid URL/])
+})
+
+t.test('TRUST_PROXY: true/false or the proxies\' addresses and CIDRs, as Fastify takes them', async (t) => {
+  const trust = (value: string): unknown => loadConfig({ TRUST_PROXY: value }).trustProxy
+  t.equal(trust('false'), false)
+  t.equal(trust(' FALSE '), false)
+  t.equal(trust('true'), true)
+  t.equal(trust('True'), true)
+  t.strictSame(trust('10.0.0.1'), ['10.0.0.1'], 'one address is a one-entry list')
+  t.strictSame(trust(' 10.0.0.1 , 172.16.0.0/12,192.168.0.0/16 '), ['10.0.0.1', '172.16.0.0/12', '192.168.0.0/16'], 'trimmed')
+  t.strictSame(trust('::1,fd00::/8,2001:db8::/128'), ['::1', 'fd00::/8', '2001:db8::/128'], 'IPv6 addresses and CIDRs')
+  t.strictSame(trust('0.0.0.0/0'), ['0.0.0.0/0'])
+  t.strictSame(trust('loopback,uniquelocal,linklocal'), ['loopback', 'uniquelocal', 'linklocal'], 'the range names Fastify knows')
+})
+
+t.test('a bad TRUST_PROXY is reported with the others, naming the bad entries', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['yes', /must be true, false or a comma-separated list.*got "yes"/],
+    ['maybe', /got "maybe"/],
+    ['-1', /got "-1"/],
+    ['1.5', /"1\.5"/],
+    ['10.0.0.1,proxy.internal', /not an address or CIDR: "proxy\.internal"/],
+    ['10.0.0.0/33', /"10\.0\.0\.0\/33"/],
+    ['::/129', /"::\/129"/],
+    ['10.0.0.0/8/8', /"10\.0\.0\.0\/8\/8"/],
+    ['10.0.0.0/', /"10\.0\.0\.0\/"/],
+    ['256.1.1.1', /"256\.1\.1\.1"/],
+    ['1,10.0.0.1', /not an address or CIDR: "1"/],
+    [',', /got ","/],
+    // Fastify 5 trusts no one for a number (it cannot check the peer): refused rather than silently ignored.
+    ['1', /not a hop count.*got "1"/],
+    ['0', /not a hop count/],
+    ['99999999999999999999', /not a hop count/]
+  ]
+  for (const [value, detail] of cases) {
+    const err = configError({ TRUST_PROXY: value, PORT: 'abc' })
+    t.equal(err.problems.length, 2, `${value}: ${err.problems.join(' | ')}`)
+    const problems = problemFor(err, 'TRUST_PROXY')
+    t.equal(problems.length, 1, `${value} → ${err.problems.join(' | ')}`)
+    t.match(problems[0] ?? '', detail, value)
+    t.match(problems[0] ?? '', /addresses\/CIDRs/, `${value}: the problem says what is accepted`)
+  }
 })

@@ -18,7 +18,14 @@ export async function freePort (): Promise<number> {
   })
 }
 
-export interface Running { child: ChildProcess, output: () => string, base: string, exited: Promise<number | null> }
+export interface Running {
+  child: ChildProcess
+  output: () => string
+  base: string
+  exited: Promise<number | null>
+  /** It answered /healthz (or logged that it listens) before start() returned. */
+  ready: boolean
+}
 
 export async function start (env: Record<string, string>): Promise<Running> {
   const port = await freePort()
@@ -32,8 +39,19 @@ export async function start (env: Record<string, string>): Promise<Running> {
   child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 100 && !out.includes('Server listening') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100))
-  return { child, output: () => out, base, exited }
+  // Until it listens, exits, or 30 s pass (a loaded machine can take that long to boot and migrate). It
+  // says so at LOG_LEVEL info (and then everything it logged before is in output()); a quieter level
+  // hides that line, so then it is ready when /healthz answers.
+  const logsListening = !['warn', 'error', 'fatal', 'silent'].includes(env.LOG_LEVEL ?? 'info')
+  const isReady = async (): Promise<boolean> => logsListening
+    ? out.includes('Server listening')
+    : fetch(`${base}/healthz`).then((res) => res.ok, () => false)
+  let ready = await isReady()
+  for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    ready = await isReady()
+  }
+  return { child, output: () => out, base, exited, ready }
 }
 
 export const dataDir = (t: { teardown (fn: () => unknown): void }): string => {
