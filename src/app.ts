@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Container } from './container.js'
 import { RouteNotFoundError, toProblem } from './errors.js'
 import auth from './plugins/auth.js'
+import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
@@ -63,6 +64,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   await app.register(services, { container })
   await app.register(auth)
   await app.register(rateLimit)
+  await app.register(metrics)
   await app.register(swagger)
   await app.register(healthRoutes)
   await app.register(flagRoutes)

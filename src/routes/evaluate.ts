@@ -5,7 +5,8 @@ import { FlagParams } from '../schemas/flags.js'
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const flags = app.services.flags
+  // The flag service's evaluation, counted for /metrics.
+  const flags = app.evaluations
 
   app.get('/evaluate/:name', {
     config: { access: 'read', rateLimit: {} },

@@ -24,7 +24,8 @@ const RETRY_AFTER = { 'retry-after': { type: 'integer', description: 'Seconds to
 const rateLimited = { ...json(OfrepGeneralError, 'Too many evaluation requests from this client; retry after Retry-After seconds'), headers: RETRY_AFTER }
 
 const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const flags = app.services.flags
+  // The flag service's evaluation, counted for /metrics.
+  const flags = app.evaluations
   // The app's validator knows the schemas listed in app.ts; these routes bring their own components.
   app.setValidatorCompiler(createValidatorCompiler(ofrepSchemas))
 

@@ -1,0 +1,67 @@
+import { Counter, type Registry } from 'prom-client'
+import type { EvaluationResult, Reason } from '../engine/types.js'
+import { FlagNotFoundError } from '../errors.js'
+import type { FlagService } from '../services/flag-service.js'
+
+/** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
+export const UNKNOWN_FLAG = '__unknown__'
+
+/** What evaluation routes call: the flag service's evaluation, counted. */
+export type CountedEvaluation = Pick<FlagService, 'evaluate' | 'evaluateMany'>
+
+type Tally = Record<Reason, number>
+const emptyTally = (): Tally => ({ STATIC: 0, DEFAULT: 0, TARGETING_MATCH: 0, SPLIT: 0, DISABLED: 0 })
+
+/**
+ * Wrap the flag service's evaluation so that every result is counted, by flag and reason, in
+ * `flagpost_evaluations_total` of `registry`. The hot path only bumps a number in a Map keyed by
+ * the flag's own name; the labelled counter is built from those numbers when it is scraped.
+ * Unknown names are counted under one fixed label, so requests cannot create series at will.
+ */
+export function countEvaluations (flags: CountedEvaluation, registry: Registry): CountedEvaluation {
+  const tallies = new Map<string, Tally>()
+  let notFound = 0
+  const count = (result: EvaluationResult): void => {
+    let tally = tallies.get(result.name)
+    if (tally === undefined) tallies.set(result.name, tally = emptyTally())
+    tally[result.reason]++
+  }
+
+  // Lives in `registry`; built from the tallies at each scrape.
+  new Counter({
+    name: 'flagpost_evaluations_total',
+    help: 'Flag evaluations served over HTTP (GET/POST /evaluate, OFREP), by flag and reason; unknown flags as flag="__unknown__", reason="ERROR", error_code="FLAG_NOT_FOUND"',
+    labelNames: ['flag', 'reason', 'error_code'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [flag, tally] of tallies) {
+        for (const reason of Object.keys(tally) as Reason[]) if (tally[reason] > 0) this.inc({ flag, reason }, tally[reason])
+      }
+      if (notFound > 0) this.inc({ flag: UNKNOWN_FLAG, reason: 'ERROR', error_code: 'FLAG_NOT_FOUND' }, notFound)
+    }
+  })
+
+  return {
+    evaluate (name, context) {
+      let result: EvaluationResult
+      try {
+        result = flags.evaluate(name, context)
+      } catch (err) {
+        if (err instanceof FlagNotFoundError) notFound++
+        throw err
+      }
+      count(result)
+      return result
+    },
+    evaluateMany (context, names) {
+      const results = flags.evaluateMany(context, names)
+      for (const name in results) {
+        const entry = results[name]
+        if ('error_code' in entry) notFound++
+        else count(entry)
+      }
+      return results
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import fp from 'fastify-plugin'
+import { Registry } from 'prom-client'
+import { countEvaluations, type CountedEvaluation } from '../metrics/evaluation-metrics.js'
+import { processMetrics } from '../metrics/process-metrics.js'
+import { createRequestMetrics } from '../metrics/request-metrics.js'
+import { registerStateMetrics } from '../metrics/state-metrics.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The flag service's evaluation, counted in `flagpost_evaluations_total`: what evaluation routes call. */
+    evaluations: CountedEvaluation
+  }
+}
+
+export const METRICS_PATH = '/metrics'
+
+/**
+ * Prometheus metrics at GET /metrics (text exposition format 0.0.4): request durations, evaluations
+ * by flag and reason, revision lag and dependency state, and the Node process metrics. Each app
+ * has its own registry (tests build many apps in one process). /metrics is a read: open unless
+ * AUTH_READS=true. It is not part of the API document, and its own scrapes are not in the histogram.
+ */
+export default fp(async function metrics (app) {
+  const registry = new Registry()
+  for (const metric of processMetrics()) registry.registerMetric(metric)
+  app.decorate('evaluations', countEvaluations(app.services.flags, registry))
+  registerStateMetrics(registry, app.container)
+
+  const observe = createRequestMetrics(registry)
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url
+    if (route !== METRICS_PATH) observe(request.method, route, reply.statusCode, reply.elapsedTime)
+    done()
+  })
+
+  app.get(METRICS_PATH, { config: { access: 'read' }, schema: { hide: true } }, async (_request, reply) => {
+    const text = await registry.metrics()
+    return reply.type(registry.contentType).send(text)
+  })
+}, { name: 'flagpost-metrics', dependencies: ['flagpost-services', 'flagpost-auth'] })
