@@ -1,14 +1,68 @@
 /**
- * The Postgres pass of `npm test` (`npm run test:postgres [-- <test files>]`): the suites that build
- * the whole app run again with every test app on a private schema of DATABASE_URL's database
- * (FLAGPOST_TEST_DB=postgres; see test/helper.ts). The repository contract suites already cover
- * Postgres in the first pass. Without a reachable DATABASE_URL=postgres://… this prints why and
- * passes on a laptop; under CI=true that is a failure.
+ * The Postgres pass of `npm test` (`npm run test:postgres [-- <test files>]`): every suite whose tests
+ * open a database runs again with FLAGPOST_TEST_DB=postgres, so each test's database
+ * (test/support/test-database.ts: build(), the CLI workspaces, the library, spawned servers) is a
+ * fresh schema of DATABASE_URL's database, dropped when the test ends. Every test file is listed
+ * below, either to run here or with the reason it need not: a new file that is in neither list fails
+ * the pass. Afterwards no schema of this run may be left (FLAGPOST_TEST_RUN tags them; scripts/test.sh
+ * sets it for both passes). Without a reachable DATABASE_URL=postgres://… this prints why and passes
+ * on a laptop; under CI=true that is a failure.
  */
 import { spawnSync } from 'node:child_process'
-import { postgresRequired, probePostgres } from '../test/support/postgres.js'
+import { randomBytes } from 'node:crypto'
+import { readdirSync } from 'node:fs'
+import { dropSchema, leftoverSchemas, postgresRequired, probePostgres, TEST_RUN } from '../test/support/postgres.js'
 
-const SUITES = ['test/routes', 'test/plugins', 'test/services/subject-service.test.ts']
+/** Run on Postgres: a folder covers every file under it not listed in ONCE. */
+const TWICE = [
+  'test/routes', // the HTTP API, one app per test (build())
+  'test/plugins', // auth: API keys stored and looked up, the change log's actor
+  'test/services', // services on the database: subject rules, optimistic-concurrency races
+  'test/cli', // the built binary on a schema of the test's own, with a server or container beside it
+  'test/library.test.ts', // createFlagpost() on a schema; two instances on one; close() closes the pool
+  'test/agreement.test.ts', // HTTP, CLI and library sharing one schema
+  'test/client.test.ts', // the generated client against a live server
+  'test/clients', // OpenFeature SDKs through OFREP against a live server
+  'test/conformance', // flagd's evaluator scenarios through the API: flags stored, read back, evaluated
+  'test/server.test.ts', // the server process: bootstrap key stored once, SIGTERM drain
+  'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
+  'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
+  'test/cache' // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema
+]
+
+/** Dialect-independent, or on Postgres in the first pass already: run once, by the first pass. */
+const ONCE: Record<string, string> = {
+  'test/engine': 'the pure evaluation engine: no I/O',
+  'test/config.test.ts': 'loadConfig(env) is a pure function',
+  'test/openapi.test.ts': 'the document is built from the route schemas; no flag is read',
+  'test/readme.test.ts': 'the README walk-through as written, on the default SQLite file it documents',
+  'test/db/migrations-current.test.ts': 'drizzle-kit against the schema files, both dialects, no database',
+  'test/db/schema-parity.test.ts': 'compares the two schema files; no database',
+  'test/db/pg.test.ts': 'Postgres-only already (URL, pool, migrate, outage errors), in the first pass',
+  'test/repositories': 'the contract suites run on memory, SQLite and Postgres in the first pass',
+  'test/faults/multi-instance.test.ts': 'always three servers on Postgres and Redis, in the first pass',
+  'test/faults/database-outage.test.ts': 'always Postgres, in the first pass: only a networked database can be cut at a TCP proxy',
+  'test/cli/help.test.ts': 'usage text; --help never opens the database',
+  'test/services/keyed-queue.test.ts': 'an in-process queue; no database',
+  'test/deploy': 'container files: the compose topology is on Postgres and Redis in the first pass; the image runs its own SQLite default; TRUST_PROXY is Fastify\'s'
+}
+
+/** Every test file (as .taprc includes them) on the pass, by the longest matching entry; throws on an unlisted one. */
+function postgresSuites (): string[] {
+  const files = (readdirSync('test', { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.ts')).map((f) => `test/${f.split('\\').join('/')}`).sort()
+  const match = (file: string, entries: string[]): number =>
+    Math.max(-1, ...entries.filter((e) => file === e || file.startsWith(`${e}/`)).map((e) => e.length))
+  const unlisted: string[] = []
+  const selected = files.filter((file) => {
+    const twice = match(file, TWICE)
+    const once = match(file, Object.keys(ONCE))
+    if (twice < 0 && once < 0) unlisted.push(file)
+    return twice > once
+  })
+  if (unlisted.length > 0) throw new Error(`list ${unlisted.join(', ')} in scripts/test-postgres.ts: TWICE, or ONCE with the reason`)
+  return selected
+}
 
 const probe = await probePostgres()
 if (probe.url === null) {
@@ -19,10 +73,35 @@ if (probe.url === null) {
   process.stdout.write(`# SKIP Postgres pass: ${probe.reason}\n`)
   process.exit(0)
 }
-const files = process.argv.slice(2)
-process.stdout.write(`# Postgres pass: ${(files.length > 0 ? files : SUITES).join(' ')} on ${probe.url.replace(/\/\/[^@/]*@/, '//***@')}\n`)
-const run = spawnSync('tap', files.length > 0 ? files : SUITES, {
+
+let files = process.argv.slice(2)
+if (files.length === 0) {
+  try {
+    files = postgresSuites()
+  } catch (err) {
+    process.stdout.write(`not ok - Postgres pass: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+}
+const run = process.env.FLAGPOST_TEST_RUN ?? randomBytes(4).toString('hex')
+if (!TEST_RUN.test(run)) {
+  process.stdout.write(`not ok - Postgres pass: FLAGPOST_TEST_RUN must match ${String(TEST_RUN)}, got "${run}"\n`)
+  process.exit(1)
+}
+const started = performance.now()
+process.stdout.write(`# Postgres pass: ${files.length} files on ${probe.url.replace(/\/\/[^@/]*@/, '//***@')}\n`)
+const result = spawnSync('tap', files, {
   stdio: 'inherit',
-  env: { ...process.env, FLAGPOST_TEST_DB: 'postgres' }
+  env: { ...process.env, FLAGPOST_TEST_DB: 'postgres', FLAGPOST_TEST_RUN: run }
 })
-process.exit(run.status ?? 1)
+let status = result.status ?? 1
+
+// A schema this run made and did not drop is a test that does not clean up after itself.
+const leaked = await leftoverSchemas(probe.url, run)
+if (leaked.length > 0) {
+  process.stdout.write(`not ok - ${leaked.length} test schemas of this run were left behind (now dropped): ${leaked.join(', ')}\n`)
+  for (const schema of leaked) await dropSchema(probe.url, schema)
+  status = 1
+}
+process.stdout.write(`# Postgres pass: ${((performance.now() - started) / 1000).toFixed(0)} s, no test schema left behind: ${leaked.length === 0}\n`)
+process.exit(status)

@@ -8,10 +8,11 @@ import { WRITE_KEY } from './helper.js'
 
 /**
  * Issue 4's "done when": HTTP, the CLI and the library agree on one database. Each writes part of
- * the original tool's story on the same SQLite file and the other two read it back.
+ * the original tool's story on the same database (a SQLite file, or a Postgres schema on the Postgres
+ * pass) and the other two read it back.
  */
 t.test('HTTP, CLI and library agree on the same database', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   const lib = await createFlagpost({ databaseUrl: ws.url, cacheRefreshMs: 50 })
   t.teardown(() => lib.close())
 
@@ -29,7 +30,7 @@ t.test('HTTP, CLI and library agree on the same database', async (t) => {
   t.equal(ws.flagpost('set-flag', 'dashboard', '--customer-id', '202', '--disabled').status, 0)
   t.equal(ws.flagpost('set-flag', 'dashboard', '--user-id', 'u1', '--enabled').status, 0)
 
-  // HTTP, as a server on the same file, sees both.
+  // HTTP, as a server on the same database, sees both.
   const container = await createContainer(loadConfig({ DATABASE_URL: ws.url, API_KEY: WRITE_KEY, LOG_LEVEL: 'silent' }), { poll: false })
   const app = await buildApp(container)
   t.teardown(async () => { await app.close(); await container.close() })

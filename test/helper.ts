@@ -3,7 +3,7 @@ import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { createContainer, type Container } from '../src/container.js'
-import { dropSchema, isolatedUrl, probePostgres } from './support/postgres.js'
+import { testDatabase } from './support/test-database.js'
 
 export const WRITE_KEY = 'test-write-key-0123456789'
 export const READ_KEY = 'test-read-key-0123456789'
@@ -18,21 +18,8 @@ export interface TestApp {
   write (opts: InjectOptions): Promise<LightMyRequestResponse>
 }
 
-/** Which database a test app runs on: FLAGPOST_TEST_DB=postgres (the second `npm test` pass) or SQLite. */
-export const testDialect = (): 'postgres' | 'sqlite' => process.env.FLAGPOST_TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
-
-/**
- * A database URL for one test app: in-memory SQLite, or under FLAGPOST_TEST_DB=postgres a fresh
- * schema of DATABASE_URL's database; `drop` removes that schema (after the app is closed).
- */
-export async function testDatabase (): Promise<{ url: string, drop (): Promise<void> }> {
-  if (testDialect() === 'sqlite') return { url: ':memory:', async drop () {} }
-  const probe = await probePostgres()
-  if (probe.url === null) throw new Error(`FLAGPOST_TEST_DB=postgres, but ${probe.reason}`)
-  const base = probe.url
-  const { url, schema } = isolatedUrl(base)
-  return { url, drop: () => dropSchema(base, schema) }
-}
+// The database of each test app: see support/test-database.ts (the pass's dialect, cleaned up at teardown).
+export { testDatabase, testDialect } from './support/test-database.js'
 
 /**
  * A fresh app with a write key and a read key, closed when the test ends: on in-memory SQLite, on
@@ -40,17 +27,12 @@ export async function testDatabase (): Promise<{ url: string, drop (): Promise<v
  * Reads no other environment.
  */
 export async function build (t: TestLike, env: Record<string, string> = {}): Promise<TestApp> {
-  const database = env.DATABASE_URL === undefined ? await testDatabase() : { url: env.DATABASE_URL, async drop () {} }
-  const config = loadConfig({ DATABASE_URL: database.url, API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent', ...env })
-  let container: Container
-  try {
-    container = await createContainer(config)
-  } catch (err) {
-    await database.drop()
-    throw err
-  }
+  const url = env.DATABASE_URL ?? (await testDatabase(t)).url
+  const config = loadConfig({ DATABASE_URL: url, API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent', ...env })
+  const container = await createContainer(config)
+  t.teardown(() => container.close())
   const app = await buildApp(container)
-  t.teardown(async () => { await app.close(); await container.close(); await database.drop() })
+  t.teardown(() => app.close())
   return {
     app,
     container,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../src/config.js'
 import { createContainer } from '../src/container.js'
 import { ConfigError, createFlagpost, isFlagpostError, type Flagpost } from '../src/index.js'
+import { testDatabase, trackHandles } from './support/test-database.js'
 
 const tempDir = (t: { teardown (fn: () => unknown): void }): string => {
   const dir = mkdtempSync(join(tmpdir(), 'flagpost-lib-'))
@@ -22,7 +23,7 @@ async function open (t: { teardown (fn: () => unknown): void }, databaseUrl: str
   return flagpost
 }
 
-/** The change-log revision of a database file, read through a separate container (no poll). */
+/** The change-log revision of a database, read through a separate container (no poll). */
 async function revisionOf (databaseUrl: string): Promise<number> {
   const container = await createContainer(loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' }), { poll: false })
   try { return await container.repositories.flags.latestRevision() } finally { await container.close() }
@@ -39,8 +40,8 @@ async function rejectsWith (t: Test, promise: Promise<unknown>, code: string, me
   }
 }
 
-t.test('the original README flow, camelCase, on a SQLite file', async (t) => {
-  const url = `file:${join(tempDir(t), 'flags.db')}`
+t.test('the original README flow, camelCase, on a database of its own', async (t) => {
+  const { url } = await testDatabase(t, { shared: true })
   const flagpost = await open(t, url)
 
   const created = await flagpost.addFeature('new_dashboard')
@@ -109,7 +110,7 @@ t.test('the original README flow, camelCase, on a SQLite file', async (t) => {
 })
 
 t.test('typed features: values, variants and the default-enabled switch', async (t) => {
-  const flagpost = await open(t, ':memory:')
+  const flagpost = await open(t, (await testDatabase(t)).url)
   const color = await flagpost.addFeature('checkout_button_color', { type: 'string', defaultValue: 'green', offValue: 'blue', defaultEnabled: true, description: 'CTA color' })
   t.match(color, { type: 'string', default_value: 'green', off_value: 'blue', description: 'CTA color' })
   t.equal(color.targeting_rules.percentage, 100)
@@ -122,7 +123,7 @@ t.test('typed features: values, variants and the default-enabled switch', async 
 })
 
 t.test('errors: a Flagpost code, nothing written', async (t) => {
-  const url = `file:${join(tempDir(t), 'flags.db')}`
+  const { url } = await testDatabase(t, { shared: true })
   const flagpost = await open(t, url)
   await flagpost.addFeature('existing')
   await flagpost.addCustomer('acme')
@@ -161,8 +162,8 @@ t.test('configuration errors are ConfigErrors', async (t) => {
   await t.rejects(createFlagpost({ databaseUrl: ':memory:', cacheRefreshMs: 1 }), ConfigError)
 })
 
-t.test('two instances on one file see each other\'s writes (as another process would)', async (t) => {
-  const url = `file:${join(tempDir(t), 'shared.db')}`
+t.test('two instances on one database see each other\'s writes (as another process would)', async (t) => {
+  const { url } = await testDatabase(t, { shared: true })
   const a = await open(t, url, { cacheRefreshMs: 50 })
   await a.addFeature('shared', { defaultEnabled: true })
   await a.setFlag('shared', { customerId: 'acme' }, false)
@@ -190,7 +191,7 @@ t.test('two instances on one file see each other\'s writes (as another process w
 })
 
 t.test('the queries walk every page (1000 ids a page)', async (t) => {
-  const flagpost = await open(t, ':memory:')
+  const flagpost = await open(t, (await testDatabase(t)).url)
   await flagpost.addFeature('big', { defaultEnabled: true })
   const ids = Array.from({ length: 1002 }, (_, i) => `c${String(i).padStart(4, '0')}`)
   for (const id of ids) await flagpost.addCustomer(id)
@@ -200,12 +201,10 @@ t.test('the queries walk every page (1000 ids a page)', async (t) => {
   t.strictSame(await flagpost.listCustomersWithFeature('big'), ids.slice(1001))
 })
 
-t.test('close() leaves no handles: the database file is closed, the poll stops', async (t) => {
-  const dir = tempDir(t)
-  const path = join(dir, 'handles.db')
-  const url = `file:${path}`
-  const openFiles = (): string[] =>
-    readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) } catch { return '' } }).filter((f) => f.startsWith(path))
+t.test('close() leaves no handles: the database is closed, the poll stops', async (t) => {
+  const db = await testDatabase(t, { shared: true })
+  const handles = trackHandles(db)
+  const url = handles?.url ?? db.url
   // The snapshot reports each catch-up to the logger: polls show up as calls nobody on this instance asked for.
   const calls: string[] = []
   const logger = { debug: (_: object, msg: string) => { calls.push(msg) }, warn: (_: object, msg: string) => { calls.push(`warn: ${msg}`) } }
@@ -214,7 +213,7 @@ t.test('close() leaves no handles: the database file is closed, the poll stops',
   await other.addFeature('from_other')
   for (let i = 0; i < 100 && calls.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
   t.strictSame(calls, ['snapshot caught up'], 'the poll picked up the other instance\'s write')
-  if (process.platform === 'linux') t.ok(openFiles().length > 0, 'the database is open while in use')
+  if (handles !== null) t.ok(await handles.count() > 0, 'the database is open while in use')
 
   await flagpost.close()
   calls.length = 0
@@ -222,7 +221,7 @@ t.test('close() leaves no handles: the database file is closed, the poll stops',
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.strictSame(calls, [], 'no poll after close() (a live timer would have caught up, or warned on the closed database)')
   await other.close()
-  if (process.platform === 'linux') t.strictSame(openFiles(), [], 'no file of the database is open after close()')
+  if (handles !== null) t.equal(await handles.count({ settled: true }), 0, 'nothing of the database is open after close()')
 })
 
 // The published entry points (package.json `exports`), as a user's `import … from 'flagpost'` resolves them:

@@ -1,9 +1,9 @@
-import { join } from 'node:path'
 import t from 'tap'
-import { dataDir, start } from './support/process.js'
+import { start } from './support/process.js'
+import { testDatabase } from './support/test-database.js'
 
 t.test('first start generates an admin key once; only its hash is stored', async (t) => {
-  const env = { DATABASE_URL: `file:${join(dataDir(t), 'flagpost.db')}` }
+  const env = { DATABASE_URL: (await testDatabase(t, { shared: true })).url }
   const first = await start(env)
   t.teardown(() => { first.child.kill('SIGKILL') })
   const key = /generated an admin key[^:]*: (fp_[A-Za-z0-9_-]+)/.exec(first.output())?.[1]
@@ -29,7 +29,7 @@ t.test('first start generates an admin key once; only its hash is stored', async
 })
 
 t.test('SIGTERM lets in-flight requests finish and exits 0', async (t) => {
-  const server = await start({ DATABASE_URL: `file:${join(dataDir(t), 'f.db')}`, API_KEY: 'a-configured-key-1234567890' })
+  const server = await start({ DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   t.notMatch(server.output(), /generated an admin key/, 'a configured API_KEY means no generated key')
   const inFlight = Array.from({ length: 100 }, () => fetch(`${server.base}/evaluate`, {

@@ -1,19 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
+import { testDatabase } from '../support/test-database.js'
 
 const WRITER = { actor: 'test' }
 
 async function twoInstances (t: { teardown (fn: () => unknown): void }, refreshMs = 50): Promise<[Container, Container]> {
-  const dir = mkdtempSync(join(tmpdir(), 'flagpost-snapshot-'))
-  const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, CACHE_REFRESH_MS: String(refreshMs), LOG_LEVEL: 'silent' })
+  const db = await testDatabase(t, { shared: true })
+  const config = loadConfig({ DATABASE_URL: db.url, CACHE_REFRESH_MS: String(refreshMs), LOG_LEVEL: 'silent' })
   const a = await createContainer(config)
   const b = await createContainer(config)
-  t.teardown(async () => { await a.close(); await b.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => { await a.close(); await b.close() })
   return [a, b]
 }
 

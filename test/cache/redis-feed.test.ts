@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { changesChannel } from '../../src/cache/redis-feed.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
+import { testDatabase } from '../support/test-database.js'
 
 const WRITER = { actor: 'test' }
 
@@ -20,12 +18,12 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
   const { redisUrlOrSkip } = await import('../support/redis.js')
   const url = await redisUrlOrSkip(t)
   if (url === null) return
-  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-'))
+  const db = await testDatabase(t, { shared: true })
   // The poll is off on both (poll: false): only the Redis feed can carry the change.
-  const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: url, LOG_LEVEL: 'silent' })
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: url, LOG_LEVEL: 'silent' })
   const instances: Container[] = []
   for (let i = 0; i < 3; i++) instances.push(await createContainer(config, { poll: false }))
-  t.teardown(async () => { for (const c of instances) await c.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => { for (const c of instances) await c.close() })
   const [a, b, c] = instances
   await sleep(100) // subscriptions settle
 
@@ -53,10 +51,10 @@ t.test('stale and foreign-shaped messages are ignored', async (t) => {
   const { redisUrlOrSkip } = await import('../support/redis.js')
   const url = await redisUrlOrSkip(t)
   if (url === null) return
-  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-'))
-  const container = await createContainer(loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })
+  const db = await testDatabase(t)
+  const container = await createContainer(loadConfig({ DATABASE_URL: db.url, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })
   const raw = new Redis(url)
-  t.teardown(async () => { await container.close(); raw.disconnect(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => { await container.close(); raw.disconnect() })
   await container.services.flags.create({ name: 'x', default_value: true }, WRITER)
   let catchUps = 0
   const original = container.snapshot.catchUp

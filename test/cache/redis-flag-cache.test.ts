@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
@@ -11,6 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
 import type { StoredFlag } from '../../src/repositories/flag-repository.js'
 import { redisUrlOrSkip } from '../support/redis.js'
+import { testDatabase } from '../support/test-database.js'
 
 // The shared Redis copy of flag definitions (SPEC §7): the writer fills it after its commit and
 // before it publishes; instances read it first and the database for what is missing or stale.
@@ -30,11 +28,11 @@ function flag (name: string, value: string): StoredFlag {
 
 /** Two instances on one SQLite file and one Redis, polls off: only the feed and the copy connect them. */
 async function pair (t: Test, redisUrl: string): Promise<[Container, Container]> {
-  const dir = mkdtempSync(join(tmpdir(), 'flagpost-copy-'))
-  const config = loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: redisUrl, LOG_LEVEL: 'silent' })
+  const db = await testDatabase(t, { shared: true })
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: redisUrl, LOG_LEVEL: 'silent' })
   const a = await createContainer(config, { poll: false })
   const b = await createContainer(config, { poll: false })
-  t.teardown(async () => { await a.close(); await b.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => { await a.close(); await b.close() })
   for (let i = 0; i < 100 && !(a.feed!.commands.status === 'ready' && b.feed!.commands.status === 'ready'); i++) await sleep(10)
   await sleep(50) // subscriptions settle
   return [a, b]
@@ -92,7 +90,9 @@ if (url !== null) {
       void raw.hgetall(`${a.feed!.namespace}flag:live`).then((copy) => seen.push({ revision, copy }))
     })
     await listener.subscribe(changesChannel(a.feed!.namespace))
+    // One write at a time: the copy is read when each message arrives, before the next write.
     await a.services.flags.create({ name: 'live', type: 'string', default_value: 'v0' }, WRITER)
+    t.ok(await until(() => seen.length === 1))
     await a.services.flags.update('live', { default_value: 'v1' }, WRITER)
     t.ok(await until(() => seen.length === 2))
     t.same(seen.map((s) => Number(s.copy.r)), seen.map((s) => s.revision), 'each message finds the copy at its revision')
@@ -127,10 +127,10 @@ if (url !== null) {
   })
 
   t.test('deployments sharing one Redis never read each other\'s flags or messages', async (t) => {
-    const dirs = [mkdtempSync(join(tmpdir(), 'flagpost-dep-')), mkdtempSync(join(tmpdir(), 'flagpost-dep-'))]
-    const instances = await Promise.all(dirs.map(async (dir) =>
-      await createContainer(loadConfig({ DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })))
-    t.teardown(async () => { for (const c of instances) await c.close(); for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+    const dbs = [await testDatabase(t, { shared: true }), await testDatabase(t, { shared: true })]
+    const instances = await Promise.all(dbs.map(async (db) =>
+      await createContainer(loadConfig({ DATABASE_URL: db.url, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })))
+    t.teardown(async () => { for (const c of instances) await c.close() })
     const [one, two] = instances
     t.not(one.feed!.namespace, two.feed!.namespace)
     await one.services.flags.create({ name: 'same', type: 'string', default_value: 'one' }, WRITER)

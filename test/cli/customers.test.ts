@@ -2,7 +2,7 @@ import t from 'tap'
 import { domainError, json, usageError, workspace } from './support.js'
 
 t.test('add-customer, remove-customer, add-user, remove-user', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   let res = ws.flagpost('add-customer', '101')
   t.equal(res.status, 0, res.stderr)
   t.equal(res.stdout, 'customer 101 added\n')
@@ -46,7 +46,7 @@ t.test('add-customer, remove-customer, add-user, remove-user', async (t) => {
 })
 
 t.test('set-flag and clear-flag', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'dashboard')
   ws.flagpost('add-feature', 'color', '--type', 'string', '--default-value', 'blue')
   const c = await ws.container()

@@ -2,7 +2,7 @@ import t from 'tap'
 import { domainError, json, usageError, workspace } from './support.js'
 
 t.test('add-feature', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   let res = ws.flagpost('add-feature', 'dashboard')
   t.equal(res.status, 0, res.stderr)
   t.equal(res.stdout, 'feature dashboard added (disabled for everyone)\n')
@@ -40,7 +40,7 @@ t.test('add-feature', async (t) => {
 })
 
 t.test('remove-feature and rename-feature', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'dashboard', '--default-enabled')
   ws.flagpost('add-feature', 'other')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--disabled')
@@ -64,7 +64,7 @@ t.test('remove-feature and rename-feature', async (t) => {
 })
 
 t.test('set-global, enable and disable', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'dashboard')
   ws.flagpost('set-flag', 'dashboard', '--user-id', 'bob', '--disabled')
   const evaluate = (user: string) => json(ws.flagpost('evaluate', 'dashboard', '--user-id', user, '--json'))

@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
-import Database from 'better-sqlite3'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { getTableName, is, Table } from 'drizzle-orm'
 import t from 'tap'
-import { dataDir, freePort } from '../support/process.js'
+import { sqlitePath } from '../../src/db/client.js'
+import * as schema from '../../src/db/schema/sqlite.js'
+import { freePort } from '../support/process.js'
+import { tableNames, testDatabase } from '../support/test-database.js'
 import { CLI, run } from './support.js'
 
 t.test('--help and help print the usage and exit 0', async (t) => {
@@ -47,16 +51,20 @@ t.test('usage errors exit 2 with the reason on stderr', async (t) => {
 })
 
 t.test('migrate creates the schema in DATABASE_URL and is idempotent', async (t) => {
-  const file = join(dataDir(t), 'nested', 'flags.db')
+  const db = await testDatabase(t, { shared: true })
+  // On SQLite, in a folder that does not exist yet: migrate creates it.
+  const url = db.file === undefined ? db.url : `file:${join(dirname(db.file), 'nested', 'flags.db')}`
+  if (db.dialect === 'sqlite') t.notOk(existsSync(sqlitePath(url)), 'no database file before')
+  else t.same(await tableNames(url), [], 'no table in the schema before')
   for (let i = 0; i < 2; i++) {
-    const res = run(['migrate'], { DATABASE_URL: `file:${file}` })
+    const res = run(['migrate'], { DATABASE_URL: url })
     t.equal(res.status, 0, res.stderr)
     t.match(res.stdout, /migrations applied/)
   }
-  const db = new Database(file, { readonly: true })
-  t.teardown(() => db.close())
-  const tables = db.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name)
-  t.same(tables.filter((n) => !n.startsWith('sqlite_')), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'flags', 'meta', 'overrides', 'users'])
+  // Every table of the schema file, and the migration journal (in the URL's schema, on Postgres).
+  const tables = Object.values(schema).filter((x) => is(x, Table)).map((x) => getTableName(x as Table))
+  t.ok(tables.length >= 6, `the schema has tables (${tables.join(', ')})`)
+  t.same(await tableNames(url), ['__drizzle_migrations', ...tables].sort())
 })
 
 t.test('a bad configuration exits 2 listing the problem, without a stack trace', async (t) => {
@@ -70,7 +78,7 @@ t.test('a bad configuration exits 2 listing the problem, without a stack trace',
 t.test('serve runs the HTTP service until SIGTERM, then exits 0', async (t) => {
   const port = await freePort()
   const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: `file:${join(dataDir(t), 'serve.db')}`, HOST: '127.0.0.1', PORT: String(port), API_KEY: 'test-write-key-0123456789' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: (await testDatabase(t, { shared: true })).url, HOST: '127.0.0.1', PORT: String(port), API_KEY: 'test-write-key-0123456789' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { child.kill('SIGKILL') })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { domainError, json, usageError, workspace, type CustomerListJson, type FlagListJson } from './support.js'
 
 t.test('list-features and the list-customers family', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'beta')
   ws.flagpost('add-feature', 'everyone', '--default-enabled')
   for (const id of ['a', 'b', 'c', 'd']) ws.flagpost('add-customer', id, ...(id === 'a' ? ['--name', 'Acme'] : []))
@@ -41,7 +41,7 @@ t.test('list-features and the list-customers family', async (t) => {
 })
 
 t.test('lists walk every page', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   t.equal(ws.flagpost('list-flags').stdout, 'no features\n')
   t.same(json(ws.flagpost('list-flags', '--json')), { flags: [], next_cursor: null })
   ws.flagpost('add-feature', 'dashboard', '--default-enabled', '--description', 'The new dashboard')
@@ -73,7 +73,7 @@ t.test('lists walk every page', async (t) => {
 })
 
 t.test('evaluate', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'beta')
   ws.flagpost('set-flag', 'beta', '--customer-id', 'acme', '--enabled')
   ws.flagpost('add-user', 'alice', '--customer-id', 'acme')

@@ -30,7 +30,7 @@ const EXPECTED = [
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
 t.test('the original README sequence runs as written and prints the expected tables', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   for (const [i, line] of lines.entries()) {
     const [program, ...args] = line.split(' ')
     t.equal(program, 'flagpost')
@@ -58,7 +58,7 @@ t.test('the original README sequence runs as written and prints the expected tab
   })
 
   t.test('the writes of the sequence with --json print what the API would answer', async (t) => {
-    const other = workspace(t)
+    const other = await workspace(t)
     const flag = json<{ created_at: string }>(other.flagpost('add-feature', 'dashboard', '--default-enabled', '--json'))
     t.match(flag, {
       name: 'dashboard', type: 'boolean', enabled: true, default_value: true, off_value: false,

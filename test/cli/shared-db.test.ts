@@ -9,7 +9,7 @@ const until = async (what: () => Promise<boolean> | boolean, ms = 10_000): Promi
 }
 
 t.test('a running server sees the CLI\'s writes through its revision poll', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   const server = await start({ DATABASE_URL: ws.url, CACHE_REFRESH_MS: '100', API_KEY: 'test-write-key-0123456789', LOG_LEVEL: 'warn' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const get = async (path: string): Promise<{ status: number, body: Record<string, unknown> }> => {
@@ -40,8 +40,8 @@ t.test('a running server sees the CLI\'s writes through its revision poll', asyn
   t.ok(await until(async () => (await get('/evaluate/board')).status === 404), 'the removal is served')
 })
 
-t.test('a server container on the same file, and a second CLI process, see the writes', async (t) => {
-  const ws = workspace(t)
+t.test('a server container on the same database, and a second CLI process, see the writes', async (t) => {
+  const ws = await workspace(t)
   const server = await ws.container({ poll: true, cacheRefreshMs: 50 })
   ws.flagpost('add-feature', 'dashboard', '--default-enabled')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--disabled')
@@ -56,7 +56,7 @@ t.test('a server container on the same file, and a second CLI process, see the w
 })
 
 t.test('every CLI write is in the change log as cli:<os user>', async (t) => {
-  const ws = workspace(t)
+  const ws = await workspace(t)
   ws.flagpost('add-feature', 'dashboard')
   ws.flagpost('add-customer', '101')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--enabled')
@@ -66,14 +66,14 @@ t.test('every CLI write is in the change log as cli:<os user>', async (t) => {
   ws.flagpost('remove-feature', 'dashboard')
   let expected = 'cli'
   try { expected = `cli:${userInfo().username}` } catch {}
-  const rows = ws.changes()
+  const rows = await ws.changes()
   t.equal(rows.length, 7, 'one revision per write')
   for (const row of rows) t.equal(row.actor, expected, row.action)
   t.equal(await ws.revision(), rows[6].id)
 })
 
 t.test('bad input exits non-zero and changes nothing', async (t) => {
-  const ws: Workspace = workspace(t)
+  const ws: Workspace = await workspace(t)
   ws.flagpost('add-feature', 'dashboard', '--default-enabled')
   ws.flagpost('add-customer', '101')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--enabled')

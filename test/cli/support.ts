@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
 import type { Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
-import { dataDir } from '../support/process.js'
+import { queryRows, testDatabase } from '../support/test-database.js'
 
 /** Helpers for tests that spawn the built `flagpost` binary on a database of their own. */
 // The built binary that package.json `bin` installs as `flagpost` (npm test builds first).
@@ -26,22 +24,21 @@ export function run (args: string[], env: Record<string, string> = {}): Result {
 }
 
 export interface Workspace {
-  /** `file:<tmp>/x.db` */
+  /** The DATABASE_URL of this workspace: a SQLite file, or a Postgres schema on the Postgres pass. */
   url: string
-  file: string
   /** `flagpost …` on this workspace's database. */
   flagpost (...args: string[]): Result
-  /** A container on the same file, as a server or another process would build it; closed at teardown. */
+  /** A container on the same database, as a server or another process would build it; closed at teardown. */
   container (opts?: { poll?: boolean, cacheRefreshMs?: number }): Promise<Container>
-  /** The latest change-log revision of the file. */
+  /** The latest change-log revision of the database. */
   revision (): Promise<number>
   /** The change-log rows after `revision`. */
-  changes (after?: number): Array<{ id: number, actor: string, action: string }>
+  changes (after?: number): Promise<Array<{ id: number, actor: string, action: string }>>
 }
 
-export function workspace (t: TestLike): Workspace {
-  const file = join(dataDir(t), 'x.db')
-  const url = `file:${file}`
+/** A database of the test's own (support/test-database.ts: SQLite file, or Postgres schema) that the CLI runs on. */
+export async function workspace (t: TestLike): Promise<Workspace> {
+  const { url } = await testDatabase(t, { shared: true })
   const env = { DATABASE_URL: url }
   const container = async ({ poll = false, cacheRefreshMs = 1000 }: { poll?: boolean, cacheRefreshMs?: number } = {}): Promise<Container> => {
     const c = await createContainer(loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: String(cacheRefreshMs) }), { poll })
@@ -51,20 +48,14 @@ export function workspace (t: TestLike): Workspace {
   let observer: Promise<Container> | undefined
   return {
     url,
-    file,
     flagpost: (...args) => run(args, env),
     container,
     async revision () {
-      // One container kept open: latestRevision() reads the file each time, so it sees every process's writes.
+      // One container kept open: latestRevision() reads the database each time, so it sees every process's writes.
       observer ??= container()
       return (await observer).repositories.flags.latestRevision()
     },
-    changes (after = 0) {
-      const db = new Database(file, { readonly: true })
-      try {
-        return db.prepare('select id, actor, action from change_log where id > ? order by id').all(after) as Array<{ id: number, actor: string, action: string }>
-      } finally { db.close() }
-    }
+    changes: (after = 0) => queryRows(url, 'select id, actor, action from change_log where id > ? order by id', [after])
   }
 }
 

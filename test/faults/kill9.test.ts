@@ -1,11 +1,15 @@
-import { join } from 'node:path'
 import t from 'tap'
-import { dataDir, start } from '../support/process.js'
+import { start } from '../support/process.js'
+import { testDatabase } from '../support/test-database.js'
 
 const KEY = 'kill9-write-key-0123456789'
 
+// On the pass's database: SQLite (WAL, synchronous=FULL: an acknowledged write is on disk), or on the
+// Postgres pass, Postgres (an acknowledged write is committed; the killed process's open transactions
+// are rolled back by the server, never half-applied).
+
 t.test('kill -9 during a burst of writes: after restart every acknowledged write is there', async (t) => {
-  const env = { DATABASE_URL: `file:${join(dataDir(t), 'flags.db')}`, API_KEY: KEY, LOG_LEVEL: 'warn' }
+  const env = { DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: KEY, LOG_LEVEL: 'warn' }
   const first = await start(env)
   t.teardown(() => { first.child.kill('SIGKILL') })
   const acknowledged: string[] = []

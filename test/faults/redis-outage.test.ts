@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -8,6 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
 import { WRITE_KEY } from '../helper.js'
 import { redisUrlOrSkip } from '../support/redis.js'
+import { testDatabase } from '../support/test-database.js'
 import { startTcpProxy } from '../support/tcp-proxy.js'
 
 async function until (check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<boolean> {
@@ -20,16 +18,14 @@ t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances co
   const url = await redisUrlOrSkip(t)
   if (url === null) return
   const proxy = await startTcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname)
-  const dir = mkdtempSync(join(tmpdir(), 'flagpost-redis-outage-'))
-  const env = { DATABASE_URL: `file:${join(dir, 'flags.db')}`, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, API_KEY: WRITE_KEY, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: '200' }
+  // Two instances on one database: a SQLite file, or a Postgres schema on the Postgres pass.
+  const { url: databaseUrl } = await testDatabase(t, { shared: true })
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, API_KEY: WRITE_KEY, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: '200' }
   const a = await createContainer(loadConfig(env))
   const b = await createContainer(loadConfig(env))
   const appA = await buildApp(a)
   const appB = await buildApp(b)
-  t.teardown(async () => {
-    await appA.close(); await appB.close(); await a.close(); await b.close(); await proxy.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  t.teardown(async () => { await appA.close(); await appB.close(); await a.close(); await b.close(); await proxy.close() })
   const write = (value: string) => appA.inject({ method: 'PUT', url: '/flags/f', headers: { 'x-api-key': WRITE_KEY }, payload: { default_value: value } })
   const valueOnB = async (): Promise<unknown> => (await appB.inject({ url: '/evaluate/f?user_id=u' })).json().value
   t.equal((await appA.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'f', type: 'string', default_value: 'v0' } })).statusCode, 201)

@@ -1,21 +1,21 @@
 import t from 'tap'
 import { createFlagSnapshot } from '../../src/cache/flag-snapshot.js'
-import { openSqlite } from '../../src/db/client.js'
-import { migrateSqlite } from '../../src/db/migrate.js'
+import { migrateDatabase, openDatabase } from '../../src/db/database.js'
 import { FlagExistsError, VersionMismatchError } from '../../src/errors.js'
 import type { FlagRepository } from '../../src/repositories/flag-repository.js'
-import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
+import { createRepositories } from '../../src/repositories/index.js'
 import { createFlagService } from '../../src/services/flag-service.js'
+import { testDatabase } from '../support/test-database.js'
 
 const silent = { warn () {}, debug () {} }
 const WRITER = { actor: 'test' }
 
-/** Two services on one SQLite database, as two instances would be; `racing` lets a test write in between. */
-function setup (t: { teardown (fn: () => unknown): void }) {
-  const handle = openSqlite(':memory:')
-  migrateSqlite(handle)
+/** Two services on one database (the pass's dialect), as two instances would be; `racing` lets a test write in between. */
+async function setup (t: { teardown (fn: () => unknown): void }) {
+  const handle = await openDatabase((await testDatabase(t)).url)
   t.teardown(() => handle.close())
-  const repo = createSqliteFlagRepository(handle.db)
+  await migrateDatabase(handle)
+  const repo = createRepositories(handle).flags
   let between: (() => Promise<void>) | undefined
   // The same repository, except that once, right after a read, another writer gets in first.
   const racing: FlagRepository = {
@@ -34,7 +34,7 @@ function setup (t: { teardown (fn: () => unknown): void }) {
 }
 
 t.test('a write that loses the race is recomputed on the new version: no update is lost', async (t) => {
-  const { repo, service, other, interleave } = setup(t)
+  const { repo, service, other, interleave } = await setup(t)
   await other.create({ name: 'f', default_value: true }, WRITER)
   interleave(async () => { await other.update('f', { tags: ['from-other'] }, WRITER) })
   const result = await service.update('f', { description: 'from-service' }, WRITER)
@@ -46,7 +46,7 @@ t.test('a write that loses the race is recomputed on the new version: no update 
 })
 
 t.test('with If-Match, the loser of a race gets 412 and changes nothing', async (t) => {
-  const { repo, service, other, interleave } = setup(t)
+  const { repo, service, other, interleave } = await setup(t)
   await other.create({ name: 'f', default_value: true }, WRITER)
   interleave(async () => { await other.update('f', { tags: ['winner'] }, { ...WRITER, ifMatch: 1 }) })
   await t.rejects(service.update('f', { description: 'loser' }, { ...WRITER, ifMatch: 1 }), VersionMismatchError)
@@ -57,7 +57,7 @@ t.test('with If-Match, the loser of a race gets 412 and changes nothing', async 
 })
 
 t.test('a delete racing an update: the update is retried and finds the flag gone (404), nothing resurrects', async (t) => {
-  const { repo, service, other, interleave } = setup(t)
+  const { repo, service, other, interleave } = await setup(t)
   await other.create({ name: 'f', default_value: true }, WRITER)
   interleave(async () => { await other.remove('f', WRITER) })
   await t.rejects(service.update('f', { description: 'too late' }, WRITER), { code: 'FLAGPOST_ERR_FLAG_NOT_FOUND' })
@@ -65,7 +65,7 @@ t.test('a delete racing an update: the update is retried and finds the flag gone
 })
 
 t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
-  const { repo, service, other } = setup(t)
+  const { repo, service, other } = await setup(t)
   const results = await Promise.allSettled([
     service.create({ name: 'same', default_value: 'true' }, WRITER),
     other.create({ name: 'same', default_value: 'false' }, WRITER),
@@ -79,7 +79,7 @@ t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
 })
 
 t.test('many concurrent unconditional updates through the HTTP-free service all land', async (t) => {
-  const { repo, service, other } = setup(t)
+  const { repo, service, other } = await setup(t)
   await other.create({ name: 'counter', default_value: true }, WRITER)
   const writers = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? service : other)
     .update('counter', { metadata: { [`k${i}`]: i } }, WRITER))

@@ -19,7 +19,7 @@ export async function startCluster (size: number, env: Record<string, string>): 
   for (let i = 0; i < size; i++) {
     const node = await start(full)
     nodes.push(node)
-    if (!node.output().includes('Server listening')) {
+    if (!node.ready) {
       for (const n of nodes) n.child.kill('SIGKILL')
       throw new Error(`node ${i} did not start:\n${node.output()}`)
     }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { openPostgres, type PgHandle } from '../../src/db/pg-client.js'
 import { migratePostgres } from '../../src/db/pg-migrate.js'
-import { isPostgresUrl, withSchema } from '../../src/db/pg-url.js'
+import { isPostgresUrl, parsePostgresUrl, withSchema } from '../../src/db/pg-url.js'
 
 /**
  * Postgres for tests: whether a server is there (required under CI=true, a printed skip otherwise),
@@ -20,12 +20,16 @@ interface TapLike extends TestLike {
 const PREFIX = 'ft_'
 const STALE_SECONDS = 3600
 
-/** Run one statement on a short-lived connection (no pool left behind to hold the process open). */
-async function admin (url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
+/**
+ * Run one statement on a short-lived connection (no pool left behind to hold the process open), in
+ * the schema the URL names with `?schema=`, if any; returns its rows.
+ */
+export async function queryPostgres<T extends object = object> (url: string, statement: string, params: unknown[] = []): Promise<T[]> {
+  const { connectionString, schema } = parsePostgresUrl(url)
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 3000, ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }) })
   client.on('error', () => {})
   await client.connect()
-  try { await client.query(statement) } finally { await client.end() }
+  try { return (await client.query<T & pg.QueryResultRow>(statement, params)).rows } finally { await client.end() }
 }
 
 export type PostgresProbe = { url: string, reason?: undefined } | { url: null, reason: string }
@@ -40,7 +44,7 @@ export function probePostgres (): Promise<PostgresProbe> {
     }
     const cutoff = Math.floor(Date.now() / 1000) - STALE_SECONDS
     try {
-      await admin(url, `do $$ declare s text; begin
+      await queryPostgres(url, `do $$ declare s text; begin
         for s in select nspname from pg_namespace where nspname ~ '^${PREFIX}[0-9]+_' and split_part(nspname, '_', 2)::bigint < ${cutoff}
         loop execute format('drop schema if exists %I cascade', s); end loop; end $$`)
       return { url }
@@ -66,8 +70,29 @@ export async function postgresUrlOrSkip (t: TapLike, suite = 'Postgres suite'): 
   return null
 }
 
+/**
+ * FLAGPOST_TEST_RUN (set by scripts/test.sh and scripts/test-postgres.ts) tags every schema a run
+ * creates, `ft_<seconds>_<run>_<random>`, so the run can list what it left behind (leftoverSchemas)
+ * even while other runs share the database.
+ */
+export const TEST_RUN = /^[a-z0-9]{1,16}$/
+export function testRun (): string | undefined {
+  const run = process.env.FLAGPOST_TEST_RUN
+  return run !== undefined && TEST_RUN.test(run) ? run : undefined
+}
+
 /** A fresh schema name nobody else uses. */
-export const schemaName = (): string => `${PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(6).toString('hex')}`
+export const schemaName = (): string => {
+  const run = testRun()
+  return `${PREFIX}${Math.floor(Date.now() / 1000)}_${run === undefined ? '' : `${run}_`}${randomBytes(6).toString('hex')}`
+}
+
+/** The test schemas of run `run` that still exist: after a run, every one is a leak. */
+export async function leftoverSchemas (url: string, run: string): Promise<string[]> {
+  if (!TEST_RUN.test(run)) throw new Error(`not a test run id: "${run}"`)
+  const rows = await queryPostgres<{ nspname: string }>(url, 'select nspname from pg_namespace where nspname ~ $1 order by 1', [`^${PREFIX}[0-9]+_${run}_`])
+  return rows.map((r) => r.nspname)
+}
 
 /** `url` pointing at a fresh schema of its own (`?schema=`; opening and migrating creates it). */
 export function isolatedUrl (url: string): { url: string, schema: string } {
@@ -76,7 +101,7 @@ export function isolatedUrl (url: string): { url: string, schema: string } {
 }
 
 /** Drop a test schema and everything in it. */
-export const dropSchema = (url: string, schema: string): Promise<void> => admin(url, `drop schema if exists "${schema}" cascade`)
+export const dropSchema = async (url: string, schema: string): Promise<void> => { await queryPostgres(url, `drop schema if exists "${schema}" cascade`) }
 
 /**
  * A migrated Postgres handle on a schema of its own; at teardown the pool is ended and the schema
