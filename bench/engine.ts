@@ -7,6 +7,8 @@
 import { FlagdCore } from '@openfeature/flagd-core'
 import type { Logger } from '@openfeature/core'
 import { compileFlag, evaluate, type CompiledFlag, type EvaluationContext, type FlagDefinition } from '../src/engine/index.js'
+import { printRunFooter, printRunHeader } from './support/machine.js'
+import { formatNs as fmt, median, timeEvaluations } from './support/timing.js'
 
 const base: Omit<FlagDefinition, 'name' | 'targeting_rules'> = {
   type: 'boolean', enabled: true, variants: { on: true, off: false }, default_variant: 'on', off_variant: 'off', metadata: {}, version: 1
@@ -100,12 +102,6 @@ flagd.setConfigurations(JSON.stringify({ flags: Object.fromEntries(cases.filter(
 
 let sink = 0
 
-function timeFlagpost(flag: CompiledFlag): number {
-  const start = process.hrtime.bigint()
-  for (let i = 0; i < ITERATIONS; i++) if (evaluate(flag, contexts[i & 1023], NOW).value === true) sink++
-  return Number(process.hrtime.bigint() - start) / ITERATIONS
-}
-
 function timeFlagd(key: string): number {
   const start = process.hrtime.bigint()
   for (let i = 0; i < ITERATIONS; i++) if (flagd.resolveBooleanEvaluation(key, false, flagdContexts[i & 1023], quiet).value) sink++
@@ -121,10 +117,7 @@ function disagreements(flag: CompiledFlag, key: string): number {
   return differ
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-const fmt = (ns: number): string => (ns < 10 ? ns.toFixed(1) : ns.toFixed(0))
-
-console.log(`node ${process.version}, ${ITERATIONS.toLocaleString()} evaluations × ${RUNS} runs per engine (alternating), ns/evaluation`)
+printRunHeader(`bench:engine: ${ITERATIONS.toLocaleString('en-US')} evaluations × ${RUNS} runs per engine (alternating), ns/evaluation`)
 console.log('| flag | flagpost median | flagpost min | flagd-core median | flagd-core min | flagd-core / flagpost |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
 for (const c of cases) {
@@ -137,7 +130,7 @@ for (const c of cases) {
   }
   for (let r = 0; r < RUNS + 1; r++) {
     // The first run of each warms up the JIT and is dropped.
-    const a = timeFlagpost(flag)
+    const a = timeEvaluations(flag, contexts, NOW, ITERATIONS)
     const b = c.flagd ? timeFlagd(c.def.name) : Number.NaN
     if (r > 0) {
       ours.push(a)
@@ -150,3 +143,4 @@ for (const c of cases) {
   console.log(`| ${c.label} | ${fmt(m)} | ${fmt(Math.min(...ours))} | ${c.flagd ? fmt(f) : 'n/a'} | ${c.flagd ? fmt(Math.min(...theirs)) : 'n/a'} | ${ratio} |`)
 }
 if (sink < 0) console.log(sink)
+printRunFooter()

@@ -6,6 +6,7 @@
  */
 import { propagation, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
+import { printRunFooter, printRunHeader } from './support/machine.js'
 
 const PG = process.env.DATABASE_URL?.startsWith('postgres') === true ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/test'
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -33,7 +34,8 @@ async function measure (label: string, writes: number, env: Record<string, strin
   }
 }
 
-console.log(`node ${process.version}; 3 server processes, one Postgres, write on A, read on B and C`)
+printRunHeader('bench:propagation: 3 server processes, one Postgres, write on A, read on B and C')
 console.log('| mode | writes | p50 | p99 | max |\n| --- | ---: | ---: | ---: | ---: |')
 await measure('Redis pub/sub (poll 60 s)', 200, { REDIS_URL: REDIS, CACHE_REFRESH_MS: '60000' })
 await measure('no Redis, poll every 1000 ms', 40, { CACHE_REFRESH_MS: '1000' })
+printRunFooter()

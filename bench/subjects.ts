@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
 import { createContainer } from '../src/container.js'
-import { evaluate } from '../src/engine/index.js'
+import { printRunFooter, printRunHeader } from './support/machine.js'
+import { medianEvaluationNs } from './support/timing.js'
 
 const N = 100_000
 const dir = mkdtempSync(join(tmpdir(), 'flagpost-bench-subjects-'))
@@ -19,72 +20,65 @@ const url = `file:${join(dir, 'bench.db')}`
 const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' })
 const writer = { actor: 'bench' }
 
-const setup = await createContainer(config, { poll: false })
-await setup.services.flags.create({ name: 'plain', default_value: true, targeting_rules: { percentage: 50 } }, writer)
-await setup.services.flags.create({ name: 'crowded', default_value: true, targeting_rules: { percentage: 50 } }, writer)
-await setup.services.flags.create({ name: 'few', default_value: true, targeting_rules: { percentage: 50 } }, writer)
-for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride('few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
-const flagId = (await setup.repositories.flags.get('crowded'))!.id
-await setup.close()
+try {
+  const setup = await createContainer(config, { poll: false })
+  await setup.services.flags.create({ name: 'plain', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+  await setup.services.flags.create({ name: 'crowded', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+  await setup.services.flags.create({ name: 'few', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+  for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride('few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
+  const flagId = (await setup.repositories.flags.get('crowded'))!.id
+  await setup.close()
 
-// Bulk rows in one transaction: setting 100k overrides one API call at a time measures fsync, not Flagpost.
-const raw = new Database(join(dir, 'bench.db'))
-const now = Date.now()
-raw.transaction(() => {
-  const customer = raw.prepare('insert into customers (id, name, created_at) values (?, null, ?)')
-  const override = raw.prepare("insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at) values (?, 'customer', ?, ?, null, ?, ?)")
-  for (let i = 0; i < N; i++) {
-    const id = `cust-${String(i).padStart(6, '0')}`
-    customer.run(id, now)
-    override.run(flagId, id, i % 10 === 0 ? 1 : 0, now, now) // 10 % explicitly on, the rest explicitly off
+  // Bulk rows in one transaction: setting 100k overrides one API call at a time measures fsync, not Flagpost.
+  const raw = new Database(join(dir, 'bench.db'))
+  const now = Date.now()
+  raw.transaction(() => {
+    const customer = raw.prepare('insert into customers (id, name, created_at) values (?, null, ?)')
+    const override = raw.prepare("insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at) values (?, 'customer', ?, ?, null, ?, ?)")
+    for (let i = 0; i < N; i++) {
+      const id = `cust-${String(i).padStart(6, '0')}`
+      customer.run(id, now)
+      override.run(flagId, id, i % 10 === 0 ? 1 : 0, now, now) // 10 % explicitly on, the rest explicitly off
+    }
+  })()
+  raw.close()
+
+  const t0 = performance.now()
+  const container = await createContainer(config, { poll: false })
+  const coldStartMs = performance.now() - t0
+  const rss = process.memoryUsage().rss
+
+  const nsPerEval = (name: string, contexts: Array<Record<string, string>>): number => medianEvaluationNs(container.snapshot.get(name)!, contexts, 0)
+  const strangers = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `other-${i}` }))
+  const members = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `cust-${String(i * 97).padStart(6, '0')}` }))
+
+  async function ms (fn: () => Promise<unknown>, runs = 7): Promise<number> {
+    const times: number[] = []
+    for (let i = 0; i < runs; i++) { const s = performance.now(); await fn(); times.push(performance.now() - s) }
+    return times.sort((a, b) => a - b)[runs >> 1]
   }
-})()
-raw.close()
+  const subjects = container.services.subjects
+  const firstPage = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000 }))
+  const allPages = await ms(async () => {
+    let cursor: string | undefined
+    do { cursor = (await subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000, cursor })).nextCursor ?? undefined } while (cursor !== undefined)
+  })
+  const explicit = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'explicitly_enabled', limit: 1000 }))
 
-const t0 = performance.now()
-const container = await createContainer(config, { poll: false })
-const coldStartMs = performance.now() - t0
-const rss = process.memoryUsage().rss
+  printRunHeader(`bench:subjects: ${N.toLocaleString('en-US')} customers, ${N.toLocaleString('en-US')} overrides on one flag`)
+  console.log('| measure | figure |\n| --- | ---: |')
+  console.log(`| evaluate, flag without overrides, non-matching context | ${nsPerEval('plain', strangers).toFixed(0)} ns |`)
+  console.log(`| evaluate, flag with 10 overrides, non-matching context | ${nsPerEval('few', strangers).toFixed(0)} ns |`)
+  console.log(`| evaluate, flag with 100k overrides, non-matching context | ${nsPerEval('crowded', strangers).toFixed(0)} ns |`)
+  console.log(`| evaluate, flag with 100k overrides, matching customer | ${nsPerEval('crowded', members).toFixed(0)} ns |`)
+  console.log(`| list-customers-enabled, first page of 1000 (median) | ${firstPage.toFixed(1)} ms |`)
+  console.log(`| list-customers-enabled, all 10,000 across 10 pages (median) | ${allPages.toFixed(1)} ms |`)
+  console.log(`| list-customers-disabled-style explicit query, first page (median) | ${explicit.toFixed(1)} ms |`)
+  console.log(`| cold start: container + snapshot load | ${coldStartMs.toFixed(0)} ms |`)
+  console.log(`| RSS after load | ${(rss / 1024 / 1024).toFixed(0)} MB |`)
 
-function nsPerEval (name: string, contexts: Array<Record<string, string>>): number {
-  const flag = container.snapshot.get(name)!
-  const runs: number[] = []
-  let sink = 0
-  for (let r = 0; r < 8; r++) {
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < 1_000_000; i++) if (evaluate(flag, contexts[i & 1023], 0).value === true) sink++
-    if (r > 0) runs.push(Number(process.hrtime.bigint() - start) / 1_000_000)
-  }
-  if (sink < 0) console.log(sink)
-  return runs.sort((a, b) => a - b)[runs.length >> 1]
+  await container.close()
+} finally {
+  rmSync(dir, { recursive: true, force: true })
 }
-const strangers = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `other-${i}` }))
-const members = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `cust-${String(i * 97).padStart(6, '0')}` }))
-
-async function ms (fn: () => Promise<unknown>, runs = 7): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) { const s = performance.now(); await fn(); times.push(performance.now() - s) }
-  return times.sort((a, b) => a - b)[runs >> 1]
-}
-const subjects = container.services.subjects
-const firstPage = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000 }))
-const allPages = await ms(async () => {
-  let cursor: string | undefined
-  do { cursor = (await subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000, cursor })).nextCursor ?? undefined } while (cursor !== undefined)
-})
-const explicit = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'explicitly_enabled', limit: 1000 }))
-
-console.log(`node ${process.version}; ${N.toLocaleString()} customers, ${N.toLocaleString()} overrides on one flag`)
-console.log('| measure | figure |\n| --- | ---: |')
-console.log(`| evaluate, flag without overrides, non-matching context | ${nsPerEval('plain', strangers).toFixed(0)} ns |`)
-console.log(`| evaluate, flag with 10 overrides, non-matching context | ${nsPerEval('few', strangers).toFixed(0)} ns |`)
-console.log(`| evaluate, flag with 100k overrides, non-matching context | ${nsPerEval('crowded', strangers).toFixed(0)} ns |`)
-console.log(`| evaluate, flag with 100k overrides, matching customer | ${nsPerEval('crowded', members).toFixed(0)} ns |`)
-console.log(`| list-customers-enabled, first page of 1000 (median) | ${firstPage.toFixed(1)} ms |`)
-console.log(`| list-customers-enabled, all 10,000 across 10 pages (median) | ${allPages.toFixed(1)} ms |`)
-console.log(`| list-customers-disabled-style explicit query, first page (median) | ${explicit.toFixed(1)} ms |`)
-console.log(`| cold start: container + snapshot load | ${coldStartMs.toFixed(0)} ms |`)
-console.log(`| RSS after load | ${(rss / 1024 / 1024).toFixed(0)} MB |`)
-
-await container.close()
-rmSync(dir, { recursive: true, force: true })
+printRunFooter()

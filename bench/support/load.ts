@@ -1,0 +1,141 @@
+/**
+ * HTTP load with autocannon, shared by the HTTP benches. The load generator runs in a worker
+ * thread (the other core), never on the event loop of a server in the same process. Targets are
+ * measured in rounds, each target once per round, the order reversed every other round (ABBA), so
+ * that drift on a shared machine hits all of them alike; comparisons are made round by round.
+ */
+import autocannon from 'autocannon'
+
+export interface LoadOptions {
+  /** Seconds per round and target. */
+  duration: number
+  rounds: number
+  connections: number
+  /** Seconds of unrecorded load per target before the first round (JIT, connection setup). */
+  warmup: number
+}
+
+export interface LoadTarget {
+  label: string
+  /** `http://host:port` of the server under load. */
+  base: () => string
+  /** Cycled through by every connection, in order. */
+  requests: autocannon.Request[]
+  /** Cumulative CPU ms of what serves the target (support/cpu-time.ts), or null when unknown. */
+  cpuMs: () => number | null
+}
+
+export interface Measured {
+  target: LoadTarget
+  rounds: autocannon.Result[]
+  /** Server CPU µs per completed request, per round (NaN when unknown). */
+  cpuPerRequest: number[]
+  /** The round with the median throughput: what the tables report. */
+  median: autocannon.Result
+  best: autocannon.Result
+}
+
+export const loadOptionsFromEnv = (defaults: LoadOptions): LoadOptions => ({
+  duration: Number(process.env.DURATION ?? defaults.duration),
+  rounds: Number(process.env.ROUNDS ?? defaults.rounds),
+  connections: Number(process.env.CONNECTIONS ?? defaults.connections),
+  warmup: Number(process.env.WARMUP ?? defaults.warmup)
+})
+
+export const describeLoad = ({ connections, rounds, duration, warmup }: LoadOptions): string =>
+  `${connections} connections, ${rounds} rounds × ${duration} s per target (order reversed every other round) after ${warmup} s of warm-up each`
+
+export async function runLoad (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<autocannon.Result> {
+  return autocannon({ url: target.base(), connections, duration, workers: 1, requests: target.requests })
+}
+
+/** One recorded run: the result and the server's CPU µs per completed request. */
+async function measuredRun (target: LoadTarget, options: LoadOptions): Promise<[autocannon.Result, number]> {
+  const before = target.cpuMs()
+  const result = await runLoad(target, options)
+  const after = target.cpuMs()
+  return [result, before === null || after === null ? Number.NaN : ((after - before) * 1000) / result.requests.total]
+}
+
+const rps = (r: autocannon.Result): number => r.requests.average
+
+export async function alternate (targets: LoadTarget[], options: LoadOptions): Promise<Map<string, Measured>> {
+  if (options.warmup > 0) for (const target of targets) await runLoad(target, { ...options, duration: options.warmup })
+  const rounds = new Map<string, Array<[autocannon.Result, number]>>(targets.map((t) => [t.label, []]))
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse()
+    for (const target of order) rounds.get(target.label)!.push(await measuredRun(target, options))
+  }
+  return new Map(targets.map((target) => {
+    const results = rounds.get(target.label)!.map(([r]) => r)
+    const sorted = [...results].sort((a, b) => rps(a) - rps(b))
+    return [target.label, {
+      target, rounds: results, cpuPerRequest: rounds.get(target.label)!.map(([, cpu]) => cpu), median: sorted[sorted.length >> 1], best: sorted[sorted.length - 1]
+    }]
+  }))
+}
+
+/** autocannon counts a timeout as an error too. */
+export const failures = (r: autocannon.Result): number => r.errors + r.non2xx
+
+/** What failed, over all rounds of each target, or '' when nothing did: socket errors, timeouts, statuses other than 2xx. */
+export function failureReport (results: Map<string, Measured>): string {
+  const lines: string[] = []
+  for (const [label, m] of results) {
+    const sum = (f: (r: autocannon.Result) => number): number => m.rounds.reduce((n, r) => n + f(r), 0)
+    if (sum(failures) === 0) continue
+    const codes = new Map<string, number>()
+    for (const r of m.rounds) {
+      for (const [code, { count }] of Object.entries(r.statusCodeStats ?? {})) if (!code.startsWith('2')) codes.set(code, (codes.get(code) ?? 0) + (count ?? 0))
+    }
+    lines.push(`${label}: ${sum((r) => r.errors)} socket errors (${sum((r) => r.timeouts)} of them timeouts), ${sum((r) => r.non2xx)} non-2xx` +
+      (codes.size > 0 ? ` (${[...codes].map(([c, n]) => `${c}: ${n}`).join(', ')})` : '') +
+      ` out of ${sum((r) => r.requests.total).toLocaleString('en-US')} requests`)
+  }
+  return lines.length === 0 ? '' : `failures: ${lines.join('; ')}`
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+
+/** The server's CPU µs per request, median over the rounds. */
+export const cpuPerRequest = (m: Measured): string => {
+  const us = medianOf(m.cpuPerRequest)
+  return Number.isNaN(us) ? 'n/a' : us.toFixed(1)
+}
+
+export const LOAD_HEADER = '| target | req/s, median round | req/s, best round | p50 / p99 ms (median round) | server CPU µs / request | errors + non-2xx |\n' +
+  '| --- | ---: | ---: | ---: | ---: | ---: |'
+
+export const loadRow = (label: string, m: Measured): string =>
+  `| ${label} | ${int(rps(m.median))} | ${int(rps(m.best))} | ${m.median.latency.p50} / ${m.median.latency.p99} | ${cpuPerRequest(m)} | ${m.rounds.reduce((n, r) => n + failures(r), 0)} |`
+
+export interface Ratio { median: number, min: number, max: number, text: string }
+
+function summary (perRound: number[]): Ratio {
+  const sorted = perRound.filter((x) => !Number.isNaN(x)).sort((x, y) => x - y)
+  if (sorted.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, text: 'n/a' }
+  const median = sorted[sorted.length >> 1]
+  const min = sorted[0]
+  const max = sorted[sorted.length - 1]
+  return { median, min, max, text: `${median.toFixed(1)} % (${min.toFixed(0)}–${max.toFixed(0)} %)` }
+}
+
+/**
+ * `a`'s throughput as a share of `b`'s, round by round (each round ran both within seconds of each
+ * other), two ways: measured req/s, and the inverse ratio of server CPU per request, which is what
+ * req/s would be with a core to itself each. Each as the median of the rounds, with their range.
+ */
+export function ratio (a: Measured, b: Measured): { rps: Ratio, cpu: Ratio } {
+  return {
+    rps: summary(a.rounds.map((r, i) => (100 * rps(r)) / rps(b.rounds[i]))),
+    cpu: summary(a.cpuPerRequest.map((cpu, i) => (100 * b.cpuPerRequest[i]) / cpu))
+  }
+}
+
+/** "met" / "not met" for a ratio target, by req/s and by CPU per request. */
+export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string {
+  const word = (x: number): string => (Number.isNaN(x) ? 'n/a' : x >= target ? '**met**' : '**not met**')
+  return `≥ ${target} %: ${word(r.rps.median)} by req/s, ${word(r.cpu.median)} by CPU`
+}

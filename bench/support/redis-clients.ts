@@ -1,0 +1,49 @@
+/**
+ * This process's own connections as Redis sees them (CLIENT LIST), to show what the service sent
+ * to Redis during a load. Other processes on the machine use the same Redis, so connections are
+ * told apart by socket: the local ports of this process's TCP sockets to the Redis port
+ * (/proc/self/fd → socket inodes → /proc/self/net/tcp*). Linux only; elsewhere the list is empty.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { Redis } from 'ioredis'
+
+export type RedisClientInfo = Record<string, string>
+
+function ownPortsTo (redisPort: number): Set<number> {
+  const inodes = new Set<string>()
+  try {
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))
+        if (match !== null) inodes.add(match[1])
+      } catch { /* the fd closed meanwhile */ }
+    }
+  } catch { return new Set() }
+  const ports = new Set<number>()
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    let text = ''
+    try { text = readFileSync(table, 'utf8') } catch { continue }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f.length < 10 || !inodes.has(f[9])) continue
+      const local = parseInt(f[1].split(':')[1], 16)
+      const remote = parseInt(f[2].split(':')[1], 16)
+      if (remote === redisPort) ports.add(local)
+    }
+  }
+  return ports
+}
+
+/** CLIENT LIST rows of this process's connections to `url` (the probe connection itself excluded). */
+export async function ownRedisClients (url: string): Promise<RedisClientInfo[]> {
+  const probe = new Redis(url, { connectionName: 'flagpost-bench-probe', maxRetriesPerRequest: 1 })
+  try {
+    const listing = await probe.client('LIST') as string
+    const ports = ownPortsTo(Number(new URL(url).port || 6379))
+    return listing.split('\n').filter((l) => l.trim() !== '').map((line) =>
+      Object.fromEntries(line.trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])))
+      .filter((c) => c.name !== 'flagpost-bench-probe' && ports.has(Number(c.addr?.split(':').pop())))
+  } finally {
+    probe.disconnect()
+  }
+}
