@@ -54,9 +54,18 @@ async function servedWithin (node: Running, flag: string, value: unknown): Promi
   }
 }
 
+/**
+ * /readyz once it answers 200, or its last answer after 15 s: like nginx waiting on the healthcheck, since
+ * a replica that listens may still be connecting to Redis (and rightly reports not ready until it has).
+ */
 async function readiness (base: string): Promise<{ status: number, body: { checks?: Record<string, string> } }> {
-  const res = await fetch(`${base}/readyz`)
-  return { status: res.status, body: await res.json() as { checks?: Record<string, string> } }
+  const end = Date.now() + 15_000
+  for (;;) {
+    const res = await fetch(`${base}/readyz`)
+    const answer = { status: res.status, body: await res.json() as { checks?: Record<string, string> } }
+    if (answer.status === 200 || Date.now() > end) return answer
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 t.test('migrate once, then two replicas that share flags through Postgres and Redis', async (t) => {
