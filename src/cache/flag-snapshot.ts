@@ -1,11 +1,16 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
-import type { StoredOverride, SubjectRepository } from '../repositories/subject-repository.js'
+import type { OverrideState, SubjectRepository, UserCustomer } from '../repositories/subject-repository.js'
 import type { SharedFlagCache } from './redis-flag-cache.js'
 
 /** How many change-log rows one catch-up reads before falling back to a full reload. */
 const MAX_INCREMENTAL = 500
+/**
+ * Rows per read of the full load's overrides and users. Each page is compiled in and dropped, so
+ * the rows die young instead of 150k of them being promoted together (the start-up memory peak).
+ */
+const PAGE = 5_000
 
 export interface SnapshotLogger {
   warn (obj: object, msg: string): void
@@ -56,15 +61,36 @@ export function toDefinition (flag: StoredFlag): FlagDefinition {
 
 /** Group override rows by flag, as the engine takes them. */
 interface OverrideSpecs { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }
+interface Source { readonly id: string, specs: OverrideSpecs | undefined }
 
-function groupOverrides (rows: StoredOverride[]): Map<string, OverrideSpecs> {
+// Specs are never changed in place (a change replaces the entry), and nearly all of them are a bare
+// on or off: those share one object each instead of one per override.
+const ON: OverrideSpec = Object.freeze({ enabled: true, variant: null })
+const OFF: OverrideSpec = Object.freeze({ enabled: false, variant: null })
+const specOf = ({ enabled, variant }: Pick<OverrideState, 'enabled' | 'variant'>): OverrideSpec =>
+  variant === null ? (enabled ? ON : OFF) : { enabled, variant }
+
+function addOverride (byFlag: Map<string, OverrideSpecs>, row: OverrideState): void {
+  let entry = byFlag.get(row.flagId)
+  if (entry === undefined) byFlag.set(row.flagId, entry = { users: new Map(), customers: new Map() })
+  ;(row.subject === 'user' ? entry.users : entry.customers).set(row.subjectId, specOf(row))
+}
+
+function groupOverrides (rows: OverrideState[]): Map<string, OverrideSpecs> {
   const byFlag = new Map<string, OverrideSpecs>()
-  for (const row of rows) {
-    let entry = byFlag.get(row.flagId)
-    if (entry === undefined) byFlag.set(row.flagId, entry = { users: new Map(), customers: new Map() })
-    ;(row.subject === 'user' ? entry.users : entry.customers).set(row.subjectId, { enabled: row.enabled, variant: row.variant })
-  }
+  for (const row of rows) addOverride(byFlag, row)
   return byFlag
+}
+
+/** Every row of a keyset-paged read, PAGE at a time: `read` gets the last row of the previous page. */
+async function eachRow<T> (read: (last: T | undefined) => Promise<T[]>, visit: (row: T) => void): Promise<void> {
+  let last: T | undefined
+  for (;;) {
+    const page = await read(last)
+    for (const row of page) visit(row)
+    if (page.length < PAGE) return
+    last = page[page.length - 1]
+  }
 }
 
 /**
@@ -74,12 +100,12 @@ function groupOverrides (rows: StoredOverride[]): Map<string, OverrideSpecs> {
  */
 export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository, shared?: SharedFlagCache): FlagSnapshot {
   let flags = new Map<string, CompiledFlag>()
-  // Per flag name: its stored row (for its id) and its override specs, so that a single override
-  // change is patched in place instead of reloading every override of the flag.
-  let sources = new Map<string, { flag: StoredFlag, specs: OverrideSpecs }>()
+  // Per flag name: its id and its override specs (none until it has one), so that a single override
+  // change is patched in place instead of reloading every override of the flag. The compiled flag
+  // keeps the definition it is recompiled from.
+  let sources = new Map<string, Source>()
   let userCustomers = new Map<string, string>()
-  const compile = (flag: StoredFlag, specs: OverrideSpecs): CompiledFlag => compileFlag(toDefinition(flag), specs)
-  const noSpecs = (): OverrideSpecs => ({ users: new Map(), customers: new Map() })
+  const compile = (flag: StoredFlag, specs: OverrideSpecs | undefined): CompiledFlag => compileFlag(toDefinition(flag), specs)
   let revision = 0
   let loaded = false
   let timer: NodeJS.Timeout | undefined
@@ -96,17 +122,23 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
 
   const fullLoad = async (): Promise<void> => {
     // Read the revision first: a write landing between the two reads is re-applied next time, never missed.
+    // The pages are not one read either: whatever a write changes between them is after `at`, so
+    // the next catch-up reads it again.
     const at = await repo.latestRevision()
-    const overrides = groupOverrides(await subjects?.overridesOf() ?? [])
+    const overrides = new Map<string, OverrideSpecs>()
+    if (subjects !== undefined) await eachRow<OverrideState>((last) => subjects.overridePage(last, PAGE), (row) => addOverride(overrides, row))
     const next = new Map<string, CompiledFlag>()
-    const nextSources = new Map<string, { flag: StoredFlag, specs: OverrideSpecs }>()
+    const nextSources = new Map<string, Source>()
     for (const flag of await repo.all()) {
-      const specs = overrides.get(flag.id) ?? noSpecs()
+      const specs = overrides.get(flag.id)
       next.set(flag.name, compile(flag, specs))
-      nextSources.set(flag.name, { flag, specs })
+      nextSources.set(flag.name, { id: flag.id, specs })
     }
     const customersOf = new Map<string, string>()
-    for (const user of await subjects?.allUserCustomers() ?? []) customersOf.set(user.id, user.customerId)
+    // Many users share a customer: keep one copy of each customer id.
+    const customerIds = new Map<string, string>()
+    const intern = (id: string): string => { const known = customerIds.get(id); if (known !== undefined) return known; customerIds.set(id, id); return id }
+    if (subjects !== undefined) await eachRow<UserCustomer>((last) => subjects.userCustomerPage(last?.id, PAGE), (user) => customersOf.set(user.id, intern(user.customerId)))
     flags = next
     sources = nextSources
     userCustomers = customersOf
@@ -139,22 +171,23 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     const users = await subjects?.getUsers(changes.users) ?? []
     for (const name of changes.names) { flags.delete(name); sources.delete(name) }
     for (const flag of fresh) {
-      const specs = overrides.get(flag.id) ?? noSpecs()
+      const specs = overrides.get(flag.id)
       flags.set(flag.name, compile(flag, specs))
-      sources.set(flag.name, { flag, specs })
+      sources.set(flag.name, { id: flag.id, specs })
     }
     // Single override changes on flags not reloaded above: patch their specs, recompile each flag once.
     const patched = new Set<string>()
     for (const [name, subject, id] of changes.overrides) {
       const source = sources.get(name)
       if (source === undefined || changes.names.includes(name)) continue
-      const row = await subjects?.getOverride(source.flag.id, subject, id)
+      const row = await subjects?.getOverride(source.id, subject, id)
+      source.specs ??= { users: new Map(), customers: new Map() }
       const specs = subject === 'user' ? source.specs.users : source.specs.customers
       if (row === undefined) specs.delete(id)
-      else specs.set(id, { enabled: row.enabled, variant: row.variant })
+      else specs.set(id, specOf(row))
       patched.add(name)
     }
-    for (const name of patched) { const source = sources.get(name)!; flags.set(name, compile(source.flag, source.specs)) }
+    for (const name of patched) flags.set(name, compileFlag(flags.get(name)!.definition, sources.get(name)!.specs))
     for (const id of changes.users) userCustomers.delete(id)
     for (const user of users) if (user.customerId !== null) userCustomers.set(user.id, user.customerId)
     logger.debug({ from: revision, to: changes.revision, names: changes.names.length, users: changes.users.length, overrides: changes.overrides.length }, 'snapshot caught up')

@@ -92,7 +92,7 @@ export interface CompiledSplit {
    * `h < thresholds[i]` is exactly `floor(h * W / 2^32) < C_i` for any integer `h` and any `W`
    * (computed with BigInt at compile time; no multiplication or rounding at pick time).
    */
-  readonly thresholds: Float64Array
+  readonly thresholds: readonly number[]
 }
 
 /**
@@ -145,7 +145,8 @@ function buildSplit(flagName: string, names: readonly string[], scaled: readonly
     weights.push(scaled[i])
     total += scaled[i]
   }
-  const thresholds = new Float64Array(variants.length)
+  // A plain array of doubles: as fast to read as a Float64Array and a fraction of its size (one per flag).
+  const thresholds: number[] = variants.map(() => 0)
   if (total > 0) {
     const bigTotal = BigInt(total)
     let cumulative = 0n

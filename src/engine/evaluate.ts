@@ -67,6 +67,10 @@ export interface CompiledFlag {
 }
 
 const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
+// Most flags have no id lists and no split: they share these instead of allocating their own (10k flags).
+const NO_IDS: ReadonlySet<string> = new Set()
+const NO_VALUES: readonly JsonValue[] = Object.freeze([])
+const idSet = (ids: ReadonlyArray<string | number>): ReadonlySet<string> => (ids.length === 0 ? NO_IDS : new Set(ids.map(String)))
 
 /**
  * Compiles a flag definition once, when it enters the snapshot (and at write time, to validate).
@@ -78,8 +82,8 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
   requireVariant(def, def.default_variant, 'default_variant')
   requireVariant(def, def.off_variant, 'off_variant')
 
-  const userIds = new Set(tr.user_ids.map(String))
-  const customerIds = new Set(tr.customer_ids.map(String))
+  const userIds = idSet(tr.user_ids)
+  const customerIds = idSet(tr.customer_ids)
   const rollout = tr.rollout
   const rules = compileRules(def)
   const userOverrides = compileOverrides(def, overrides?.users)
@@ -140,7 +144,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
     customerOverrides,
     fallthrough,
     split,
-    splitValues: split === null ? [] : split.variants.map((v) => variants[v]),
+    splitValues: split === null ? NO_VALUES : split.variants.map((v) => variants[v]),
     bucketBy,
     bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
     rules,

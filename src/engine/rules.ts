@@ -25,6 +25,8 @@ export const RULE_LIMITS = {
 const ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const RULE_ID = /^[A-Za-z0-9_.-]{1,64}$/
 const KNOWN_OPERATORS: ReadonlySet<string> = new Set(OPERATORS)
+/** What a rule serving one variant has for split values (shared: a flag set has thousands of rules). */
+const NO_SPLIT_VALUES: readonly JsonValue[] = Object.freeze([])
 const STRING_OPERATORS: ReadonlySet<Operator> = new Set<Operator>([
   'in', 'not_in', 'eq', 'neq', 'contains', 'starts_with', 'ends_with', 'matches'
 ])
@@ -103,7 +105,7 @@ function compileServe(def: FlagDefinition, serve: unknown, site: Site): Pick<Com
     if (typeof variant !== 'string' || !Object.hasOwn(def.variants, variant)) {
       fail(site, `${at}.variant`, `"${String(variant)}" is not one of the variants (${variantNames()})`)
     }
-    return { variant, value: def.variants[variant], split: null, splitValues: [] }
+    return { variant, value: def.variants[variant], split: null, splitValues: NO_SPLIT_VALUES }
   }
 
   const rollout = (serve as { rollout: unknown }).rollout

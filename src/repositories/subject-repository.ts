@@ -14,6 +14,11 @@ export interface StoredOverride {
   updatedAt: Date
 }
 
+/** What the snapshot compiles from an override: no timestamps. */
+export type OverrideState = Pick<StoredOverride, 'flagId' | 'subject' | 'subjectId' | 'enabled' | 'variant'>
+/** A user that belongs to a customer. */
+export interface UserCustomer { id: string, customerId: string }
+
 /** An audit entry whose affected flags and users the repository works out inside the transaction. */
 export type SubjectAudit = Omit<AuditEntry, 'names' | 'users'>
 
@@ -44,8 +49,11 @@ export interface SubjectRepository {
   getUser (id: string): Promise<StoredUser | undefined>
   getUsers (ids: string[]): Promise<StoredUser[]>
   listUsers (query: KeysetQuery & { customerId?: string }): Promise<StoredUser[]>
-  /** Users that belong to a customer: what evaluation infers customers from. */
-  allUserCustomers (): Promise<Array<{ id: string, customerId: string }>>
+  /**
+   * Users that belong to a customer (what evaluation infers customers from), by id: at most
+   * `limit` after `after`. The snapshot's full load reads them a page at a time.
+   */
+  userCustomerPage (after: string | undefined, limit: number): Promise<UserCustomer[]>
   /** Registers an unknown customer too. Throws UserExistsError. */
   addUser (user: StoredUser, audit: SubjectAudit): Promise<number>
   /** Deletes its overrides; null when there is no such user. */
@@ -58,8 +66,13 @@ export interface SubjectRepository {
   getOverride (flagId: string, subject: SubjectKind, subjectId: string): Promise<StoredOverride | undefined>
   /** One flag's overrides in (subject, subject id) order; `after` is `<subject>:<id>`. */
   listOverrides (flagId: string, query: KeysetQuery & { subject?: SubjectKind, enabled?: boolean }): Promise<StoredOverride[]>
-  /** Every override of these flags (all flags when omitted): what the snapshot compiles in. */
-  overridesOf (flagIds?: string[]): Promise<StoredOverride[]>
+  /** Every override of these flags: what the snapshot compiles in when it reloads them. */
+  overridesOf (flagIds: string[]): Promise<OverrideState[]>
+  /**
+   * Every override, in (flag id, subject, subject id) order: at most `limit` after `after`. The
+   * snapshot's full load reads them a page at a time, so that 100k rows never sit in memory at once.
+   */
+  overridePage (after: OverrideState | undefined, limit: number): Promise<OverrideState[]>
   /** Customers with an explicit override of one state on a flag, by id. */
   customersWithOverride (flagId: string, enabled: boolean, query: KeysetQuery): Promise<StoredCustomer[]>
 }

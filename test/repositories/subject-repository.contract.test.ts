@@ -49,7 +49,7 @@ for (const [kind, open] of implementations) {
     t.same(await subjects.getCustomer('202'), { id: '202', name: null, createdAt: at }, 'an unknown customer is registered with its user')
     await t.rejects(subjects.addUser({ id: 'alice', customerId: null, createdAt: at }, audit), UserExistsError)
     t.same(await flags.changesSince(0, 10), { revision: 2, names: [], users: ['alice'], overrides: [] })
-    t.same(await subjects.allUserCustomers(), [{ id: 'alice', customerId: '202' }])
+    t.same(await subjects.userCustomerPage(undefined, 10), [{ id: 'alice', customerId: '202' }])
     t.same((await subjects.listCustomers({ limit: 10 })).map((c) => c.id), ['101', '202'])
     t.same((await subjects.listCustomers({ limit: 10, after: '101' })).map((c) => c.id), ['202'])
     t.same((await subjects.listUsers({ limit: 10, customerId: '202' })).map((u) => u.id), ['alice'])
@@ -75,7 +75,7 @@ for (const [kind, open] of implementations) {
     t.equal((await subjects.overridesOf(['id-f'])).length, 3)
     t.equal(await subjects.clearOverride('id-f', 'f', 'user', 'ghost', audit), null)
     t.ok(await subjects.clearOverride('id-f', 'f', 'user', 'bob', audit))
-    t.equal((await subjects.overridesOf()).length, 2)
+    t.equal((await subjects.overridePage(undefined, 10)).length, 2)
     await t.rejects(subjects.setOverride(override('missing', 'user', 'x'), 'missing', audit), FlagNotFoundError)
   })
 
@@ -93,10 +93,10 @@ for (const [kind, open] of implementations) {
     t.equal(await subjects.removeCustomer('c1', audit), null)
     const rev2 = await subjects.removeUser('u1', audit)
     t.same(await flags.changesSince(rev2! - 1, 10), { revision: rev2, names: ['a'], users: ['u1'], overrides: [] })
-    t.same(await subjects.overridesOf(), [])
+    t.same(await subjects.overridePage(undefined, 10), [])
     await subjects.setOverride(override('b', 'user', 'u2'), 'b', audit)
     await flags.delete('id-b', 1, { ...audit, names: ['b'] })
-    t.same(await subjects.overridesOf(), [], 'deleting the flag deleted its overrides')
+    t.same(await subjects.overridePage(undefined, 10), [], 'deleting the flag deleted its overrides')
     t.ok(await subjects.getUser('u2'), 'but not the user')
   })
 
@@ -109,5 +109,30 @@ for (const [kind, open] of implementations) {
     t.same(await subjects.customerIds({ limit: 10, after: expected[2] }), expected.slice(3))
     t.same((await subjects.listCustomers({ limit: 10, after: expected[2] })).map((c) => c.id), expected.slice(3))
     t.same(await subjects.customerIds({ limit: 10, after: expected.at(-1) }), [])
+  })
+
+  t.test(`${kind}: the full load's pages: every override and every user with a customer, once, in key order`, async (t) => {
+    const { flags, subjects } = await open(t)
+    for (const name of ['b', 'a']) await flags.create(flag(name), { ...audit, names: [name] })
+    // Ids that sort differently as strings and as numbers, that contain ':' (the list cursor's separator),
+    // and the same id as a customer and as a user on one flag.
+    const rows: Array<[string, 'customer' | 'user', string, boolean, string | null]> = [
+      ['b', 'user', 'u:1', true, null], ['a', 'user', '10', false, null], ['a', 'customer', '9', true, 'off'],
+      ['a', 'user', '9', true, null], ['b', 'customer', 'x', false, null], ['a', 'customer', '10', false, null]
+    ]
+    for (const [name, subject, id, enabled, variant] of rows) await subjects.setOverride(override(name, subject, id, enabled, variant), name, audit)
+    const expected = rows.map(([name, subject, subjectId, enabled, variant]) => ({ flagId: `id-${name}`, subject, subjectId, enabled, variant }))
+      .sort((x, y) => x.flagId !== y.flagId ? (x.flagId < y.flagId ? -1 : 1) : x.subject !== y.subject ? (x.subject < y.subject ? -1 : 1) : x.subjectId < y.subjectId ? -1 : 1)
+    const read: unknown[] = []
+    let page = await subjects.overridePage(undefined, 4)
+    t.equal(page.length, 4, 'a full page')
+    while (page.length > 0) { read.push(...page); page = await subjects.overridePage(page[page.length - 1], 4) }
+    t.same(read, expected, 'pages of 4: each row once, in (flag id, subject, subject id) order, without timestamps')
+    t.same((await subjects.overridesOf(['id-b'])).sort((x, y) => (x.subject < y.subject ? -1 : 1)), expected.filter((o) => o.flagId === 'id-b'), 'one flag\'s, in any order')
+
+    for (const [id, customer] of [['u3', 'c1'], ['u1', null], ['u2', 'c1'], ['u10', 'c2']] as const) await subjects.addUser({ id, customerId: customer, createdAt: at }, audit)
+    t.same(await subjects.userCustomerPage(undefined, 2), [{ id: 'u10', customerId: 'c2' }, { id: 'u2', customerId: 'c1' }], 'users without a customer are left out')
+    t.same(await subjects.userCustomerPage('u2', 2), [{ id: 'u3', customerId: 'c1' }])
+    t.same(await subjects.userCustomerPage('u3', 2), [])
   })
 }

@@ -1,9 +1,15 @@
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../subject-repository.js'
+import type { OverrideState, StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../subject-repository.js'
 import { appendMemoryLog, createMemoryStore, type MemoryStore } from './flag-repository.js'
 
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 const keyOf = (flagId: string, subject: SubjectKind, id: string): string => JSON.stringify([flagId, subject, id])
+const state = ({ flagId, subject, subjectId, enabled, variant }: OverrideState): OverrideState => ({ flagId, subject, subjectId, enabled, variant })
+/** Row-value order, as SQL compares `(a, b, c) > (x, y, z)`. */
+const compareKeys = (a: string[], b: string[]): number => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
+  return 0
+}
 const position = (o: StoredOverride): string => `${o.subject}:${o.subjectId}`
 const byPosition = (a: StoredOverride, b: StoredOverride): number =>
   a.subject !== b.subject ? (a.subject < b.subject ? -1 : 1) : a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0
@@ -54,8 +60,9 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
         .filter((u) => (after === undefined || u.id > after) && (customerId === undefined || u.customerId === customerId))
         .slice(0, limit).map(copy)
     },
-    async allUserCustomers () {
-      return [...users.values()].filter((u) => u.customerId !== null).map((u) => ({ id: u.id, customerId: u.customerId! }))
+    async userCustomerPage (after, limit) {
+      return [...users.values()].filter((u) => u.customerId !== null && (after === undefined || u.id > after))
+        .sort(byId).slice(0, limit).map((u) => ({ id: u.id, customerId: u.customerId! }))
     },
     async addUser (user, audit) {
       if (users.has(user.id)) throw new UserExistsError(user.id)
@@ -93,8 +100,13 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
         .sort(byPosition).slice(0, limit).map(copy)
     },
     async overridesOf (flagIds) {
-      const wanted = flagIds === undefined ? undefined : new Set(flagIds)
-      return [...overrides.values()].filter((o) => wanted === undefined || wanted.has(o.flagId)).map(copy)
+      const wanted = new Set(flagIds)
+      return [...overrides.values()].filter((o) => wanted.has(o.flagId)).map(state)
+    },
+    async overridePage (after, limit) {
+      const key = (o: OverrideState): string[] => [o.flagId, o.subject, o.subjectId]
+      const later = (o: OverrideState): boolean => after === undefined || compareKeys(key(o), key(after)) > 0
+      return [...overrides.values()].filter(later).sort((a, b) => compareKeys(key(a), key(b))).slice(0, limit).map(state)
     },
     async customersWithOverride (flagId, enabled, { limit, after }) {
       return [...overrides.values()]

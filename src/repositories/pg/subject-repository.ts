@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
 import { customers, flags, overrides, users } from '../../db/schema/pg.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import { splitPosition, type SubjectRepository } from '../subject-repository.js'
+import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
 
@@ -10,6 +10,9 @@ import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
 const flagsOverriding = async (tx: PgTx, subject: 'customer' | 'user', id: string): Promise<string[]> =>
   (await tx.selectDistinct({ name: flags.name }).from(overrides).innerJoin(flags, eq(flags.id, overrides.flagId))
     .where(and(eq(overrides.subject, subject), eq(overrides.subjectId, id)))).map((r) => r.name)
+
+/** The columns of an override the snapshot compiles. */
+const overrideState = { flagId: overrides.flagId, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
 
 /** SubjectRepository on Postgres: the same semantics as the SQLite one, asynchronously. */
 export function createPgSubjectRepository (db: PgDb): SubjectRepository {
@@ -57,8 +60,10 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
       const where = and(after === undefined ? undefined : gt(users.id, after), customerId === undefined ? undefined : eq(users.customerId, customerId))
       return await db.select().from(users).where(where).orderBy(asc(users.id)).limit(limit)
     },
-    async allUserCustomers () {
-      return await db.select({ id: users.id, customerId: users.customerId }).from(users).where(isNotNull(users.customerId)) as Array<{ id: string, customerId: string }>
+    async userCustomerPage (after, limit) {
+      return await db.select({ id: users.id, customerId: users.customerId }).from(users)
+        .where(and(isNotNull(users.customerId), after === undefined ? undefined : gt(users.id, after)))
+        .orderBy(asc(users.id)).limit(limit) as UserCustomer[]
     },
     async addUser (user, audit) {
       try {
@@ -125,9 +130,13 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
       )).orderBy(asc(overrides.subject), asc(overrides.subjectId)).limit(limit)
     },
     async overridesOf (flagIds) {
-      if (flagIds === undefined) return await db.select().from(overrides)
       if (flagIds.length === 0) return []
-      return await db.select().from(overrides).where(inArray(overrides.flagId, flagIds))
+      return await db.select(overrideState).from(overrides).where(inArray(overrides.flagId, flagIds))
+    },
+    async overridePage (after, limit) {
+      return await db.select(overrideState).from(overrides)
+        .where(after === undefined ? undefined : sql`(${overrides.flagId}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.subject}, ${after.subjectId})`)
+        .orderBy(asc(overrides.flagId), asc(overrides.subject), asc(overrides.subjectId)).limit(limit)
     },
     async customersWithOverride (flagId, enabled, { limit, after }) {
       return await db.select({ id: customers.id, name: customers.name, createdAt: customers.createdAt }).from(overrides)

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, inArray, isNotNull, or } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { customers, flags, overrides, users } from '../../db/schema/sqlite.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import { splitPosition, type SubjectRepository } from '../subject-repository.js'
+import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
 import { appendLog, isConstraint } from './change-log.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
@@ -12,6 +12,9 @@ const IMMEDIATE = { behavior: 'immediate' } as const
 const flagsOverriding = (tx: Tx, subject: 'customer' | 'user', id: string): string[] =>
   tx.selectDistinct({ name: flags.name }).from(overrides).innerJoin(flags, eq(flags.id, overrides.flagId))
     .where(and(eq(overrides.subject, subject), eq(overrides.subjectId, id))).all().map((r) => r.name)
+
+/** The columns of an override the snapshot compiles. */
+const overrideState = { flagId: overrides.flagId, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
 
 /** SubjectRepository on SQLite. */
 export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository {
@@ -55,8 +58,10 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
       const where = and(after === undefined ? undefined : gt(users.id, after), customerId === undefined ? undefined : eq(users.customerId, customerId))
       return db.select().from(users).where(where).orderBy(asc(users.id)).limit(limit).all()
     },
-    async allUserCustomers () {
-      return db.select({ id: users.id, customerId: users.customerId }).from(users).where(isNotNull(users.customerId)).all() as Array<{ id: string, customerId: string }>
+    async userCustomerPage (after, limit) {
+      return db.select({ id: users.id, customerId: users.customerId }).from(users)
+        .where(and(isNotNull(users.customerId), after === undefined ? undefined : gt(users.id, after)))
+        .orderBy(asc(users.id)).limit(limit).all() as UserCustomer[]
     },
     async addUser (user, audit) {
       try {
@@ -123,9 +128,13 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
       )).orderBy(asc(overrides.subject), asc(overrides.subjectId)).limit(limit).all()
     },
     async overridesOf (flagIds) {
-      if (flagIds === undefined) return db.select().from(overrides).all()
       if (flagIds.length === 0) return []
-      return db.select().from(overrides).where(inArray(overrides.flagId, flagIds)).all()
+      return db.select(overrideState).from(overrides).where(inArray(overrides.flagId, flagIds)).all()
+    },
+    async overridePage (after, limit) {
+      return db.select(overrideState).from(overrides)
+        .where(after === undefined ? undefined : sql`(${overrides.flagId}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.subject}, ${after.subjectId})`)
+        .orderBy(asc(overrides.flagId), asc(overrides.subject), asc(overrides.subjectId)).limit(limit).all()
     },
     async customersWithOverride (flagId, enabled, { limit, after }) {
       return db.select({ id: customers.id, name: customers.name, createdAt: customers.createdAt }).from(overrides)
