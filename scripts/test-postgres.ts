@@ -34,6 +34,7 @@ const TWICE = [
 const ONCE: Record<string, string> = {
   'test/engine': 'the pure evaluation engine: no I/O',
   'test/config.test.ts': 'loadConfig(env) is a pure function',
+  'test/log-destination.test.ts': 'where log lines are written; the database is incidental',
   'test/openapi.test.ts': 'the document is built from the route schemas; no flag is read',
   'test/readme.test.ts': 'the README walk-through as written, on the default SQLite file it documents',
   'test/db/migrations-current.test.ts': 'drizzle-kit against the schema files, both dialects, no database',

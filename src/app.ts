@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Container } from './container.js'
 import { RouteNotFoundError, toProblem } from './errors.js'
+import { stdoutDestination } from './log-destination.js'
 import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
@@ -31,7 +32,7 @@ const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
 export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: container.config.logLevel, ...opts.logger, redact: REDACT },
+    logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT },
     bodyLimit: container.config.bodyLimit,
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
     // close() waits for those requests, so clients see no errors.

@@ -2,6 +2,7 @@ import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createContainer } from './container.js'
+import { stdoutDestination } from './log-destination.js'
 
 /** Process entry: config → container → app → listen; drains and closes on SIGTERM/SIGINT. */
 async function main (): Promise<void> {
@@ -13,7 +14,7 @@ async function main (): Promise<void> {
     throw err
   }
   // The container logs what happens outside requests (snapshot refreshes, Redis outages).
-  const container = await createContainer(config, { logger: pino({ level: config.logLevel }) })
+  const container = await createContainer(config, { logger: pino({ level: config.logLevel }, stdoutDestination()) })
   const app = await buildApp(container)
 
   const bootstrapKey = await container.services.apiKeys.ensureBootstrapKey()
