@@ -4,7 +4,7 @@
  * - throughput of GET /evaluate/{name} and OFREP single, the two servers in alternating rounds,
  *   every connection cycling through 10,000 requests over as many flags (see support/dataset.ts);
  * - cold start: spawn → first 200 from /readyz, several times;
- * - the server's RSS after the load.
+ * - the server's RSS and V8 heap (/metrics) after the load.
  * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1, FLAGS=10000, COLD_STARTS=3)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -72,6 +72,7 @@ async function main (): Promise<void> {
     ({ label: `${kind} ${c.label}`, base: () => c.server.base, requests: c[kind], cpuMs: () => processCpuMs(c.server.pid) })
   const results = await alternate([target(cases[0], 'get'), target(cases[1], 'get'), target(cases[0], 'ofrep'), target(cases[1], 'ofrep')], OPTIONS)
   const memoryLoaded = cases.map((c) => c.server.memory())
+  const heapLoaded = await Promise.all(cases.map(async (c) => heapOf(c.server)))
 
   const [s, l] = cases
   const m = (kind: string, c: Case): Measured => results.get(`${kind} ${c.label}`)!
@@ -99,9 +100,20 @@ async function main (): Promise<void> {
   console.log(`| RSS when ready | ${mb(memoryReady[0])} | ${mb(memoryReady[1])} | |`)
   const loaded = memoryLoaded[1]
   console.log(`| RSS after the load | ${mb(memoryLoaded[0], true)} | ${mb(loaded, true)} | ≤ 300 MB ${loaded === null ? 'n/a' : met(loaded.rssMb <= 300)} |`)
+  console.log(`| V8 heap after the load: total / old generation used (from /metrics) | ${heapLoaded[0]} | ${heapLoaded[1]} | |`)
   const failed = failureReport(results)
   if (failed !== '') console.log(`\n${failed}`)
   printRunFooter()
+}
+
+/** The V8 heap's size and its old generation's use, in MB, from the server's /metrics. */
+async function heapOf (server: ServerProcess): Promise<string> {
+  const text = await (await fetch(`${server.base}/metrics`)).text()
+  const mb = (pattern: RegExp): string => {
+    const value = pattern.exec(text)?.[1]
+    return value === undefined ? 'n/a' : `${(Number(value) / 2 ** 20).toFixed(0)} MB`
+  }
+  return `${mb(/^flagpost_nodejs_heap_size_total_bytes (\S+)$/m)} / ${mb(/^flagpost_nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)$/m)}`
 }
 
 function describe (size: DatasetSize): string {
