@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
-import { KINDS, requestContexts, seedDataset, type DatasetSize } from './support/dataset.js'
+import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
 import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, verdict, type LoadTarget, type Measured } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -55,7 +55,7 @@ async function main (): Promise<void> {
 
   // Cold starts, alternating the two databases; the last server of each stays up for the load.
   const cases: Case[] = []
-  for (const { label, size } of [small, large]) cases.push({ label, size, ...requests(size.flags), starts: [], mainCpu: [], allCpu: [], server: undefined as unknown as ServerProcess })
+  for (const { label, size } of [small, large]) cases.push({ label, size, ...loadRequests(REQUESTS, size.flags), starts: [], mainCpu: [], allCpu: [], server: undefined as unknown as ServerProcess })
   for (let i = 0; i < COLD_STARTS; i++) {
     for (const [c, path] of [[cases[0], small.path], [cases[1], large.path]] as const) {
       const server = await startServer({ DATABASE_URL: `file:${path}`, API_KEY: KEY }, join(dir, `${c.size.flags}.log`))
@@ -119,18 +119,6 @@ async function heapOf (server: ServerProcess): Promise<string> {
 function describe (size: DatasetSize): string {
   return `${size.flags.toLocaleString('en-US')} flags, ${size.overrides.toLocaleString('en-US')} overrides ` +
     `(${size.customers.toLocaleString('en-US')} customers, ${size.users.toLocaleString('en-US')} users)`
-}
-
-/** The load's requests for a dataset of `flags` flags: GET with the context in the query, OFREP with it in the body. */
-function requests (flags: number): Pick<Case, 'get' | 'ofrep'> {
-  const contexts = requestContexts(REQUESTS, flags)
-  return {
-    get: contexts.map(({ flag, context }) => ({ method: 'GET', path: `/evaluate/${flag}?${new URLSearchParams(context as Record<string, string>)}` })),
-    ofrep: contexts.map(({ flag, context: { user_id: targetingKey, ...rest } }) => ({
-      method: 'POST', path: `/ofrep/v1/evaluate/flags/${flag}`, headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ context: { targetingKey, ...rest } })
-    }))
-  }
 }
 
 /**

@@ -37,9 +37,10 @@ export interface Window { startUs: number, endUs: number }
 
 /**
  * Self time per function (summed over the profile's nodes for the same function) and per module,
- * largest first; idle excluded; only samples inside `window` when one is given.
+ * largest first; idle excluded; only samples inside `window` (or any of several) when given.
  */
-export function summarize (file: string, window?: Window): { totalMs: number, functions: SelfTime[], modules: SelfTime[] } {
+export function summarize (file: string, window?: Window | Window[]): { totalMs: number, functions: SelfTime[], modules: SelfTime[] } {
+  const windows = window === undefined ? undefined : Array.isArray(window) ? window : [window]
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const selfUs = new Map<number, number>()
@@ -47,7 +48,7 @@ export function summarize (file: string, window?: Window): { totalMs: number, fu
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] ?? 0
     at += delta
-    if (window !== undefined && (at < window.startUs || at > window.endUs)) continue
+    if (windows !== undefined && !windows.some((w) => at >= w.startUs && at <= w.endUs)) continue
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + delta)
   }
   // Shares are of the time the thread was busy: waiting for I/O ("(idle)") is not a cost.

@@ -7,6 +7,7 @@
  * i % 10) and the subjects are bulk rows in one transaction: writing 100k rows one API call at a
  * time measures fsync, not Flagpost.
  */
+import type autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
@@ -131,4 +132,16 @@ export function requestContexts (count: number, flags: number): Array<{ flag: st
     const flag = j % 10 === 8 ? CROWDED[Math.floor(j / 10) % CROWDED.length] % flags : (j * 7919) % flags
     return { flag: flagName(flag), context }
   })
+}
+
+/** The load's `count` requests for a dataset of `flags` flags: GET with the context in the query, OFREP with it in the body. */
+export function loadRequests (count: number, flags: number): { get: autocannon.Request[], ofrep: autocannon.Request[] } {
+  const contexts = requestContexts(count, flags)
+  return {
+    get: contexts.map(({ flag, context }) => ({ method: 'GET', path: `/evaluate/${flag}?${new URLSearchParams(context as Record<string, string>)}` })),
+    ofrep: contexts.map(({ flag, context: { user_id: targetingKey, ...rest } }) => ({
+      method: 'POST', path: `/ofrep/v1/evaluate/flags/${flag}`, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey, ...rest } })
+    }))
+  }
 }
