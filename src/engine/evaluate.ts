@@ -7,7 +7,7 @@
  */
 import { bucketIndex, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
-import { compileRules, type CompiledRule } from './rules.js'
+import { compileRules, NO_SPLIT_VALUES, type CompiledRule } from './rules.js'
 import type {
   EvaluationContext,
   EvaluationResult,
@@ -67,9 +67,8 @@ export interface CompiledFlag {
 }
 
 const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
-// Most flags have no id lists and no split: they share these instead of allocating their own (10k flags).
+// Most flags have no id lists: they share this instead of allocating their own (10k flags).
 const NO_IDS: ReadonlySet<string> = new Set()
-const NO_VALUES: readonly JsonValue[] = Object.freeze([])
 const idSet = (ids: ReadonlyArray<string | number>): ReadonlySet<string> => (ids.length === 0 ? NO_IDS : new Set(ids.map(String)))
 
 /**
@@ -144,7 +143,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
     customerOverrides,
     fallthrough,
     split,
-    splitValues: split === null ? NO_VALUES : split.variants.map((v) => variants[v]),
+    splitValues: split === null ? NO_SPLIT_VALUES : split.variants.map((v) => variants[v]),
     bucketBy,
     bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
     rules,

@@ -25,8 +25,8 @@ export const RULE_LIMITS = {
 const ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const RULE_ID = /^[A-Za-z0-9_.-]{1,64}$/
 const KNOWN_OPERATORS: ReadonlySet<string> = new Set(OPERATORS)
-/** What a rule serving one variant has for split values (shared: a flag set has thousands of rules). */
-const NO_SPLIT_VALUES: readonly JsonValue[] = Object.freeze([])
+/** The split values of what serves one variant, a rule or a flag's fallthrough (shared: a flag set has thousands). */
+export const NO_SPLIT_VALUES: readonly JsonValue[] = Object.freeze([])
 const STRING_OPERATORS: ReadonlySet<Operator> = new Set<Operator>([
   'in', 'not_in', 'eq', 'neq', 'contains', 'starts_with', 'ends_with', 'matches'
 ])

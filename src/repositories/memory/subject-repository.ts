@@ -11,8 +11,7 @@ const compareKeys = (a: string[], b: string[]): number => {
   return 0
 }
 const position = (o: StoredOverride): string => `${o.subject}:${o.subjectId}`
-const byPosition = (a: StoredOverride, b: StoredOverride): number =>
-  a.subject !== b.subject ? (a.subject < b.subject ? -1 : 1) : a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0
+const byPosition = (a: StoredOverride, b: StoredOverride): number => compareKeys([a.subject, a.subjectId], [b.subject, b.subjectId])
 
 /** In-memory SubjectRepository over the same store as the in-memory flags (for the cascade and the log). */
 export function createMemorySubjectRepository (store: MemoryStore = createMemoryStore()): SubjectRepository {
