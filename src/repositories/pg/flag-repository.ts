@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, max, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, max, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
 import { changeLog, flags, type FlagRow } from '../../db/schema/pg.js'
 import { FlagExistsError } from '../../errors.js'
@@ -6,6 +6,7 @@ import { collectChanges } from '../change-set.js'
 import type { FlagRepository, StoredFlag } from '../flag-repository.js'
 import { appendLog, writeTransaction } from './change-log.js'
 import { isUniqueViolation } from './errors.js'
+import { inList } from './in-list.js'
 
 const toStored = (row: FlagRow): StoredFlag => ({ ...row })
 
@@ -21,7 +22,7 @@ export function createPgFlagRepository (db: PgDb): FlagRepository {
     },
     async getMany (names) {
       if (names.length === 0) return []
-      return (await db.select().from(flags).where(inArray(flags.name, names))).map(toStored)
+      return (await db.select().from(flags).where(inList(flags.name, names))).map(toStored)
     },
     async all () {
       return (await db.select().from(flags).orderBy(asc(flags.name))).map(toStored)

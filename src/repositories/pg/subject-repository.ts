@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
 import { customers, flags, overrides, users } from '../../db/schema/pg.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
+import { inList } from './in-list.js'
 
 /** Names of the flags that have overrides for one subject (what a removal must refresh). */
 const flagsOverriding = async (tx: PgTx, subject: 'customer' | 'user', id: string): Promise<string[]> =>
@@ -25,7 +26,7 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
   return {
     async getCustomer (id) { return (await db.select().from(customers).where(eq(customers.id, id)).limit(1))[0] },
     async getCustomers (ids) {
-      return ids.length === 0 ? [] : await db.select().from(customers).where(inArray(customers.id, ids)).orderBy(asc(customers.id))
+      return ids.length === 0 ? [] : await db.select().from(customers).where(inList(customers.id, ids)).orderBy(asc(customers.id))
     },
     async customerIds ({ limit, after }) { return (await idsFrom.execute({ after: after ?? '', limit })).map((r) => r.id) },
     async listCustomers ({ limit, after }) {
@@ -55,7 +56,7 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
     },
 
     async getUser (id) { return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0] },
-    async getUsers (ids) { return ids.length === 0 ? [] : await db.select().from(users).where(inArray(users.id, ids)) },
+    async getUsers (ids) { return ids.length === 0 ? [] : await db.select().from(users).where(inList(users.id, ids)) },
     async listUsers ({ limit, after, customerId }) {
       const where = and(after === undefined ? undefined : gt(users.id, after), customerId === undefined ? undefined : eq(users.customerId, customerId))
       return await db.select().from(users).where(where).orderBy(asc(users.id)).limit(limit)
@@ -131,7 +132,7 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
     },
     async overridesOf (flagIds) {
       if (flagIds.length === 0) return []
-      return await db.select(overrideState).from(overrides).where(inArray(overrides.flagId, flagIds))
+      return await db.select(overrideState).from(overrides).where(inList(overrides.flagId, flagIds))
     },
     async overridePage (after, limit) {
       return await db.select(overrideState).from(overrides)

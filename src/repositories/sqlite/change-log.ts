@@ -1,3 +1,5 @@
+import { sql, type SQL } from 'drizzle-orm'
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { SqliteDb } from '../../db/client.js'
 import { changeLog } from '../../db/schema/sqlite.js'
 import type { AuditEntry } from '../flag-repository.js'
@@ -10,3 +12,11 @@ export function appendLog (tx: Pick<SqliteDb, 'insert'>, audit: AuditEntry): num
 
 export const isConstraint = (err: unknown, kind: 'UNIQUE' | 'PRIMARYKEY' | 'FOREIGNKEY'): boolean =>
   typeof err === 'object' && err !== null && (err as { code?: string }).code === `SQLITE_CONSTRAINT_${kind}`
+
+/**
+ * `column IN (ids)` with the whole list bound as ONE parameter (a JSON array read by json_each):
+ * `inArray` binds one parameter per id, and SQLite refuses a statement with more than 32,766 of
+ * them, so a list that grows with the data (the users a customer removal detaches) must not.
+ */
+export const inList = (column: SQLiteColumn, ids: string[]): SQL =>
+  sql`${column} in (select value from json_each(${JSON.stringify(ids)}))`

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, inArray, max, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, max, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { changeLog, flags, type FlagRow } from '../../db/schema/sqlite.js'
 import { collectChanges } from '../change-set.js'
-import { appendLog } from './change-log.js'
+import { appendLog, inList } from './change-log.js'
 import { FlagExistsError } from '../../errors.js'
 import type { FlagRepository, StoredFlag } from '../flag-repository.js'
 
@@ -25,7 +25,7 @@ export function createSqliteFlagRepository (db: SqliteDb): FlagRepository {
     },
     async getMany (names) {
       if (names.length === 0) return []
-      return db.select().from(flags).where(inArray(flags.name, names)).all().map(toStored)
+      return db.select().from(flags).where(inList(flags.name, names)).all().map(toStored)
     },
     async all () {
       return db.select().from(flags).orderBy(asc(flags.name)).all().map(toStored)

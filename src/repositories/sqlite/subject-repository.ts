@@ -1,9 +1,9 @@
-import { and, asc, eq, gt, inArray, isNotNull, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/client.js'
 import { customers, flags, overrides, users } from '../../db/schema/sqlite.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
-import { appendLog, isConstraint } from './change-log.js'
+import { appendLog, inList, isConstraint } from './change-log.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
 const IMMEDIATE = { behavior: 'immediate' } as const
@@ -23,7 +23,7 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
   return {
     async getCustomer (id) { return db.select().from(customers).where(eq(customers.id, id)).get() },
     async getCustomers (ids) {
-      return ids.length === 0 ? [] : db.select().from(customers).where(inArray(customers.id, ids)).orderBy(asc(customers.id)).all()
+      return ids.length === 0 ? [] : db.select().from(customers).where(inList(customers.id, ids)).orderBy(asc(customers.id)).all()
     },
     async customerIds ({ limit, after }) { return idsFrom.all(after ?? '', limit) },
     async listCustomers ({ limit, after }) {
@@ -53,7 +53,7 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
     },
 
     async getUser (id) { return db.select().from(users).where(eq(users.id, id)).get() },
-    async getUsers (ids) { return ids.length === 0 ? [] : db.select().from(users).where(inArray(users.id, ids)).all() },
+    async getUsers (ids) { return ids.length === 0 ? [] : db.select().from(users).where(inList(users.id, ids)).all() },
     async listUsers ({ limit, after, customerId }) {
       const where = and(after === undefined ? undefined : gt(users.id, after), customerId === undefined ? undefined : eq(users.customerId, customerId))
       return db.select().from(users).where(where).orderBy(asc(users.id)).limit(limit).all()
@@ -129,7 +129,7 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
     },
     async overridesOf (flagIds) {
       if (flagIds.length === 0) return []
-      return db.select(overrideState).from(overrides).where(inArray(overrides.flagId, flagIds)).all()
+      return db.select(overrideState).from(overrides).where(inList(overrides.flagId, flagIds)).all()
     },
     async overridePage (after, limit) {
       return db.select(overrideState).from(overrides)
