@@ -1,7 +1,7 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
-import type { OverrideState, SubjectRepository, UserCustomer } from '../repositories/subject-repository.js'
+import type { OverrideState, StoredUser, SubjectKind, SubjectRepository, UserCustomer } from '../repositories/subject-repository.js'
 import type { SharedFlagCache } from './redis-flag-cache.js'
 
 /** How many change-log rows one catch-up reads before falling back to a full reload. */
@@ -11,34 +11,61 @@ const MAX_INCREMENTAL = 500
  * the rows die young instead of 150k of them being promoted together (the start-up memory peak).
  */
 const PAGE = 5_000
+/** Reads of one catch-up that a concurrent commit may invalidate before it gives up until the next poll. */
+const ATTEMPTS = 5
+/** Consecutive failed catch-ups after which the next one reloads everything instead. */
+const FULL_RELOAD_AFTER = 3
 
 export interface SnapshotLogger {
   warn (obj: object, msg: string): void
   debug (obj: object, msg: string): void
+  info? (obj: object, msg: string): void
+}
+
+/** Whether the snapshot keeps up with the database: what /readyz and /metrics report. */
+export interface SnapshotHealth {
+  /** The last catch-up failed (the snapshot serves the revision it last reached). */
+  failing: boolean
+  /** Failed catch-ups in a row. */
+  failures: number
+  /** The last failure's message, while failing. */
+  error?: string
+  /** When the snapshot last reached the database's latest revision (epoch ms; 0 before the first load). */
+  caughtUpAt: number
 }
 
 /**
  * The in-process copy of every flag, compiled for the engine: evaluation never touches the
  * database. It knows the revision it reflects and catches up from the change log, either when
  * this process wrote (`catchUp()` after the commit) or on a timer (other processes, the CLI).
+ *
+ * It only ever serves a state the database had at one revision: every catch-up reads what changed
+ * and the rows it touched, then checks that no commit landed while it read (the revision did not
+ * move; writers are serialized and each appends one change-log row), retrying if one did, and
+ * applies the result in one synchronous step. A full load reads everything at a revision read
+ * first, then repairs what changed while it read with such a checked catch-up before it is served.
  */
 export interface FlagSnapshot {
   readonly revision: number
   readonly loaded: boolean
+  readonly health: SnapshotHealth
   get (name: string): CompiledFlag | undefined
   values (): IterableIterator<CompiledFlag>
   /** The customer a registered user belongs to (for inferring `customer_id`). */
   customerOf (userId: string): string | undefined
   /** Full load; the first call makes the snapshot usable. */
   load (): Promise<void>
-  /** Apply every change after the current revision. Calls are serialized. */
+  /** Apply every change after the current revision. Calls are serialized. Rejects when it failed. */
   catchUp (): Promise<void>
   /**
    * After this process committed a write: catch up (read-your-writes), then tell every
-   * `onCommitted` listener (the Redis feed) the revision and the flags it changed.
+   * `onCommitted` listener (the Redis feed) the revision and the flags it changed. Never rejects:
+   * the write is committed whatever happens here, and a failed catch-up is retried by the poll.
    */
   committed (): Promise<void>
   onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void> | void): void
+  /** Called after every catch-up that moved the revision (the API keys reload on it). */
+  onAdvanced (listener: (revision: number) => Promise<void> | void): void
   /** Poll the revision every `intervalMs` (unref'd timer). */
   start (intervalMs: number): void
   close (): void
@@ -63,6 +90,34 @@ export function toDefinition (flag: StoredFlag): FlagDefinition {
 interface OverrideSpecs { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }
 interface Source { readonly id: string, specs: OverrideSpecs | undefined }
 
+/** Everything served, at one revision. */
+interface State {
+  flags: Map<string, CompiledFlag>
+  // Per flag name: its id and its override specs (none until it has one), so that a single override
+  // change is patched in place instead of reloading every override of the flag. The compiled flag
+  // keeps the definition it is recompiled from.
+  sources: Map<string, Source>
+  userCustomers: Map<string, string>
+  revision: number
+}
+
+/** What changed after a state's revision, with the rows it touched as of `revision`. */
+interface Delta {
+  revision: number
+  /** Flags reloaded whole (dropped, then re-added from `flags` if they still exist). */
+  names: string[]
+  flags: StoredFlag[]
+  /** Every override of the reloaded flags. */
+  overrides: OverrideState[]
+  /** Single override changes on flags not reloaded: the row now, or undefined when cleared. */
+  single: Array<{ name: string, subject: SubjectKind, id: string, row: OverrideState | undefined }>
+  /** Users whose registration changed, and the rows of those still registered. */
+  userIds: string[]
+  users: StoredUser[]
+  /** The flags the delta touched (what a commit announces). */
+  touched: string[]
+}
+
 // Specs are never changed in place (a change replaces the entry), and nearly all of them are a bare
 // on or off: those share one object each instead of one per override.
 const ON: OverrideSpec = Object.freeze({ enabled: true, variant: null })
@@ -76,12 +131,6 @@ function addOverride (byFlag: Map<string, OverrideSpecs>, row: OverrideState): v
   ;(row.subject === 'user' ? entry.users : entry.customers).set(row.subjectId, specOf(row))
 }
 
-function groupOverrides (rows: OverrideState[]): Map<string, OverrideSpecs> {
-  const byFlag = new Map<string, OverrideSpecs>()
-  for (const row of rows) addOverride(byFlag, row)
-  return byFlag
-}
-
 /** Every row of a keyset-paged read, PAGE at a time: `read` gets the last row of the previous page. */
 async function eachRow<T> (read: (last: T | undefined) => Promise<T[]>, visit: (row: T) => void): Promise<void> {
   let last: T | undefined
@@ -93,26 +142,42 @@ async function eachRow<T> (read: (last: T | undefined) => Promise<T[]>, visit: (
   }
 }
 
+/** A catch-up that could not finish: the database kept moving, or the log outran the incremental path. */
+class CatchUpRetry extends Error {}
+
 /**
  * `subjects` is optional so that a flag-only setup (some tests) needs no subject store: without it
  * flags compile without overrides and no customer is ever inferred. `shared` is the Redis copy of
  * flag definitions (with REDIS_URL): catch-ups read changed flags from it before the database.
  */
 export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository, shared?: SharedFlagCache): FlagSnapshot {
-  let flags = new Map<string, CompiledFlag>()
-  // Per flag name: its id and its override specs (none until it has one), so that a single override
-  // change is patched in place instead of reloading every override of the flag. The compiled flag
-  // keeps the definition it is recompiled from.
-  let sources = new Map<string, Source>()
-  let userCustomers = new Map<string, string>()
-  const compile = (flag: StoredFlag, specs: OverrideSpecs | undefined): CompiledFlag => compileFlag(toDefinition(flag), specs)
-  let revision = 0
+  let state: State = { flags: new Map(), sources: new Map(), userCustomers: new Map(), revision: 0 }
   let loaded = false
+  const health: SnapshotHealth = { failing: false, failures: 0, caughtUpAt: 0 }
   let timer: NodeJS.Timeout | undefined
   let queue: Promise<void> = Promise.resolve()
   // Flags touched by the changes the last catch-up applied (what a commit announces).
   let lastNames: string[] = []
-  const listeners: Array<(change: { revision: number, names: string[] }) => Promise<void> | void> = []
+  const committedListeners: Array<(change: { revision: number, names: string[] }) => Promise<void> | void> = []
+  const advancedListeners: Array<(revision: number) => Promise<void> | void> = []
+
+  /**
+   * Compile one stored flag. A flag the engine refuses (only possible for a row written around the
+   * service, e.g. by an older version) is left out and logged, so it cannot stop every other flag
+   * from being served; evaluating it answers FLAG_NOT_FOUND until it is rewritten.
+   */
+  const compileInto = (target: State, definition: FlagDefinition, specs: OverrideSpecs | undefined): void => {
+    try {
+      target.flags.set(definition.name, compileFlag(definition, specs))
+    } catch (err) {
+      target.flags.delete(definition.name)
+      logger.warn({ flag: definition.name, err: { message: (err as Error).message } }, 'stored flag cannot be compiled; it is not served')
+    }
+  }
+  const addFlag = (target: State, flag: StoredFlag, specs: OverrideSpecs | undefined): void => {
+    target.sources.set(flag.name, { id: flag.id, specs })
+    compileInto(target, toDefinition(flag), specs)
+  }
 
   const serialized = (work: () => Promise<void>): Promise<void> => {
     const run = queue.then(work)
@@ -120,104 +185,170 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     return run
   }
 
-  const fullLoad = async (): Promise<void> => {
-    // Read the revision first: a write landing between the two reads is re-applied next time, never missed.
-    // The pages are not one read either: whatever a write changes between them is after `at`, so
-    // the next catch-up reads it again.
-    const at = await repo.latestRevision()
-    const overrides = new Map<string, OverrideSpecs>()
-    if (subjects !== undefined) await eachRow<OverrideState>((last) => subjects.overridePage(last, PAGE), (row) => addOverride(overrides, row))
-    const next = new Map<string, CompiledFlag>()
-    const nextSources = new Map<string, Source>()
-    for (const flag of await repo.all()) {
-      const specs = overrides.get(flag.id)
-      next.set(flag.name, compile(flag, specs))
-      nextSources.set(flag.name, { id: flag.id, specs })
-    }
-    const customersOf = new Map<string, string>()
-    // Many users share a customer: keep one copy of each customer id.
-    const customerIds = new Map<string, string>()
-    const intern = (id: string): string => { const known = customerIds.get(id); if (known !== undefined) return known; customerIds.set(id, id); return id }
-    if (subjects !== undefined) await eachRow<UserCustomer>((last) => subjects.userCustomerPage(last?.id, PAGE), (user) => customersOf.set(user.id, intern(user.customerId)))
-    flags = next
-    sources = nextSources
-    userCustomers = customersOf
-    revision = at
-    loaded = true
-  }
-
   /**
-   * The current definitions of `names`, as of revision `at` or later: from the shared copy where it
-   * is that recent, the rest from the database, which then refreshes the shared copy. Tagging what
-   * the database returned with `at` is safe: it was read after the change log reached `at`.
+   * The definitions of `names` as of revision `at`: from the shared copy where an entry is at `at`
+   * or later, the rest from the database. An entry newer than `at` is only ever used in a read the
+   * revision check then refuses (the database is past `at`), so what is served is exact.
    */
-  const readFlags = async (names: string[], at: number): Promise<StoredFlag[]> => {
-    if (names.length === 0) return []
-    if (shared === undefined) return await repo.getMany(names)
-    const cached = await shared.read(names, at)
+  const readFlags = async (names: string[], at: number): Promise<{ flags: StoredFlag[], fromDb: Map<string, StoredFlag | null> }> => {
+    if (names.length === 0) return { flags: [], fromDb: new Map() }
+    const cached = shared === undefined ? new Map<string, StoredFlag | null>() : await shared.read(names, at)
     const missing = names.filter((name) => !cached.has(name))
-    const fromDb = missing.length === 0 ? [] : await repo.getMany(missing)
-    const byName = new Map(fromDb.map((flag) => [flag.name, flag]))
-    await shared.write(new Map(missing.map((name) => [name, byName.get(name) ?? null])), at)
-    return [...[...cached.values()].filter((flag) => flag !== null), ...fromDb]
+    const read = missing.length === 0 ? [] : await repo.getMany(missing)
+    const byName = new Map(read.map((flag) => [flag.name, flag]))
+    const fromDb = new Map<string, StoredFlag | null>(missing.map((name) => [name, byName.get(name) ?? null]))
+    return { flags: [...[...cached.values()].filter((flag) => flag !== null), ...read], fromDb }
   }
 
-  const incremental = async (): Promise<void> => {
-    const changes = await repo.changesSince(revision, MAX_INCREMENTAL)
-    if (changes.revision === revision) return
-    lastNames = [...new Set([...changes.names, ...changes.overrides.map(([name]) => name)])]
-    const fresh = await readFlags(changes.names, changes.revision)
-    const overrides = groupOverrides(fresh.length === 0 ? [] : await subjects?.overridesOf(fresh.map((f) => f.id)) ?? [])
-    const users = await subjects?.getUsers(changes.users) ?? []
-    for (const name of changes.names) { flags.delete(name); sources.delete(name) }
-    for (const flag of fresh) {
-      const specs = overrides.get(flag.id)
-      flags.set(flag.name, compile(flag, specs))
-      sources.set(flag.name, { id: flag.id, specs })
+  /** Read what changed after `base.revision`, checked to be the database at one revision; undefined when nothing did. */
+  const readDelta = async (base: State): Promise<Delta | undefined> => {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const changes = await repo.changesSince(base.revision, MAX_INCREMENTAL)
+      if (changes.revision === base.revision) return undefined
+      const reload = new Set(changes.names)
+      const { flags, fromDb } = await readFlags(changes.names, changes.revision)
+      const overrides = subjects === undefined || flags.length === 0 ? [] : await subjects.overridesOf(flags.map((f) => f.id))
+      const single: Delta['single'] = []
+      for (const [name, subject, id] of changes.overrides) {
+        const source = base.sources.get(name)
+        if (source === undefined || reload.has(name) || subjects === undefined) continue
+        single.push({ name, subject, id, row: await subjects.getOverride(source.id, subject, id) })
+      }
+      const users = subjects === undefined || changes.users.length === 0 ? [] : await subjects.getUsers(changes.users)
+      const latest = await repo.latestRevision()
+      if (latest === changes.revision) {
+        // Exact at this revision: only now may it refresh the shared copy.
+        if (shared !== undefined && fromDb.size > 0) await shared.write(fromDb, changes.revision)
+        const touched = [...new Set([...changes.names, ...changes.overrides.map(([name]) => name)])]
+        return { revision: changes.revision, names: changes.names, flags, overrides, single, userIds: changes.users, users, touched }
+      }
+      // A commit landed while reading: read again, unless the log has run too far for this path.
+      if (latest - base.revision > MAX_INCREMENTAL) throw new CatchUpRetry('more changes than one catch-up reads')
     }
+    throw new CatchUpRetry(`the database changed during each of ${ATTEMPTS} reads`)
+  }
+
+  /** Apply a checked delta in one synchronous step: evaluation never sees half of it. */
+  const apply = (target: State, delta: Delta): void => {
+    const specsOf = new Map<string, OverrideSpecs>()
+    for (const row of delta.overrides) addOverride(specsOf, row)
+    for (const name of delta.names) { target.flags.delete(name); target.sources.delete(name) }
+    for (const flag of delta.flags) addFlag(target, flag, specsOf.get(flag.id))
     // Single override changes on flags not reloaded above: patch their specs, recompile each flag once.
     const patched = new Set<string>()
-    for (const [name, subject, id] of changes.overrides) {
-      const source = sources.get(name)
-      if (source === undefined || changes.names.includes(name)) continue
-      const row = await subjects?.getOverride(source.id, subject, id)
+    for (const { name, subject, id, row } of delta.single) {
+      const source = target.sources.get(name)
+      if (source === undefined) continue
       source.specs ??= { users: new Map(), customers: new Map() }
       const specs = subject === 'user' ? source.specs.users : source.specs.customers
       if (row === undefined) specs.delete(id)
       else specs.set(id, specOf(row))
       patched.add(name)
     }
-    for (const name of patched) flags.set(name, compileFlag(flags.get(name)!.definition, sources.get(name)!.specs))
-    for (const id of changes.users) userCustomers.delete(id)
-    for (const user of users) if (user.customerId !== null) userCustomers.set(user.id, user.customerId)
-    logger.debug({ from: revision, to: changes.revision, names: changes.names.length, users: changes.users.length, overrides: changes.overrides.length }, 'snapshot caught up')
-    revision = changes.revision
+    for (const name of patched) {
+      const flag = target.flags.get(name)
+      if (flag !== undefined) compileInto(target, flag.definition, target.sources.get(name)!.specs)
+    }
+    for (const id of delta.userIds) target.userCustomers.delete(id)
+    for (const user of delta.users) if (user.customerId !== null) target.userCustomers.set(user.id, user.customerId)
+    target.revision = delta.revision
   }
 
+  const fullLoad = async (): Promise<void> => {
+    // Read the revision first, then everything: rows a commit changes meanwhile are newer than `at`,
+    // and the checked catch-up from `at` below reads each of them again before this is served.
+    const at = await repo.latestRevision()
+    const next: State = { flags: new Map(), sources: new Map(), userCustomers: new Map(), revision: at }
+    const overrides = new Map<string, OverrideSpecs>()
+    if (subjects !== undefined) await eachRow<OverrideState>((last) => subjects.overridePage(last, PAGE), (row) => addOverride(overrides, row))
+    for (const flag of await repo.all()) addFlag(next, flag, overrides.get(flag.id))
+    // Many users share a customer: keep one copy of each customer id.
+    const customerIds = new Map<string, string>()
+    const intern = (id: string): string => { const known = customerIds.get(id); if (known !== undefined) return known; customerIds.set(id, id); return id }
+    if (subjects !== undefined) await eachRow<UserCustomer>((last) => subjects.userCustomerPage(last?.id, PAGE), (user) => next.userCustomers.set(user.id, intern(user.customerId)))
+    const delta = await readDelta(next)
+    if (delta !== undefined) apply(next, delta)
+    state = next
+    loaded = true
+  }
+
+  const incremental = async (): Promise<void> => {
+    const delta = await readDelta(state)
+    if (delta === undefined) return
+    lastNames = delta.touched
+    const from = state.revision
+    apply(state, delta)
+    logger.debug({ from, to: delta.revision, names: delta.names.length, users: delta.userIds.length, overrides: delta.single.length }, 'snapshot caught up')
+  }
+
+  /** Record the outcome of a catch-up; one log line per change of state, not one per failure. */
+  const outcome = (err: unknown): void => {
+    if (err === undefined) {
+      if (health.failing) logger.info?.({ revision: state.revision, failures: health.failures }, 'snapshot catch-up recovered')
+      health.failing = false
+      health.failures = 0
+      health.error = undefined
+      health.caughtUpAt = Date.now()
+      return
+    }
+    const message = err instanceof Error ? err.message : String(err)
+    if (!health.failing) logger.warn({ revision: state.revision, err: { message } }, 'snapshot catch-up failing; serving the last snapshot and retrying')
+    health.failing = true
+    health.failures++
+    health.error = message
+  }
+
+  const catchUp = (): Promise<void> => serialized(async () => {
+    const from = state.revision
+    try {
+      if (!loaded || health.failures >= FULL_RELOAD_AFTER) await fullLoad()
+      else {
+        const latest = await repo.latestRevision()
+        if (latest - state.revision > MAX_INCREMENTAL) await fullLoad()
+        else if (latest > state.revision) await incremental()
+      }
+    } catch (err) {
+      outcome(err)
+      throw err
+    }
+    outcome(undefined)
+    if (state.revision === from) return
+    for (const listener of advancedListeners) {
+      try { await listener(state.revision) } catch (err) {
+        logger.warn({ err: { message: (err as Error).message } }, 'a listener of snapshot changes failed; the next change retries')
+      }
+    }
+  })
+
   return {
-    get revision () { return revision },
+    get revision () { return state.revision },
     get loaded () { return loaded },
-    get: (name) => flags.get(name),
-    values: () => flags.values(),
-    customerOf: (userId) => userCustomers.get(userId),
-    load: () => serialized(fullLoad),
-    catchUp: () => serialized(async () => {
-      if (!loaded) return fullLoad()
-      const latest = await repo.latestRevision()
-      if (latest <= revision) return
-      if (latest - revision > MAX_INCREMENTAL) return fullLoad()
-      return incremental()
-    }),
+    get health () { return { ...health } },
+    get: (name) => state.flags.get(name),
+    values: () => state.flags.values(),
+    customerOf: (userId) => state.userCustomers.get(userId),
+    load: () => serialized(async () => { await fullLoad(); outcome(undefined) }),
+    catchUp,
     async committed () {
       lastNames = []
-      await this.catchUp()
-      for (const listener of listeners) await listener({ revision, names: lastNames })
+      try {
+        await catchUp()
+      } catch {
+        // Recorded and logged by catchUp; the poll retries within its interval. The listeners are
+        // not told: they would announce a revision this instance does not serve.
+        return
+      }
+      for (const listener of committedListeners) {
+        try { await listener({ revision: state.revision, names: lastNames }) } catch (err) {
+          logger.warn({ err: { message: (err as Error).message } }, 'announcing a commit failed; other instances poll')
+        }
+      }
     },
-    onCommitted (listener) { listeners.push(listener) },
+    onCommitted (listener) { committedListeners.push(listener) },
+    onAdvanced (listener) { advancedListeners.push(listener) },
     start (intervalMs) {
-      timer = setInterval(() => {
-        this.catchUp().catch((err: unknown) => logger.warn({ err }, 'snapshot refresh failed; serving the last snapshot'))
-      }, intervalMs)
+      // Failures are recorded (health, one log line per change of state) by catchUp itself.
+      timer = setInterval(() => { catchUp().catch(() => {}) }, intervalMs)
       timer.unref()
     },
     close () { if (timer !== undefined) clearInterval(timer); timer = undefined }

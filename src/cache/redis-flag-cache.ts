@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis'
 import type { StoredFlag } from '../repositories/flag-repository.js'
+import { REDIS_BOUNDS } from './redis-feed.js'
 
 /**
  * The shared Redis copy of flag definitions, one hash per flag name: `r` the revision the entry is
- * known to be current at, `v` the stored flag as JSON (`null`: no flag by that name, a tombstone).
+ * exactly the database's state at (writers only store what a checked catch-up read at that
+ * revision), `v` the stored flag as JSON (`null`: no flag by that name, a tombstone).
  * The writer fills it after its commit, before it publishes; the other instances read it first and
  * the database only for what is missing or older than what they need (and then write it back).
  * Overrides and users are not copied: single override changes are patched from the database row by
@@ -41,26 +43,42 @@ const revive = (raw: string): StoredFlag | null => {
   return flag === null ? null : { ...flag, createdAt: new Date(flag.createdAt), updatedAt: new Date(flag.updatedAt) }
 }
 
-export function createRedisFlagCache (redis: Redis, namespace: string): SharedFlagCache {
+/** Settles with `fallback` if `work` has not settled within `ms` (reporting that through `late`). */
+async function within<T> (work: Promise<T>, ms: number, fallback: T, late: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<T>((resolve) => { timer = setTimeout(() => { late(); resolve(fallback) }, ms) })
+  try { return await Promise.race([work.catch(() => fallback), timeout]) } finally { clearTimeout(timer) }
+}
+
+/**
+ * `bounds` (REDIS_BOUNDS by default): a read or a write waits at most `cacheRead` ms, and after one
+ * that did not answer in time the copy is skipped for `cacheBackoff` ms. Both lie on a write's path
+ * (its catch-up reads and refreshes the copy), so a Redis that stalls costs a write at most
+ * `cacheRead` ms once per backoff, not a command timeout per call.
+ */
+export function createRedisFlagCache (redis: Redis, namespace: string, bounds: { cacheRead: number, cacheBackoff: number } = REDIS_BOUNDS): SharedFlagCache {
   if (!('flagpostPutIfNewer' in redis)) redis.defineCommand('flagpostPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER })
   const client = redis as CacheClient
   const key = (name: string): string => `${namespace}flag:${name}`
-  // While the connection is down, skip Redis at once instead of waiting for a command to fail.
-  const usable = (): boolean => client.status === 'ready'
+  let skipUntil = 0
+  const timedOut = (): void => { skipUntil = performance.now() + bounds.cacheBackoff }
+  // While the connection is down, or just after it stopped answering, skip Redis at once instead of
+  // waiting for a command to fail.
+  const usable = (): boolean => client.status === 'ready' && performance.now() >= skipUntil
 
   return {
     async read (names, revision) {
       const found = new Map<string, StoredFlag | null>()
       if (names.length === 0 || !usable()) return found
+      const pipeline = client.pipeline()
+      for (const name of names) pipeline.hmget(key(name), 'r', 'v')
+      const replies = await within(pipeline.exec(), bounds.cacheRead, null, timedOut)
       try {
-        const pipeline = client.pipeline()
-        for (const name of names) pipeline.hmget(key(name), 'r', 'v')
-        const replies = (await pipeline.exec()) ?? []
-        replies.forEach(([err, reply], i) => {
+        for (const [i, [err, reply]] of (replies ?? []).entries()) {
           const [r, v] = (reply ?? []) as Array<string | null>
-          if (err !== null || r === null || v === null || Number(r) < revision) return
+          if (err !== null || r === null || v === null || Number(r) < revision) continue
           found.set(names[i], revive(v))
-        })
+        }
       } catch {
         found.clear()
       }
@@ -68,13 +86,10 @@ export function createRedisFlagCache (redis: Redis, namespace: string): SharedFl
     },
     async write (entries, revision) {
       if (entries.size === 0 || !usable()) return
-      try {
-        const pipeline = client.pipeline() as unknown as CacheClient
-        for (const [name, flag] of entries) pipeline.flagpostPutIfNewer(key(name), revision, JSON.stringify(flag), TTL_SECONDS)
-        await (pipeline as unknown as ReturnType<Redis['pipeline']>).exec()
-      } catch {
-        // Best effort by design (see the interface).
-      }
+      // Best effort by design (see the interface): a failure or a timeout only skips the copy.
+      const pipeline = client.pipeline() as unknown as CacheClient
+      for (const [name, flag] of entries) pipeline.flagpostPutIfNewer(key(name), revision, JSON.stringify(flag), TTL_SECONDS)
+      await within((pipeline as unknown as ReturnType<Redis['pipeline']>).exec(), bounds.cacheRead, null, timedOut)
     }
   }
 }
