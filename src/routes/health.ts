@@ -1,27 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import type { Container } from '../container.js'
-
-/** What /readyz and /metrics report about the instance's dependencies. */
-export interface Readiness {
-  snapshotLoaded: boolean
-  /** The revision the snapshot reflects, read before the database's: never ahead of it. */
-  snapshotRevision: number
-  /** The database's latest revision, or null when it cannot be read. */
-  databaseRevision: number | null
-  /** Whether Redis answers; absent without REDIS_URL. */
-  redis?: boolean
-}
-
-/** Probe the database (its latest revision) and Redis (a PING); never throws. */
-export async function probeReadiness ({ snapshot, repositories, feed }: Pick<Container, 'snapshot' | 'repositories' | 'feed'>): Promise<Readiness> {
-  const snapshotLoaded = snapshot.loaded
-  const snapshotRevision = snapshot.revision
-  let databaseRevision: number | null = null
-  try { databaseRevision = await repositories.flags.latestRevision() } catch {}
-  if (feed === undefined) return { snapshotLoaded, snapshotRevision, databaseRevision }
-  return { snapshotLoaded, snapshotRevision, databaseRevision, redis: await feed.ping() }
-}
+import { probeReadiness } from '../services/readiness.js'
 
 const Health = Type.Object({ status: Type.String(), revision: Type.Optional(Type.Integer()), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
 
@@ -32,16 +11,24 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
-    schema: { operationId: 'readyz', tags: ['health'], summary: 'Readiness: database reachable and flags loaded', response: { 200: { ...Health, description: 'Ready to serve' }, 503: { ...Health, description: 'Not ready: see checks' } } }
+    schema: {
+      operationId: 'readyz',
+      tags: ['health'],
+      summary: 'Readiness: this instance serves the flags as committed (snapshot loaded and caught up)',
+      description: 'A database or Redis that cannot be reached is reported in `checks` (status `degraded`), not as 503: ' +
+        'the whole fleet shares them, and every instance keeps serving its last snapshot through their outage.',
+      response: { 200: { ...Health, description: 'Ready to serve (`degraded`: a shared dependency is down, see checks)' }, 503: { ...Health, description: 'Not ready: see checks' } }
+    }
   }, async (_request, reply) => {
-    const probe = await probeReadiness(app.container)
+    const probe = await probeReadiness(app.container, { catchUp: true })
     const checks: Record<string, string> = {
-      snapshot: probe.snapshotLoaded ? 'ok' : 'loading',
+      snapshot: !probe.snapshotLoaded ? 'loading' : probe.catchUpFailing ? `catch-up failing: ${probe.catchUpError ?? 'unknown'}` : probe.ready ? 'ok' : 'behind',
       database: probe.databaseRevision === null ? 'unreachable' : 'ok'
     }
     if (probe.redis !== undefined) checks.redis = probe.redis ? 'ok' : 'unreachable'
-    const ready = Object.values(checks).every((c) => c === 'ok')
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', revision: app.container.snapshot.revision, checks })
+    const degraded = Object.values(checks).some((c) => c !== 'ok')
+    const status = !probe.ready ? 'not ready' : degraded ? 'degraded' : 'ready'
+    return reply.code(probe.ready ? 200 : 503).send({ status, revision: probe.snapshotRevision, checks })
   })
 }
 
