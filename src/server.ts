@@ -42,6 +42,7 @@ async function main (): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`flagpost failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  // An error with a `hint` (an unreachable database) is a one-line answer for the operator, not a bug's stack.
+  process.stderr.write(`flagpost failed to start: ${err instanceof Error ? ('hint' in err ? err.message : err.stack ?? err.message) : String(err)}\n`)
   process.exit(1)
 })

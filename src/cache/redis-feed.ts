@@ -8,6 +8,26 @@ import { Redis } from 'ioredis'
 export const redisNamespace = (deploymentId: string): string => `flagpost:v1:${deploymentId}:`
 export const changesChannel = (namespace: string): string => `${namespace}changes`
 
+/**
+ * Time limits on Redis, in milliseconds. Redis only ever speeds things up (the revision poll and the
+ * database are the truth), so it gets little time: a write never waits on it for more than
+ * `cacheRead` once (see redis-flag-cache.ts), and /readyz's PING answers within `command`.
+ */
+export const REDIS_BOUNDS = Object.freeze({
+  /** One command's answer (PING, PUBLISH). */
+  command: 500,
+  /** No data at all while commands wait: the connection is considered dead and reconnected. */
+  socket: 1500,
+  /** Opening a connection. */
+  connect: 2000,
+  /** The shared flag copy on a write's path: a read or a write waits this long, then goes without. */
+  cacheRead: 200,
+  /** After the copy timed out, skip it this long (the database serves), then try again. */
+  cacheBackoff: 2000,
+  /** TCP keepalive on idle connections (the subscriber mostly). */
+  keepAliveDelay: 10_000
+})
+
 /** What a writer announces after its transaction committed. */
 export interface ChangeMessage { revision: number, names: string[], origin: string }
 
@@ -38,11 +58,20 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
   url: string, namespace: string, origin: string, logger: FeedLogger
 }): ChangeFeed {
   const channel = changesChannel(namespace)
-  const options = { lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000) }
-  // commandTimeout: a Redis that stops answering (a cut link, not a refused one) costs a catch-up
-  // at most this long before it falls back to the database.
-  const commands = new Redis(url, { ...options, enableOfflineQueue: false, commandTimeout: 500, connectionName: `flagpost-cmd-${origin}` })
-  const subscriber = new Redis(url, { ...options, autoResubscribe: true, lazyConnect: true, connectionName: `flagpost-sub-${origin}` })
+  const options = { lazyConnect: false, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), connectTimeout: REDIS_BOUNDS.connect, keepAlive: REDIS_BOUNDS.keepAliveDelay }
+  // The command connection never queues and never replays: a command fails at once while Redis is
+  // not connected (enableOfflineQueue false, maxRetriesPerRequest 0), answers within commandTimeout
+  // while it is connected, and a link that stops answering is dropped after socketTimeout and
+  // reconnected, so that a stalled Redis turns into a down one (fast failures) instead of waits.
+  const commands = new Redis(url, {
+    ...options,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: REDIS_BOUNDS.command,
+    socketTimeout: REDIS_BOUNDS.socket,
+    connectionName: `flagpost-cmd-${origin}`
+  })
+  const subscriber = new Redis(url, { ...options, maxRetriesPerRequest: 1, autoResubscribe: true, lazyConnect: true, connectionName: `flagpost-sub-${origin}` })
   let lastWarning = 0
   const warn = (err: Error, what: string): void => {
     // A Redis outage raises an error per retry: say it once in a while, not hundreds of times.
@@ -82,6 +111,7 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
       }
     },
     async ping () {
+      // commandTimeout bounds it while connected; not connected, it fails at once (no offline queue).
       try { return (await commands.ping()) === 'PONG' } catch { return false }
     },
     async close () {
@@ -101,7 +131,7 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
 export function connectSnapshotToFeed (snapshot: {
   readonly revision: number
   catchUp (): Promise<void>
-  onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void>): void
+  onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void> | void): void
 }, feed: ChangeFeed, logger: FeedLogger, { subscribe = true } = {}): void {
   if (subscribe) {
     feed.listen((message) => {
@@ -109,5 +139,8 @@ export function connectSnapshotToFeed (snapshot: {
       snapshot.catchUp().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'catch-up after a change message failed; the poll will retry'))
     })
   }
-  snapshot.onCommitted((change) => feed.publish(change))
+  // Not awaited: the write is committed and answered whatever Redis does. The message goes out on
+  // the command connection after the shared copy's update (same connection, so in order), and a
+  // stalled Redis costs the write nothing here (publish gives up after REDIS_BOUNDS.command, logged).
+  snapshot.onCommitted((change) => { void feed.publish(change) })
 }

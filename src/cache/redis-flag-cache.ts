@@ -59,7 +59,8 @@ async function within<T> (work: Promise<T>, ms: number, fallback: T, late: () =>
 export function createRedisFlagCache (redis: Redis, namespace: string, bounds: { cacheRead: number, cacheBackoff: number } = REDIS_BOUNDS): SharedFlagCache {
   if (!('flagpostPutIfNewer' in redis)) redis.defineCommand('flagpostPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER })
   const client = redis as CacheClient
-  const key = (name: string): string => `${namespace}flag:${name}`
+  // `flag2`: only entries read by a checked catch-up (an exact revision); older `flag:` entries are ignored.
+  const key = (name: string): string => `${namespace}flag2:${name}`
   let skipUntil = 0
   const timedOut = (): void => { skipUntil = performance.now() + bounds.cacheBackoff }
   // While the connection is down, or just after it stopped answering, skip Redis at once instead of
