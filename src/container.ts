@@ -59,6 +59,8 @@ export async function createContainer (config: Config, { logger = silent, poll =
     const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
     await apiKeys.load()
     await snapshot.load()
+    // Keys written by another instance are known here within the same bound as flags.
+    snapshot.onAdvanced(() => apiKeys.load())
     if (poll) snapshot.start(config.cacheRefreshMs)
     if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
     const services: Services = {

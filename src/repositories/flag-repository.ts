@@ -84,7 +84,12 @@ export interface StoredApiKey {
 /** API keys the service created itself; only hashes are ever stored. */
 export interface ApiKeyRepository {
   all (): Promise<StoredApiKey[]>
-  add (key: StoredApiKey): Promise<void>
+  /**
+   * Store `key` only if no key is stored yet, in one write that also appends the change-log row
+   * (so every instance reloads its keys when it catches up). Returns the revision, or null when a
+   * key already existed: of instances started together on a fresh database, exactly one wins.
+   */
+  addFirst (key: StoredApiKey, audit: AuditEntry): Promise<number | null>
 }
 
 /** Facts about the database itself. */

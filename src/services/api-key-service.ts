@@ -20,7 +20,7 @@ export function createApiKeyService ({ repo, writeKeys, readKeys }: { repo: ApiK
   }
 
   return {
-    /** Load the stored key hashes; call once at startup (and after adding a key). */
+    /** Load the stored key hashes: at startup, and whenever the snapshot advanced (a key may have been added elsewhere). */
     async load (): Promise<void> {
       const stored = (await repo.all()).map((k) => ({ hash: Buffer.from(k.keyHash, 'hex'), principal: { actor: `key:${k.name}`, scope: k.scope } }))
       known = [...writeKeys.map((k) => fromEnv(k, 'write')), ...readKeys.map((k) => fromEnv(k, 'read')), ...stored]
@@ -41,9 +41,12 @@ export function createApiKeyService ({ repo, writeKeys, readKeys }: { repo: ApiK
     async ensureBootstrapKey (): Promise<string | null> {
       if (writeKeys.length > 0 || readKeys.length > 0 || (await repo.all()).length > 0) return null
       const key = `fp_${randomBytes(24).toString('base64url')}`
-      await repo.add({ id: randomUUID(), name: 'bootstrap-admin', keyHash: sha256(key).toString('hex'), scope: 'write', createdAt: new Date() })
+      const stored = { id: randomUUID(), name: 'bootstrap-admin', keyHash: sha256(key).toString('hex'), scope: 'write' as const, createdAt: new Date() }
+      // Instances started together on a fresh database race here: one stores its key, the others
+      // get null and learn that key when their snapshot catches up past its change-log row.
+      const revision = await repo.addFirst(stored, { actor: 'system', action: 'api_key.create', names: [], before: null, after: { id: stored.id, name: stored.name, scope: stored.scope } })
       await this.load()
-      return key
+      return revision === null ? null : key
     }
   }
 }

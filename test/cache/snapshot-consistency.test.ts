@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createFlagSnapshot, type FlagSnapshot } from '../../src/cache/flag-snapshot.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
@@ -13,7 +13,7 @@ import { testDatabase } from '../support/test-database.js'
 const WRITER = { actor: 'test' }
 const silent = { warn () {}, debug () {} }
 
-async function setup (t: Tap.Test): Promise<{ observer: Container, writer: Container }> {
+async function setup (t: Test): Promise<{ observer: Container, writer: Container }> {
   const db = await testDatabase(t, { shared: true })
   const open = async (): Promise<Container> => {
     const c = await createContainer(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { poll: false })
@@ -33,7 +33,7 @@ async function interleave (writer: Container): Promise<void> {
 }
 
 /** Serves `x` = v2 exactly when it serves the override on `y`, and its revision is the database's then. */
-function consistent (t: Tap.Test, snapshot: FlagSnapshot, revisions: { before: number, after: number }): void {
+function consistent (t: Test, snapshot: FlagSnapshot, revisions: { before: number, after: number }): void {
   const x = snapshot.get('x')!.definition.variants.on
   const y = snapshot.get('y')!
   const overridden = y.userOverrides?.has('u') ?? false

@@ -3,7 +3,7 @@ import { openSqlite } from '../../src/db/client.js'
 import { migrateSqlite } from '../../src/db/migrate.js'
 import { FlagExistsError } from '../../src/errors.js'
 import type { ApiKeyRepository, AuditEntry, FlagRepository, MetaRepository, StoredFlag } from '../../src/repositories/flag-repository.js'
-import { createMemoryApiKeyRepository, createMemoryFlagRepository } from '../../src/repositories/memory/flag-repository.js'
+import { createMemoryApiKeyRepository, createMemoryFlagRepository, createMemoryStore } from '../../src/repositories/memory/flag-repository.js'
 import { createPgApiKeyRepository } from '../../src/repositories/pg/api-key-repository.js'
 import { createPgFlagRepository } from '../../src/repositories/pg/flag-repository.js'
 import { createPgMetaRepository } from '../../src/repositories/pg/meta-repository.js'
@@ -18,7 +18,7 @@ interface TestLike { teardown (fn: () => unknown): void }
 interface Repos { flags: FlagRepository, apiKeys: ApiKeyRepository, meta: MetaRepository }
 const pgUrl = await postgresUrlOrSkip(t, 'Postgres flag-repository contract')
 const implementations: Array<[string, (t: TestLike) => Promise<Repos>]> = [
-  ['memory', async () => ({ flags: createMemoryFlagRepository(), apiKeys: createMemoryApiKeyRepository(), meta: createMemoryRepositories().meta })],
+  ['memory', async () => { const store = createMemoryStore(); return { flags: createMemoryFlagRepository(store), apiKeys: createMemoryApiKeyRepository(store), meta: createMemoryRepositories().meta } }],
   ['sqlite', async (t) => {
     const handle = openSqlite(':memory:')
     migrateSqlite(handle)
@@ -171,12 +171,16 @@ for (const [kind, open] of implementations) {
     t.same((await repo.changesSince(2, 100)).names.sort(), names)
   })
 
-  t.test(`${kind}: API keys round-trip`, async (t) => {
-    const { apiKeys } = await open(t)
+  t.test(`${kind}: API keys round-trip; the first key is stored once, with a change-log row`, async (t) => {
+    const { apiKeys, flags } = await open(t)
     t.same(await apiKeys.all(), [])
     const key = { id: 'k1', name: 'admin', keyHash: 'a'.repeat(64), scope: 'write' as const, createdAt: new Date(1_700_000_000_123) }
-    await apiKeys.add(key)
+    const audit = { actor: 'system', action: 'api_key.create', names: [], before: null, after: { id: 'k1' } }
+    t.equal(await apiKeys.addFirst(key, audit), 1)
+    t.equal(await flags.latestRevision(), 1, 'other instances learn of it from the change log')
+    t.equal(await apiKeys.addFirst({ ...key, id: 'k2', keyHash: 'b'.repeat(64) }, audit), null, 'a second first key is refused')
     t.same(await apiKeys.all(), [key])
+    t.equal(await flags.latestRevision(), 1)
   })
 }
 

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
@@ -11,7 +11,7 @@ import { testDatabase } from '../support/test-database.js'
  */
 const WRITER = { actor: 'test' }
 
-async function instance (t: Tap.Test, url: string) {
+async function instance (t: Test, url: string) {
   const lines: Array<{ level: string, msg: string }> = []
   const logger = {
     warn: (_obj: object, msg: string) => { lines.push({ level: 'warn', msg }) },

@@ -73,11 +73,15 @@ export function createMemoryFlagRepository (store: MemoryStore = createMemorySto
   }
 }
 
-/** In-memory ApiKeyRepository. */
-export function createMemoryApiKeyRepository (): ApiKeyRepository {
+/** In-memory ApiKeyRepository; its writes append to the store's change log like the others. */
+export function createMemoryApiKeyRepository (store: MemoryStore = createMemoryStore()): ApiKeyRepository {
   const keys: StoredApiKey[] = []
   return {
     async all () { return keys.map((k) => ({ ...k })) },
-    async add (key) { keys.push({ ...key }) }
+    async addFirst (key, audit) {
+      if (keys.length > 0) return null
+      keys.push({ ...key })
+      return appendMemoryLog(store, audit)
+    }
   }
 }

@@ -10,7 +10,7 @@ export function createMemoryRepositories (): Repositories & { log: LogRow[] } {
   return {
     flags: createMemoryFlagRepository(store),
     subjects: createMemorySubjectRepository(store),
-    apiKeys: createMemoryApiKeyRepository(),
+    apiKeys: createMemoryApiKeyRepository(store),
     meta: { deploymentId: async () => deploymentId },
     log: store.log
   }
