@@ -1,7 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Container } from './container.js'
-import { RouteNotFoundError, toProblem } from './errors.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
+import { invalidField, isExpectedOutage, RouteNotFoundError, toProblem, type FieldProblem } from './errors.js'
 import { stdoutDestination } from './log-destination.js'
 import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
@@ -28,18 +29,47 @@ export interface AppOptions {
 
 const pathOf = (url: string): string => url.split('?')[0]
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
+/** Longer than any flag name (128) or subject id (256) in a path, so only junk is cut off by the router. */
+const MAX_PARAM_LENGTH = 512
+// Longer than the idle timeout of common load balancers (60 s), so they, not we, close idle connections.
+const KEEP_ALIVE_TIMEOUT_MS = 72_000
+
+/** The router's own refusals, which happen before any route (and so before the error handler). */
+function routerError (error: { code?: string }): Error {
+  if (error.code === 'FST_ERR_BAD_URL') return invalidField('path', 'is not valid percent-encoded UTF-8')
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return invalidField('params', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`)
+  return error as Error
+}
+
+/** Every error as problem+json, logged by what it is: a client's mistake, an expected outage, or a bug. */
+function sendProblem (error: Parameters<typeof toProblem>[0], request: FastifyRequest, reply: FastifyReply, fields?: FieldProblem[]): FastifyReply {
+  const problem = toProblem(error, pathOf(request.url), fields)
+  if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
+  if (problem.status >= 500 && isExpectedOutage(problem)) request.log.warn({ code: problem.code, status: problem.status }, problem.detail)
+  else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+  else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
+  return reply.code(problem.status).type('application/problem+json').send(problem)
+}
 
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
 export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const requestTimeout = container.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const app = Fastify({
     logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT },
     bodyLimit: container.config.bodyLimit,
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
     // close() waits for those requests, so clients see no errors.
     return503OnClosing: false,
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bad percent-encoding and over-long path segments: problem+json like every other error.
+    frameworkErrors: (error, request, reply) => sendProblem(routerError(error), request, reply),
     // Behind a load balancer, request.ip (the rate-limit key) is the client's only if the proxy is trusted.
-    trustProxy: container.config.trustProxy
+    trustProxy: container.config.trustProxy,
+    // A client dribbling its headers or body gets 408 and is disconnected instead of holding a connection.
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node looks for expired requests every connectionsCheckingInterval (30 s by default): often enough to honour the bound.
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))), headersTimeout: requestTimeout }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...subjectSchemas]))
@@ -51,11 +81,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   app.setErrorHandler((error, request, reply) => {
     const { validation, validationContext } = error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }
     const fields = validation === undefined ? undefined : fieldProblems(validation, validationContext ?? 'body')
-    const problem = toProblem(error as Parameters<typeof toProblem>[0], pathOf(request.url), fields)
-    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
-    return reply.code(problem.status).type('application/problem+json').send(problem)
+    return sendProblem(error as Parameters<typeof toProblem>[0], request, reply, fields)
   })
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url)

@@ -40,7 +40,12 @@ export const ConfigSchema = Type.Object({
    * false (nobody), true (every peer: only when nothing but the proxy can reach the service), or the
    * proxies' addresses / CIDRs. No hop count: Fastify 5 ignores one, as it cannot tell who the peer is.
    */
-  trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })])
+  trustProxy: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+  /**
+   * How long (ms) a client may take to send a whole request, headers and body; a slower one gets 408 and
+   * is disconnected. Unset: DEFAULT_REQUEST_TIMEOUT_MS.
+   */
+  requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 }))
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -54,6 +59,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>
 
 const DEFAULT_DATABASE_URL = 'file:./data/flagpost.db'
+/** REQUEST_TIMEOUT_MS when unset: a slow-body client holds a connection for at most this long. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 /**
  * Validate the environment and return a typed config. Every problem is collected so that a
@@ -114,13 +121,14 @@ export function loadConfig (env: Env = process.env): Config {
     migrateOnStart: bool('MIGRATE_ON_START', true),
     bodyLimit: int('BODY_LIMIT', 256 * 1024),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0),
-    trustProxy: trustProxy()
+    trustProxy: trustProxy(),
+    ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
     readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
     migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
-    trustProxy: 'TRUST_PROXY'
+    trustProxy: 'TRUST_PROXY', requestTimeoutMs: 'REQUEST_TIMEOUT_MS'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

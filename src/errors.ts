@@ -22,6 +22,18 @@ export const UnauthorizedError = createError('FLAGPOST_ERR_UNAUTHORIZED', 'A val
 export const ForbiddenError = createError('FLAGPOST_ERR_FORBIDDEN', 'This API key may not perform writes', 403)
 export const RouteNotFoundError = createError<[string, string]>('FLAGPOST_ERR_NOT_FOUND', 'No route %s %s', 404)
 export const UnavailableError = createError<[string]>('FLAGPOST_ERR_UNAVAILABLE', '%s', 503)
+/** A flag whose stored row this version cannot serve (e.g. written by an older version); the others are unaffected. */
+export const FlagUnservableError = createError<[string]>(
+  'FLAGPOST_ERR_FLAG_UNSERVABLE',
+  'Flag "%s" is stored in a form that cannot be served; rewrite it (PUT /flags/{name}) to repair it',
+  500
+)
+
+/**
+ * An outage the service expects and reports (the database cannot serve now): logged as one warning
+ * line with its code, not as a bug with a stack.
+ */
+export const isExpectedOutage = (error: { code?: string }): boolean => error.code === 'FLAGPOST_ERR_UNAVAILABLE'
 
 /** A validation error that lists each bad field. */
 export function invalid (problems: FieldProblem[]): Error & { problems: FieldProblem[] } {

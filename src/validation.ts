@@ -1,16 +1,46 @@
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import type { FastifySchemaCompiler } from 'fastify'
 import type { FieldProblem } from './errors.js'
+import { inputProblems } from './schemas/storable.js'
 
 // Query strings, params and headers arrive as text and need coercion ("10" → 10); bodies are JSON
 // and must not be coerced (null must never quietly become false), nor have unknown fields dropped.
 const common = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false } as const
 
+const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1')
+
+/**
+ * A schema's validator behind the input rule of schemas/storable.ts (finite numbers, storable
+ * strings and keys, bounded nesting), checked first and for every value, typed by the schema or
+ * not (json flag values, metadata, contexts): one rule for every field of every route and the
+ * library. The walk does not recurse, so Ajv only ever sees a bounded depth. Rule violations are
+ * reported as Ajv errors, so they reach clients the way every validation error does.
+ */
+export function withInputRule (check: ValidateFunction): ValidateFunction {
+  const validate = ((data: unknown) => {
+    const problems = inputProblems(data)
+    if (problems !== undefined) {
+      validate.errors = problems.map(({ path, message }) => ({
+        keyword: 'storable', instancePath: path.map((p) => `/${escapePointer(p)}`).join(''), schemaPath: '#', params: {}, message
+      }))
+      return false
+    }
+    const ok = check(data)
+    validate.errors = check.errors
+    return ok
+  }) as ValidateFunction
+  return validate
+}
+
 /** Two Ajv instances per app, picked per HTTP part; shared schemas are added to both. */
 export function createValidatorCompiler (shared: object[]): FastifySchemaCompiler<unknown> {
   const textAjv = new Ajv({ ...common, coerceTypes: 'array', schemas: shared })
   const bodyAjv = new Ajv({ ...common, coerceTypes: false, schemas: shared })
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>
+  return ({ schema, httpPart }) => {
+    const check = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object)
+    // Header values cannot hold NUL or unpaired surrogates (the HTTP parser refuses them and reads latin1).
+    return (httpPart === 'headers' ? check : withInputRule(check)) as ReturnType<FastifySchemaCompiler<unknown>>
+  }
 }
 
 interface AjvIssue { keyword: string, instancePath: string, message?: string, params: Record<string, unknown> }

@@ -1,5 +1,6 @@
 /** OFREP error bodies: how a failed OFREP request is reported in the protocol's own terms. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isExpectedOutage } from '../errors.js'
 import { fieldProblems } from '../validation.js'
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
@@ -65,7 +66,8 @@ export function ofrepErrorHandler (route: 'flag' | 'bulk') {
       return reply.code(429).type(JSON_TYPE).send({ errorDetails: error.message })
     }
     if (status >= 500) {
-      request.log.error({ err: error }, 'request failed')
+      if (isExpectedOutage(error)) request.log.warn({ code: error.code, status }, error.message)
+      else request.log.error({ err: error }, 'request failed')
       return send(500, { errorCode: 'GENERAL', errorDetails: 'An unexpected error occurred' })
     }
     const [code, errorCode, errorDetails] = classify(error, request, key)

@@ -22,7 +22,9 @@ export type EvaluationResultBody = Static<typeof EvaluationResult>
 
 export const EvaluationError = Type.Object({
   name: Type.String(),
-  error_code: Type.Literal('FLAG_NOT_FOUND'),
+  error_code: Type.Union([Type.Literal('FLAG_NOT_FOUND'), Type.Literal('GENERAL')], {
+    description: 'FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it)'
+  }),
   error_message: Type.String()
 }, { $id: 'EvaluationError', description: 'A named flag that could not be evaluated (bulk evaluation)' })
 

@@ -2,6 +2,7 @@ import type { FlagType, JsonValue, Rule, TargetingRules } from '../engine/types.
 import { invalid, type FieldProblem } from '../errors.js'
 import type { StoredFlag } from '../repositories/flag-repository.js'
 import { ATTRIBUTE_PATTERN, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
+import { inputProblems } from '../schemas/storable.js'
 
 /** The stored, fully-explicit state of a flag, minus identity and bookkeeping. */
 export type FlagState = Pick<StoredFlag, 'description' | 'type' | 'enabled' | 'variants' | 'defaultVariant' | 'offVariant' | 'targetingRules' | 'tags' | 'metadata'>
@@ -27,23 +28,13 @@ export function coerceValue (value: unknown, type: FlagType): { value: JsonValue
 export const MAX_JSON_DEPTH = 32
 
 /**
- * Walk a value without recursion (a body can nest 100k levels deep): refuse NUL in strings and keys
- * (Postgres text/json cannot hold it) and nesting deeper than MAX_JSON_DEPTH.
+ * The input rule (schemas/storable.ts) on a coerced value, with the json flag bound on nesting:
+ * a value given as JSON text was never seen by the request validator.
  */
 function jsonValueProblem (value: JsonValue): string | undefined {
-  const stack: Array<[JsonValue, number]> = [[value, 0]]
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!
-    if (typeof item === 'string') { if (item.includes('\0')) return 'must not contain NUL characters'; continue }
-    if (item === null || typeof item !== 'object') continue
-    if (depth >= MAX_JSON_DEPTH) return `nests deeper than ${MAX_JSON_DEPTH} levels`
-    if (Array.isArray(item)) { for (const v of item) stack.push([v, depth + 1]); continue }
-    for (const [k, v] of Object.entries(item)) {
-      if (k.includes('\0')) return 'must not contain NUL characters'
-      stack.push([v, depth + 1])
-    }
-  }
-  return undefined
+  const problem = inputProblems(value, { maxDepth: MAX_JSON_DEPTH, depthPathLength: 0 })?.[0]
+  if (problem === undefined) return undefined
+  return problem.path.length === 0 ? problem.message : `${problem.path.join('.')}: ${problem.message}`
 }
 
 function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | { problem: string } {
@@ -72,6 +63,9 @@ function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | {
 export function normalizeFlag (input: FlagPatchBody): FlagState {
   const problems: FieldProblem[] = []
   const problem = (field: string, message: string): void => { problems.push({ field: `body.${field}`, message }) }
+  // The HTTP validator checks this already; the CLI and the library come here directly.
+  const unstorable = inputProblems(input)
+  if (unstorable !== undefined) throw invalid(unstorable.map(({ path, message }) => ({ field: ['body', ...path].join('.'), message })))
   const type = input.type ?? 'boolean'
   const defaultVariant = input.default_variant ?? 'on'
   const offVariant = input.off_variant ?? 'off'

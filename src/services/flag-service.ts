@@ -3,12 +3,13 @@ import type { FlagSnapshot } from '../cache/flag-snapshot.js'
 import { checkRegexSafety, compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
 import { toDefinition } from '../cache/flag-snapshot.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import { ConflictError, FlagNotFoundError, invalidField, VersionMismatchError } from '../errors.js'
+import { ConflictError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { SubjectRepository } from '../repositories/subject-repository.js'
 import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
 import { FLAG_NAME, FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { isServableMetadata } from '../schemas/storable.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
@@ -21,11 +22,27 @@ export interface WriteOptions {
 
 export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
+/** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
+export interface EvaluationUnservable { name: string, error_code: 'GENERAL', error_message: string }
+export type BulkEntry = EvaluationResult | EvaluationFailure | EvaluationUnservable
+
+/**
+ * Whether a result can be sent as the API describes it. Writes refuse anything else; a row written
+ * by an older version (metadata `{"x": null}` from a non-finite number) may still hold it.
+ */
+export const isServable = (result: EvaluationResult): boolean => isServableMetadata(result.metadata)
+const unservable = (name: string): EvaluationUnservable => ({ name, error_code: 'GENERAL', error_message: new FlagUnservableError(name).message })
 
 const MAX_ATTEMPTS = 8
 const RETRY = Symbol('retry')
 /** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)))
+
+/** Metadata without the values an older version stored unservable (null from a non-finite number). */
+function servableMetadata (metadata: StoredFlag['metadata']): StoredFlag['metadata'] {
+  if (isServableMetadata(metadata)) return metadata
+  return Object.fromEntries(Object.entries(metadata).filter(([, v]) => isServableMetadata({ v })))
+}
 
 /** The HTTP schema checks names too; the CLI and the library come to the service directly. */
 function checkFlagName (field: string, name: string): void {
@@ -151,9 +168,11 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     },
 
     async rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
+      if (typeof newName !== 'string') throw invalidField('body.new_name', 'must be a string')
       checkFlagName('body.new_name', newName)
       return change(name, opts, 'flag.rename', (current) =>
-        newName === current.name ? null : { ...current, name: newName, version: current.version + 1, updatedAt: now() })
+        // Metadata an older version stored unservable is dropped, as any update does: the renamed flag is always served.
+        newName === current.name ? null : { ...current, metadata: servableMetadata(current.metadata), name: newName, version: current.version + 1, updatedAt: now() })
     },
 
     remove (name: string, opts: WriteOptions): Promise<void> {
@@ -167,23 +186,29 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     evaluate (name: string, context: EvaluationContext): EvaluationResult {
       const flag = snapshot.get(name)
       if (flag === undefined) throw new FlagNotFoundError(name)
-      return evaluate(flag, withInferredCustomer(context), Date.now())
+      const result = evaluate(flag, withInferredCustomer(context), Date.now())
+      if (!isServable(result)) throw new FlagUnservableError(name)
+      return result
     },
 
     /** Every flag (or the named ones) for one context; unknown names are reported, not thrown. */
-    evaluateMany (context: EvaluationContext, names?: string[]): Record<string, EvaluationResult | EvaluationFailure> {
+    evaluateMany (context: EvaluationContext, names?: string[]): Record<string, BulkEntry> {
       const at = Date.now()
       context = withInferredCustomer(context)
-      const results: Record<string, EvaluationResult | EvaluationFailure> = {}
+      const results: Record<string, BulkEntry> = {}
       if (names === undefined) {
-        for (const flag of snapshot.values()) results[flag.definition.name] = evaluate(flag, context, at)
+        for (const flag of snapshot.values()) {
+          const result = evaluate(flag, context, at)
+          results[flag.definition.name] = isServable(result) ? result : unservable(flag.definition.name)
+        }
         return results
       }
       for (const name of names) {
         const flag = snapshot.get(name)
-        results[name] = flag === undefined
+        const result = flag === undefined ? undefined : evaluate(flag, context, at)
+        results[name] = result === undefined
           ? { name, error_code: 'FLAG_NOT_FOUND', error_message: `Flag "${name}" does not exist` }
-          : evaluate(flag, context, at)
+          : isServable(result) ? result : unservable(name)
       }
       return results
     }

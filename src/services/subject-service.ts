@@ -4,6 +4,7 @@ import type { EvaluationResult } from '../engine/types.js'
 import { CustomerNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
+import { isServableMetadata } from '../schemas/storable.js'
 import { isSubjectId, SUBJECT_ID, SUBJECT_ID_PATTERN } from '../schemas/subjects.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 
@@ -151,8 +152,11 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
         from = ids[ids.length - 1]
       }
       const more = found.length > limit
-      const items = await repo.getCustomers(found.slice(0, limit))
-      return { items, nextCursor: more ? encodeCursor(items[items.length - 1].id) : null }
+      const kept = found.slice(0, limit)
+      // Customers removed since the scan read their ids are left out; the cursor is the scan's
+      // position, so the next page goes on from there whatever was removed.
+      const items = await repo.getCustomers(kept)
+      return { items, nextCursor: more ? encodeCursor(kept[kept.length - 1]) : null }
     },
 
     /** The flags on for one customer, by name. */
@@ -162,7 +166,8 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       const results: EvaluationResult[] = []
       for (const flag of snapshot.values()) {
         const result = evaluate(flag, { customer_id: customerId }, at)
-        if (isOn(flag, result)) results.push(result)
+        // A flag stored in a form that cannot be served (an older version's row) is left out, never failing the list.
+        if (isOn(flag, result) && isServableMetadata(result.metadata)) results.push(result)
       }
       return results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     }

@@ -1,0 +1,89 @@
+/**
+ * The one rule every input obeys, whatever its field and whatever the edge (HTTP, CLI, library):
+ * a value must be stored and served back exactly as written, on SQLite and on Postgres. So numbers
+ * are finite (JSON.parse turns 1e309 into Infinity, which JSON stores as null), strings and keys
+ * are well-formed Unicode (a lone surrogate is stored as U+FFFD) without NUL (Postgres text and
+ * jsonb cannot hold it), and nothing nests deeper than a bound (the validator, the merge patch and
+ * the serializer must never recurse out of stack).
+ */
+
+/** How deeply any request body or library argument may nest: far beyond any real flag (values nest ≤ 32). */
+export const MAX_INPUT_DEPTH = 64
+/** How many problems one walk reports before it stops looking. */
+const MAX_PROBLEMS = 20
+
+const SUSPECT = /[\0\uD800-\uDFFF]/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Why a string cannot be stored as is, or undefined when it can. */
+export function stringProblem (s: string): string | undefined {
+  if (!SUSPECT.test(s)) return undefined
+  if (s.includes('\0')) return 'must not contain NUL characters'
+  if (LONE_SURROGATE.test(s)) return 'must be well-formed Unicode (no unpaired surrogates)'
+  return undefined
+}
+
+export interface InputProblem {
+  /** Where, as object keys and array indexes from the walked value; [] is the value itself. */
+  path: string[]
+  message: string
+}
+
+/**
+ * Every place in `value` that breaks the rule, walked without recursion (a body may nest 100k
+ * levels). A container at depth `maxDepth` or more (the value itself is at depth 0) is reported at
+ * its first `depthPathLength` path segments — the field a client wrote — and not walked further.
+ * Undefined when the value obeys the rule.
+ */
+export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, depthPathLength = 1 } = {}): InputProblem[] | undefined {
+  let problems: InputProblem[] | undefined
+  const report = (path: string[], message: string): boolean => {
+    (problems ??= []).push({ path, message })
+    return problems.length >= MAX_PROBLEMS
+  }
+  const stack: Array<[unknown, string[]]> = [[value, []]]
+  walk: while (stack.length > 0) {
+    const [item, path] = stack.pop()!
+    if (typeof item === 'string') {
+      const problem = stringProblem(item)
+      if (problem !== undefined && report(path, problem)) break
+      continue
+    }
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item) && report(path, 'must be a finite number')) break
+      continue
+    }
+    if (item === null || typeof item !== 'object') continue
+    if (path.length >= maxDepth) {
+      const at = path.slice(0, depthPathLength)
+      const message = `nests deeper than ${maxDepth} levels`
+      if (problems?.some((p) => p.message === message && p.path.join('\0') === at.join('\0'))) continue
+      if (report(at, message)) break
+      continue
+    }
+    if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...path, String(i)]])
+      continue
+    }
+    const keys = Object.keys(item)
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i]
+      const problem = stringProblem(key)
+      if (problem !== undefined) { if (report([...path, key], `keys ${problem}`)) break walk; continue }
+      stack.push([(item as Record<string, unknown>)[key], [...path, key]])
+    }
+  }
+  return problems
+}
+
+/** Metadata as results carry it: string, finite number or boolean values only. */
+export function isServableMetadata (metadata: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (metadata == null) return true
+  for (const key in metadata) {
+    const v = metadata[key]
+    if (typeof v === 'string' || typeof v === 'boolean') continue
+    if (typeof v === 'number' && Number.isFinite(v)) continue
+    return false
+  }
+  return true
+}
