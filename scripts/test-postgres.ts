@@ -25,6 +25,7 @@ const TWICE = [
   'test/clients', // OpenFeature SDKs through OFREP against a live server
   'test/conformance', // flagd's evaluator scenarios through the API: flags stored, read back, evaluated
   'test/server.test.ts', // the server process: bootstrap key stored once, SIGTERM drain
+  'test/server-shutdown.test.ts', // SIGTERM with keep-alive pools and through npm start, the server on a schema
   'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
   'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
   'test/cache' // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema

@@ -1,8 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import { stdoutDestination } from './log-destination.js'
+
+/**
+ * The most a SIGTERM/SIGINT drain may take before the process gives up and exits 1. Whatever stops it must
+ * wait longer before its SIGKILL: docker-compose.yml's stop_grace_period is 15 s (the Dockerfile says so too).
+ */
+const SHUTDOWN_BOUND_MS = 10_000
 
 /** Process entry: config → container → app → listen; drains and closes on SIGTERM/SIGINT. */
 async function main (): Promise<void> {
@@ -23,16 +30,47 @@ async function main (): Promise<void> {
       '(only its SHA-256 hash is stored; set API_KEY=<your key> to use your own)')
   }
 
+  // Graceful shutdown for pooled keep-alive clients (nginx, envoy, Node agents): stop accepting, answer
+  // every request already on a connection with `Connection: close` so no pool reuses the socket, close
+  // idle sockets at once, then the container. Fastify's close() alone would wait for sockets that were
+  // busy when it started: they go idle after their answer and stay open until the client's or the
+  // keep-alive timeout (72 s), past the bound.
   let closing = false
+  const responses = new Set<ServerResponse>()
+  const reapIdle = (): void => { setImmediate(() => app.server.closeIdleConnections()) }
+  // One function for every response (this hook is on the hot path: no closure per request).
+  function forget (this: ServerResponse): void { responses.delete(this) }
+  // Prepended, so it runs before Fastify's own listener can answer (and send headers) synchronously.
+  app.server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      res.setHeader('connection', 'close')
+      res.once('close', reapIdle)
+      return
+    }
+    responses.add(res)
+    res.on('close', forget)
+  })
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests')
-    const force = setTimeout(() => { app.log.error('shutdown timed out'); process.exit(1) }, 10_000)
+    const started = performance.now()
+    app.log.info({ signal, inFlight: responses.size, boundMs: SHUTDOWN_BOUND_MS }, `shutting down: draining in-flight requests (at most ${SHUTDOWN_BOUND_MS} ms)`)
+    for (const res of responses) {
+      if (!res.headersSent) res.setHeader('connection', 'close')
+      // A response already under way cannot say so: its socket is closed once it is idle.
+      res.once('close', reapIdle)
+    }
+    const force = setTimeout(() => {
+      app.log.error({ inFlight: responses.size }, `shutdown timed out after ${SHUTDOWN_BOUND_MS} ms`)
+      process.exit(1)
+    }, SHUTDOWN_BOUND_MS)
     force.unref()
     app.close()
       .then(() => container.close())
-      .then(() => process.exit(0))
+      .then(() => {
+        app.log.info({ signal, ms: Math.round(performance.now() - started) }, 'shut down: requests answered, connections and database closed')
+        process.exit(0)
+      })
       .catch((err: unknown) => { app.log.error({ err }, 'shutdown failed'); process.exit(1) })
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
