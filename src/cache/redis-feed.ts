@@ -136,7 +136,8 @@ export function connectSnapshotToFeed (snapshot: {
   if (subscribe) {
     feed.listen((message) => {
       if (message.revision <= snapshot.revision) return
-      snapshot.catchUp().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'catch-up after a change message failed; the poll will retry'))
+      // A failure is recorded and logged (once per change of state) by the snapshot; the poll retries.
+      snapshot.catchUp().catch(() => {})
     })
   }
   // Not awaited: the write is committed and answered whatever Redis does. The message goes out on
