@@ -107,3 +107,20 @@ t.test('a catch-up gives up, keeping the last state, when every read is overtake
   t.equal(snapshot.revision, await repos.flags.latestRevision())
   t.equal(snapshot.health.failing, false)
 })
+
+t.test('an incremental catch-up that keeps failing falls back to a full reload after three attempts', async (t) => {
+  const { observer, writer } = await setup(t)
+  const repos = observer.repositories
+  // Only the incremental path reads users by id; the full load pages through them instead.
+  const subjects = { ...repos.subjects, getUsers: async () => { throw new Error('injected') } }
+  const snapshot = createFlagSnapshot(repos.flags, silent, subjects)
+  await snapshot.load()
+  await writer.services.subjects.addUser({ id: 'u1', customerId: 'c1' }, WRITER)
+  for (let i = 1; i <= 3; i++) {
+    await t.rejects(snapshot.catchUp(), /injected/)
+    t.equal(snapshot.health.failures, i)
+  }
+  await snapshot.catchUp()
+  t.equal(snapshot.customerOf('u1'), 'c1', 'the full reload served the change')
+  t.equal(snapshot.health.failing, false)
+})
