@@ -3,13 +3,14 @@ import { loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
 import type { EvaluationContext, EvaluationResult, FlagType } from './engine/types.js'
-import { invalid, invalidField } from './errors.js'
-import { commonSchemas } from './schemas/common.js'
+import { FlagNotFoundError, invalid, invalidField } from './errors.js'
+import { commonSchemas, FLAG_NAME } from './schemas/common.js'
 import { flagSchemas, type FlagBody, type FlagCreateBody } from './schemas/flags.js'
+import { inputProblems } from './schemas/storable.js'
 import { isSubjectId } from './schemas/subjects.js'
 import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
 import { toFlagBody } from './services/flag-view.js'
-import { fieldProblems } from './validation.js'
+import { fieldProblems, withInputRule } from './validation.js'
 
 /** Where the embedded library keeps its data, and who its writes are recorded as. */
 export interface FlagpostOptions {
@@ -67,17 +68,68 @@ let validators: { create: ValidateFunction, rename: ValidateFunction } | undefin
 function validate (which: 'create' | 'rename', body: object): void {
   if (validators === undefined) {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: false, strict: false, coerceTypes: false, schemas: [...commonSchemas, ...flagSchemas] })
-    validators = { create: ajv.getSchema('FlagCreate')!, rename: ajv.getSchema('RenameRequest')! }
+    validators = { create: withInputRule(ajv.getSchema('FlagCreate')!), rename: withInputRule(ajv.getSchema('RenameRequest')!) }
   }
   const check = validators[which]
   if (!check(body)) throw invalid(fieldProblems(check.errors as Parameters<typeof fieldProblems>[0], 'body'))
+}
+
+/*
+ * Arguments are checked before anything reaches a service or the database, whatever a caller without
+ * TypeScript passes: a wrong type, a missing argument or a value that breaks the input rule
+ * (schemas/storable.ts) is a FLAGPOST_ERR_VALIDATION naming the argument, and nothing is written.
+ */
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const typeName = (v: unknown): string => v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v
+
+/** The input rule on one argument, reported under its name. */
+function storable (field: string, value: unknown): void {
+  const problems = inputProblems(value)
+  if (problems !== undefined) throw invalid(problems.map(({ path, message }) => ({ field: [field, ...path].join('.'), message })))
+}
+
+/**
+ * The name of an existing feature: a string, else a validation error. A string that cannot be a flag name
+ * names no flag (FLAGPOST_ERR_FLAG_NOT_FOUND) and never reaches the database.
+ */
+function existingName (name: unknown, field = 'name'): string {
+  if (typeof name !== 'string') throw invalidField(field, `must be a string, got ${typeName(name)}`)
+  if (!FLAG_NAME.test(name)) throw new FlagNotFoundError(name)
+  return name
+}
+
+function bool (field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidField(field, `must be true or false, got ${typeName(value)}`)
+  return value
+}
+
+/** An optional string argument: undefined (or null) for none. */
+function optionalString (field: string, value: unknown, maxLength: number): string | undefined {
+  if (value == null) return undefined
+  if (typeof value !== 'string') throw invalidField(field, `must be a string, got ${typeName(value)}`)
+  if (value.length > maxLength) throw invalidField(field, `must be at most ${maxLength} characters`)
+  storable(field, value)
+  return value
+}
+
+const ADD_FEATURE_OPTIONS = new Set(['defaultEnabled', 'type', 'defaultValue', 'offValue', 'description'])
+
+function addFeatureOptions (options: unknown): AddFeatureOptions {
+  if (options == null) return {}
+  if (!isPlainObject(options)) throw invalidField('options', `must be an object, got ${typeName(options)}`)
+  const unknown = Object.keys(options).filter((key) => !ADD_FEATURE_OPTIONS.has(key))
+  if (unknown.length > 0) throw invalid(unknown.map((key) => ({ field: `options.${key}`, message: 'is not a known option' })))
+  if (options.defaultEnabled !== undefined) bool('options.defaultEnabled', options.defaultEnabled)
+  storable('options', options)
+  return options as AddFeatureOptions
 }
 
 /**
  * Ids follow the HTTP API's rule (so whatever the library registers is addressable as `/customers/{id}`):
  * 1 to 256 URL-safe characters; a non-negative integer is taken as its decimal string.
  */
-function idOf (id: SubjectId, field: string): string {
+function idOf (id: unknown, field: string): string {
   if (typeof id === 'number') {
     if (!Number.isSafeInteger(id) || id < 0) throw invalidField(field, 'must be a string id or a non-negative integer')
     return String(id)
@@ -88,16 +140,29 @@ function idOf (id: SubjectId, field: string): string {
   return id
 }
 
-function subjectOf (subject: Subject): [SubjectKind, string] {
-  if (subject?.customerId !== undefined && subject.userId === undefined) return ['customer', idOf(subject.customerId, 'customerId')]
-  if (subject?.userId !== undefined && subject.customerId === undefined) return ['user', idOf(subject.userId, 'userId')]
+function subjectOf (subject: unknown): [SubjectKind, string] {
+  if (!isPlainObject(subject)) throw invalidField('subject', `must be { customerId } or { userId }, got ${typeName(subject)}`)
+  if (subject.customerId !== undefined && subject.userId === undefined) return ['customer', idOf(subject.customerId, 'subject.customerId')]
+  if (subject.userId !== undefined && subject.customerId === undefined) return ['user', idOf(subject.userId, 'subject.userId')]
   throw invalidField('subject', 'must be { customerId } or { userId }')
 }
 
-function contextOf ({ userId, customerId, ...rest }: FlagpostContext): EvaluationContext {
-  const context: EvaluationContext = { ...rest }
-  if (userId !== undefined) context.user_id = idOf(userId, 'userId')
-  if (customerId !== undefined) context.customer_id = idOf(customerId, 'customerId')
+/** A context: a plain object of strings, finite numbers and booleans (null or undefined: unset). */
+function contextOf (given: unknown): EvaluationContext {
+  if (given == null) return {}
+  if (!isPlainObject(given)) throw invalidField('context', `must be an object, got ${typeName(given)}`)
+  const { userId, customerId, ...rest } = given
+  const context: EvaluationContext = {}
+  for (const [key, value] of Object.entries(rest)) {
+    if (value == null) continue
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw invalidField(`context.${key}`, `must be a string, a number or a boolean, got ${typeName(value)}`)
+    }
+    context[key] = value
+  }
+  storable('context', context)
+  if (userId != null) context.user_id = idOf(userId, 'context.userId')
+  if (customerId != null) context.customer_id = idOf(customerId, 'context.customerId')
   return context
 }
 
@@ -201,8 +266,9 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
   const offVariantOf = (name: string): string | undefined => container.snapshot.get(name)?.offVariant
 
   return {
-    async addFeature (name: string, options: AddFeatureOptions = {}): Promise<Flag> {
+    async addFeature (name: string, given?: AddFeatureOptions): Promise<Flag> {
       live()
+      const options = addFeatureOptions(given)
       const body: FlagCreateBody = { name, targeting_rules: { percentage: options.defaultEnabled === true ? 100 : 0 } }
       if (options.type !== undefined) body.type = options.type
       if (options.defaultValue !== undefined) body.default_value = options.defaultValue
@@ -211,42 +277,48 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       validate('create', body)
       return toFlagBody(await flags.create(body, opts))
     },
-    async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(name)) },
+    async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(existingName(name))) },
     async setGlobalFlag (name: string, enabled: boolean): Promise<Flag> {
       live()
-      return toFlagBody(await flags.update(name, { targeting_rules: { percentage: enabled ? 100 : 0 } }, opts))
+      const on = bool('enabled', enabled)
+      return toFlagBody(await flags.update(existingName(name), { targeting_rules: { percentage: on ? 100 : 0 } }, opts))
     },
-    async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(name, { enabled: true }, opts)) },
-    async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(name, { enabled: false }, opts)) },
+    async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: true }, opts)) },
+    async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: false }, opts)) },
     async renameFeature (oldName: string, newName: string): Promise<Flag> {
       live()
+      if (typeof oldName !== 'string') existingName(oldName, 'oldName')
       validate('rename', { new_name: newName })
-      return toFlagBody(await flags.rename(oldName, newName, opts))
+      return toFlagBody(await flags.rename(existingName(oldName, 'oldName'), newName, opts))
     },
-    async removeFeature (name: string): Promise<void> { live(); await flags.remove(name, opts) },
+    async removeFeature (name: string): Promise<void> { live(); await flags.remove(existingName(name), opts) },
     async addCustomer (id: SubjectId, name?: string): Promise<Customer> {
       live()
-      return subjects.addCustomer({ id: idOf(id, 'id'), ...(name !== undefined ? { name } : {}) }, opts)
+      const customerName = optionalString('name', name, 256)
+      return subjects.addCustomer({ id: idOf(id, 'id'), ...(customerName !== undefined ? { name: customerName } : {}) }, opts)
     },
     async removeCustomer (id: SubjectId): Promise<void> { live(); await subjects.removeCustomer(idOf(id, 'id'), opts) },
     async addUser (id: SubjectId, customerId?: SubjectId): Promise<User> {
       live()
-      return subjects.addUser({ id: idOf(id, 'id'), ...(customerId !== undefined ? { customerId: idOf(customerId, 'customerId') } : {}) }, opts)
+      return subjects.addUser({ id: idOf(id, 'id'), ...(customerId != null ? { customerId: idOf(customerId, 'customerId') } : {}) }, opts)
     },
     async removeUser (id: SubjectId): Promise<void> { live(); await subjects.removeUser(idOf(id, 'id'), opts) },
     async setFlag (name: string, subject: Subject, enabled: boolean, variant?: string): Promise<Override> {
       live()
       const [kind, id] = subjectOf(subject)
-      return subjects.setOverride(name, kind, id, { enabled, ...(variant !== undefined ? { variant } : {}) }, opts)
+      const on = bool('enabled', enabled)
+      const served = optionalString('variant', variant, 64)
+      return subjects.setOverride(existingName(name), kind, id, { enabled: on, ...(served !== undefined ? { variant: served } : {}) }, opts)
     },
     async clearFlag (name: string, subject: Subject): Promise<void> {
       live()
       const [kind, id] = subjectOf(subject)
-      await subjects.clearOverride(name, kind, id, opts)
+      await subjects.clearOverride(existingName(name), kind, id, opts)
     },
     async listCustomersWithFeature (name: string): Promise<string[]> {
       live()
-      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'enabled' }))).map((c) => c.id)
+      const flag = existingName(name)
+      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'enabled' }))).map((c) => c.id)
     },
     async listFeaturesForCustomer (customerId: SubjectId): Promise<string[]> {
       live()
@@ -254,21 +326,26 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     },
     async listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]> {
       live()
-      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
+      const flag = existingName(name)
+      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
     },
     async listCustomersWithFeatureExplicitlyDisabled (name: string): Promise<string[]> {
       live()
-      return (await everything((q) => subjects.listCustomersForFlag(name, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
+      const flag = existingName(name)
+      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
     },
-    evaluate (name: string, context: FlagpostContext = {}): EvaluationResult {
+    evaluate (name: string, context?: FlagpostContext): EvaluationResult {
       live()
-      return flags.evaluate(name, contextOf(context))
+      const checked = contextOf(context)
+      return flags.evaluate(existingName(name), checked)
     },
-    isEnabled (name: string, context: FlagpostContext = {}): boolean {
+    isEnabled (name: string, context?: FlagpostContext): boolean {
       live()
+      if (typeof name !== 'string') existingName(name)
+      const checked = contextOf(context)
       const off = offVariantOf(name)
       if (off === undefined) return false
-      return flags.evaluate(name, contextOf(context)).variant !== off
+      return flags.evaluate(name, checked).variant !== off
     },
     async refresh (): Promise<void> { live(); await container.snapshot.catchUp() },
     async close (): Promise<void> { closed = true; await container.close() }
