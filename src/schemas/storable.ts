@@ -31,19 +31,21 @@ export interface InputProblem {
 
 /**
  * Every place in `value` that breaks the rule, walked without recursion (a body may nest 100k
- * levels). A container at depth `maxDepth` or more (the value itself is at depth 0) is reported at
- * its first `depthPathLength` path segments — the field a client wrote — and not walked further.
- * Undefined when the value obeys the rule.
+ * levels). A container at depth `maxDepth` or more (the value itself is at depth 0) is not walked
+ * further and is reported at the field a client wrote: its leading object keys, at most
+ * `fieldSegments` of them, up to the first array. Undefined when the value obeys the rule.
  */
-export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, depthPathLength = 1 } = {}): InputProblem[] | undefined {
+export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fieldSegments = 2 } = {}): InputProblem[] | undefined {
   let problems: InputProblem[] | undefined
   const report = (path: string[], message: string): boolean => {
     (problems ??= []).push({ path, message })
     return problems.length >= MAX_PROBLEMS
   }
-  const stack: Array<[unknown, string[]]> = [[value, []]]
+  const tooDeep = `nests deeper than ${maxDepth} levels`
+  // [value, its path, how many leading segments of the path name the field]
+  const stack: Array<[unknown, string[], number]> = [[value, [], 0]]
   walk: while (stack.length > 0) {
-    const [item, path] = stack.pop()!
+    const [item, path, field] = stack.pop()!
     if (typeof item === 'string') {
       const problem = stringProblem(item)
       if (problem !== undefined && report(path, problem)) break
@@ -55,22 +57,22 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, dep
     }
     if (item === null || typeof item !== 'object') continue
     if (path.length >= maxDepth) {
-      const at = path.slice(0, depthPathLength)
-      const message = `nests deeper than ${maxDepth} levels`
-      if (problems?.some((p) => p.message === message && p.path.join('\0') === at.join('\0'))) continue
-      if (report(at, message)) break
+      const at = path.slice(0, field)
+      if (problems?.some((p) => p.message === tooDeep && p.path.join('\0') === at.join('\0'))) continue
+      if (report(at, tooDeep)) break
       continue
     }
     if (Array.isArray(item)) {
-      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...path, String(i)]])
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...path, String(i)], field])
       continue
     }
     const keys = Object.keys(item)
+    const childField = field === path.length && field < fieldSegments ? field + 1 : field
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]
       const problem = stringProblem(key)
       if (problem !== undefined) { if (report([...path, key], `keys ${problem}`)) break walk; continue }
-      stack.push([(item as Record<string, unknown>)[key], [...path, key]])
+      stack.push([(item as Record<string, unknown>)[key], [...path, key], childField])
     }
   }
   return problems

@@ -32,7 +32,7 @@ export const MAX_JSON_DEPTH = 32
  * a value given as JSON text was never seen by the request validator.
  */
 function jsonValueProblem (value: JsonValue): string | undefined {
-  const problem = inputProblems(value, { maxDepth: MAX_JSON_DEPTH, depthPathLength: 0 })?.[0]
+  const problem = inputProblems(value, { maxDepth: MAX_JSON_DEPTH, fieldSegments: 0 })?.[0]
   if (problem === undefined) return undefined
   return problem.path.length === 0 ? problem.message : `${problem.path.join('.')}: ${problem.message}`
 }

@@ -10,7 +10,8 @@ t.test('deeply nested JSON is a clear 400 everywhere, never a 500', async (t) =>
   for (const depth of [33, 100_000]) {
     const flag = await send('/flags', `{"name":"deep","type":"json","default_value":${nested(depth)}}`)
     const body = isProblem(t, flag, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
-    t.match(body.errors, [{ field: 'body.default_value', message: 'nests deeper than 32 levels' }], `json value nested ${depth} deep`)
+    // Past the flag's own bound (32), the body's (64) stops the walk before anything recurses.
+    t.match(body.errors, [{ field: 'body.default_value', message: /^nests deeper than (32|64) levels$/ }], `json value nested ${depth} deep`)
     const variants = await send('/flags', `{"name":"deep","type":"json","variants":{"on":1,"off":{"a":${nested(depth)}}}}`)
     t.match(isProblem(t, variants, 400, 'FLAGPOST_ERR_VALIDATION', '/flags').errors, [{ field: 'body.variants.off' }])
     t.equal((await send('/evaluate', `{"context":{"a":${nested(depth)}}}`)).statusCode, 400)
