@@ -44,6 +44,8 @@ const ONCE: Record<string, string> = {
   'test/repositories': 'the contract suites run on memory, SQLite and Postgres in the first pass',
   'test/faults/multi-instance.test.ts': 'always three servers on Postgres and Redis, in the first pass',
   'test/faults/database-outage.test.ts': 'always Postgres, in the first pass: only a networked database can be cut at a TCP proxy',
+  'test/faults/database-stall.test.ts': 'always Postgres, in the first pass: a stalled link needs a networked database behind a TCP proxy',
+  'test/faults/redis-stall.test.ts': 'always Postgres and Redis, in the first pass: Redis stalled at a TCP proxy under a Postgres-backed instance',
   'test/cli/help.test.ts': 'usage text; --help never opens the database',
   'test/services/keyed-queue.test.ts': 'an in-process queue; no database',
   'test/deploy': 'container files: the compose topology is on Postgres and Redis in the first pass; the image runs its own SQLite default; TRUST_PROXY is Fastify\'s'

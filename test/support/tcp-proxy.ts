@@ -97,7 +97,8 @@ export async function startTcpProxy (targetPort: number, targetHost = '127.0.0.1
       }
     }
     links.add(link)
-    client.on('close', () => links.delete(link))
+    // Kept until what it held is delivered: a client that closed during a stall still has bytes to send.
+    client.on('close', later(() => links.delete(link)))
     if (!stalled) link.flow()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
