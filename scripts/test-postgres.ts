@@ -20,6 +20,7 @@ const TWICE = [
   'test/services', // services on the database: subject rules, optimistic-concurrency races
   'test/cli', // the built binary on a schema of the test's own, with a server or container beside it
   'test/library.test.ts', // createFlagpost() on a schema; two instances on one; close() closes the pool
+  'test/library-hostile.test.ts', // bad arguments to every library call write nothing to the schema
   'test/agreement.test.ts', // HTTP, CLI and library sharing one schema
   'test/client.test.ts', // the generated client against a live server
   'test/clients', // OpenFeature SDKs through OFREP against a live server

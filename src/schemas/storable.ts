@@ -23,6 +23,12 @@ export function stringProblem (s: string): string | undefined {
   return undefined
 }
 
+const isJsonContainer = (item: object): boolean => {
+  if (Array.isArray(item)) return true
+  const proto = Object.getPrototypeOf(item)
+  return proto === Object.prototype || proto === null
+}
+
 export interface InputProblem {
   /** Where, as object keys and array indexes from the walked value; [] is the value itself. */
   path: string[]
@@ -42,10 +48,10 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
     return problems.length >= MAX_PROBLEMS
   }
   const tooDeep = `nests deeper than ${maxDepth} levels`
-  // [value, its path, how many leading segments of the path name the field]
-  const stack: Array<[unknown, string[], number]> = [[value, [], 0]]
+  // [value, its path, how many leading segments of the path name the field, whether it is a property]
+  const stack: Array<[unknown, string[], number, boolean]> = [[value, [], 0, false]]
   walk: while (stack.length > 0) {
-    const [item, path, field] = stack.pop()!
+    const [item, path, field, property] = stack.pop()!
     if (typeof item === 'string') {
       const problem = stringProblem(item)
       if (problem !== undefined && report(path, problem)) break
@@ -55,7 +61,13 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
       if (!Number.isFinite(item) && report(path, 'must be a finite number')) break
       continue
     }
-    if (item === null || typeof item !== 'object') continue
+    if (item === null || typeof item === 'boolean') continue
+    // Only a library caller can pass these: values that JSON would drop or change on the way to the database.
+    if (typeof item !== 'object' || !isJsonContainer(item)) {
+      if (item === undefined && property) continue // an absent property
+      if (report(path, 'must be a JSON value (string, finite number, boolean, null, array or plain object)')) break
+      continue
+    }
     if (path.length >= maxDepth) {
       const at = path.slice(0, field)
       if (problems?.some((p) => p.message === tooDeep && p.path.join('\0') === at.join('\0'))) continue
@@ -63,7 +75,7 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
       continue
     }
     if (Array.isArray(item)) {
-      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...path, String(i)], field])
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], [...path, String(i)], field, false])
       continue
     }
     const keys = Object.keys(item)
@@ -72,7 +84,7 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
       const key = keys[i]
       const problem = stringProblem(key)
       if (problem !== undefined) { if (report([...path, key], `keys ${problem}`)) break walk; continue }
-      stack.push([(item as Record<string, unknown>)[key], [...path, key], childField])
+      stack.push([(item as Record<string, unknown>)[key], [...path, key], childField, true])
     }
   }
   return problems

@@ -1,0 +1,111 @@
+import { inspect } from 'node:util'
+import t from 'tap'
+import { loadConfig } from '../src/config.js'
+import { createContainer } from '../src/container.js'
+import { createFlagpost, isFlagpostError, type Flagpost } from '../src/index.js'
+import { testDatabase } from './support/test-database.js'
+
+/**
+ * The library from plain JavaScript: every call with a missing, wrong-typed or unstorable argument
+ * rejects (or throws) with a Flagpost error — a FLAGPOST_ERR_ code, never a driver's error such as
+ * `SqliteError: NOT NULL constraint failed` — and writes nothing.
+ */
+
+const BAD: unknown[] = [undefined, null, 42, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, true, {}, [], ['x'], { toString: () => 'x' },
+  'a\u0000b', '\ud800', '', ' ']
+const label = (v: unknown): string => inspect(v, { breakLength: Infinity })
+
+async function revisionOf (databaseUrl: string): Promise<number> {
+  const container = await createContainer(loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' }), { poll: false })
+  try { return await container.repositories.flags.latestRevision() } finally { await container.close() }
+}
+
+/** Calls `call`, which must fail with a Flagpost error (synchronously or not). */
+async function fails (t: Tap.Test, name: string, call: () => unknown): Promise<void> {
+  try {
+    await call()
+    t.fail(`${name}: expected a Flagpost error, but it succeeded`)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    t.ok(isFlagpostError(err), `${name}: ${String(code)} ${(err as Error).message}`)
+  }
+}
+
+t.test('every library call with a bad argument throws a Flagpost error and writes nothing', async (t) => {
+  const { url } = await testDatabase(t, { shared: true })
+  const flagpost: Flagpost = await createFlagpost({ databaseUrl: url })
+  t.teardown(() => flagpost.close())
+  await flagpost.addFeature('existing', { type: 'string', defaultValue: 'x', defaultEnabled: true })
+  await flagpost.addCustomer('acme')
+  await flagpost.addUser('alice', 'acme')
+  await flagpost.setFlag('existing', { customerId: 'acme' }, true)
+  const before = await revisionOf(url)
+  const lib = flagpost as unknown as Record<string, (...args: unknown[]) => unknown>
+
+  // [method, arguments with `B` where the bad value goes, values that are fine in that position]
+  const B = Symbol('bad')
+  const calls: Array<[string, unknown[], unknown[]]> = [
+    ['addFeature', [B], []],
+    ['addFeature', ['fresh', B], [undefined, null, {}]],
+    ['addFeature', ['fresh', { type: B }], [undefined, null]],
+    ['addFeature', ['fresh', { defaultEnabled: B }], [undefined, true]],
+    ['addFeature', ['fresh', { type: 'json', defaultValue: { nested: [B] } }], [null, 42, -1, 1.5, true, {}, [], ['x'], '', ' ']],
+    ['addFeature', ['fresh', { type: 'json', defaultValue: B }], [null, 42, -1, 1.5, true, {}, [], ['x'], ' ']],
+    ['addFeature', ['fresh', { description: B }], [undefined, null, '', ' ']],
+    ['getFeature', [B], []],
+    ['setGlobalFlag', [B, true], []],
+    ['setGlobalFlag', ['existing', B], [true]],
+    ['enableFeature', [B], []],
+    ['disableFeature', [B], []],
+    ['renameFeature', [B, 'other'], []],
+    ['renameFeature', ['existing', B], []],
+    ['removeFeature', [B], []],
+    ['addCustomer', [B], [42]],
+    ['addCustomer', ['newco', B], [undefined, null, '', ' ']],
+    ['removeCustomer', [B], []],
+    ['addUser', [B], [42]],
+    ['addUser', ['bob', B], [undefined, null, 42]],
+    ['removeUser', [B], []],
+    ['setFlag', [B, { customerId: 'acme' }, true], []],
+    ['setFlag', ['existing', B, true], []],
+    ['setFlag', ['existing', { customerId: B }, true], [42]],
+    ['setFlag', ['existing', { userId: B }, true], [42]],
+    ['setFlag', ['existing', { customerId: 'acme' }, B], [true]],
+    ['setFlag', ['existing', { customerId: 'acme' }, true, B], [undefined, null]],
+    ['clearFlag', [B, { customerId: 'acme' }], []],
+    ['clearFlag', ['existing', B], []],
+    ['listCustomersWithFeature', [B], []],
+    ['listFeaturesForCustomer', [B], []],
+    ['listCustomersWithFeatureExplicitlyEnabled', [B], []],
+    ['listCustomersWithFeatureExplicitlyDisabled', [B], []],
+    ['evaluate', [B, {}], []],
+    ['evaluate', ['existing', B], [undefined, null, {}]],
+    ['evaluate', ['existing', { country: B }], [undefined, null, 42, -1, 1.5, true, '', ' ']],
+    ['evaluate', ['existing', { userId: B }], [undefined, null, 42]],
+    ['isEnabled', ['existing', B], [undefined, null, {}]],
+    ['isEnabled', ['existing', { customerId: B }], [undefined, null, 42]]
+  ]
+  const put = (args: unknown[], bad: unknown): unknown[] => args.map(function swap (a): unknown {
+    if (a === B) return bad
+    if (Array.isArray(a)) return a.map(swap)
+    if (typeof a === 'object' && a !== null) return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, swap(v)]))
+    return a
+  })
+  let checked = 0
+  for (const [method, args, fine] of calls) {
+    for (const bad of BAD) {
+      if (fine.some((f) => Object.is(f, bad) || (typeof f === 'object' && f !== null && JSON.stringify(f) === JSON.stringify(bad) && typeof bad === 'object'))) continue
+      await fails(t, `${method}(${put(args, bad).map(label).join(', ')})`, () => lib[method](...put(args, bad)))
+      checked++
+    }
+  }
+  t.ok(checked > 300, `${checked} bad calls`)
+  // isEnabled of a name that is no flag is false (Unleash's isEnabled); of something that is not a name, an error.
+  t.equal(flagpost.isEnabled('a\u0000b'), false)
+  for (const bad of [undefined, null, 42, {}]) await fails(t, `isEnabled(${label(bad)})`, () => flagpost.isEnabled(bad as string))
+
+  t.equal(await revisionOf(url), before, 'no bad call wrote anything')
+  t.match(await flagpost.getFeature('existing'), { version: 1, default_value: 'x', metadata: {} })
+  t.strictSame(await flagpost.listCustomersWithFeatureExplicitlyEnabled('existing'), ['acme'])
+  t.equal(flagpost.evaluate('existing', { userId: 'alice' }).value, 'x', 'and evaluation still works')
+})
