@@ -4,12 +4,13 @@
  * Every clause compiles once, when its flag enters the snapshot, to a predicate over
  * `(context, now)`: value sets, lowercased values, regexes, numbers, instants and versions are all
  * worked out here, so evaluating a clause is one property read plus a Set lookup, a string
- * comparison, a regex test or a number comparison. Anything that could fail (an unknown operator,
- * a bad value, an unsafe regex, a rollout that serves nothing) throws `FlagCompileError` here,
- * never at evaluation.
+ * comparison, an RE2 test or a number comparison. Anything that could fail (an unknown operator,
+ * a bad value, a rollout that serves nothing) throws `FlagCompileError` here, never at evaluation;
+ * the one exception is a stored pattern RE2 cannot run (see `regexes`).
  */
 import { compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
+import { compilePattern, type CompiledPattern } from './regex-safety.js'
 import { OPERATORS, type Clause, type EvaluationContext, type FlagDefinition, type JsonValue, type Operator, type Rule } from './types.js'
 import { compareVersion, parseVersion, targetVersion, toEpochMs, toNumber, type Scalar } from './values.js'
 
@@ -129,6 +130,7 @@ function compileServe(def: FlagDefinition, serve: unknown, site: Site): Pick<Com
 }
 
 const always: Predicate = () => true
+const never: Predicate = () => false
 
 function allOf(predicates: Predicate[]): Predicate {
   switch (predicates.length) {
@@ -202,6 +204,7 @@ export function compileClause(clause: Clause, field: string, flagName: string): 
   }
   const values = checkValues(clause.values, site, `${at}.values`)
   const test = OPERATOR_TABLE[operator]({ values, caseInsensitive, site: { flag: site.flag, field: `${at}.values` } })
+  if (test === NEVER_HOLDS) return never
 
   // not_in/neq are in/eq inverted for present values only: a missing attribute is still false.
   const flip = negate !== (operator === 'not_in' || operator === 'neq')
@@ -292,28 +295,39 @@ function substring(spec: Spec, operator: Operator, match: StringMatch): Test {
   }
 }
 
-/** Regex sources are checked and compiled here, once: bounded length, valid with `u`, no nested repetition. */
+/**
+ * What `regexes` returns for a clause holding a stored pattern the engine will not run (see there):
+ * `compileClause` turns it into a clause that never holds, negate or not.
+ */
+const NEVER_HOLDS: Test = () => false
+
+/**
+ * Patterns are compiled here, once, for RE2 (`compilePattern`): linear-time matching, case
+ * folding by RE2's own flag. A pattern RE2 cannot compile (lookaround, backreferences, too large)
+ * is refused at write time by `checkRegexSafety`; one stored before that rule existed must still
+ * load, so its clause never holds (negate included: a rule that cannot say whom it targets serves
+ * no one rather than everyone) instead of throwing here.
+ */
 function regexes(spec: Spec): Test {
   const { site, values } = spec
   some(spec, 'matches')
   if (values.length > RULE_LIMITS.patternsPerClause) {
     fail(site, site.field, `${values.length} patterns; at most ${RULE_LIMITS.patternsPerClause} are allowed per clause`)
   }
-  const flags = spec.caseInsensitive ? 'iu' : 'u'
-  const list = values.map((source, i) => {
+  const list: CompiledPattern[] = []
+  let runnable = true
+  for (let i = 0; i < values.length; i++) {
+    const source = values[i]
     const at = `${site.field}.${i}`
     if (typeof source !== 'string' || source === '') fail(site, at, 'must be a non-empty regular expression (a string)')
     if (source.length > RULE_LIMITS.patternLength) {
       fail(site, at, `pattern is ${source.length} characters; at most ${RULE_LIMITS.patternLength} are allowed`)
     }
-    let re: RegExp
-    try {
-      re = new RegExp(source, flags)
-    } catch (err) {
-      fail(site, at, `not a valid regular expression (JavaScript, "u" flag): ${(err as Error).message}`)
-    }
-    return re
-  })
+    const re = compilePattern(source, spec.caseInsensitive)
+    if (typeof re === 'string') runnable = false
+    else list.push(re)
+  }
+  if (!runnable) return NEVER_HOLDS
   if (list.length === 1) {
     const re = list[0]
     return (v) => typeof v !== 'boolean' && re.test(str(v))

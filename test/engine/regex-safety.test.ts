@@ -1,41 +1,59 @@
 import t from 'tap'
-import { checkRegexSafety, compileFlag, FlagCompileError, MAX_PATTERNS_PER_FLAG } from '../../src/engine/index.js'
+import { checkRegexSafety, FlagCompileError, MAX_PATTERNS_PER_FLAG } from '../../src/engine/index.js'
+import { MAX_PATTERN_SIZE } from '../../src/engine/regex-safety.js'
 import type { FlagDefinition, Rule } from '../../src/engine/types.js'
 
 const flag = (rules: Rule[]): FlagDefinition => ({
   name: 'f', type: 'boolean', enabled: true, variants: { on: true, off: false }, default_variant: 'on', off_variant: 'off',
   targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 0, rollout: null, bucket_by: 'user_id' }, metadata: {}, version: 1
 })
-const matching = (...patterns: string[]): FlagDefinition =>
+const matching = (patterns: string[], caseInsensitive = false): FlagDefinition =>
   flag([{ id: 'ok', clauses: [{ attribute: 'email', operator: 'eq', values: ['x'] }], serve: { variant: 'on' } },
-    { id: 're', clauses: [{ attribute: 'email', operator: 'matches', values: patterns }], serve: { variant: 'on' } }])
+    { id: 're', clauses: [{ attribute: 'email', operator: 'matches', values: patterns, case_insensitive: caseInsensitive }], serve: { variant: 'on' } }])
 
-const fieldOf = (def: FlagDefinition): string | undefined => {
-  try { checkRegexSafety(def) } catch (err) { return err instanceof FlagCompileError ? err.field : 'not a FlagCompileError' }
+const refusal = (def: FlagDefinition): { field: string, message: string } | undefined => {
+  try { checkRegexSafety(def) } catch (err) {
+    return err instanceof FlagCompileError ? { field: err.field, message: err.message } : { field: 'not a FlagCompileError', message: String(err) }
+  }
   return undefined
 }
 
-t.test('patterns that can backtrack catastrophically are refused, naming the pattern', async (t) => {
-  for (const unsafe of ['(a+)+$', '(x+x+)+y', '(a|a)*$', '(a|ab)*c', '.*.*.*x', '^(\\d+)*$']) {
-    t.equal(fieldOf(matching('^safe$', unsafe)), 'targeting_rules.rules.1.clauses.0.values.1', unsafe)
+t.test('lookaround and backreferences are refused, naming the pattern and saying RE2 syntax is used', async (t) => {
+  for (const pattern of ['(?=a)b', '(?!a)b', '(?<=a)b', '(?<!a)b', '(a)\\1', '^\\u0041$']) {
+    for (const ci of [false, true]) {
+      const found = refusal(matching(['^safe$', pattern], ci))
+      t.equal(found?.field, 'targeting_rules.rules.1.clauses.0.values.1', `${pattern}${ci ? ' (i)' : ''}: field`)
+      t.match(found?.message, /RE2 syntax \(linear time; no lookahead, lookbehind or backreferences\)/, `${pattern}: message`)
+    }
+  }
+})
+
+t.test('patterns that were refused as catastrophic are fine now: RE2 cannot backtrack', async (t) => {
+  for (const pattern of ['(a+)+$', '(x+x+)+y', '(a|a)*$', '(a|ab)*c', '.*.*.*x', '^(\\d+)*$', '^(a|A)+$']) {
+    t.equal(refusal(matching([pattern], true)), undefined, pattern)
   }
 })
 
 t.test('ordinary patterns pass', async (t) => {
-  for (const safe of ['^internal-[0-9]+$', '@example\\.com$', 'foo|bar|baz', '^(a|b)*$', '^[A-Z]{2}$']) {
-    t.equal(fieldOf(matching(safe)), undefined, safe)
+  const uuid = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+  for (const safe of ['^internal-[0-9]+$', '@example\\.com$', 'foo|bar|baz', '^(a|b)*$', '^[A-Z]{2}$', uuid, '^\\p{L}{1,100}$', '(?i)^beta-\\d+$']) {
+    t.equal(refusal(matching([safe])), undefined, safe)
   }
+})
+
+t.test(`a pattern may compile to at most ${MAX_PATTERN_SIZE} RE2 instructions (counted repetitions are copied out)`, async (t) => {
+  t.equal(refusal(matching(['^\\d{990}$'])), undefined, 'just under')
+  t.match(refusal(matching(['^\\d{1000}$'])), { field: 'targeting_rules.rules.1.clauses.0.values.0', message: /about 100\d RE2 instructions.*at most 1000/ },
+    'just over: measured on the compiled program')
+  // Refused from the text, before paying for a 2,000-instruction compilation.
+  t.match(refusal(matching(['(?:\\d{100}){20}'])), { message: /about 20\d\d RE2 instructions/ }, 'nested counted repetition')
+  t.match(refusal(matching(['[\\x{0}-\\x{10FFFF}]{1000}'.repeat(10)])), { message: /RE2 instructions/ }, 'ten large classes repeated 1000 times')
 })
 
 t.test(`at most ${MAX_PATTERNS_PER_FLAG} patterns per flag, so a write cannot take long to check`, async (t) => {
   const rules: Rule[] = Array.from({ length: 3 }, (_, r) => ({
     id: `r${r}`, clauses: [{ attribute: 'a', operator: 'matches', values: Array.from({ length: 7 }, (_, i) => `^p${r}-${i}$`) }], serve: { variant: 'on' }
   }))
-  t.equal(fieldOf(flag(rules)), 'targeting_rules.rules.2.clauses.0.values.6', 'the 21st pattern')
-  t.equal(fieldOf(flag(rules.slice(0, 2))), undefined, '14 are fine')
-})
-
-t.test('the check is separate from compileFlag: loading a stored flag does not pay for it again', async (t) => {
-  t.doesNotThrow(() => compileFlag(matching('(a|a)*$')), 'compileFlag only compiles')
-  t.throws(() => checkRegexSafety(matching('(a|a)*$')), FlagCompileError)
+  t.equal(refusal(flag(rules))?.field, 'targeting_rules.rules.2.clauses.0.values.6', 'the 21st pattern')
+  t.equal(refusal(flag(rules.slice(0, 2))), undefined, '14 are fine')
 })

@@ -125,18 +125,18 @@ t.test('matches', async (t) => {
     ['matches: yes', c('user', 'matches', ['^internal-[0-9]+$']), { user: 'internal-42' }, true],
     ['matches: no', c('user', 'matches', ['^internal-[0-9]+$']), { user: 'internal-x' }, false],
     ['matches: case-sensitive', c('user', 'matches', ['^internal-']), { user: 'INTERNAL-1' }, false],
-    ['matches: case_insensitive adds the i flag', c('user', 'matches', ['^internal-'], { case_insensitive: true }), { user: 'INTERNAL-1' }, true],
+    ['matches: case_insensitive uses RE2\'s case folding', c('user', 'matches', ['^internal-'], { case_insensitive: true }), { user: 'INTERNAL-1' }, true],
     ['matches: any of several', c('user', 'matches', ['^qa-', '^internal-']), { user: 'internal-1' }, true],
     ['matches: none of several', c('user', 'matches', ['^qa-', '^internal-']), { user: 'alice' }, false],
-    ['matches: unicode flag (property escapes)', c('name', 'matches', ['^\\p{Lu}']), { name: 'Émile' }, true],
-    ['matches: unicode flag, negative', c('name', 'matches', ['^\\p{Lu}']), { name: 'émile' }, false],
+    ['matches: Unicode classes (property escapes)', c('name', 'matches', ['^\\p{Lu}']), { name: 'Émile' }, true],
+    ['matches: Unicode classes, negative', c('name', 'matches', ['^\\p{Lu}']), { name: 'émile' }, false],
     ['matches: number attribute by String()', c('id', 'matches', ['^\\d{3}$']), { id: 123 }, true],
     ['matches: boolean attribute is false', c('beta', 'matches', ['^true$']), { beta: true }, false],
     ['matches: missing', c('user', 'matches', ['.']), {}, false],
     ['matches: negate missing', c('user', 'matches', ['.'], { negate: true }), {}, true],
     ['matches: negate present', c('user', 'matches', ['^internal-'], { negate: true }), { user: 'internal-1' }, false]
   ])
-  // A regex without g/y keeps no state between calls.
+  // A compiled pattern keeps no state between calls (no lastIndex as a g/y RegExp would).
   const f = compileFlag(flag([{ id: 'r', clauses: [c('user', 'matches', ['internal'])], serve: { variant: 'blue' } }]))
   for (let i = 0; i < 5; i++) t.equal(evaluate(f, { user: 'internal' }, NOW).variant, 'blue', `repeat ${i}`)
 })
@@ -409,8 +409,6 @@ t.test('compile errors name the exact field', async (t) => {
     ['semver_lt with two values', third(c('v', 'semver_lt', ['1.0.0', '2.0.0'])), `${at}.values`],
     ['exists with values', third(c('plan', 'exists', ['x'])), `${at}.values`],
     ['matches: 257-character pattern', third(c('u', 'matches', ['^a', 'a'.repeat(257)])), `${at}.values.1`],
-    ['matches: does not compile', third(c('u', 'matches', ['[a-'])), `${at}.values.0`],
-    ['matches: invalid only under the u flag', third(c('u', 'matches', ['\\-'])), `${at}.values.0`],
     ['matches: 11 patterns', third(c('u', 'matches', Array.from({ length: 11 }, (_, i) => `^p${i}`))), `${at}.values`],
     ['matches: a number', third(c('u', 'matches', [5])), `${at}.values.0`],
     ['case_insensitive on a number operator', third(c('age', 'gt', [1], { case_insensitive: true })), `${at}.case_insensitive`],
