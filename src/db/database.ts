@@ -11,7 +11,7 @@ export type DatabaseHandle = SqliteHandle | PgHandle
  */
 export class DatabaseConnectError extends Error {
   constructor (message: string, readonly hint: string, options: { cause: unknown }) {
-    super(`${message}: ${hint}`, options)
+    super(`${message} — ${hint}`, options)
     this.name = 'DatabaseConnectError'
   }
 }
@@ -52,7 +52,7 @@ export function connectError (url: string, err: unknown, connectMs: number): Dat
   const database = decodeURIComponent(target.pathname.slice(1)) || user
   const { code, message } = driverError(err)
   const hints: Record<string, string> = {
-    ECONNREFUSED: `nothing accepts connections at ${where}: is Postgres running, and are DATABASE_URL's host and port right?`,
+    ECONNREFUSED: 'is Postgres running there, and are DATABASE_URL\'s host and port right?',
     ENOTFOUND: `host "${host}" does not resolve: check DATABASE_URL's host name (and DNS)`,
     EAI_AGAIN: `host "${host}" could not be resolved now: check DNS, or DATABASE_URL's host name`,
     EHOSTUNREACH: `no route to ${where}: check the network between this host and the database`,
@@ -60,7 +60,7 @@ export function connectError (url: string, err: unknown, connectMs: number): Dat
     ECONNRESET: `${where} closed the connection: is it Postgres, and does it expect TLS (add ?sslmode=require)?`,
     '28P01': `password authentication failed for user "${user}": check DATABASE_URL's user and password`,
     '28000': `the server refuses user "${user}" from this host: check its pg_hba.conf and DATABASE_URL's user`,
-    '3D000': `database "${database}" does not exist at ${where}: create it, or fix DATABASE_URL's database name`,
+    '3D000': 'create it, or fix DATABASE_URL\'s database name',
     '57P03': `Postgres at ${where} is starting up or shutting down: retry shortly`,
     '53300': `Postgres at ${where} has no free connection slots: raise max_connections or lower the pools using it`
   }

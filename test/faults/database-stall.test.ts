@@ -3,6 +3,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
+import { DatabaseConnectError, openDatabase } from '../../src/db/database.js'
 import { PG_BOUNDS } from '../../src/db/pg-client.js'
 import { WRITE_KEY } from '../helper.js'
 import { dropSchema, isolatedUrl, postgresUrlOrSkip, queryPostgres } from '../support/postgres.js'
@@ -147,3 +148,22 @@ if (pg !== null) {
     t.equal((await put(s.direct, 'k', 'free')).statusCode, 200, 'writes go through once the lock is free')
   })
 }
+
+t.test('start-up against a database that does not answer or refuses: one line naming host:port and what to check', async (t) => {
+  const proxy = await startTcpProxy(5432)
+  t.teardown(() => proxy.close())
+  proxy.stall()
+  const started = performance.now()
+  const stalled = await openDatabase(`postgres://flagpost:s3cret@127.0.0.1:${proxy.port}/db`).then(() => null, (err: unknown) => err)
+  const ms = Math.round(performance.now() - started)
+  t.comment(`open with a stalled link: rejected after ${ms} ms (connect bound ${PG_BOUNDS.connect} ms)`)
+  t.ok(stalled instanceof DatabaseConnectError)
+  t.match((stalled as Error).message, new RegExp(`^cannot connect to Postgres at 127\\.0\\.0\\.1:${proxy.port} \\(user "flagpost", database "db"\\).* — no answer from 127\\.0\\.0\\.1:${proxy.port} within ${PG_BOUNDS.connect} ms`))
+  t.ok(ms < PG_BOUNDS.connect + SLACK_MS)
+  const refused = await openDatabase('postgres://flagpost:s3cret@127.0.0.1:1/db').then(() => null, (err: unknown) => err) as Error
+  t.match(refused.message, /^cannot connect to Postgres at 127\.0\.0\.1:1 .*ECONNREFUSED.* — is Postgres running there/)
+  for (const err of [stalled as Error, refused]) {
+    t.notMatch(err.message, /s3cret/, 'never the password')
+    t.notMatch(err.message, /\n/, 'one line')
+  }
+})
