@@ -29,7 +29,8 @@ const TWICE = [
   'test/server-shutdown.test.ts', // SIGTERM with keep-alive pools and through npm start, the server on a schema
   'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
   'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
-  'test/cache' // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema
+  'test/cache', // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema
+  'test/fuzz' // the OpenAPI-driven fuzz: hostile requests to every operation, every table compared after each refusal
 ]
 
 /** Dialect-independent, or on Postgres in the first pass already: run once, by the first pass. */
