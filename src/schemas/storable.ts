@@ -63,7 +63,8 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
     }
     if (item === null || typeof item === 'boolean') continue
     // Only a library caller can pass these: values that JSON would drop or change on the way to the database.
-    if (typeof item !== 'object' || !isJsonContainer(item)) {
+    // (The walked value itself may be any object: Fastify's params and query objects have prototypes of their own.)
+    if (typeof item !== 'object' || (path.length > 0 && !isJsonContainer(item))) {
       if (item === undefined && property) continue // an absent property
       if (report(path, 'must be a JSON value (string, finite number, boolean, null, array or plain object)')) break
       continue
