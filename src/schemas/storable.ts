@@ -42,6 +42,8 @@ export interface InputProblem {
  * `fieldSegments` of them, up to the first array. Undefined when the value obeys the rule.
  */
 export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fieldSegments = 2 } = {}): InputProblem[] | undefined {
+  // Evaluation requests pass through here: answer the common case without building a path per value.
+  if (obeysRule(value, maxDepth)) return undefined
   let problems: InputProblem[] | undefined
   const report = (path: string[], message: string): boolean => {
     (problems ??= []).push({ path, message })
@@ -89,6 +91,35 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
     }
   }
   return problems
+}
+
+/** Whether `value` obeys the rule: the walk of inputProblems, without paths. */
+function obeysRule (value: unknown, maxDepth: number): boolean {
+  if (typeof value === 'string') return stringProblem(value) === undefined
+  if (typeof value !== 'object' || value === null) return typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  const items: unknown[] = [value]
+  const depths: number[] = [0]
+  const properties: boolean[] = [false]
+  while (items.length > 0) {
+    const item = items.pop()
+    const depth = depths.pop()!
+    const property = properties.pop()!
+    if (typeof item === 'string') { if (stringProblem(item) !== undefined) return false; continue }
+    if (typeof item === 'number') { if (!Number.isFinite(item)) return false; continue }
+    if (item === null || typeof item === 'boolean') continue
+    if (typeof item !== 'object') { if (item === undefined && property) continue; return false }
+    if (depth >= maxDepth || (depth > 0 && !isJsonContainer(item))) return false
+    if (Array.isArray(item)) {
+      for (let i = 0; i < item.length; i++) { items.push(item[i]); depths.push(depth + 1); properties.push(false) }
+      continue
+    }
+    for (const key in item) {
+      if (!Object.hasOwn(item, key)) continue
+      if (stringProblem(key) !== undefined) return false
+      items.push((item as Record<string, unknown>)[key]); depths.push(depth + 1); properties.push(true)
+    }
+  }
+  return true
 }
 
 /** Metadata as results carry it: string, finite number or boolean values only. */
