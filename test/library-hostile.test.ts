@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { loadConfig } from '../src/config.js'
 import { createContainer } from '../src/container.js'
 import { createFlagpost, isFlagpostError, type Flagpost } from '../src/index.js'
@@ -21,7 +21,7 @@ async function revisionOf (databaseUrl: string): Promise<number> {
 }
 
 /** Calls `call`, which must fail with a Flagpost error (synchronously or not). */
-async function fails (t: Tap.Test, name: string, call: () => unknown): Promise<void> {
+async function fails (t: Test, name: string, call: () => unknown): Promise<void> {
   try {
     await call()
     t.fail(`${name}: expected a Flagpost error, but it succeeded`)
