@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database reachable and flags loaded */
+        /**
+         * Readiness: this instance serves the flags as committed (snapshot loaded and caught up)
+         * @description A database or Redis that cannot be reached is reported in `checks` (status `degraded`), not as 503: the whole fleet shares them, and every instance keeps serving its last snapshot through their outage.
+         */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -506,8 +509,8 @@ export interface components {
         /** @description A named flag that could not be evaluated (bulk evaluation) */
         EvaluationError: {
             name: string;
-            /** @enum {string} */
-            error_code: "FLAG_NOT_FOUND";
+            /** @description FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it) */
+            error_code: "FLAG_NOT_FOUND" | "GENERAL";
             error_message: string;
         };
         /**
@@ -728,7 +731,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ready to serve */
+            /** @description Ready to serve (`degraded`: a shared dependency is down, see checks) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -906,6 +909,15 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
+            /** @description Invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing or invalid API key */
             401: {
                 headers: {
@@ -1049,6 +1061,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Missing or invalid API key */
             401: {
