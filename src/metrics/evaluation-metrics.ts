@@ -21,6 +21,7 @@ const emptyTally = (): Tally => ({ STATIC: 0, DEFAULT: 0, TARGETING_MATCH: 0, SP
 export function countEvaluations (flags: CountedEvaluation, registry: Registry): CountedEvaluation {
   const tallies = new Map<string, Tally>()
   let notFound = 0
+  const unservable = new Map<string, number>()
   const count = (result: EvaluationResult): void => {
     let tally = tallies.get(result.name)
     if (tally === undefined) tallies.set(result.name, tally = emptyTally())
@@ -39,6 +40,8 @@ export function countEvaluations (flags: CountedEvaluation, registry: Registry):
         for (const reason of Object.keys(tally) as Reason[]) if (tally[reason] > 0) this.inc({ flag, reason }, tally[reason])
       }
       if (notFound > 0) this.inc({ flag: UNKNOWN_FLAG, reason: 'ERROR', error_code: 'FLAG_NOT_FOUND' }, notFound)
+      // Flags whose stored row cannot be served (a row an older version wrote): existing flags, so by name.
+      for (const [flag, n] of unservable) this.inc({ flag, reason: 'ERROR', error_code: 'GENERAL' }, n)
     }
   })
 
@@ -58,8 +61,9 @@ export function countEvaluations (flags: CountedEvaluation, registry: Registry):
       const results = flags.evaluateMany(context, names)
       for (const name in results) {
         const entry = results[name]
-        if ('error_code' in entry) notFound++
-        else count(entry)
+        if (!('error_code' in entry)) count(entry)
+        else if (entry.error_code === 'FLAG_NOT_FOUND') notFound++
+        else unservable.set(name, (unservable.get(name) ?? 0) + 1)
       }
       return results
     }

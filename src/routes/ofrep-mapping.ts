@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import type { OfrepContextBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
-import type { EvaluationFailure } from '../services/flag-service.js'
+import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
+import type { BulkEntry } from '../services/flag-service.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -24,12 +24,12 @@ const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
  * (and the same ETag) on every instance, whatever order its snapshot holds the flags in. A flag
  * that could not be evaluated stays in the array with its key and errorCode.
  */
-export function toOfrepFlags (results: Record<string, EvaluationResult | EvaluationFailure>): Array<OfrepEvaluationSuccessBody | OfrepFlagNotFoundBody> {
+export function toOfrepFlags (results: Record<string, BulkEntry>): Array<OfrepEvaluationSuccessBody | OfrepEvaluationFailureBody | OfrepFlagNotFoundBody> {
   return Object.keys(results).sort(byKey).map((name) => {
     const entry = results[name]
-    return 'error_code' in entry
-      ? { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
-      : toOfrepSuccess(entry)
+    if (!('error_code' in entry)) return toOfrepSuccess(entry)
+    // FLAG_NOT_FOUND, or GENERAL for a flag whose stored row cannot be served.
+    return { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
   })
 }
 

@@ -81,10 +81,8 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    // toOfrepFlags passes each failure's error_code through as its OFREP errorCode: FLAG_NOT_FOUND, or GENERAL
-    // for a flag whose stored row cannot be served (reported in the array, never failing the others).
-    const results = flags.evaluateMany(toContext(request.body.context)) as Parameters<typeof toOfrepFlags>[0]
-    const body = JSON.stringify({ flags: toOfrepFlags(results) })
+    // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
+    const body = JSON.stringify({ flags: toOfrepFlags(flags.evaluateMany(toContext(request.body.context))) })
     const etag = etagOf(body)
     void reply.header('etag', etag)
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
