@@ -4,7 +4,7 @@ import { dumpDiff, openDumper, type Dump } from './db-dump.js'
 import { createResponseChecker, matchOperation, operationsOf, routedPath, type Operation } from './operations.js'
 import { describe, materialize, type Pools, type RequestSpec } from './requests.js'
 import { resolveRefs } from './schema-arbitrary.js'
-import { seed } from './seed.js'
+import { seed, SEED_CUSTOMERS, SEED_FLAGS, SEED_USERS } from './seed.js'
 
 /**
  * One fuzzed app: a fresh seeded app on its own database (a shared SQLite file, or a Postgres schema,
@@ -22,8 +22,31 @@ export interface Exchange {
   violations: string[]
 }
 
+const SLOW_MS = 5000
+
 const column = (rows: string[], key: string): string[] => rows.map((r) => String(JSON.parse(r)[key]))
-const poolsOf = (dump: Dump): Pools => ({ flags: column(dump.flags, 'name'), customers: column(dump.customers, 'id'), users: column(dump.users, 'id') })
+/** What the dump holds, by the keys seed() asks about. */
+function existingIn (dump: Dump): (key: string) => boolean {
+  const names = new Map(dump.flags.map((r) => { const row = JSON.parse(r); return [String(row.id), String(row.name)] }))
+  const keys = new Set([
+    ...column(dump.flags, 'name').map((n) => `flag:${n}`),
+    ...column(dump.customers, 'id').map((id) => `customer:${id}`),
+    ...column(dump.users, 'id').map((id) => `user:${id}`),
+    ...dump.overrides.map((r) => { const row = JSON.parse(r); return `override:${names.get(String(row.flag_id)) ?? ''}|${String(row.subject)}|${String(row.subject_id)}` })
+  ])
+  return (key) => keys.has(key)
+}
+const SEEDED = {
+  flags: new Set(SEED_FLAGS.map((f) => String(f.name))),
+  customers: new Set(SEED_CUSTOMERS.map((c) => String(c.id))),
+  users: new Set(SEED_USERS.map((u) => String(u.id)))
+}
+const pool = (all: string[], seeded: Set<string>): Pools['flags'] => ({ all, seeded: all.filter((name) => seeded.has(name)) })
+const poolsOf = (dump: Dump): Pools => ({
+  flags: pool(column(dump.flags, 'name'), SEEDED.flags),
+  customers: pool(column(dump.customers, 'id'), SEEDED.customers),
+  users: pool(column(dump.users, 'id'), SEEDED.users)
+})
 
 /** After a 2xx write, GET of the resource returns what the write returned. */
 function readBack (reached: Operation, body: any): string | null {
@@ -38,6 +61,8 @@ export interface FuzzTarget {
   ctx: TestApp
   /** The operations of the document the app serves at GET /openapi.json. */
   ops: Operation[]
+  /** The check of one response against that document. */
+  check: ReturnType<typeof createResponseChecker>
   /** Send one generated request and check the response and the database. */
   exchange (op: Operation, spec: RequestSpec): Promise<Exchange>
   /** Valid seed writes the API refused when the app was built. */
@@ -60,9 +85,10 @@ export async function fuzzTarget (t: TestLike, env: Record<string, string> = {})
   return {
     ctx,
     ops,
+    check,
     seedRefused,
     async reseed () {
-      const refused = await seed(ctx, { again: true })
+      const refused = await seed(ctx, existingIn(last))
       last = await dumper.dump()
       return refused
     },
@@ -72,11 +98,15 @@ export async function fuzzTarget (t: TestLike, env: Record<string, string> = {})
         ` [auth ${spec.auth}${Object.keys(spec.headers).length > 0 ? `, headers ${JSON.stringify(spec.headers).slice(0, 120)}` : ''}]` +
         (opts.payload === undefined ? '' : ` ${String((opts.headers as Record<string, string>)['content-type'] ?? '(no content-type)')} ${describe(Buffer.isBuffer(opts.payload) ? opts.payload : String(opts.payload)).slice(0, 400)}`) +
         ` — ${spec.mutation}`
+      const started = performance.now()
       const res = await ctx.app.inject(opts)
+      const took = performance.now() - started
       const before = last
       last = await dumper.dump()
       const reached = matchOperation(ops, spec.method, opts.url)
       const violations = check(reached, spec.method, res)
+      // Generous for a loaded CI machine; a super-linear parser, regex or walk takes far longer.
+      if (took > SLOW_MS) violations.push(`slow: ${took.toFixed(0)} ms (over ${SLOW_MS} ms)`)
       const changed = dumpDiff(before, last)
       if (changed !== null && res.statusCode >= 400 && res.statusCode < 500) violations.push(`4xx changed the database: ${res.statusCode}\n  ${changed}`)
       if (changed !== null && (reached === null || reached.readOnly) && res.statusCode < 400) violations.push(`read-only changed the database: ${reached?.id ?? routedPath(opts.url)}\n  ${changed}`)

@@ -133,6 +133,10 @@ export function createResponseChecker (problem: Schema): (op: Operation | null, 
     }
     const validate = validatorOf(documented[media])
     if (!validate(body)) problems.push(`schema: the body does not match the ${status} ${media} schema: ${ajv.errorsText(validate.errors)}`)
+    // RFC 9457: a problem's status is the response's.
+    if (media === 'application/problem+json' && (body as { status?: unknown })?.status !== res.statusCode) {
+      problems.push(`problem status: the body says ${String((body as { status?: unknown })?.status)}, the response ${status}`)
+    }
     return problems
   }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { InjectOptions } from 'fastify'
 import { READ_KEY, WRITE_KEY } from '../helper.js'
-import { hostileBody, hostileHeader, hostileQueryValue, hostileSegment, hostileValue, HOSTILE_KEYS, Raw, toJsonText } from './hostile.js'
+import { hostileBody, hostileHeader, hostileQueryValue, hostileSegment, hostileValue, HOSTILE_KEYS, HOSTILE_STRINGS, Raw, toJsonText } from './hostile.js'
 import type { Operation, Parameter } from './operations.js'
 import { arbitraryOf, type ArbitraryOptions } from './schema-arbitrary.js'
 
@@ -27,8 +27,8 @@ export interface RequestSpec {
   mutation: string
 }
 
-/** Names that exist when a request is sent, by what they name. */
-export interface Pools { flags: string[], customers: string[], users: string[] }
+/** Names that exist when a request is sent, by what they name: all of them, and those of the seed state. */
+export type Pools = Record<'flags' | 'customers' | 'users', { all: string[], seeded: string[] }>
 
 type PoolName = keyof Pools
 /** Which pool a parameter's existing values come from. */
@@ -82,11 +82,17 @@ export function requestArbitrary (op: Operation, opts: ArbitraryOptions): fc.Arb
   const query = op.parameters.filter((p) => p.in === 'query')
   const headers = op.parameters.filter((p) => p.in === 'header')
   const segment = (p: Parameter): fc.Arbitrary<Segment> => fc.oneof(
-    fc.nat().map((n) => ({ existing: n })),
-    arbitraryOf(p.schema, opts).map((v) => ({ raw: encode(v) })))
-  const queryValue = (p: Parameter): fc.Arbitrary<string | Segment> => poolOf(op, p) === null
-    ? arbitraryOf(p.schema, opts).map(encode)
-    : fc.oneof(fc.nat().map((n) => ({ existing: n })), arbitraryOf(p.schema, opts).map(encode))
+    { arbitrary: fc.nat().map((n) => ({ existing: n })), weight: 2 },
+    { arbitrary: arbitraryOf(p.schema, opts).map((v) => ({ raw: encode(v) })), weight: 1 })
+  const queryValue = (p: Parameter): fc.Arbitrary<string | Segment> => {
+    const fromSchema = arbitraryOf(p.schema, opts).map(encode)
+    // Cursors are opaque base64url positions: real-looking ones (an existing name), and positions no page ends at.
+    if (p.name === 'cursor') {
+      return fc.oneof(fromSchema, fc.constantFrom(...(opts.hints ?? []), ...HOSTILE_STRINGS.filter((h) => h.length < 300), 'acme\u0000x', 'customer\u0000acme')
+        .map((position) => Buffer.from(position, 'utf8').toString('base64url')))
+    }
+    return poolOf(op, p) === null ? fromSchema : fc.oneof(fc.nat().map((n) => ({ existing: n })), fromSchema)
+  }
 
   // Conditional requests: the ETags the seeded flags have (or soon will), besides the schema's strings.
   const headerValue = (p: Parameter): fc.Arbitrary<string> => /^if-(none-)?match$/i.test(p.name)
@@ -167,9 +173,10 @@ export function materialize (op: Operation, spec: RequestSpec, pools: Pools): In
   const resolve = (p: Parameter | undefined, s: string | Segment): string => {
     if (typeof s === 'string') return s
     if ('raw' in s) return s.raw
-    const pool = (p === undefined ? null : poolOf(op, p)) ?? 'flags'
-    const names = pools[pool].length > 0 ? pools[pool] : ['missing']
-    return encodeURIComponent(names[s.existing % names.length])
+    const pool = pools[(p === undefined ? null : poolOf(op, p)) ?? 'flags']
+    // Mostly a seeded name (those have overrides, users, rules), else anything created since.
+    const names = s.existing % 4 !== 0 && pool.seeded.length > 0 ? pool.seeded : pool.all.length > 0 ? pool.all : ['missing']
+    return encodeURIComponent(names[(s.existing >> 2) % names.length])
   }
   const param = (name: string): Parameter | undefined => op.parameters.find((p) => p.name === name)
   const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => resolve(param(name), spec.path[name] ?? { raw: '' }))

@@ -28,24 +28,40 @@ export const SEED_USERS = [{ id: 'alice', customer_id: 'acme' }, { id: 'bob@exam
 /** Names the generators prefer for pattern-constrained strings: these exist (or collide) after seeding. */
 export const SEED_HINTS = [
   ...SEED_FLAGS.map((f) => String(f.name)), ...SEED_CUSTOMERS.map((c) => String(c.id)), ...SEED_USERS.map((u) => String(u.id)),
-  'on', 'off', 'red', 'blue', 'green', 'a', 'b', 'web', 'beta', 'billing', 'user_id', 'customer_id', 'country', 'email'
+  'on', 'off', 'red', 'blue', 'green', 'a', 'b', 'web', 'beta', 'billing', 'user_id', 'customer_id', 'country', 'email', 'version', 'now',
+  // Clause values for the operators that parse them: countries, versions, times, patterns (good and hostile).
+  'DE', '1.2.0', '2.0.0-rc.1', 'v1', '2024-01-01T00:00:00Z', '2024-13-45', '^[a-z]+@example\\.com$', '(a+)+$', '(', 'a{99999}'
+]
+
+/** What already exists, by key: `flag:<name>`, `customer:<id>`, `user:<id>`, `override:<flag>|<subject>|<id>`. */
+export type Existing = (key: string) => boolean
+
+/** Every (flag, subject) pair with an override in the seed state: most flags, every customer and user. */
+export const SEED_OVERRIDES: Array<[flag: string, subject: 'customer' | 'user', id: string, body: Record<string, unknown>]> = [
+  ...['seed-bool', 'seed.off', 'seed-num'].flatMap((flag, i) => [
+    ...SEED_CUSTOMERS.map((c, j): [string, 'customer', string, Record<string, unknown>] => [flag, 'customer', String(c.id), { enabled: (i + j) % 2 === 0 }]),
+    ...SEED_USERS.map((u, j): [string, 'user', string, Record<string, unknown>] => [flag, 'user', String(u.id), { enabled: (i + j) % 2 === 1 }])
+  ]),
+  ['seed_str', 'user', 'carol', { enabled: true, variant: 'green' }],
+  ['seed_str', 'customer', 'acme', { enabled: true, variant: 'blue' }]
 ]
 
 /**
- * Create the seed state; `again`: restore whatever of it earlier requests deleted (what exists stays).
- * Returns the seed writes the API refused (valid requests: each one is a bug), so the fuzz still runs.
+ * Create the seed state, skipping what `existing` says is there (a reseed restores what earlier requests
+ * deleted). Returns the seed writes the API refused: valid requests, so each one is a bug; the fuzz still runs.
  */
-export async function seed (ctx: TestApp, { again = false } = {}): Promise<string[]> {
+export async function seed (ctx: TestApp, existing: Existing = () => false): Promise<string[]> {
   const refused: string[] = []
-  const send = async (method: 'POST' | 'PUT', url: string, payload: unknown): Promise<void> => {
+  const send = async (key: string, method: 'POST' | 'PUT', url: string, payload: unknown): Promise<void> => {
+    if (existing(key)) return
     const res = await ctx.write({ method, url, payload: payload as Record<string, unknown> })
-    if (res.statusCode >= 300 && !(again && res.statusCode === 409)) refused.push(`${method} ${url} ${JSON.stringify(payload)}: ${res.statusCode} ${res.body.slice(0, 300)}`)
+    if (res.statusCode >= 300) refused.push(`${method} ${url} ${JSON.stringify(payload)}: ${res.statusCode} ${res.body.slice(0, 300)}`)
   }
-  for (const flag of SEED_FLAGS) await send('POST', '/flags', flag)
-  for (const customer of SEED_CUSTOMERS) await send('POST', '/customers', customer)
-  for (const user of SEED_USERS) await send('POST', '/users', user)
-  await send('PUT', '/flags/seed-bool/overrides/customers/acme', { enabled: false })
-  await send('PUT', '/flags/seed_str/overrides/users/carol', { enabled: true, variant: 'green' })
-  await send('PUT', '/flags/seed-num/overrides/customers/42', { enabled: true })
+  for (const flag of SEED_FLAGS) await send(`flag:${String(flag.name)}`, 'POST', '/flags', flag)
+  for (const customer of SEED_CUSTOMERS) await send(`customer:${customer.id}`, 'POST', '/customers', customer)
+  for (const user of SEED_USERS) await send(`user:${user.id}`, 'POST', '/users', user)
+  for (const [flag, subject, id, body] of SEED_OVERRIDES) {
+    await send(`override:${flag}|${subject}|${id}`, 'PUT', `/flags/${flag}/overrides/${subject}s/${encodeURIComponent(id)}`, body)
+  }
   return refused
 }
