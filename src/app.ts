@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Container } from './container.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
@@ -18,6 +18,7 @@ import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
 import healthRoutes from './routes/health.js'
 import ofrepRoutes from './routes/ofrep.js'
+import { ofrepErrorHandler } from './routes/ofrep-errors.js'
 import overrideRoutes from './routes/overrides.js'
 import userRoutes from './routes/users.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
@@ -29,6 +30,7 @@ export interface AppOptions {
 
 const pathOf = (url: string): string => url.split('?')[0]
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
+const OFREP_FLAG_PATH = '/ofrep/v1/evaluate/flags/'
 /** Longer than any flag name (128) or subject id (256) in a path, so only junk is cut off by the router. */
 const MAX_PARAM_LENGTH = 512
 // Longer than the idle timeout of common load balancers (60 s), so they, not we, close idle connections.
@@ -61,8 +63,11 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     // close() waits for those requests, so clients see no errors.
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    // Bad percent-encoding and over-long path segments: problem+json like every other error.
-    frameworkErrors: (error, request, reply) => sendProblem(routerError(error), request, reply),
+    // Bad percent-encoding and over-long path segments: problem+json like every other error, or an
+    // OFREP error body on the OFREP single-flag route (the only one whose path holds a parameter).
+    frameworkErrors: (error, request, reply) => pathOf(request.url).startsWith(OFREP_FLAG_PATH)
+      ? ofrepErrorHandler('flag')(routerError(error) as FastifyError, request, reply)
+      : sendProblem(routerError(error), request, reply),
     // Behind a load balancer, request.ip (the rate-limit key) is the client's only if the proxy is trusted.
     trustProxy: container.config.trustProxy,
     // A client dribbling its headers or body gets 408 and is disconnected instead of holding a connection.

@@ -57,7 +57,8 @@ export function ofrepErrorHandler (route: 'flag' | 'bulk') {
   return function handleOfrepError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500
     if (status === 401 || status === 403) throw error
-    const key = route === 'flag' ? (request.params as { key?: string }).key ?? '' : undefined
+    // params is null on a path the router refused (bad percent-encoding, over-long key).
+    const key = route === 'flag' ? (request.params as { key?: string } | null)?.key ?? '' : undefined
     const send = (code: number, body: Record<string, unknown>): FastifyReply =>
       reply.code(code).type(JSON_TYPE).send(key === undefined ? body : { key, ...body })
 

@@ -52,8 +52,8 @@ t.test('a body nested 4,000 levels deep is a 400 naming the field on every route
 
 t.test('a path the router cannot decode or hold is problem+json, not Fastify\'s body', async (t) => {
   const ctx = await build(t)
-  for (const url of ['/flags/%E0%A4%A', '/flags/%', '/customers/%C0%AF/flags', '/ofrep/v1/evaluate/flags/%FF']) {
-    const res = await ctx.app.inject({ method: url.startsWith('/ofrep') ? 'POST' : 'GET', url, ...(url.startsWith('/ofrep') ? { payload: { context: {} } } : {}) })
+  for (const url of ['/flags/%E0%A4%A', '/flags/%', '/customers/%C0%AF/flags']) {
+    const res = await ctx.app.inject({ url })
     t.match(isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', url).errors, [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }], url)
   }
   for (const url of [`/flags/${'a'.repeat(600)}`, `/customers/${'b'.repeat(5000)}/flags`, `/evaluate/${'c'.repeat(513)}?user_id=x`]) {
@@ -138,4 +138,14 @@ t.test('an expected outage (503) is one warning line with its code; a bug is an 
   const errors = lines.filter((l) => l.level === 50)
   t.equal(errors.length, 1, 'the bug is logged at error')
   t.match(errors[0].err?.stack, /TypeError: a genuine bug\n\s+at /, 'with its stack')
+})
+
+t.test('OFREP single-flag paths the router refuses answer an OFREP error body, as documented', async (t) => {
+  const ctx = await build(t)
+  for (const key of ['%E0%A4%A', '%FF', 'a'.repeat(5000)]) {
+    const res = await ctx.app.inject({ method: 'POST', url: `/ofrep/v1/evaluate/flags/${key}`, payload: { context: {} } })
+    t.equal(res.statusCode, 400)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.match(res.json(), { key: '', errorCode: 'GENERAL', errorDetails: /percent-encoded|longer than/ })
+  }
 })
