@@ -50,8 +50,8 @@ function checkFlagName (field: string, name: string): void {
 }
 
 /**
- * What the snapshot will compile must compile now, and its patterns must be RE2 the engine runs (a stored one it cannot run never holds), so a bad flag is a
- * 400 and never reaches evaluation.
+ * What the snapshot will compile must compile now, and its patterns must be RE2 the engine can run,
+ * so a bad flag is a 400 and never reaches evaluation.
  */
 function compilable (flag: StoredFlag): StoredFlag {
   try {
