@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { StoredFlag } from '../repositories/flag-repository.js'
+import { settleWithin } from '../settle-within.js'
 import { REDIS_BOUNDS } from './redis-feed.js'
 
 /**
@@ -43,13 +44,6 @@ const revive = (raw: string): StoredFlag | null => {
   return flag === null ? null : { ...flag, createdAt: new Date(flag.createdAt), updatedAt: new Date(flag.updatedAt) }
 }
 
-/** Settles with `fallback` if `work` has not settled within `ms` (reporting that through `late`). */
-async function within<T> (work: Promise<T>, ms: number, fallback: T, late: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<T>((resolve) => { timer = setTimeout(() => { late(); resolve(fallback) }, ms) })
-  try { return await Promise.race([work.catch(() => fallback), timeout]) } finally { clearTimeout(timer) }
-}
-
 /**
  * `bounds` (REDIS_BOUNDS by default): a read or a write waits at most `cacheRead` ms, and after one
  * that did not answer in time the copy is skipped for `cacheBackoff` ms. Both lie on a write's path
@@ -73,7 +67,7 @@ export function createRedisFlagCache (redis: Redis, namespace: string, bounds: {
       if (names.length === 0 || !usable()) return found
       const pipeline = client.pipeline()
       for (const name of names) pipeline.hmget(key(name), 'r', 'v')
-      const replies = await within(pipeline.exec(), bounds.cacheRead, null, timedOut)
+      const replies = await settleWithin(pipeline.exec(), bounds.cacheRead, null, timedOut)
       try {
         for (const [i, [err, reply]] of (replies ?? []).entries()) {
           const [r, v] = (reply ?? []) as Array<string | null>
@@ -90,7 +84,7 @@ export function createRedisFlagCache (redis: Redis, namespace: string, bounds: {
       // Best effort by design (see the interface): a failure or a timeout only skips the copy.
       const pipeline = client.pipeline() as unknown as CacheClient
       for (const [name, flag] of entries) pipeline.flagpostPutIfNewer(key(name), revision, JSON.stringify(flag), TTL_SECONDS)
-      await within((pipeline as unknown as ReturnType<Redis['pipeline']>).exec(), bounds.cacheRead, null, timedOut)
+      await settleWithin((pipeline as unknown as ReturnType<Redis['pipeline']>).exec(), bounds.cacheRead, null, timedOut)
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Container } from '../container.js'
+import { settleWithin } from '../settle-within.js'
 
 /** How long a readiness probe waits for the database, Redis or a catch-up before reporting it as not answering. */
 export const PROBE_TIMEOUT_MS = 2_000
@@ -25,26 +26,15 @@ export interface Readiness {
   redis?: boolean
 }
 
-/** `work`, or `fallback` once it has not settled within PROBE_TIMEOUT_MS (or it rejected). */
-async function bounded<T> (work: Promise<T>, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<T>((resolve) => { timer = setTimeout(() => resolve(fallback), PROBE_TIMEOUT_MS) })
-  try {
-    return await Promise.race([work.catch(() => fallback), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * Probe the instance: the database's revision, Redis, and — with `catchUp` (what /readyz does) —
  * a catch-up when the snapshot is behind, so that "ready" means caught up, not merely loaded.
  * Never throws, and answers within a few PROBE_TIMEOUT_MS whatever its dependencies do.
  */
 export async function probeReadiness ({ snapshot, repositories, feed }: Pick<Container, 'snapshot' | 'repositories' | 'feed'>, { catchUp = false } = {}): Promise<Readiness> {
-  const databaseRevision = await bounded<number | null>(repositories.flags.latestRevision(), null)
+  const databaseRevision = await settleWithin<number | null>(repositories.flags.latestRevision(), PROBE_TIMEOUT_MS, null)
   if (catchUp && snapshot.loaded && databaseRevision !== null && snapshot.revision < databaseRevision) {
-    await bounded(snapshot.catchUp(), undefined)
+    await settleWithin(snapshot.catchUp(), PROBE_TIMEOUT_MS, undefined)
   }
   const { failing, error } = snapshot.health
   const snapshotRevision = snapshot.revision
@@ -57,6 +47,6 @@ export async function probeReadiness ({ snapshot, repositories, feed }: Pick<Con
     catchUpFailing: failing,
     ...(failing && error !== undefined ? { catchUpError: error } : {})
   }
-  if (feed !== undefined) readiness.redis = await bounded(feed.ping(), false)
+  if (feed !== undefined) readiness.redis = await settleWithin(feed.ping(), PROBE_TIMEOUT_MS, false)
   return readiness
 }
