@@ -7,6 +7,8 @@ export type { OverrideKey }
 export interface StoredFlag {
   id: string
   name: string
+  /** What rollouts hash before the bucket value: the first name unless set, kept on rename. */
+  bucketingSeed: string
   description: string
   type: FlagType
   enabled: boolean

@@ -1,11 +1,12 @@
 import Type, { type Static, type TSchema } from 'typebox'
+import { ATTRIBUTE_NAME } from '../engine/context.js'
 import { OPERATORS } from '../engine/types.js'
 import { FlagName, Pagination, ref } from './common.js'
 
 export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
-export const ATTRIBUTE_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$'
+export const ATTRIBUTE_PATTERN = ATTRIBUTE_NAME.source
 export const RULE_ID_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
-export const LIMITS = { ids: 10_000, rules: 100, clauses: 20, values: 10_000, variants: 100, tags: 50, metadata: 50, description: 1000 } as const
+export const LIMITS = { ids: 10_000, rules: 100, clauses: 20, values: 10_000, variants: 100, tags: 50, metadata: 50, description: 1000, bucketingSeed: 256 } as const
 
 const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { description: 'Every value of the flag is of this type' })
 // Postgres text cannot hold NUL, and no id or description needs one: refuse it at the door.
@@ -53,7 +54,12 @@ const writableFields = {
     rollout: Type.Optional(Type.Union([Weights, Type.Null()])),
     bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
   }, { additionalProperties: false }), Type.Null()])),
-  tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()]))
+  tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()])),
+  bucketing_seed: Type.Optional(Type.Union([Type.String({
+    maxLength: LIMITS.bucketingSeed,
+    pattern: NO_NUL,
+    description: 'Prefix hashed with the bucket value (default: the name at creation; kept on rename; "" hashes the bucket value alone). Changing it reshuffles every rollout bucket; null resets it to the current name'
+  }), Type.Null()]))
 }
 const MetadataValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()])
 const metadataField = <T extends TSchema>(value: T) => Type.Optional(Type.Union([
@@ -80,6 +86,7 @@ export const TargetingRules = Type.Object({
 
 export const Flag = Type.Object({
   name: Type.String(),
+  bucketing_seed: Type.String({ description: 'What rollouts hash before the bucket value: the name at creation unless set, kept on rename' }),
   description: Type.String(),
   type: FlagType,
   enabled: Type.Boolean(),

@@ -1,11 +1,11 @@
 import type { FlagType, JsonValue, Rule, TargetingRules } from '../engine/types.js'
 import { invalid, type FieldProblem } from '../errors.js'
 import type { StoredFlag } from '../repositories/flag-repository.js'
-import { ATTRIBUTE_PATTERN, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
+import { ATTRIBUTE_PATTERN, LIMITS, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
 import { inputProblems } from '../schemas/storable.js'
 
 /** The stored, fully-explicit state of a flag, minus identity and bookkeeping. */
-export type FlagState = Pick<StoredFlag, 'description' | 'type' | 'enabled' | 'variants' | 'defaultVariant' | 'offVariant' | 'targetingRules' | 'tags' | 'metadata'>
+export type FlagState = Pick<StoredFlag, 'bucketingSeed' | 'description' | 'type' | 'enabled' | 'variants' | 'defaultVariant' | 'offVariant' | 'targetingRules' | 'tags' | 'metadata'>
 
 const OFF_DEFAULTS: Record<FlagType, JsonValue> = { boolean: false, string: '', number: 0, json: null }
 const VARIANT_NAME = new RegExp(VARIANT_NAME_PATTERN)
@@ -59,8 +59,9 @@ function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | {
 /**
  * Turn a written flag (POST body, or the result of a merge patch) into its explicit stored state.
  * Every problem is collected and thrown together as one validation error naming each field.
+ * `name` is the flag's current name: the bucketing seed when none is written.
  */
-export function normalizeFlag (input: FlagPatchBody): FlagState {
+export function normalizeFlag (input: FlagPatchBody, name: string): FlagState {
   const problems: FieldProblem[] = []
   const problem = (field: string, message: string): void => { problems.push({ field: `body.${field}`, message }) }
   // The HTTP validator checks this already; the CLI and the library come here directly.
@@ -100,8 +101,12 @@ export function normalizeFlag (input: FlagPatchBody): FlagState {
     if (key.length === 0 || key.length > 64) problem(`metadata.${key.slice(0, 64)}`, 'keys must be 1 to 64 characters')
     else if (value !== null) metadata[key] = value
   }
+  const bucketingSeed = input.bucketing_seed ?? name
+  // The HTTP validator checks the length too; the CLI and the library come here directly.
+  if (bucketingSeed.length > LIMITS.bucketingSeed) problem('bucketing_seed', `must be at most ${LIMITS.bucketingSeed} characters`)
   if (problems.length > 0) throw invalid(problems)
   return {
+    bucketingSeed,
     description: input.description ?? '',
     type,
     enabled: input.enabled ?? true,
@@ -166,6 +171,7 @@ export function mergePatch (target: unknown, patch: unknown): unknown {
 /** A stored flag in its written (snake_case) form, the base a PUT merge patch applies to. */
 export function writtenForm (flag: StoredFlag): FlagPatchBody {
   return {
+    bucketing_seed: flag.bucketingSeed,
     description: flag.description,
     type: flag.type,
     enabled: flag.enabled,

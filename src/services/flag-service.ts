@@ -138,7 +138,7 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     async create (body: FlagCreateBody, opts: WriteOptions): Promise<StoredFlag> {
       checkFlagName('body.name', body.name)
       const at = now()
-      const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body), version: 1, createdAt: at, updatedAt: at })
+      const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body, body.name), version: 1, createdAt: at, updatedAt: at })
       await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
       return committed(flag)
     },
@@ -161,8 +161,8 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
         const tr = patch.targeting_rules
         if (tr?.rollout != null && !('percentage' in tr)) base.targeting_rules!.percentage = null
         if (tr?.percentage != null && !('rollout' in tr)) base.targeting_rules!.rollout = null
-        const state = normalizeFlag(mergePatch(base, patch) as FlagPatchBody)
-        if (JSON.stringify(state) === JSON.stringify(normalizeFlag(base))) return null
+        const state = normalizeFlag(mergePatch(base, patch) as FlagPatchBody, current.name)
+        if (JSON.stringify(state) === JSON.stringify(normalizeFlag(base, current.name))) return null
         return withState(current, state)
       })
     },
@@ -172,6 +172,7 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       checkFlagName('body.new_name', newName)
       return change(name, opts, 'flag.rename', (current) =>
         // Metadata an older version stored unservable is dropped, as any update does: the renamed flag is always served.
+        // The bucketing seed stays (spread from current): a rename never moves anyone between buckets.
         newName === current.name ? null : { ...current, metadata: servableMetadata(current.metadata), name: newName, version: current.version + 1, updatedAt: now() })
     },
 

@@ -5,6 +5,7 @@ import type { FlagBody } from '../schemas/flags.js'
 export function toFlagBody (flag: StoredFlag): FlagBody {
   return {
     name: flag.name,
+    bucketing_seed: flag.bucketingSeed,
     description: flag.description,
     type: flag.type,
     enabled: flag.enabled,

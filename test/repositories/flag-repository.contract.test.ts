@@ -36,7 +36,7 @@ let seq = 0
 function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
   const at = new Date(1_700_000_000_000 + seq++)
   return {
-    id: `id-${name}-${seq}`, name, description: '', type: 'boolean', enabled: true,
+    id: `id-${name}-${seq}`, name, bucketingSeed: name, description: '', type: 'boolean', enabled: true,
     variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
     targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
     tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at, ...over

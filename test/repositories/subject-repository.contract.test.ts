@@ -34,7 +34,7 @@ const implementations: Array<[string, (t: TestLike) => Promise<Pair>]> = [
 const at = new Date(1_700_000_000_000)
 const audit = { actor: 'tester', action: 'test', before: null, after: null }
 const flag = (name: string): StoredFlag => ({
-  id: `id-${name}`, name, description: '', type: 'boolean', enabled: true, variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
+  id: `id-${name}`, name, bucketingSeed: name, description: '', type: 'boolean', enabled: true, variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
   targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' }, tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at
 })
 const override = (flagName: string, subject: 'customer' | 'user', subjectId: string, enabled = true, variant: string | null = null): StoredOverride =>

@@ -17,6 +17,8 @@ const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 export const flags = pgTable('flags', {
   id: key('id').primaryKey(),
   name: key('name').notNull().unique(),
+  /** What rollouts hash before the bucket value (SPEC §2.4): the first name unless set, kept on rename. */
+  bucketingSeed: text('bucketing_seed').notNull(),
   description: text('description').notNull().default(''),
   type: text('type').$type<FlagType>().notNull(),
   enabled: boolean('enabled').notNull(),

@@ -8,6 +8,8 @@ export type { OverrideKey }
 export const flags = sqliteTable('flags', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
+  /** What rollouts hash before the bucket value (SPEC §2.4): the first name unless set, kept on rename. */
+  bucketingSeed: text('bucketing_seed').notNull(),
   description: text('description').notNull().default(''),
   type: text('type').$type<FlagType>().notNull(),
   enabled: integer('enabled', { mode: 'boolean' }).notNull(),
