@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import { loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
+import type { ContextInput } from './engine/context.js'
 import type { EvaluationContext, EvaluationResult, FlagType } from './engine/types.js'
 import { FlagNotFoundError, invalid, invalidField } from './errors.js'
 import { commonSchemas, FLAG_NAME } from './schemas/common.js'
@@ -9,6 +10,7 @@ import { flagSchemas, type FlagBody, type FlagCreateBody } from './schemas/flags
 import { inputProblems } from './schemas/storable.js'
 import { isSubjectId } from './schemas/subjects.js'
 import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
+import { evaluationContext } from './services/evaluation-context.js'
 import { toFlagBody } from './services/flag-view.js'
 import { fieldProblems, withInputRule } from './validation.js'
 
@@ -49,7 +51,7 @@ export interface AddFeatureOptions {
  * An evaluation context: `userId` / `customerId` (or `user_id` / `customer_id`, `targetingKey`) and any other
  * attributes your rules use (`country`, `app_version`…).
  */
-export type FlagpostContext = EvaluationContext & { userId?: SubjectId, customerId?: SubjectId }
+export type FlagpostContext = ContextInput & { userId?: SubjectId, customerId?: SubjectId }
 
 /** A flag as the HTTP API returns it (snake_case fields, all five value fields, ISO timestamps). */
 export type Flag = FlagBody
@@ -147,20 +149,16 @@ function subjectOf (subject: unknown): [SubjectKind, string] {
   throw invalidField('subject', 'must be { customerId } or { userId }')
 }
 
-/** A context: a plain object of strings, finite numbers and booleans (null or undefined: unset). */
+/**
+ * A context: a plain object of strings, finite numbers and booleans (null or undefined: unset); a
+ * nested object is read as dotted attributes (`{ user: { plan } }` is `user.plan`), arrays are ignored.
+ */
 function contextOf (given: unknown): EvaluationContext {
   if (given == null) return {}
   if (!isPlainObject(given)) throw invalidField('context', `must be an object, got ${typeName(given)}`)
+  storable('context', given)
   const { userId, customerId, ...rest } = given
-  const context: EvaluationContext = {}
-  for (const [key, value] of Object.entries(rest)) {
-    if (value == null) continue
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw invalidField(`context.${key}`, `must be a string, a number or a boolean, got ${typeName(value)}`)
-    }
-    context[key] = value
-  }
-  storable('context', context)
+  const context = { ...evaluationContext(rest) }
   if (userId != null) context.user_id = idOf(userId, 'context.userId')
   if (customerId != null) context.customer_id = idOf(customerId, 'context.customerId')
   return context

@@ -81,7 +81,7 @@ t.test('every library call with a bad argument throws a Flagpost error and write
     ['listCustomersWithFeatureExplicitlyDisabled', [B], []],
     ['evaluate', [B, {}], []],
     ['evaluate', ['existing', B], [undefined, null, {}]],
-    ['evaluate', ['existing', { country: B }], [undefined, null, 42, -1, 1.5, true, '', ' ']],
+    ['evaluate', ['existing', { country: B }], [undefined, null, 42, -1, 1.5, true, '', ' ', {}, [], ['x']]],
     ['evaluate', ['existing', { userId: B }], [undefined, null, 42]],
     ['isEnabled', ['existing', B], [undefined, null, {}]],
     ['isEnabled', ['existing', { customerId: B }], [undefined, null, 42]]

@@ -5,6 +5,8 @@
  * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, FlagCompileError } from './evaluate.js'
+export { ATTRIBUTE_NAME, MAX_CONTEXT_ATTRIBUTES, readContext } from './context.js'
+export type { ContextInput, ContextInputValue, ContextProblem, ContextReading } from './context.js'
 export type { CompiledFlag, Fallthrough, Served } from './evaluate.js'
 export { compileClause, compileRules, RULE_LIMITS } from './rules.js'
 export { checkRegexSafety, MAX_PATTERNS_PER_FLAG } from './regex-safety.js'

@@ -8,8 +8,9 @@
  * a bad value, a rollout that serves nothing) throws `FlagCompileError` here, never at evaluation;
  * the one exception is a stored pattern RE2 cannot run (see `regexes`).
  */
-import { compileSplit, type CompiledSplit } from './bucketing.js'
+import { bucketingSeedOf, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
+import { ATTRIBUTE_NAME } from './context.js'
 import { compilePattern, type CompiledPattern } from './regex-safety.js'
 import { OPERATORS, type Clause, type EvaluationContext, type FlagDefinition, type JsonValue, type Operator, type Rule } from './types.js'
 import { compareVersion, parseVersion, targetVersion, toEpochMs, toNumber, type Scalar } from './values.js'
@@ -23,7 +24,6 @@ export const RULE_LIMITS = {
   patternLength: 256
 } as const
 
-const ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
 const RULE_ID = /^[A-Za-z0-9_.-]{1,64}$/
 const KNOWN_OPERATORS: ReadonlySet<string> = new Set(OPERATORS)
 /** The split values of what serves one variant, a rule or a flag's fallthrough (shared: a flag set has thousands). */
@@ -123,8 +123,8 @@ function compileServe(def: FlagDefinition, serve: unknown, site: Site): Pick<Com
     }
     entries.push([variant, weight])
   }
-  // Same hash input as the fallthrough (flag name + bucket value), so equal weights give equal buckets.
-  const split = compileSplit(def.name, entries)
+  // Same hash input as the fallthrough (bucketing seed + bucket value), so equal weights give equal buckets.
+  const split = compileSplit(bucketingSeedOf(def), entries)
   if (split.total === 0) fail(site, `${at}.rollout`, 'needs at least one weight above 0 (weights count to two decimals)')
   return { variant: def.off_variant, value: def.variants[def.off_variant], split, splitValues: split.variants.map((v) => def.variants[v]) }
 }
@@ -191,7 +191,7 @@ export function compileClause(clause: Clause, field: string, flagName: string): 
   const at = field
   if (clause === null || typeof clause !== 'object') fail(site, at, 'must be an object with attribute, operator and values')
   const { attribute, operator } = clause
-  if (typeof attribute !== 'string' || !ATTRIBUTE.test(attribute)) {
+  if (typeof attribute !== 'string' || !ATTRIBUTE_NAME.test(attribute)) {
     fail(site, `${at}.attribute`, 'must start with a letter or "_" and have at most 64 letters, digits, "_", "." or "-"')
   }
   if (typeof operator !== 'string' || !KNOWN_OPERATORS.has(operator)) {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, readSecurity, ref } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
+import { evaluationContext } from '../services/evaluation-context.js'
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -26,7 +27,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ref(BulkEvaluateBody),
       response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), 400: errors[400], 401: errors[401], 413: errors[413], 415: errors[415], 429: errors[429] }
     }
-  }, async (request) => ({ results: flags.evaluateMany(request.body.context ?? {}, request.body.flags) }))
+  }, async (request) => ({ results: flags.evaluateMany(evaluationContext(request.body.context ?? {}, 'body.context'), request.body.flags) }))
 }
 
 export default evaluateRoutes

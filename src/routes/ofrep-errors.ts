@@ -13,11 +13,6 @@ function shapeProblem (body: unknown): string | undefined {
   if (!('context' in body)) return 'context is required: {"context": {"targetingKey": "..."}}'
   const context = body.context
   if (!isObject(context)) return 'context must be a JSON object'
-  const nested = Object.keys(context).filter((name) => typeof context[name] === 'object' && context[name] !== null)
-  if (nested.length > 0) {
-    return `${nested.map((name) => `context.${name}`).join(', ')}: nested objects and arrays are not supported; ` +
-      'Flagpost evaluation contexts are flat (strings, numbers, booleans)'
-  }
   return undefined
 }
 
@@ -39,6 +34,8 @@ function invalidContextDetails (error: FastifyError, request: FastifyRequest): s
 function classify (error: FastifyError, request: FastifyRequest, key: string | undefined): [number, string, string] {
   if (error.code === 'FLAGPOST_ERR_FLAG_NOT_FOUND' && key !== undefined) return [404, 'FLAG_NOT_FOUND', error.message]
   if ((error as { validation?: unknown }).validation !== undefined) return [400, 'INVALID_CONTEXT', invalidContextDetails(error, request)]
+  // A context over the limits of nested attributes (engine/context.ts), found when it is read.
+  if (error.code === 'FLAGPOST_ERR_VALIDATION') return [400, 'INVALID_CONTEXT', error.message]
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return [400, 'PARSE_ERROR', `Unsupported media type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`]
   }

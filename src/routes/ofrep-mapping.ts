@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
+import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry } from '../services/flag-service.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
-/** OFREP context → Flagpost context. The engine reads `targetingKey` as `user_id`; null means unset. */
-export function toContext (context: OfrepContextBody): EvaluationContext {
-  const out: EvaluationContext = {}
-  for (const [name, value] of Object.entries(context)) if (value !== null) out[name] = value
-  return out
-}
+/**
+ * OFREP context → Flagpost context. The engine reads `targetingKey` as `user_id`; null means unset;
+ * nested objects are dotted attributes.
+ */
+export const toContext = (context: OfrepContextBody): EvaluationContext => evaluationContext(context, 'context')
 
 /** One evaluation as OFREP reports it. `value` is always sent (provider 0.1.3 rejects a 200 without it). */
 export function toOfrepSuccess (result: EvaluationResult): OfrepEvaluationSuccessBody {

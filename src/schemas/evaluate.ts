@@ -1,8 +1,19 @@
 import Type, { type Static } from 'typebox'
+import { MAX_CONTEXT_ATTRIBUTES, MAX_CONTEXT_STRING } from '../engine/context.js'
 import { FlagName, ref } from './common.js'
+import { ATTRIBUTE_PATTERN } from './flags.js'
 
-export const MAX_CONTEXT_ATTRIBUTES = 64
-const ContextValue = Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()])
+/**
+ * A context attribute as clients send it: a scalar, or (OpenFeature's nested contexts) an object read
+ * as dotted attributes (`user: {plan}` is `user.plan`); arrays are ignored. engine/context.ts reads it.
+ */
+export const CONTEXT_VALUE_DESCRIPTION = 'A string, number or boolean; an object is read as dotted attributes ' +
+  '({"user": {"plan": "pro"}} is the attribute user.plan), nesting at most 8 levels; arrays, and nested names that ' +
+  'cannot be attribute names, are ignored'
+export const contextValue = (...extra: ReturnType<typeof Type.Null>[]) => Type.Union([
+  Type.String({ maxLength: MAX_CONTEXT_STRING }), Type.Number(), Type.Boolean(), ...extra,
+  Type.Object({}, { additionalProperties: true }), Type.Array(Type.Unknown())
+], { description: CONTEXT_VALUE_DESCRIPTION })
 
 export const Reason = Type.Union(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'].map((r) => Type.Literal(r)), {
   description: 'Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
@@ -32,18 +43,18 @@ export const EvaluateQuery = Type.Object({
   user_id: Type.Optional(Type.String({ maxLength: 256 })),
   customer_id: Type.Optional(Type.String({ maxLength: 256 }))
 }, {
-  additionalProperties: Type.String({ maxLength: 1024 }),
+  additionalProperties: Type.String({ maxLength: MAX_CONTEXT_STRING }),
   maxProperties: MAX_CONTEXT_ATTRIBUTES,
   description: 'The evaluation context: user_id, customer_id and any other attribute (country=DE…)'
 })
 
-export const EvaluationContext = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' }), ContextValue, {
+export const EvaluationContext = Type.Record(Type.String({ pattern: ATTRIBUTE_PATTERN }), contextValue(), {
   $id: 'EvaluationContext',
   // A record's key pattern alone lets any other key through unchecked.
   additionalProperties: false,
   maxProperties: MAX_CONTEXT_ATTRIBUTES,
-  description: 'user_id (or targetingKey), customer_id and any other attributes',
-  examples: [{ user_id: 'alice', country: 'DE' }]
+  description: 'user_id (or targetingKey), customer_id and any other attributes; nested objects are read as dotted attributes',
+  examples: [{ user_id: 'alice', country: 'DE', user: { plan: 'pro' } }]
 })
 
 export const BulkEvaluateBody = Type.Object({

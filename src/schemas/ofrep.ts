@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox'
+import { MAX_CONTEXT_ATTRIBUTES } from '../engine/context.js'
 import { ref } from './common.js'
-import { MAX_CONTEXT_ATTRIBUTES } from './evaluate.js'
+import { contextValue } from './evaluate.js'
 import { ATTRIBUTE_PATTERN } from './flags.js'
 
 /**
@@ -18,16 +19,16 @@ export const OfrepMetadata = Type.Record(Type.String(), Type.Union([Type.Boolean
 
 export const OfrepContext = Type.Record(
   Type.String({ pattern: ATTRIBUTE_PATTERN }),
-  Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean(), Type.Null()]),
+  contextValue(Type.Null()),
   {
     $id: 'OfrepContext',
     additionalProperties: false,
     maxProperties: MAX_CONTEXT_ATTRIBUTES,
     description: 'The evaluation context. `targetingKey` is the user (Flagpost\'s `user_id`); every other attribute is passed to ' +
-      'targeting as is. Flagpost contexts are flat: values are strings, numbers or booleans (null means unset); nested ' +
-      'objects and arrays are rejected with INVALID_CONTEXT. A missing `targetingKey` is not an error: flags that need one ' +
+      'targeting as is: strings, numbers or booleans (null means unset); a nested object is read as dotted attributes ' +
+      '({"user": {"plan": "pro"}} is user.plan); arrays are ignored. A missing `targetingKey` is not an error: flags that need one ' +
       'serve their off variant (reason DEFAULT).',
-    examples: [{ targetingKey: 'user-123', customer_id: 'acme', country: 'DE' }]
+    examples: [{ targetingKey: 'user-123', customer_id: 'acme', country: 'DE', user: { plan: 'pro' } }]
   }
 )
 export type OfrepContextBody = Static<typeof OfrepContext>

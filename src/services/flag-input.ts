@@ -1,6 +1,7 @@
 import type { FlagType, JsonValue, Rule, TargetingRules } from '../engine/types.js'
 import { invalid, type FieldProblem } from '../errors.js'
 import type { StoredFlag } from '../repositories/flag-repository.js'
+import { ATTRIBUTE_NAME } from '../engine/context.js'
 import { ATTRIBUTE_PATTERN, LIMITS, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
 import { inputProblems } from '../schemas/storable.js'
 
@@ -9,7 +10,6 @@ export type FlagState = Pick<StoredFlag, 'bucketingSeed' | 'description' | 'type
 
 const OFF_DEFAULTS: Record<FlagType, JsonValue> = { boolean: false, string: '', number: 0, json: null }
 const VARIANT_NAME = new RegExp(VARIANT_NAME_PATTERN)
-const ATTRIBUTE = new RegExp(ATTRIBUTE_PATTERN)
 const hasTwoDecimals = (n: number): boolean => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6
 
 /**
@@ -151,7 +151,7 @@ function normalizeTargeting (
     if (!hasTwoDecimals(percentage)) problem('targeting_rules.percentage', 'takes at most two decimals')
   }
   const bucketBy = tr.bucket_by ?? 'user_id'
-  if (!ATTRIBUTE.test(bucketBy)) problem('targeting_rules.bucket_by', `must match ${ATTRIBUTE_PATTERN}`)
+  if (!ATTRIBUTE_NAME.test(bucketBy)) problem('targeting_rules.bucket_by', `must match ${ATTRIBUTE_PATTERN}`)
   return { user_ids: userIds, customer_ids: customerIds, rules, percentage, rollout, bucket_by: bucketBy }
 }
 

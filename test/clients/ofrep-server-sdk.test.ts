@@ -82,10 +82,23 @@ t.test('the OFREP server provider evaluates Flagpost flags', async (t) => {
     t.match(await client.getNumberDetails('new_checkout', 7), { value: 7, errorCode: ErrorCode.TYPE_MISMATCH })
   })
 
-  t.test('INVALID_CONTEXT: a nested context attribute', async (t) => {
+  t.test('a nested context attribute is read as its dotted name (account.plan)', async (t) => {
+    await createFlag(ctx, {
+      name: 'pro_only',
+      targeting_rules: { rules: [{ id: 'pro', clauses: [{ attribute: 'account.plan', operator: 'eq', values: ['pro'] }], serve: { variant: 'on' } }], percentage: 0 }
+    })
     const client = await clientFor(t, baseUrl)
-    t.match(await client.getBooleanDetails('new_checkout', false, { targetingKey: 'alice', account: { plan: 'pro' } }), {
-      value: false, reason: 'ERROR', errorCode: ErrorCode.INVALID_CONTEXT, errorMessage: /context\.account: nested objects and arrays are not supported/
+    t.match(await client.getBooleanDetails('pro_only', false, { targetingKey: 'alice', account: { plan: 'pro', seats: [1, 2] } }),
+      { value: true, variant: 'on', reason: 'TARGETING_MATCH' })
+    t.match(await client.getBooleanDetails('pro_only', true, { targetingKey: 'alice', account: { plan: 'free' } }),
+      { value: false, variant: 'off', reason: 'DEFAULT' })
+  })
+
+  t.test('INVALID_CONTEXT: a context nested beyond the limit', async (t) => {
+    const client = await clientFor(t, baseUrl)
+    const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 1 } } } } } } } } } }
+    t.match(await client.getBooleanDetails('new_checkout', false, { targetingKey: 'alice', ...deep }), {
+      value: false, reason: 'ERROR', errorCode: ErrorCode.INVALID_CONTEXT, errorMessage: /nests deeper than 8 levels/
     })
   })
 })
