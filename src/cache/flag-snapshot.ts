@@ -75,6 +75,7 @@ export interface FlagSnapshot {
 export function toDefinition (flag: StoredFlag): FlagDefinition {
   return {
     name: flag.name,
+    bucketing_seed: flag.bucketingSeed,
     type: flag.type,
     enabled: flag.enabled,
     variants: flag.variants,

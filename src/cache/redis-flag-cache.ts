@@ -53,8 +53,9 @@ const revive = (raw: string): StoredFlag | null => {
 export function createRedisFlagCache (redis: Redis, namespace: string, bounds: { cacheRead: number, cacheBackoff: number } = REDIS_BOUNDS): SharedFlagCache {
   if (!('flagpostPutIfNewer' in redis)) redis.defineCommand('flagpostPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER })
   const client = redis as CacheClient
-  // `flag2`: only entries read by a checked catch-up (an exact revision); older `flag:` entries are ignored.
-  const key = (name: string): string => `${namespace}flag2:${name}`
+  // The prefix tags the stored shape; an entry of another shape is never read. `flag:` was written before
+  // checked catch-ups, `flag2:` before flags had a bucketing seed (read as is, it would hash by the name).
+  const key = (name: string): string => `${namespace}flag3:${name}`
   let skipUntil = 0
   const timedOut = (): void => { skipUntil = performance.now() + bounds.cacheBackoff }
   // While the connection is down, or just after it stopped answering, skip Redis at once instead of

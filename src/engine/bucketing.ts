@@ -2,9 +2,15 @@
  * Bucketing compatible with flagd's `fractional` operator (v2), so flags migrated from flagd keep
  * every context in the bucket it had there:
  *
- *   h      = murmur3_x86_32(UTF-8(flagName + bucketValue), seed 0)   (unsigned 32-bit)
- *   bucket = floor(h * W / 2^32)                                    (W = sum of integer weights)
+ *   h      = murmur3_x86_32(UTF-8(bucketingSeed + bucketValue), seed 0)   (unsigned 32-bit)
+ *   bucket = floor(h * W / 2^32)                                         (W = sum of integer weights)
  *   serve the first variant whose cumulative weight exceeds `bucket`.
+ *
+ * The bucketing seed is the flag's own string, fixed when it is created: its name then, unless
+ * written explicitly, and kept when the flag is renamed, so a rename moves no one. While the seed
+ * equals the name this is flagd's default (`flagKey + targetingKey`); any other seed is flagd's
+ * custom bucketing expression `{"cat": [seed, {"var": attr}]}`, and the empty seed hashes the bucket
+ * value alone (flagd's bare `{"var": attr}`). Changing a seed reshuffles every bucket of the flag.
  *
  * Weights are percentages with up to two decimals, scaled ×100 to integers. Scaling all weights by
  * the same factor never moves a bucket boundary (the test `h * W < C * 2^32` is scale-free), so a
@@ -65,21 +71,26 @@ function hashScratch(len: number): number {
 }
 
 /**
- * flagd's bucketing hash: murmur3_x86_32 of the UTF-8 bytes of `flagName + value`, seed 0, as an
- * unsigned 32-bit integer. Encodes to UTF-8 itself because the `murmurhash` string path is
- * ASCII-only in spirit and allocates a TextEncoder per call.
+ * flagd's bucketing hash: murmur3_x86_32 of the UTF-8 bytes of `bucketingSeed + value`, murmur
+ * seed 0, as an unsigned 32-bit integer. Encodes to UTF-8 itself because the `murmurhash` string
+ * path is ASCII-only in spirit and allocates a TextEncoder per call.
  *
- * Pass `flagName = ''` to hash a bare value (what flagd does when a flag gives its own bucketing
- * expression such as `{"var": "targetingKey"}`).
+ * Pass `bucketingSeed = ''` to hash a bare value (what flagd does when a flag gives its own
+ * bucketing expression such as `{"var": "targetingKey"}`).
  */
-export function hashBucketKey(flagName: string, value: string): number {
-  ensureCapacity(3 * (flagName.length + value.length))
-  return hashScratch(writeUtf8(value, writeUtf8(flagName, 0)))
+export function hashBucketKey(bucketingSeed: string, value: string): number {
+  ensureCapacity(3 * (bucketingSeed.length + value.length))
+  return hashScratch(writeUtf8(value, writeUtf8(bucketingSeed, 0)))
+}
+
+/** The string a flag's rollouts hash before the bucket value: its bucketing seed, else its name (flagd's default). */
+export function bucketingSeedOf(def: { readonly name: string, readonly bucketing_seed?: string }): string {
+  return def.bucketing_seed ?? def.name
 }
 
 /** A weighted split compiled once per flag: picking is one hash plus a short loop. */
 export interface CompiledSplit {
-  /** UTF-8 bytes of the hash prefix (the flag name), encoded once. */
+  /** UTF-8 bytes of the hash prefix (the flag's bucketing seed), encoded once. */
   readonly prefix: Uint8Array
   /** Variants that can be served (weight > 0), in the order given. */
   readonly variants: readonly string[]
@@ -105,19 +116,19 @@ export function scaleWeight(weight: number): number {
 }
 
 /**
- * Compiles ordered `[variant, weight]` entries (weights are percentages, two decimals) for flag
- * `flagName`. Done once when a flag enters the snapshot so the hot path never sums or divides.
+ * Compiles ordered `[variant, weight]` entries (weights are percentages, two decimals) hashed
+ * under `bucketingSeed` (see bucketingSeedOf). Done once when a flag enters the snapshot so the hot path never sums or divides.
  * Zero-weight entries are dropped: they can never be served. A split whose weights are all zero
  * has `total = 0` and serves nothing (`bucketIndex` returns -1), as flagd falls back to default.
  */
-export function compileSplit(flagName: string, entries: ReadonlyArray<readonly [string, number]>): CompiledSplit {
+export function compileSplit(bucketingSeed: string, entries: ReadonlyArray<readonly [string, number]>): CompiledSplit {
   const variants: string[] = []
   const weights: number[] = []
   for (const [variant, weight] of entries) {
     variants.push(variant)
     weights.push(scaleWeight(weight))
   }
-  return buildSplit(flagName, variants, weights)
+  return buildSplit(bucketingSeed, variants, weights)
 }
 
 /**
@@ -125,17 +136,17 @@ export function compileSplit(flagName: string, entries: ReadonlyArray<readonly [
  * order. The "on" share is the low end of the hash range, so raising `p` only adds contexts.
  */
 export function compilePercentageSplit(
-  flagName: string,
+  bucketingSeed: string,
   onVariant: string,
   offVariant: string,
   percentage: number
 ): CompiledSplit {
   const on = Math.min(10000, scaleWeight(percentage))
-  return buildSplit(flagName, [onVariant, offVariant], [on, 10000 - on])
+  return buildSplit(bucketingSeed, [onVariant, offVariant], [on, 10000 - on])
 }
 
 /** Builds a split from already-scaled integer weights, dropping the zero ones. */
-function buildSplit(flagName: string, names: readonly string[], scaled: readonly number[]): CompiledSplit {
+function buildSplit(bucketingSeed: string, names: readonly string[], scaled: readonly number[]): CompiledSplit {
   const variants: string[] = []
   const weights: number[] = []
   let total = 0
@@ -155,7 +166,7 @@ function buildSplit(flagName: string, names: readonly string[], scaled: readonly
       thresholds[i] = Number((cumulative * TWO_POW_32_N + bigTotal - 1n) / bigTotal)
     }
   }
-  return { prefix: encoder.encode(flagName), variants, weights, total, thresholds }
+  return { prefix: encoder.encode(bucketingSeed), variants, weights, total, thresholds }
 }
 
 /** Index into `split.variants` for an unsigned 32-bit hash; -1 when the split serves nothing. */
@@ -169,7 +180,7 @@ export function indexForHash(split: CompiledSplit, hash: number): number {
 }
 
 /**
- * Index into `split.variants` for a bucketing value (the flag name prefix is already in `split`);
+ * Index into `split.variants` for a bucketing value (the seed's bytes are already in `split`);
  * -1 when the split serves nothing. Allocation-free for ASCII keys up to 256 bytes.
  */
 export function bucketIndex(split: CompiledSplit, bucketValue: string): number {

@@ -5,7 +5,7 @@
  * is a few property reads, at most two Set lookups, one predicate call per rule tried and, for a
  * split, one hash plus a short loop.
  */
-import { bucketIndex, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
+import { bucketIndex, bucketingSeedOf, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
 import { compileRules, NO_SPLIT_VALUES, type CompiledRule } from './rules.js'
 import type {
@@ -56,6 +56,8 @@ export interface CompiledFlag {
   readonly split: CompiledSplit | null
   /** `definition.variants[split.variants[i]]`, looked up once. */
   readonly splitValues: readonly JsonValue[]
+  /** What every split of the flag (fallthrough and rules) hashes before the bucket value; already in their prefixes. */
+  readonly bucketingSeed: string
   /** Context attribute the split hashes. */
   readonly bucketBy: string
   /** True when `bucketBy` is `user_id` (or its alias `targetingKey`): read `user_id ?? targetingKey`. */
@@ -90,6 +92,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
   const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&
     userOverrides === null && customerOverrides === null
 
+  const bucketingSeed = bucketingSeedOf(def)
   let fallthrough: Fallthrough
   let split: CompiledSplit | null = null
   if (rollout != null) {
@@ -105,7 +108,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
       entries.push([variant, weight])
     }
     // An all-zero rollout serves nothing; like flagd it falls back (to the off variant, DEFAULT).
-    split = compileSplit(def.name, entries)
+    split = compileSplit(bucketingSeed, entries)
     fallthrough = 'split'
   } else {
     const p = tr.percentage
@@ -120,7 +123,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
     if (scaled >= 10000) fallthrough = noTargeting ? 'static' : 'default'
     else if (scaled <= 0) fallthrough = 'off'
     else {
-      split = compilePercentageSplit(def.name, def.default_variant, def.off_variant, p)
+      split = compilePercentageSplit(bucketingSeed, def.default_variant, def.off_variant, p)
       fallthrough = 'split'
     }
   }
@@ -144,6 +147,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
     fallthrough,
     split,
     splitValues: split === null ? NO_SPLIT_VALUES : split.variants.map((v) => variants[v]),
+    bucketingSeed,
     bucketBy,
     bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
     rules,

@@ -58,6 +58,11 @@ export interface TargetingRules {
 /** The evaluable part of a stored flag. */
 export interface FlagDefinition {
   name: string
+  /**
+   * What rollouts hash before the bucket value (SPEC §2.4): fixed when the flag is created (its name
+   * then, unless written) and kept on rename. Absent means the name, flagd's default.
+   */
+  bucketing_seed?: string
   type: FlagType
   enabled: boolean
   variants: Record<string, JsonValue>

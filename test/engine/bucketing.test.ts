@@ -9,10 +9,12 @@ import {
   pickVariant,
   scaleWeight
 } from '../../src/engine/bucketing.js'
+import { compileFlag, evaluate } from '../../src/engine/evaluate.js'
+import type { FlagDefinition } from '../../src/engine/types.js'
 
-/** Independent reference: the SPEC formula written the slow, obvious way with BigInt. */
-function referencePick(flagName: string, value: string, entries: [string, number][]): string | undefined {
-  const h = BigInt(murmurhash.v3(Buffer.from(flagName + value, 'utf8'), 0))
+/** Independent reference: the SPEC formula written the slow, obvious way with BigInt (seed = flag name unless set). */
+function referencePick(seed: string, value: string, entries: [string, number][]): string | undefined {
+  const h = BigInt(murmurhash.v3(Buffer.from(seed + value, 'utf8'), 0))
   const scaled = entries.map(([, w]) => BigInt(Math.round(w * 100)))
   const total = scaled.reduce((a, b) => a + b, 0n)
   if (total === 0n) return undefined
@@ -58,7 +60,8 @@ t.test('long keys grow the scratch buffer and stay correct afterwards', async (t
 })
 
 // Vectors from /work/shared/reference/flagd-testbed/evaluator/gherkin/fractional.feature
-// (@fractional-v2 examples), flags from .../evaluator/flags/testkit-flags.json.
+// (@fractional-v2 examples), flags from .../evaluator/flags/testkit-flags.json. compileSplit takes the
+// bucketing seed: a flag's name (flagd's default flagKey prefix), a custom seed, or '' (bare key).
 t.test('flagd fractional v2 vectors', async (t) => {
   const suits: [string, number][] = [
     ['clubs', 25],
@@ -215,4 +218,74 @@ t.test('scaleWeight', async (t) => {
   t.equal(scaleWeight(-5), 0)
   t.equal(scaleWeight(Number.NaN), 0)
   t.equal(scaleWeight(Number.POSITIVE_INFINITY), 0)
+})
+
+/** A 50 % flag with every field the engine reads; `seed` undefined leaves bucketing_seed out. */
+function halfFlag(name: string, seed?: string, extra: Partial<FlagDefinition> = {}): FlagDefinition {
+  return {
+    name,
+    ...(seed === undefined ? {} : { bucketing_seed: seed }),
+    type: 'boolean',
+    enabled: true,
+    variants: { on: true, off: false },
+    default_variant: 'on',
+    off_variant: 'off',
+    targeting_rules: { user_ids: [], customer_ids: [], rules: [], percentage: 50, rollout: null, bucket_by: 'user_id' },
+    metadata: {},
+    version: 1,
+    ...extra
+  }
+}
+const users = Array.from({ length: 200 }, (_, i) => `user-${i}`)
+const served = (def: FlagDefinition, attr = 'user_id'): string[] => {
+  const flag = compileFlag(def)
+  return users.map((u) => evaluate(flag, { [attr]: u }, 0).variant)
+}
+
+t.test('bucketing seed: the name by default (SPEC §2.4 parity), kept across a rename', async (t) => {
+  const byName = served(halfFlag('new_checkout_flow'))
+  t.same(byName, users.map((u) => referencePick('new_checkout_flow', u, [['on', 50], ['off', 50]])), 'no seed: flagName + bucketValue')
+  t.same(served(halfFlag('new_checkout_flow', 'new_checkout_flow')), byName, 'seed = name: identical buckets')
+  t.same(served(halfFlag('checkout_v2', 'new_checkout_flow')), byName, 'renamed, seed kept: all 200 keep their variant')
+  const moved = served(halfFlag('checkout_v2')).filter((v, i) => v !== byName[i]).length
+  t.ok(moved > 50, `hashing the new name instead would move about half (${moved} of 200)`)
+  t.equal(compileFlag(halfFlag('checkout_v2', 'new_checkout_flow')).bucketingSeed, 'new_checkout_flow', 'the compiled flag carries the seed')
+})
+
+t.test('bucketing seed applies to rollouts and rule rollouts alike', async (t) => {
+  const rollout = { percentage: null, rollout: { on: 30, off: 70 } }
+  const tr = (over: object) => ({ user_ids: [], customer_ids: [], rules: [], percentage: 50, rollout: null, bucket_by: 'user_id', ...over })
+  const fallthrough = served(halfFlag('b', 'seed-x', { targeting_rules: tr(rollout) }))
+  t.same(fallthrough, users.map((u) => referencePick('seed-x', u, [['on', 30], ['off', 70]])))
+  const rule = { id: 'all', clauses: [], serve: { rollout: { on: 30, off: 70 } } }
+  t.same(served(halfFlag('c', 'seed-x', { targeting_rules: tr({ rules: [rule] }) })), fallthrough, 'a rule rollout hashes the same seed')
+})
+
+// flagd's custom seeds: "fractional-flag-A-shared-seed" buckets {"cat": ["shared-seed", {"var": "user.name"}]}
+// and "fractional-hash-edge-flag" the bare {"var": "targetingKey"} (the empty seed).
+t.test('an explicit seed matches flagd custom-seed and bare-key vectors through compileFlag', async (t) => {
+  const suits = { clubs: 25, diamonds: 25, hearts: 25, spades: 25 }
+  const shared = (name: string) => compileFlag(halfFlag(name, 'shared-seed', {
+    type: 'string',
+    variants: { clubs: 'clubs', diamonds: 'diamonds', hearts: 'hearts', spades: 'spades', wild: 'wild' },
+    default_variant: 'wild',
+    off_variant: 'wild',
+    targeting_rules: { user_ids: [], customer_ids: [], rules: [], percentage: null, rollout: suits, bucket_by: 'name' }
+  }))
+  for (const name of ['fractional-flag-A-shared-seed', 'fractional-flag-B-shared-seed']) {
+    const flag = shared(name)
+    for (const [user, variant] of [['seven', 'hearts'], ['eight', 'diamonds'], ['nine', 'clubs'], ['two', 'spades']]) {
+      t.equal(evaluate(flag, { name: user }, 0).variant, variant, `${name} ${user}`)
+    }
+  }
+  const edge = compileFlag(halfFlag('fractional-hash-edge-flag', '', {
+    type: 'string',
+    variants: { lower: 'lower', upper: 'upper' },
+    default_variant: 'lower',
+    off_variant: 'lower',
+    targeting_rules: { user_ids: [], customer_ids: [], rules: [], percentage: null, rollout: { lower: 50, upper: 50 }, bucket_by: 'user_id' }
+  }))
+  for (const [key, variant] of [['ejOoVL', 'lower'], ['bY9fO-', 'lower'], ['SI7p-', 'lower'], ['6LvT0', 'upper'], ['ceQdGm', 'upper']]) {
+    t.equal(evaluate(edge, { targetingKey: key }, 0).variant, variant, `bare key ${key}`)
+  }
 })
