@@ -345,6 +345,18 @@ export interface components {
             /** @description Each invalid field (validation errors only) */
             errors?: components["schemas"]["FieldProblem"][];
         };
+        /** @description Pass as `cursor` for the next page; null on the last page */
+        NextCursor: string | null;
+        Health: {
+            /** @description `ok` (liveness); `ready`, `degraded` or `not ready` (readiness) */
+            status: string;
+            /** @description The revision this instance serves */
+            revision?: number;
+            /** @description Each dependency: `ok`, or what is wrong */
+            checks?: {
+                [key: string]: string;
+            };
+        };
         /** @description One condition; a clause on an attribute missing from the context is false */
         Clause: {
             /** @description Context attribute; `now` is the evaluation time */
@@ -389,6 +401,8 @@ export interface components {
         };
         Flag: {
             name: string;
+            /** @description What rollouts hash before the bucket value: the name at creation unless set, kept on rename */
+            bucketing_seed: string;
             description: string;
             /** @description Every value of the flag is of this type */
             type: "boolean" | "string" | "number" | "json";
@@ -445,6 +459,7 @@ export interface components {
                 bucket_by?: string | null;
             } | null;
             tags?: string[] | null;
+            bucketing_seed?: string | null;
             metadata?: {
                 [key: string]: string | number | boolean;
             } | null;
@@ -474,11 +489,12 @@ export interface components {
                 rules?: components["schemas"]["Rule"][] | null;
                 percentage?: number | null;
                 rollout?: {
-                    [key: string]: number;
+                    [key: string]: number | null;
                 } | null;
                 bucket_by?: string | null;
             } | null;
             tags?: string[] | null;
+            bucketing_seed?: string | null;
             metadata?: {
                 [key: string]: (string | number | boolean) | null;
             } | null;
@@ -514,14 +530,19 @@ export interface components {
             error_message: string;
         };
         /**
-         * @description user_id (or targetingKey), customer_id and any other attributes
+         * @description user_id (or targetingKey), customer_id and any other attributes; nested objects are read as dotted attributes
          * @example {
          *       "user_id": "alice",
-         *       "country": "DE"
+         *       "country": "DE",
+         *       "user": {
+         *         "plan": "pro"
+         *       }
          *     }
          */
         EvaluationContext: {
-            [key: string]: string | number | boolean;
+            [key: string]: string | number | boolean | {
+                [key: string]: unknown;
+            } | unknown[];
         };
         BulkEvaluateRequest: {
             context?: components["schemas"]["EvaluationContext"];
@@ -538,15 +559,20 @@ export interface components {
             [key: string]: boolean | string | number;
         };
         /**
-         * @description The evaluation context. `targetingKey` is the user (Flagpost's `user_id`); every other attribute is passed to targeting as is. Flagpost contexts are flat: values are strings, numbers or booleans (null means unset); nested objects and arrays are rejected with INVALID_CONTEXT. A missing `targetingKey` is not an error: flags that need one serve their off variant (reason DEFAULT).
+         * @description The evaluation context. `targetingKey` is the user (Flagpost's `user_id`); every other attribute is passed to targeting as is: strings, numbers or booleans (null means unset); a nested object is read as dotted attributes ({"user": {"plan": "pro"}} is user.plan); arrays are ignored. A missing `targetingKey` is not an error: flags that need one serve their off variant (reason DEFAULT).
          * @example {
          *       "targetingKey": "user-123",
          *       "customer_id": "acme",
-         *       "country": "DE"
+         *       "country": "DE",
+         *       "user": {
+         *         "plan": "pro"
+         *       }
          *     }
          */
         OfrepContext: {
-            [key: string]: string | number | boolean | null;
+            [key: string]: string | number | boolean | null | {
+                [key: string]: unknown;
+            } | unknown[];
         };
         /** @description The context one flag is evaluated for */
         OfrepEvaluationRequest: {
@@ -621,6 +647,10 @@ export interface components {
             /** @description What went wrong, for logs and debugging */
             errorDetails: string;
         };
+        /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_`; a non-negative integer is taken as its decimal string */
+        SubjectIdInput: string | number;
+        /** @description What an override switches the flag for: a customer or a user */
+        SubjectKind: "customer" | "user";
         /** @description A registered customer (an account, a tenant) */
         Customer: {
             id: string;
@@ -629,15 +659,13 @@ export interface components {
             created_at: string;
         };
         CustomerCreate: {
-            /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_`; a non-negative integer is taken as its decimal string */
-            id: string | number;
+            id: components["schemas"]["SubjectIdInput"];
             /** @description A human-readable name */
             name?: string;
         };
         CustomerList: {
             customers: components["schemas"]["Customer"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
+            next_cursor: components["schemas"]["NextCursor"];
         };
         /** @description A registered user */
         User: {
@@ -648,21 +676,19 @@ export interface components {
             created_at: string;
         };
         UserCreate: {
-            /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_`; a non-negative integer is taken as its decimal string */
-            id: string | number;
+            id: components["schemas"]["SubjectIdInput"];
             /** @description The user's customer; an unknown customer is registered */
-            customer_id?: (string | number) | null;
+            customer_id?: components["schemas"]["SubjectIdInput"] | null;
         };
         UserList: {
             users: components["schemas"]["User"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
+            next_cursor: components["schemas"]["NextCursor"];
         };
         /** @description An explicit switch of one flag for one customer or user (evaluation steps 3 and 4) */
         Override: {
             /** @description The flag name */
             flag: string;
-            subject: "customer" | "user";
+            subject: components["schemas"]["SubjectKind"];
             /** @description The customer or user id */
             id: string;
             enabled: boolean;
@@ -679,8 +705,7 @@ export interface components {
         };
         OverrideList: {
             overrides: components["schemas"]["Override"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
+            next_cursor: components["schemas"]["NextCursor"];
         };
         /** @description The flags a customer has: those whose evaluation for `{customer_id}` is not the off variant */
         CustomerFlagList: {
@@ -711,13 +736,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status: string;
-                        revision?: number;
-                        checks?: {
-                            [key: string]: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -737,13 +756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status: string;
-                        revision?: number;
-                        checks?: {
-                            [key: string]: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Not ready: see checks */
@@ -752,13 +765,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        status: string;
-                        revision?: number;
-                        checks?: {
-                            [key: string]: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
@@ -790,7 +797,7 @@ export interface operations {
                     "application/json": components["schemas"]["FlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -799,8 +806,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -832,7 +850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -841,16 +859,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -859,7 +879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -868,7 +888,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -877,8 +897,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -909,7 +938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -918,8 +947,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -927,8 +967,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name} */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -966,7 +1015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -975,16 +1024,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -993,7 +1044,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1002,7 +1053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1011,7 +1062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1020,7 +1071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1029,8 +1080,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1062,7 +1122,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1071,16 +1131,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1089,7 +1151,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1098,7 +1160,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1107,8 +1169,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1146,7 +1235,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1155,16 +1244,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1173,7 +1264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1182,7 +1273,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1191,7 +1282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1200,7 +1291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1209,8 +1300,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1244,7 +1344,7 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationResult"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1253,16 +1353,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1271,8 +1373,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited: retry after the number of seconds in Retry-After */
+            /** @description Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After */
             429: {
+                headers: {
+                    /** @description Seconds until the client's window resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name} */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1304,7 +1417,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkEvaluateResponse"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1313,16 +1426,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1331,7 +1446,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1340,9 +1455,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited: retry after the number of seconds in Retry-After */
+            /** @description Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds until the client's window resets */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1385,18 +1502,11 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepEvaluationFailure"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The API key lacks the required scope */
-            403: {
-                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1423,7 +1533,7 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepGeneralError"];
                 };
             };
-            /** @description Unexpected server error (GENERAL) */
+            /** @description GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -1482,18 +1592,11 @@ export interface operations {
                     "application/json": components["schemas"]["OfrepBulkEvaluationFailure"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The API key lacks the required scope */
-            403: {
-                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1549,7 +1652,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,16 +1661,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1576,7 +1681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1585,7 +1690,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1594,8 +1699,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1626,7 +1740,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1635,16 +1749,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1653,8 +1769,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1691,7 +1834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1700,16 +1843,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1718,7 +1863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1727,7 +1872,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1736,8 +1881,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1768,7 +1922,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1777,16 +1931,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1795,8 +1951,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1836,7 +2019,7 @@ export interface operations {
                     "application/json": components["schemas"]["OverrideList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1845,8 +2028,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1854,8 +2048,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1893,7 +2087,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1902,8 +2096,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1911,8 +2116,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1945,7 +2150,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1954,8 +2159,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1987,7 +2203,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1996,16 +2212,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2014,7 +2232,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2023,7 +2241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2032,8 +2250,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2064,7 +2291,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2073,8 +2300,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2082,8 +2320,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2112,7 +2350,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2121,16 +2359,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2139,8 +2379,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2171,7 +2438,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerFlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2180,8 +2447,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2189,8 +2467,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2225,7 +2503,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2234,8 +2512,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2267,7 +2556,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2276,16 +2565,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2294,7 +2585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2303,7 +2594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2312,8 +2603,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported content type */
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2344,7 +2644,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2353,8 +2653,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2362,8 +2673,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2392,7 +2703,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2401,16 +2712,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or invalid API key */
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
             401: {
                 headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The API key lacks the required scope */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2419,8 +2732,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
+            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

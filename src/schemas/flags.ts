@@ -14,7 +14,10 @@ const NO_NUL = '^[^\\u0000]*$'
 const SubjectId = Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), Type.Integer()])
 const AnyValue = Type.Unknown({ description: 'A value of the flag\'s type (strings are coerced: "true", "12.5", JSON text)' })
 const Variants = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), AnyValue, { maxProperties: LIMITS.variants, description: 'Named values of the flag' })
-const Weights = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Number({ minimum: 0, maximum: 10_000 }), { minProperties: 1, maxProperties: LIMITS.variants })
+const Weight = Type.Number({ minimum: 0, maximum: 10_000 })
+const Weights = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Weight, { minProperties: 1, maxProperties: LIMITS.variants })
+// In a merge patch (RFC 7396) a null member removes that variant from the rollout; the merged result is validated whole.
+const WeightsPatch = Type.Record(Type.String({ pattern: VARIANT_NAME_PATTERN }), Type.Union([Weight, Type.Null()]), { minProperties: 1, maxProperties: LIMITS.variants })
 
 export const Clause = Type.Object({
   attribute: Type.String({ pattern: ATTRIBUTE_PATTERN, description: 'Context attribute; `now` is the evaluation time' }),
@@ -36,8 +39,11 @@ export const Rule = Type.Object({
   ], { description: 'A variant, or a weighted rollout bucketed by `bucket_by`' })
 }, { $id: 'Rule', additionalProperties: false, description: 'Rules are tried in order; the first whose clauses all hold serves' })
 
-/** Flag fields as written. `null` clears a field back to its default (JSON Merge Patch on PUT). */
-const writableFields = {
+/**
+ * Flag fields as written. `null` clears a field back to its default; in a JSON Merge Patch (PUT,
+ * `patch`) a null member of a nested object removes that member, at every depth.
+ */
+const writableFields = (patch: boolean) => ({
   description: Type.Optional(Type.Union([Type.String({ maxLength: LIMITS.description, pattern: NO_NUL }), Type.Null()])),
   type: Type.Optional(Type.Union([FlagType, Type.Null()])),
   enabled: Type.Optional(Type.Union([Type.Boolean({ description: 'Kill switch: false serves the off variant to everyone' }), Type.Null()])),
@@ -51,7 +57,7 @@ const writableFields = {
     customer_ids: Type.Optional(Type.Union([Type.Array(SubjectId, { maxItems: LIMITS.ids }), Type.Null()])),
     rules: Type.Optional(Type.Union([Type.Array(ref(Rule), { maxItems: LIMITS.rules }), Type.Null()])),
     percentage: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100, description: 'Share (two decimals) of unmatched contexts served the default variant' }), Type.Null()])),
-    rollout: Type.Optional(Type.Union([Weights, Type.Null()])),
+    rollout: Type.Optional(Type.Union([patch ? WeightsPatch : Weights, Type.Null()])),
     bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
   }, { additionalProperties: false }), Type.Null()])),
   tags: Type.Optional(Type.Union([Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' }), { maxItems: LIMITS.tags }), Type.Null()])),
@@ -60,16 +66,16 @@ const writableFields = {
     pattern: NO_NUL,
     description: 'Prefix hashed with the bucket value (default: the name at creation; kept on rename; "" hashes the bucket value alone). Changing it reshuffles every rollout bucket; null resets it to the current name'
   }), Type.Null()]))
-}
+})
 const MetadataValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()])
 const metadataField = <T extends TSchema>(value: T) => Type.Optional(Type.Union([
   Type.Record(Type.String({ minLength: 1, maxLength: 64 }), value, { maxProperties: LIMITS.metadata, description: 'Facts about the flag (owner, ticket…), returned with evaluations' }),
   Type.Null()
 ]))
 
-export const FlagCreate = Type.Object({ name: FlagName, ...writableFields, metadata: metadataField(MetadataValue) }, { $id: 'FlagCreate', additionalProperties: false })
+export const FlagCreate = Type.Object({ name: FlagName, ...writableFields(false), metadata: metadataField(MetadataValue) }, { $id: 'FlagCreate', additionalProperties: false })
 // In a merge patch a null metadata value removes that key.
-export const FlagPatch = Type.Object({ name: Type.Optional(FlagName), ...writableFields, metadata: metadataField(Type.Union([MetadataValue, Type.Null()])) }, {
+export const FlagPatch = Type.Object({ name: Type.Optional(FlagName), ...writableFields(true), metadata: metadataField(Type.Union([MetadataValue, Type.Null()])) }, {
   $id: 'FlagPatch', additionalProperties: false, description: 'JSON Merge Patch (RFC 7396) of a flag; `name` may only repeat the current name'
 })
 export type FlagCreateBody = Static<typeof FlagCreate>

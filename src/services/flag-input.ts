@@ -134,12 +134,15 @@ function normalizeTargeting (
     // Operators, values, regexes and served variants are checked when the engine compiles the flag.
     return { ...rule, id, clauses: rule.clauses.map((c) => ({ ...c, values: c.values ?? [] })) }
   })
-  const rollout = tr.rollout ?? null
+  // Null members (a merge patch's removals) are gone once the patch is merged; the loop below refuses any left.
+  const rollout = (tr.rollout ?? null) as Record<string, number> | null
   let percentage = tr.percentage ?? null
   if (rollout !== null) {
     if (percentage !== null) problem('targeting_rules', 'give either percentage or rollout, not both')
     let total = 0
     for (const [name, weight] of Object.entries(rollout)) {
+      // A merge patch's null members are gone by now; anything else that is not a weight is refused here.
+      if (typeof weight !== 'number') { problem(`targeting_rules.rollout.${name}`, 'must be a number'); continue }
       if (!(name in variants)) problem(`targeting_rules.rollout.${name}`, `"${name}" is not one of the variants (${Object.keys(variants).join(', ')})`)
       if (!hasTwoDecimals(weight)) problem(`targeting_rules.rollout.${name}`, 'weights take at most two decimals')
       total += weight

@@ -182,6 +182,46 @@ t.test('PUT: rollout replaces a stored percentage and vice versa', async (t) => 
   t.same(res.json().targeting_rules, { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' })
 })
 
+t.test('PUT: null removes a member at every depth (RFC 7396); the merged flag is validated whole', async (t) => {
+  const ctx = await build(t)
+  await createFlag(ctx, {
+    name: 'colors',
+    type: 'string',
+    variants: { blue: 'b', green: 'g', red: 'r' },
+    default_variant: 'blue',
+    off_variant: 'green',
+    targeting_rules: { rollout: { blue: 50, green: 25, red: 25 } },
+    metadata: { owner: 'web', ticket: 7 }
+  })
+  // One write takes red out of the rollout: no second write, no moment in which everyone gets one value.
+  let res = await put(ctx, 'colors', { targeting_rules: { rollout: { red: null } } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json().targeting_rules.rollout, { blue: 50, green: 25 })
+  t.equal(res.json().version, 2)
+  // …then the variant itself, and a metadata key, in one patch.
+  res = await put(ctx, 'colors', { variants: { red: null }, metadata: { ticket: null } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json().variants, { blue: 'b', green: 'g' })
+  t.same(res.json().metadata, { owner: 'web' })
+
+  const before = await getFlag(ctx, 'colors')
+  const rev = await revisionOf(ctx)
+  // The default variant (also in the rollout) cannot go, and a rollout cannot lose every member.
+  res = await put(ctx, 'colors', { variants: { blue: null } })
+  t.ok(fields(isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags/colors')).length > 0)
+  res = await put(ctx, 'colors', { targeting_rules: { rollout: { blue: null, green: null } } })
+  t.same(fields(isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags/colors')), ['body.targeting_rules.rollout'])
+  res = await put(ctx, 'colors', { targeting_rules: { rollout: { blue: 'x' } } })
+  t.same(fields(isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags/colors')), ['body.targeting_rules.rollout.blue'])
+  await unchanged(t, ctx, 'colors', before, rev)
+
+  // Inside a json flag's value, too: objects merge and null removes.
+  await createFlag(ctx, { name: 'layout', type: 'json', default_value: { columns: 3, sidebar: { width: 200, dark: true } } })
+  res = await put(ctx, 'layout', { variants: { on: { sidebar: { dark: null }, columns: 4 } } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json().default_value, { columns: 4, sidebar: { width: 200 } })
+})
+
 t.test('PUT: changing type with incompatible values is 400 naming the field', async (t) => {
   const ctx = await build(t)
   await createFlag(ctx, { name: 'b' })
