@@ -16,8 +16,13 @@ export default fp(async function openapi (app) {
       info: {
         title: 'Flagpost',
         version: '0.1.0',
-        description: 'Feature flags: CRUD, targeting and evaluation. Errors are application/problem+json with a stable `code`.'
+        description: 'Feature flags: CRUD, targeting and evaluation. Errors are application/problem+json with a stable `code`.',
+        license: { name: 'MIT', identifier: 'MIT' }
       },
+      // The host that served this document: the API is at its root, where Swagger UI's "Try it out"
+      // and a same-origin browser client send their requests. An absolute URL would be wrong for every
+      // deployment but one; generated clients take the real one as their base URL (baseUrl / baseURL).
+      servers: [{ url: '/', description: 'This server: the host that served this document' }],
       tags: [
         { name: 'flags', description: 'Create, read, update, delete and rename flags' },
         { name: 'overrides', description: 'Switch a flag on or off for one customer or user (evaluation steps 3 and 4)' },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
-import { errors, readSecurity, ref, writeSecurity } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { Customer, CustomerCreate, CustomerFlagList, CustomerList, CustomerListQuery, idOf, SubjectParams, toCustomerBody } from '../schemas/subjects.js'
 
 const location = (id: string): string => `/customers/${encodeURIComponent(id)}`
@@ -15,7 +15,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createCustomer', tags: ['customers'], summary: 'Register a customer', security: writeSecurity,
       body: ref(CustomerCreate),
-      response: { 201: ref(Customer, 'The registered customer'), 400: errors[400], 401: errors[401], 403: errors[403], 409: errors[409], 413: errors[413], 415: errors[415] }
+      response: { 201: ref(Customer, 'The registered customer'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const customer = await subjects.addCustomer({ id: idOf(request.body.id), name: request.body.name }, { actor: actorOf(request) })
@@ -27,7 +27,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listCustomers', tags: ['customers'], summary: 'List customers, by id, a page at a time', security: readSecurity,
       querystring: CustomerListQuery,
-      response: { 200: ref(CustomerList, 'A page of customers'), 400: errors[400], 401: errors[401] }
+      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 503) }
     }
   }, async (request) => {
     const page = await subjects.listCustomers(request.query)
@@ -39,7 +39,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getCustomer', tags: ['customers'], summary: 'Get one customer', security: readSecurity,
       params: SubjectParams,
-      response: { 200: ref(Customer, 'The customer'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(Customer, 'The customer'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => toCustomerBody(await subjects.getCustomer(request.params.id)))
 
@@ -49,7 +49,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'deleteCustomer', tags: ['customers'], security: writeSecurity,
       summary: 'Remove a customer and its overrides; its users stay, without a customer',
       params: SubjectParams,
-      response: { 204: Type.Null({ description: 'Removed' }), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404] }
+      response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
     }
   }, async (request, reply) => {
     await subjects.removeCustomer(request.params.id, { actor: actorOf(request) })
@@ -62,7 +62,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listCustomerFlags', tags: ['customers'], security: readSecurity,
       summary: 'The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name',
       params: SubjectParams,
-      response: { 200: ref(CustomerFlagList, 'The flags on for this customer, evaluated'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(CustomerFlagList, 'The flags on for this customer, evaluated'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => ({ flags: await subjects.listFlagsForCustomer(request.params.id) }))
 }

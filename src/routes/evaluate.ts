@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errors, readSecurity, ref } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
@@ -15,7 +15,8 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'evaluateFlag', tags: ['evaluation'], security: readSecurity,
       summary: 'Evaluate one flag for the context in the query string (user_id, customer_id, any attribute)',
       params: FlagParams, querystring: EvaluateQuery,
-      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), 400: errors[400], 401: errors[401], 404: errors[404], 429: errors[429] }
+      // From the in-process snapshot: no database, so no 503.
+      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 404, 429, 500) }
     }
   }, async (request) => flags.evaluate(request.params.name, request.query))
 
@@ -25,7 +26,8 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'evaluateFlags', tags: ['evaluation'], security: readSecurity,
       summary: 'Evaluate all flags, or the named ones, for one context',
       body: ref(BulkEvaluateBody),
-      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), 400: errors[400], 401: errors[401], 413: errors[413], 415: errors[415], 429: errors[429] }
+      // A flag that cannot be served is reported in `results` (GENERAL), not as a 500.
+      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), ...standardResponses(400, 401, 413, 415, 429) }
     }
   }, async (request) => ({ results: flags.evaluateMany(evaluationContext(request.body.context ?? {}, 'body.context'), request.body.flags) }))
 }

@@ -3,13 +3,12 @@ import type { FastifyReply } from 'fastify'
 import Type from 'typebox'
 import { FlagUnservableError } from '../errors.js'
 import { actorOf } from '../plugins/auth.js'
-import { errors, readSecurity, ref, writeSecurity } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMatchHeaders, RenameBody, type FlagBody } from '../schemas/flags.js'
 import { toFlagBody } from '../services/flag-view.js'
 import { etagOf, parseIfMatch } from './etag.js'
 
 const location = (name: string): string => `/flags/${encodeURIComponent(name)}`
-const writeErrors = { 400: errors[400], 401: errors[401], 403: errors[403], 413: errors[413], 415: errors[415] }
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** `payload` through the route's response serializer, or undefined when it does not fit the response schema. */
@@ -41,7 +40,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createFlag', tags: ['flags'], summary: 'Create a flag', security: writeSecurity,
       body: ref(FlagCreate),
-      response: { 201: ref(Flag, 'The created flag'), ...writeErrors, 409: errors[409] }
+      response: { 201: ref(Flag, 'The created flag'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const flag = await flags.create(request.body, { actor: actorOf(request) })
@@ -53,7 +52,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listFlags', tags: ['flags'], summary: 'List flags, by name, a page at a time', security: readSecurity,
       querystring: FlagListQuery,
-      response: { 200: ref(FlagList, 'A page of flags'), 400: errors[400], 401: errors[401] }
+      response: { 200: ref(FlagList, 'A page of flags'), ...standardResponses(400, 401, 503) }
     }
   }, async (request, reply) => {
     const page = await flags.list(request.query)
@@ -65,7 +64,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getFlag', tags: ['flags'], summary: 'Get one flag (ETag: its version)', security: readSecurity,
       params: FlagParams,
-      response: { 200: ref(Flag, 'The flag'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(Flag, 'The flag'), ...standardResponses(400, 401, 404, 500, 503) }
     }
   }, async (request, reply) => {
     const flag = await flags.get(request.params.name)
@@ -81,7 +80,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Update a flag with JSON Merge Patch semantics (If-Match for optimistic concurrency)',
       params: FlagParams, headers: IfMatchHeaders,
       body: ref(FlagPatch),
-      response: { 200: ref(Flag, 'The updated flag'), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+      response: { 200: ref(Flag, 'The updated flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
@@ -94,7 +93,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'deleteFlag', tags: ['flags'], summary: 'Delete a flag', security: writeSecurity,
       params: FlagParams, headers: IfMatchHeaders,
-      response: { 204: Type.Null({ description: 'Deleted' }), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 409: errors[409], 412: errors[412] }
+      response: { 204: Type.Null({ description: 'Deleted' }), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
     await flags.remove(request.params.name, { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
@@ -107,7 +106,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'renameFlag', tags: ['flags'], summary: 'Rename a flag; its targeting and history follow', security: writeSecurity,
       params: FlagParams, headers: IfMatchHeaders,
       body: ref(RenameBody),
-      response: { 200: ref(Flag, 'The renamed flag'), ...writeErrors, 404: errors[404], 409: errors[409], 412: errors[412] }
+      response: { 200: ref(Flag, 'The renamed flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type, { type TSchema } from 'typebox'
-import { errors, readSecurity, ref } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError, ofrepSchemas
@@ -13,7 +13,9 @@ import { etagOf, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from '
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) over the flag service: one flag
  * (server-side providers, dynamic context) and every flag (web providers, static context, polled
  * with ETag/If-None-Match). These routes answer with OFREP's own bodies, errors included; only
- * 401/403, for which OFREP defines no body, stay problem+json from the app's error handler.
+ * 401, for which OFREP defines no body, stays problem+json from the app's error handler. Both are
+ * read routes (no 403) served from the in-process snapshot (no 503: ofrep-errors.ts answers any 5xx
+ * as 500 GENERAL), and a body the parser refuses (too large, not JSON) is a 400 PARSE_ERROR, not 413/415.
  */
 
 /** A response documented under application/json with a named component. */
@@ -42,11 +44,10 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: ref(OfrepEvaluationSuccess, 'The value served to this context, its variant, the reason and the flag\'s metadata'),
         400: json(OfrepEvaluationFailure, 'The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT)'),
-        401: errors[401],
-        403: errors[403],
+        ...standardResponses(401),
         404: json(OfrepFlagNotFound, 'No flag has this key'),
         429: rateLimited,
-        500: json(OfrepEvaluationFailure, 'Unexpected server error (GENERAL)')
+        500: json(OfrepEvaluationFailure, 'GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error')
       }
     }
   }, async (request) => toOfrepSuccess(flags.evaluate(request.params.key, toContext(request.body.context))))
@@ -74,8 +75,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
         304: { type: 'null', description: 'Not Modified: If-None-Match is the current ETag; no body' },
         400: json(OfrepBulkEvaluationFailure, 'The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT)'),
-        401: errors[401],
-        403: errors[403],
+        ...standardResponses(401),
         429: rateLimited,
         500: json(OfrepBulkEvaluationFailure, 'Unexpected server error (GENERAL)')
       }

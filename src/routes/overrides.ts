@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
-import { errors, readSecurity, ref, writeSecurity } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { FlagParams } from '../schemas/flags.js'
 import {
   CustomerList, FlagCustomersQuery, FlagSubjectParams, Override, OverrideList, OverrideListQuery, OverrideWrite, toCustomerBody, toOverrideBody
@@ -25,10 +25,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: `Switch a flag on or off for one ${subject} (registers an unknown ${subject})`,
         params: FlagSubjectParams,
         body: ref(OverrideWrite),
-        response: {
-          200: ref(Override, 'The override as stored'),
-          400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404], 413: errors[413], 415: errors[415]
-        }
+        response: { 200: ref(Override, 'The override as stored'), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
       }
     }, async (request) => {
       const { name, id } = request.params
@@ -41,7 +38,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: `clear${label}Override`, tags: ['overrides'], security: writeSecurity,
         summary: `Remove a flag's override for one ${subject}`,
         params: FlagSubjectParams,
-        response: { 204: Type.Null({ description: 'Removed' }), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404] }
+        response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
       }
     }, async (request, reply) => {
       await subjects.clearOverride(request.params.name, subject, request.params.id, { actor: actorOf(request) })
@@ -55,7 +52,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listOverrides', tags: ['overrides'], security: readSecurity,
       summary: 'List a flag\'s overrides, by subject then id, a page at a time',
       params: FlagParams, querystring: OverrideListQuery,
-      response: { 200: ref(OverrideList, 'A page of overrides'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(OverrideList, 'A page of overrides'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => {
     const page = await subjects.listOverrides(request.params.name, request.query)
@@ -68,7 +65,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listFlagCustomers', tags: ['customers'], security: readSecurity,
       summary: 'List the customers that have a flag (effective, or explicitly switched), by id, a page at a time',
       params: FlagParams, querystring: FlagCustomersQuery,
-      response: { 200: ref(CustomerList, 'A page of customers'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => {
     const page = await subjects.listCustomersForFlag(request.params.name, { ...request.query, state: request.query.state ?? 'enabled' })

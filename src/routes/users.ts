@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
-import { errors, readSecurity, ref, writeSecurity } from '../schemas/common.js'
+import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { idOf, SubjectParams, toUserBody, User, UserCreate, UserList, UserListQuery } from '../schemas/subjects.js'
 
 const location = (id: string): string => `/users/${encodeURIComponent(id)}`
@@ -15,7 +15,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createUser', tags: ['users'], summary: 'Register a user (an unknown customer_id registers that customer)', security: writeSecurity,
       body: ref(UserCreate),
-      response: { 201: ref(User, 'The registered user'), 400: errors[400], 401: errors[401], 403: errors[403], 409: errors[409], 413: errors[413], 415: errors[415] }
+      response: { 201: ref(User, 'The registered user'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
     const { id, customer_id: customerId } = request.body
@@ -29,7 +29,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'listUsers', tags: ['users'], summary: 'List users, by id, a page at a time; optionally of one customer', security: readSecurity,
       querystring: UserListQuery,
-      response: { 200: ref(UserList, 'A page of users'), 400: errors[400], 401: errors[401] }
+      response: { 200: ref(UserList, 'A page of users'), ...standardResponses(400, 401, 503) }
     }
   }, async (request) => {
     const { customer_id: customerId, ...page } = request.query
@@ -42,7 +42,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'getUser', tags: ['users'], summary: 'Get one user', security: readSecurity,
       params: SubjectParams,
-      response: { 200: ref(User, 'The user'), 400: errors[400], 401: errors[401], 404: errors[404] }
+      response: { 200: ref(User, 'The user'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => toUserBody(await subjects.getUser(request.params.id)))
 
@@ -51,7 +51,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'deleteUser', tags: ['users'], summary: 'Remove a user and its overrides', security: writeSecurity,
       params: SubjectParams,
-      response: { 204: Type.Null({ description: 'Removed' }), 400: errors[400], 401: errors[401], 403: errors[403], 404: errors[404] }
+      response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
     }
   }, async (request, reply) => {
     await subjects.removeUser(request.params.id, { actor: actorOf(request) })

@@ -33,21 +33,57 @@ export const Problem = Type.Object({
 }, { $id: 'Problem', description: 'Problem details (application/problem+json)' })
 
 /** An error response: problem details under their own media type. */
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: 'Problem' } } } })
+const problem = (description: string, headers?: Record<string, unknown>) =>
+  ({ description, content: { 'application/problem+json': { schema: { $ref: 'Problem' } } }, ...(headers === undefined ? {} : { headers }) })
 
-/** Error responses shared by routes, by status. */
+/**
+ * Error responses shared by routes, by status: every `FLAGPOST_ERR_*` of errors.ts and Fastify's own
+ * client errors land on one of these. Routes pick theirs with `standardResponses`.
+ */
 export const errors = {
-  400: problem('Invalid request: each bad field is listed in `errors`'),
-  401: problem('Missing or invalid API key'),
-  403: problem('The API key lacks the required scope'),
-  404: problem('Not found'),
-  409: problem('Conflict with an existing resource or a concurrent change'),
-  412: problem('If-Match does not match the current version'),
-  413: problem('Request body too large'),
-  415: problem('Unsupported content type'),
-  429: problem('Rate limited: retry after the number of seconds in Retry-After'),
-  503: problem('Service temporarily unavailable')
+  400: problem('Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…)'),
+  401: problem('Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED)', {
+    'www-authenticate': { type: 'string', description: 'Bearer realm="flagpost"' }
+  }),
+  403: problem('The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN)'),
+  404: problem('Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND)'),
+  409: problem('Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT)'),
+  412: problem('If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH)'),
+  413: problem('Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE)'),
+  415: problem('Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE)'),
+  429: problem('Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After', {
+    'retry-after': { type: 'integer', minimum: 1, description: 'Seconds until the client\'s window resets' }
+  }),
+  500: problem('The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name}'),
+  503: problem('The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly')
 } as const
+
+export type ErrorStatus = keyof typeof errors
+
+/**
+ * The standard error responses of a route, by status (as Unleash's `getStandardResponses`): each
+ * route lists every status it can return, from one definition of each. Which statuses apply:
+ * 400 any input (params, query, headers, body); 401 `access` write, or read (AUTH_READS=true);
+ * 403 write routes only; 404 a named flag/customer/user/override; 409 creates, renames and flag
+ * writes (concurrent change, pinned variants); 412 If-Match; 413 and 415 a request body; 429 the
+ * rate-limited evaluation routes; 500 a stored flag that cannot be served; 503 every route that
+ * reads or writes the database (evaluation reads the in-process snapshot, not the database).
+ */
+export function standardResponses<S extends ErrorStatus> (...statuses: S[]): { [K in S]: (typeof errors)[K] } {
+  return Object.fromEntries(statuses.map((status) => [status, errors[status]])) as { [K in S]: (typeof errors)[K] }
+}
+
+/** A page's cursor, shared by every paginated list. */
+export const NextCursor = Type.Union([Type.String(), Type.Null()], {
+  $id: 'NextCursor', description: 'Pass as `cursor` for the next page; null on the last page'
+})
+
+/** Liveness and readiness: a status and, for readiness, the snapshot's revision and each dependency's check. */
+export const Health = Type.Object({
+  status: Type.String({ description: '`ok` (liveness); `ready`, `degraded` or `not ready` (readiness)' }),
+  revision: Type.Optional(Type.Integer({ description: 'The revision this instance serves' })),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Each dependency: `ok`, or what is wrong' }))
+}, { $id: 'Health' })
 
 /** Security requirements: write routes need a key; read routes take one when AUTH_READS=true. */
 type Security = Array<Record<string, string[]>>
@@ -60,4 +96,4 @@ export const Pagination = {
 }
 
 /** The schemas registered once with `app.addSchema` and published as OpenAPI components. */
-export const commonSchemas = [FieldProblem, Problem]
+export const commonSchemas = [FieldProblem, Problem, NextCursor, Health]

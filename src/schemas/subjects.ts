@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox'
 import type { Customer as CustomerRecord, Override as OverrideRecord, User as UserRecord } from '../services/subject-service.js'
-import { Pagination, ref } from './common.js'
+import { NextCursor, Pagination, ref } from './common.js'
 import { EvaluationResult } from './evaluate.js'
 import { VARIANT_NAME_PATTERN } from './flags.js'
 
@@ -24,11 +24,11 @@ const subjectId = (description: string) =>
   Type.String({ minLength: 1, maxLength: MAX_SUBJECT_ID, pattern: SUBJECT_ID_PATTERN, description, examples: ['acme', '42', 'alice@example.com'] })
 export const SubjectId = subjectId(ID_DESCRIPTION)
 /** In a body an id may also be a JSON integer (the original service's numeric ids); it is stored as its decimal string. */
-const SubjectIdInput = Type.Union([SubjectId, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })], {
+export const SubjectIdInput = Type.Union([SubjectId, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })], {
+  $id: 'SubjectIdInput',
   description: `${ID_DESCRIPTION}; a non-negative integer is taken as its decimal string`
 })
 const Timestamp = Type.String({ format: 'date-time' })
-const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page' })
 
 export const Customer = Type.Object({
   id: Type.String(),
@@ -38,11 +38,11 @@ export const Customer = Type.Object({
 export type CustomerBody = Static<typeof Customer>
 
 export const CustomerCreate = Type.Object({
-  id: SubjectIdInput,
+  id: ref(SubjectIdInput),
   name: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL, description: 'A human-readable name' }))
 }, { $id: 'CustomerCreate', additionalProperties: false })
 
-export const CustomerList = Type.Object({ customers: Type.Array(ref(Customer)), next_cursor: NextCursor }, { $id: 'CustomerList' })
+export const CustomerList = Type.Object({ customers: Type.Array(ref(Customer)), next_cursor: ref(NextCursor) }, { $id: 'CustomerList' })
 
 export const User = Type.Object({
   id: Type.String(),
@@ -52,17 +52,17 @@ export const User = Type.Object({
 export type UserBody = Static<typeof User>
 
 export const UserCreate = Type.Object({
-  id: SubjectIdInput,
-  customer_id: Type.Optional(Type.Union([SubjectIdInput, Type.Null()], { description: 'The user\'s customer; an unknown customer is registered' }))
+  id: ref(SubjectIdInput),
+  customer_id: Type.Optional(Type.Union([ref(SubjectIdInput), Type.Null()], { description: 'The user\'s customer; an unknown customer is registered' }))
 }, { $id: 'UserCreate', additionalProperties: false })
 
-export const UserList = Type.Object({ users: Type.Array(ref(User)), next_cursor: NextCursor }, { $id: 'UserList' })
+export const UserList = Type.Object({ users: Type.Array(ref(User)), next_cursor: ref(NextCursor) }, { $id: 'UserList' })
 
-const SubjectKind = Type.Union([Type.Literal('customer'), Type.Literal('user')])
+export const SubjectKind = Type.Union([Type.Literal('customer'), Type.Literal('user')], { $id: 'SubjectKind', description: 'What an override switches the flag for: a customer or a user' })
 
 export const Override = Type.Object({
   flag: Type.String({ description: 'The flag name' }),
-  subject: SubjectKind,
+  subject: ref(SubjectKind),
   id: Type.String({ description: 'The customer or user id' }),
   enabled: Type.Boolean(),
   variant: Type.Union([Type.String(), Type.Null()], { description: 'The variant served; null: the default variant when enabled, else the off variant' }),
@@ -75,7 +75,7 @@ export const OverrideWrite = Type.Object({
   variant: Type.Optional(Type.Union([Type.String({ pattern: VARIANT_NAME_PATTERN, description: 'One of the flag\'s variants' }), Type.Null()]))
 }, { $id: 'OverrideRequest', additionalProperties: false, description: 'Set (create or replace) an override' })
 
-export const OverrideList = Type.Object({ overrides: Type.Array(ref(Override)), next_cursor: NextCursor }, { $id: 'OverrideList' })
+export const OverrideList = Type.Object({ overrides: Type.Array(ref(Override)), next_cursor: ref(NextCursor) }, { $id: 'OverrideList' })
 
 export const CustomerFlagList = Type.Object({
   flags: Type.Array(ref(EvaluationResult), { description: 'By name' })
@@ -112,4 +112,4 @@ export const toOverrideBody = (o: OverrideRecord): OverrideBody => ({
   flag: o.flag, subject: o.subject, id: o.id, enabled: o.enabled, variant: o.variant, updated_at: o.updatedAt.toISOString()
 })
 
-export const subjectSchemas = [Customer, CustomerCreate, CustomerList, User, UserCreate, UserList, Override, OverrideWrite, OverrideList, CustomerFlagList]
+export const subjectSchemas = [SubjectIdInput, SubjectKind, Customer, CustomerCreate, CustomerList, User, UserCreate, UserList, Override, OverrideWrite, OverrideList, CustomerFlagList]

@@ -69,7 +69,9 @@ t.test('every operation of the OpenAPI document holds its promises under valid a
     const problem = { type: 'x', title: 'x', status: 404, detail: 'x', code: 'X', instance: '/flags/x' }
     const kinds = (problems: string[]): string[] => problems.map((p) => p.split(':')[0])
     t.same(kinds(check(op('getFlag'), 'GET', reply(404, 'application/problem+json', problem))), [], 'a documented 404 passes')
-    t.same(kinds(check(op('getFlag'), 'GET', reply(500, 'application/problem+json', { ...problem, status: 500 }))), ['5xx', 'undocumented status'])
+    // getFlag documents its 500 (a stored flag it cannot serve); listing leaves such flags out and documents none.
+    t.same(kinds(check(op('listFlags'), 'GET', reply(500, 'application/problem+json', { ...problem, status: 500 }))), ['5xx', 'undocumented status'])
+    t.same(kinds(check(op('getFlag'), 'GET', reply(500, 'application/problem+json', { ...problem, status: 500 }))), ['5xx'], 'a documented 5xx is still a failure')
     t.same(kinds(check(op('getFlag'), 'GET', reply(418, 'application/problem+json', { ...problem, status: 418 }))), ['undocumented status'])
     t.same(kinds(check(op('getFlag'), 'GET', reply(404, 'application/json', problem))), ['undocumented content-type'])
     t.same(kinds(check(op('getFlag'), 'GET', reply(404, 'application/problem+json', { ...problem, code: undefined }))), ['schema'])
