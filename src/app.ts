@@ -1,8 +1,9 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { clientErrorHandler } from './client-errors.js'
 import type { Container } from './container.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
-import { invalidField, isExpectedOutage, RouteNotFoundError, toProblem, type FieldProblem } from './errors.js'
+import { invalidField, isExpectedOutage, MethodNotAllowedError, RouteNotFoundError, toProblem, type FieldProblem } from './errors.js'
 import { stdoutDestination } from './log-destination.js'
 import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
@@ -31,6 +32,8 @@ export interface AppOptions {
 const pathOf = (url: string): string => url.split('?')[0]
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
 const OFREP_FLAG_PATH = '/ofrep/v1/evaluate/flags/'
+/** The methods a path may answer, for `Allow` on a 405 (OPTIONS is CORS preflight, not a route of the API). */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 /** Longer than any flag name (128) or subject id (256) in a path, so only junk is cut off by the router. */
 const MAX_PARAM_LENGTH = 512
 // Longer than the idle timeout of common load balancers (60 s), so they, not we, close idle connections.
@@ -68,6 +71,8 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     frameworkErrors: (error, request, reply) => pathOf(request.url).startsWith(OFREP_FLAG_PATH)
       ? ofrepErrorHandler('flag')(routerError(error) as FastifyError, request, reply)
       : sendProblem(routerError(error), request, reply),
+    // What Node's HTTP parser refuses (too slow, request line or headers too large, not HTTP): problem+json too.
+    clientErrorHandler,
     // Behind a load balancer, request.ip (the rate-limit key) is the client's only if the proxy is trusted.
     trustProxy: container.config.trustProxy,
     // A client dribbling its headers or body gets 408 and is disconnected instead of holding a connection.
@@ -90,6 +95,12 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   })
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url)
+    // A known path asked with a method it does not take: 405 with the methods it does take (RFC 9110 §15.5.6).
+    const allowed = ROUTE_METHODS.filter((method) => app.findRoute({ method, url: path }) !== null)
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '))
+      return reply.code(405).type('application/problem+json').send(toProblem(new MethodNotAllowedError(request.method, path, allowed.join(', ')), path))
+    }
     return reply.code(404).type('application/problem+json').send(toProblem(new RouteNotFoundError(request.method, path), path))
   })
 

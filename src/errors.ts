@@ -21,6 +21,7 @@ export const PreconditionRequiredError = createError<[string]>('FLAGPOST_ERR_BAD
 export const UnauthorizedError = createError('FLAGPOST_ERR_UNAUTHORIZED', 'A valid API key is required (X-API-Key or Authorization: Bearer)', 401)
 export const ForbiddenError = createError('FLAGPOST_ERR_FORBIDDEN', 'This API key may not perform writes', 403)
 export const RouteNotFoundError = createError<[string, string]>('FLAGPOST_ERR_NOT_FOUND', 'No route %s %s', 404)
+export const MethodNotAllowedError = createError<[string, string, string]>('FLAGPOST_ERR_METHOD_NOT_ALLOWED', '%s is not allowed on %s: use %s', 405)
 export const UnavailableError = createError<[string]>('FLAGPOST_ERR_UNAVAILABLE', '%s', 503)
 /** A flag whose stored row this version cannot serve (e.g. written by an older version); the others are unaffected. */
 export const FlagUnservableError = createError<[string]>(
@@ -65,8 +66,9 @@ export interface ProblemBody {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-  412: 'Precondition Failed', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
+  409: 'Conflict', 412: 'Precondition Failed', 413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+  429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 503: 'Service Unavailable'
 }
 

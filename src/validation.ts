@@ -49,6 +49,13 @@ interface AjvIssue { keyword: string, instancePath: string, message?: string, pa
 const PART_NAMES: Record<string, string> = { querystring: 'query' }
 const isNullBranch = (issue: AjvIssue): boolean => issue.keyword === 'type' && issue.params.type === 'null'
 
+/** Every value a `const` (one per branch of a union of literals) or `enum` at `instancePath` allows, listed for a message. */
+function allowedValues (issues: AjvIssue[], instancePath: string): string {
+  const values = issues.filter((issue) => issue.instancePath === instancePath).flatMap((issue) =>
+    issue.keyword === 'const' ? [issue.params.allowedValue] : issue.keyword === 'enum' ? (issue.params.allowedValues as unknown[]) : [])
+  return [...new Set(values.map((v) => JSON.stringify(v)))].join(', ')
+}
+
 /** Ajv errors → one problem per field, with the field named the way a client wrote it. */
 export function fieldProblems (issues: AjvIssue[], httpPart: string): FieldProblem[] {
   const part = PART_NAMES[httpPart] ?? httpPart
@@ -58,9 +65,11 @@ export function fieldProblems (issues: AjvIssue[], httpPart: string): FieldProbl
   const relevant = issues.filter((issue) => issue.keyword !== 'anyOf' &&
     !(isNullBranch(issue) && issues.some((other) => other !== issue && !isNullBranch(other) && other.keyword !== 'anyOf' &&
       (other.instancePath === issue.instancePath || other.instancePath.startsWith(`${issue.instancePath}/`)))))
-  for (const issue of relevant.length > 0 ? relevant : issues) {
+  const chosen = relevant.length > 0 ? relevant : issues
+  for (const issue of chosen) {
     const path = issue.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     let message = issue.message ?? 'is invalid'
+    if (issue.keyword === 'const' || issue.keyword === 'enum') message = `must be one of ${allowedValues(chosen, issue.instancePath)}`
     if (issue.keyword === 'required') { path.push(String(issue.params.missingProperty)); message = 'is required' }
     if (issue.keyword === 'additionalProperties') { path.push(String(issue.params.additionalProperty)); message = 'is not a known field' }
     const field = [part, ...path].join('.')
