@@ -13,7 +13,7 @@ import { SEED_HINTS } from './seed.js'
  * AUTH_READS on and mostly a write key. Every response must be:
  *   - never 5xx;
  *   - a status the document lists for the operation the URL reaches, with a documented media type and
- *     a body valid against the documented schema (unrouted URLs: a 404 problem);
+ *     a body valid against the documented schema (unrouted URLs: a 404 problem, or 405 with Allow);
  *   - for a 4xx, and for any read-only operation, without any change to any table;
  *   - for a 2xx create/update/rename, what a GET returns afterwards.
  * Deterministic: FLAGPOST_FUZZ_SEED (default below) and FLAGPOST_FUZZ_RUNS (runs per operation) replay
@@ -77,7 +77,8 @@ t.test('every operation of the OpenAPI document holds its promises under valid a
     t.same(kinds(check(op('getFlag'), 'GET', reply(404, 'application/problem+json', { ...problem, code: undefined }))), ['schema'])
     t.same(kinds(check(op('getFlag'), 'GET', reply(404, 'application/problem+json', { ...problem, status: 400 }))), ['problem status'])
     t.same(kinds(check(op('deleteFlag'), 'DELETE', reply(204, 'application/json', '{}'))), ['unexpected body'])
-    t.same(kinds(check(null, 'GET', reply(400, 'application/problem+json', { ...problem, status: 400 }))), ['undocumented status'], 'unrouted: 404 only')
+    t.same(kinds(check(null, 'GET', reply(400, 'application/problem+json', { ...problem, status: 400 }))), ['undocumented status'], 'unrouted: 404 or 405 only')
+    t.same(kinds(check(null, 'PUT', reply(405, 'application/problem+json', { ...problem, status: 405 }))), ['405 without Allow'], 'a 405 names the methods')
     // A write the request did not make is seen by the next dump, whatever made it.
     await target.ctx.write({ method: 'POST', url: '/customers', payload: { id: 'written-behind-the-fuzz' } })
     const refused = await target.exchange(op('getCustomer'), { method: 'GET', path: { id: { raw: 'nobody' } }, query: [], headers: {}, auth: 'write', mutation: 'self-test' })

@@ -101,7 +101,8 @@ export function createResponseChecker (problem: Schema): (op: Operation | null, 
     if (v === undefined) { v = ajv.compile(schema); compiled.set(schema, v) }
     return v
   }
-  const notFound: Operation['responses'] = { 404: { 'application/problem+json': problem } }
+  // A URL no operation routes: 404, or 405 (with Allow) when the path it resolves to is routed for other methods.
+  const notFound: Operation['responses'] = { 404: { 'application/problem+json': problem }, 405: { 'application/problem+json': problem } }
 
   return (op, method, res) => {
     const problems: string[] = []
@@ -110,9 +111,10 @@ export function createResponseChecker (problem: Schema): (op: Operation | null, 
     const responses: Operation['responses'] = op?.responses ?? notFound
     const documented = responses[status] ?? responses[`${status[0]}XX`] ?? responses.default
     if (documented === undefined) {
-      problems.push(`undocumented status: ${status} for ${op === null ? 'an unrouted URL (only 404)' : op.id} (documented: ${Object.keys(responses).join(', ')})`)
+      problems.push(`undocumented status: ${status} for ${op === null ? 'an unrouted URL (only 404 or 405)' : op.id} (documented: ${Object.keys(responses).join(', ')})`)
       return problems
     }
+    if (res.statusCode === 405 && typeof res.headers.allow !== 'string') problems.push('405 without Allow: RFC 9110 requires the methods the path takes')
     const media = String(res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
     const medias = Object.keys(documented)
     if (method === 'HEAD') {
