@@ -357,22 +357,50 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description Every value of the flag is of this type */
+        FlagType: "boolean" | "string" | "number" | "json";
+        /** @description A user or customer id: a string, or an integer taken as its decimal string */
+        TargetingId: string | number;
+        /** @description Named values of the flag */
+        Variants: {
+            [key: string]: unknown;
+        };
+        /** @description Variant → weight: each context is bucketed into a variant in proportion */
+        Rollout: {
+            [key: string]: number;
+        };
+        /** @description Variant → weight, merged into the stored rollout; null removes that variant */
+        RolloutPatch: {
+            [key: string]: number | null;
+        };
+        /**
+         * @description How the attribute is compared (SPEC §2.2)
+         * @enum {unknown}
+         */
+        Operator: "in" | "not_in" | "eq" | "neq" | "contains" | "starts_with" | "ends_with" | "matches" | "lt" | "lte" | "gt" | "gte" | "before" | "after" | "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" | "exists";
+        ClauseValue: string | number | boolean;
         /** @description One condition; a clause on an attribute missing from the context is false */
         Clause: {
             /** @description Context attribute; `now` is the evaluation time */
             attribute: string;
-            /**
-             * @description How the attribute is compared (SPEC §2.2)
-             * @enum {unknown}
-             */
-            operator: "in" | "not_in" | "eq" | "neq" | "contains" | "starts_with" | "ends_with" | "matches" | "lt" | "lte" | "gt" | "gte" | "before" | "after" | "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" | "exists";
+            operator: components["schemas"]["Operator"];
             /** @description What the attribute is compared with (empty for `exists`) */
-            values?: (string | number | boolean)[];
+            values?: components["schemas"]["ClauseValue"][];
             /** @description Invert the clause (a missing attribute then matches) */
             negate?: boolean;
             /** @description Compare strings case-insensitively */
             case_insensitive?: boolean;
         };
+        /** @description Serve this variant */
+        ServeVariant: {
+            variant: string;
+        };
+        /** @description Serve a variant by weight, bucketed by `bucket_by` */
+        ServeRollout: {
+            rollout: components["schemas"]["Rollout"];
+        };
+        /** @description A variant, or a weighted rollout bucketed by `bucket_by` */
+        RuleServe: components["schemas"]["ServeVariant"] | components["schemas"]["ServeRollout"];
         /** @description Rules are tried in order; the first whose clauses all hold serves */
         Rule: {
             /** @description Unique within the flag; default `rule-<n>` */
@@ -380,23 +408,43 @@ export interface components {
             description?: string;
             /** @description All must hold */
             clauses: components["schemas"]["Clause"][];
-            /** @description A variant, or a weighted rollout bucketed by `bucket_by` */
-            serve: {
-                variant: string;
-            } | {
-                rollout: {
-                    [key: string]: number;
-                };
-            };
+            serve: components["schemas"]["RuleServe"];
+        };
+        TargetingRulesInput: {
+            user_ids?: components["schemas"]["TargetingId"][] | null;
+            customer_ids?: components["schemas"]["TargetingId"][] | null;
+            rules?: components["schemas"]["Rule"][] | null;
+            percentage?: number | null;
+            rollout?: components["schemas"]["Rollout"] | null;
+            bucket_by?: string | null;
+        };
+        TargetingRulesPatch: {
+            user_ids?: components["schemas"]["TargetingId"][] | null;
+            customer_ids?: components["schemas"]["TargetingId"][] | null;
+            rules?: components["schemas"]["Rule"][] | null;
+            percentage?: number | null;
+            rollout?: components["schemas"]["RolloutPatch"] | null;
+            bucket_by?: string | null;
+        };
+        MetadataValue: string | number | boolean;
+        /** @description Facts about the flag (owner, ticket…), returned with evaluations */
+        MetadataInput: {
+            [key: string]: components["schemas"]["MetadataValue"];
+        };
+        /** @description Facts about the flag (owner, ticket…), merged into the stored ones; null removes that key */
+        MetadataPatch: {
+            [key: string]: components["schemas"]["MetadataValue"] | null;
+        };
+        /** @description Variant → weight, as stored */
+        RolloutWeights: {
+            [key: string]: number;
         };
         TargetingRules: {
             user_ids: string[];
             customer_ids: string[];
             rules: components["schemas"]["Rule"][];
             percentage: number | null;
-            rollout: {
-                [key: string]: number;
-            } | null;
+            rollout: components["schemas"]["RolloutWeights"] | null;
             bucket_by: string;
         };
         Flag: {
@@ -404,8 +452,7 @@ export interface components {
             /** @description What rollouts hash before the bucket value: the name at creation unless set, kept on rename */
             bucketing_seed: string;
             description: string;
-            /** @description Every value of the flag is of this type */
-            type: "boolean" | "string" | "number" | "json";
+            type: components["schemas"]["FlagType"];
             enabled: boolean;
             default_value: unknown;
             off_value: unknown;
@@ -427,9 +474,46 @@ export interface components {
         };
         FlagList: {
             flags: components["schemas"]["Flag"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            next_cursor: string | null;
+            next_cursor: components["schemas"]["NextCursor"];
         };
+        /**
+         * @example {
+         *       "name": "new_checkout_flow",
+         *       "description": "The redesigned checkout",
+         *       "type": "boolean",
+         *       "targeting_rules": {
+         *         "user_ids": [
+         *           "alice"
+         *         ],
+         *         "rules": [
+         *           {
+         *             "id": "germany",
+         *             "clauses": [
+         *               {
+         *                 "attribute": "country",
+         *                 "operator": "in",
+         *                 "values": [
+         *                   "DE",
+         *                   "AT"
+         *                 ]
+         *               }
+         *             ],
+         *             "serve": {
+         *               "variant": "on"
+         *             }
+         *           }
+         *         ],
+         *         "percentage": 10
+         *       },
+         *       "tags": [
+         *         "checkout"
+         *       ],
+         *       "metadata": {
+         *         "owner": "payments",
+         *         "ticket": "PAY-42"
+         *       }
+         *     }
+         */
         FlagCreate: {
             /**
              * @description Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters
@@ -437,34 +521,36 @@ export interface components {
              */
             name: string;
             description?: string | null;
-            type?: ("boolean" | "string" | "number" | "json") | null;
+            type?: components["schemas"]["FlagType"] | null;
             enabled?: boolean | null;
             /** @description A value of the flag's type (strings are coerced: "true", "12.5", JSON text) */
             default_value?: unknown;
             /** @description A value of the flag's type (strings are coerced: "true", "12.5", JSON text) */
             off_value?: unknown;
-            variants?: {
-                [key: string]: unknown;
-            } | null;
+            variants?: components["schemas"]["Variants"] | null;
             default_variant?: string | null;
             off_variant?: string | null;
-            targeting_rules?: {
-                user_ids?: (string | number)[] | null;
-                customer_ids?: (string | number)[] | null;
-                rules?: components["schemas"]["Rule"][] | null;
-                percentage?: number | null;
-                rollout?: {
-                    [key: string]: number;
-                } | null;
-                bucket_by?: string | null;
-            } | null;
+            targeting_rules?: components["schemas"]["TargetingRulesInput"] | null;
             tags?: string[] | null;
             bucketing_seed?: string | null;
-            metadata?: {
-                [key: string]: string | number | boolean;
-            } | null;
+            metadata?: components["schemas"]["MetadataInput"] | null;
         };
-        /** @description JSON Merge Patch (RFC 7396) of a flag; `name` may only repeat the current name */
+        /**
+         * @description JSON Merge Patch (RFC 7396) of a flag; `name` may only repeat the current name
+         * @example {
+         *       "enabled": true,
+         *       "targeting_rules": {
+         *         "percentage": 50,
+         *         "user_ids": [
+         *           "alice",
+         *           "bob"
+         *         ]
+         *       },
+         *       "metadata": {
+         *         "ticket": null
+         *       }
+         *     }
+         */
         FlagPatch: {
             /**
              * @description Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters
@@ -472,32 +558,19 @@ export interface components {
              */
             name?: string;
             description?: string | null;
-            type?: ("boolean" | "string" | "number" | "json") | null;
+            type?: components["schemas"]["FlagType"] | null;
             enabled?: boolean | null;
             /** @description A value of the flag's type (strings are coerced: "true", "12.5", JSON text) */
             default_value?: unknown;
             /** @description A value of the flag's type (strings are coerced: "true", "12.5", JSON text) */
             off_value?: unknown;
-            variants?: {
-                [key: string]: unknown;
-            } | null;
+            variants?: components["schemas"]["Variants"] | null;
             default_variant?: string | null;
             off_variant?: string | null;
-            targeting_rules?: {
-                user_ids?: (string | number)[] | null;
-                customer_ids?: (string | number)[] | null;
-                rules?: components["schemas"]["Rule"][] | null;
-                percentage?: number | null;
-                rollout?: {
-                    [key: string]: number | null;
-                } | null;
-                bucket_by?: string | null;
-            } | null;
+            targeting_rules?: components["schemas"]["TargetingRulesPatch"] | null;
             tags?: string[] | null;
             bucketing_seed?: string | null;
-            metadata?: {
-                [key: string]: (string | number | boolean) | null;
-            } | null;
+            metadata?: components["schemas"]["MetadataPatch"] | null;
         };
         RenameRequest: {
             /**
