@@ -11,7 +11,7 @@ export const no = (reason: string): never => { throw new Untranslatable(reason) 
 
 export type Literal = string | number | boolean
 export interface Clause { attribute: string, operator: string, values: Literal[], negate?: boolean }
-export interface Rule { id: string, clauses: Clause[], serve: { variant: string } }
+export interface Rule { id: string, clauses: Clause[], serve: { variant: string } | { rollout: Record<string, number> } }
 
 /**
  * The attribute a flagd `{"var": "targetingKey"}` reads. OFREP sends `targetingKey`, and Flagpost
@@ -160,9 +160,35 @@ export function condition (logic: unknown): Clause[][] {
       return [[{ attribute, operator: name, values: [literal] }]]
     }
     case 'sem_ver': return semVerClauses(args)
-    case 'fractional': return no('fractional used as an if condition (its bucket is read as a boolean): no Flagpost equivalent')
+    case 'fractional': return fractionalCondition(args)
     default: return no(`JSONLogic operator "${name}" has no Flagpost clause equivalent`)
   }
+}
+
+/**
+ * A `fractional` read as an `if` condition: flagd picks a bucket and the `if` reads its value's
+ * truthiness. When every bucket that can be picked agrees, that is a constant, given that flagd has a
+ * value to bucket: the targeting key for the shorthand, x for `{"var": x}` (otherwise it is null,
+ * which is false). Buckets that disagree would need a rollout over if-branches, which Flagpost rules
+ * cannot express.
+ */
+function fractionalCondition (args: unknown[]): Clause[][] {
+  const explicit = args.length > 0 && !Array.isArray(args[0])
+  const buckets = explicit ? args.slice(1) : args
+  const truths = new Set<boolean>()
+  for (const bucket of buckets) {
+    if (!Array.isArray(bucket) || bucket.length < 1 || bucket.length > 2) return no(`fractional bucket ${short(bucket)} is malformed (flagd: null)`)
+    const [value, weight = 1] = bucket as [unknown, unknown]
+    if (typeof weight !== 'number' || !Number.isInteger(weight)) return no(`fractional condition weight ${short(weight)} is not an integer constant`)
+    if (value !== null && !isLiteral(value)) return no(`fractional condition bucket ${short(value)} is an expression: its truthiness is not a constant`)
+    if (weight > 0) truths.add(value !== null && value !== false && value !== 0 && value !== '')
+  }
+  if (truths.size > 1) return no('fractional used as an if condition splits contexts between both branches: Flagpost rules cannot serve a rollout over if-branches')
+  if (!truths.has(true)) return [] // nothing served (null) or every bucket falsy: never holds
+  if (!explicit) return [[{ attribute: TARGETING_KEY, operator: 'exists', values: [] }]]
+  const attribute = operatorOf(args[0])?.[0] === 'var' ? attributeOf(args[0]) : undefined
+  if (attribute === undefined) return no(`fractional condition with bucketing expression ${short(args[0])}: only the shorthand or {"var": x} translate`)
+  return [[{ attribute, operator: 'exists', values: [] }]]
 }
 
 /** The variant name a branch yields (flagd: the result's string form), which must be a variant. */
