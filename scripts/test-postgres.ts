@@ -54,6 +54,8 @@ const ONCE: Record<string, string> = {
   'test/faults/redis-stall.test.ts': 'always Postgres and Redis, in the first pass: Redis stalled at a TCP proxy under a Postgres-backed instance',
   'test/cli/help.test.ts': 'usage text; --help never opens the database',
   'test/services/keyed-queue.test.ts': 'an in-process queue; no database',
+  'test/routes/cors.test.ts': 'CORS headers follow from the request alone (Origin, path, method); the database is incidental',
+  'test/browser': 'chromium against a live server tests CORS and the OFREP web provider in a page, not the dialect (test/routes and test/clients cover the API on Postgres)',
   'test/deploy': 'container files: the compose topology is on Postgres and Redis in the first pass; the image runs its own SQLite default; TRUST_PROXY is Fastify\'s'
 }
 

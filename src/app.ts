@@ -6,6 +6,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
 import { invalidField, isExpectedOutage, MethodNotAllowedError, RouteNotFoundError, toProblem, type FieldProblem } from './errors.js'
 import { stdoutDestination } from './log-destination.js'
 import auth from './plugins/auth.js'
+import cors from './plugins/cors.js'
 import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
 import services from './plugins/services.js'
@@ -105,6 +106,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   })
 
   await app.register(services, { container })
+  await app.register(cors) // before auth and rate limiting: preflights carry no key
   await app.register(auth)
   await app.register(rateLimit)
   await app.register(metrics)

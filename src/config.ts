@@ -17,6 +17,19 @@ function isProxyAddress (entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
+/**
+ * One CORS_ORIGINS entry: `*`, or an origin exactly as a browser sends it in `Origin` (http or https,
+ * lower-case host, optional non-default port, no path, not even `/`), else the form it should take.
+ */
+function corsOriginProblem (entry: string): string | undefined {
+  if (entry === '*') return undefined
+  if (entry.includes('*')) return 'no patterns: list each origin, or * alone'
+  let url: URL
+  try { url = new URL(entry) } catch { return 'not a URL' }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'not http(s)'
+  return url.origin === entry ? undefined : `did you mean "${url.origin}"?`
+}
+
 /** `scheme://user:secret@host` → `scheme://***@host`: configuration errors must not print secrets. */
 export const withoutCredentials = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@')
 
@@ -45,7 +58,12 @@ export const ConfigSchema = Type.Object({
    * How long (ms) a client may take to send a whole request, headers and body; a slower one gets 408 and
    * is disconnected. Unset: DEFAULT_REQUEST_TIMEOUT_MS.
    */
-  requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 }))
+  requestTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+  /**
+   * Browser origins allowed to call the API (plugins/cors.ts): a listed origin on every route, `*` any
+   * origin on the evaluation routes only. Empty: no CORS headers at all.
+   */
+  corsOrigins: Type.Array(Type.String({ minLength: 1 }))
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -98,6 +116,16 @@ export function loadConfig (env: Env = process.env): Config {
       ` (${PROXY_RANGES.join(', ')} allowed), got "${raw}"${bad.length > 0 ? ` (not an address or CIDR: ${bad.map((b) => JSON.stringify(b)).join(', ')})` : ''}`)
     return false
   }
+  const corsOrigins = (): string[] => {
+    const entries = list('CORS_ORIGINS')
+    const bad = entries.flatMap((e) => {
+      const problem = corsOriginProblem(e)
+      return problem === undefined ? [] : [`${JSON.stringify(withoutCredentials(e))} (${problem})`]
+    })
+    if (bad.length === 0) return entries
+    problems.push(`CORS_ORIGINS must be a comma-separated list of origins (http(s)://host[:port], no path) or *, got ${bad.join(', ')}`)
+    return []
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL
   if (isPostgresUrl(databaseUrl)) {
@@ -122,13 +150,14 @@ export function loadConfig (env: Env = process.env): Config {
     bodyLimit: int('BODY_LIMIT', 256 * 1024),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0),
     trustProxy: trustProxy(),
+    corsOrigins: corsOrigins(),
     ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
   const names: Record<string, string> = {
     port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
     readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
     migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
-    trustProxy: 'TRUST_PROXY', requestTimeoutMs: 'REQUEST_TIMEOUT_MS'
+    trustProxy: 'TRUST_PROXY', requestTimeoutMs: 'REQUEST_TIMEOUT_MS', corsOrigins: 'CORS_ORIGINS'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

@@ -32,11 +32,12 @@ t.test('defaults', async (t) => {
     migrateOnStart: true,
     bodyLimit: 256 * 1024,
     rateLimitPerMinute: 0,
-    trustProxy: false
+    trustProxy: false,
+    corsOrigins: []
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.
-  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '' }),
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '' }),
     loadConfig({}))
 })
 
@@ -190,4 +191,40 @@ t.test('a bad TRUST_PROXY is reported with the others, naming the bad entries', 
     t.match(problems[0] ?? '', detail, value)
     t.match(problems[0] ?? '', /addresses\/CIDRs/, `${value}: the problem says what is accepted`)
   }
+})
+
+t.test('CORS_ORIGINS: origins as browsers send them, and *', async (t) => {
+  const origins = (value: string): string[] => loadConfig({ CORS_ORIGINS: value }).corsOrigins
+  t.strictSame(origins(''), [], 'unset: no CORS')
+  t.strictSame(origins(' , '), [])
+  t.strictSame(origins('https://app.example.com'), ['https://app.example.com'])
+  t.strictSame(origins(' https://app.example.com , http://localhost:3000,* '), ['https://app.example.com', 'http://localhost:3000', '*'], 'trimmed')
+  t.strictSame(origins('http://127.0.0.1:8080,http://[::1]:8080'), ['http://127.0.0.1:8080', 'http://[::1]:8080'], 'IP hosts')
+  t.strictSame(origins('*'), ['*'])
+})
+
+t.test('a malformed CORS_ORIGINS entry is one problem line, naming each bad entry', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['app.example.com', /"app\.example\.com" \(not a URL\)/],
+    ['https://app.example.com/', /"https:\/\/app\.example\.com\/" \(did you mean "https:\/\/app\.example\.com"\?\)/],
+    ['https://app.example.com/ui', /did you mean "https:\/\/app\.example\.com"/],
+    ['https://App.Example.com', /did you mean "https:\/\/app\.example\.com"/],
+    ['https://app.example.com:443', /did you mean "https:\/\/app\.example\.com"/],
+    ['https://app.example.com?x=1', /did you mean/],
+    ['ftp://files.example.com', /"ftp:\/\/files\.example\.com" \(not http\(s\)\)/],
+    ['null', /"null" \(not a URL\)/],
+    ['https://*.example.com', /"https:\/\/\*\.example\.com" \(no patterns: list each origin, or \* alone\)/],
+    ['**', /"\*\*" \(no patterns/],
+    ['https://a.example.com,bad,http://x/y', /"bad" \(not a URL\), "http:\/\/x\/y" \(did you mean "http:\/\/x"\?\)$/]
+  ]
+  for (const [value, detail] of cases) {
+    const err = configError({ CORS_ORIGINS: value, PORT: 'abc' })
+    t.equal(err.problems.length, 2, `${value}: reported with the others: ${err.problems.join(' | ')}`)
+    const problems = problemFor(err, 'CORS_ORIGINS')
+    t.equal(problems.length, 1, `${value} → ${err.problems.join(' | ')}`)
+    t.match(problems[0] ?? '', detail, value)
+    t.match(problems[0] ?? '', /origins \(http\(s\):\/\/host\[:port\], no path\) or \*/, `${value}: the problem says what is accepted`)
+    t.notMatch(problems[0] ?? '', /\n/, 'one line')
+  }
+  t.notMatch(problemFor(configError({ CORS_ORIGINS: 'https://user:secret@app.example.com' }), 'CORS_ORIGINS')[0] ?? '', /secret/, 'no credentials echoed')
 })
