@@ -62,6 +62,10 @@ t.test('the generated client against a live server', async (t) => {
 
     const renamed = await client.POST('/flags/{name}/rename', { params: { path: { name: 'client_other' } }, body: { new_name: 'client_renamed' } })
     t.equal(renamed.data?.name, 'client_renamed')
+    t.equal(renamed.data?.bucketing_seed, 'client_other', 'the bucketing seed (its first name) is kept by the rename')
+    const seeded = await client.POST('/flags', { body: { name: 'client_seeded', bucketing_seed: 'shared-seed', targeting_rules: { percentage: 50 } } })
+    t.equal(seeded.data?.bucketing_seed, 'shared-seed')
+    await client.DELETE('/flags/{name}', { params: { path: { name: 'client_seeded' } } })
     const deleted = await client.DELETE('/flags/{name}', { params: { path: { name: 'client_renamed' } } })
     t.equal(deleted.response.status, 204)
     t.equal((await client.GET('/flags/{name}', { params: { path: { name: 'client_renamed' } } })).response.status, 404)
