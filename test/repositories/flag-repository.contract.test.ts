@@ -64,6 +64,20 @@ for (const [kind, open] of implementations) {
     t.equal(await repo.latestRevision(), 1)
   })
 
+  t.test(`${kind}: the bucketing seed is stored as written (empty, non-ASCII), replaced by update, kept by a rename`, async (t) => {
+    const repo = (await open(t)).flags
+    const bare = flag('bare', { bucketingSeed: '' })
+    const wide = flag('wide', { bucketingSeed: 'sëed-🎲' })
+    await repo.create(bare, audit(['bare']))
+    await repo.create(wide, audit(['wide']))
+    t.equal((await repo.get('bare'))?.bucketingSeed, '')
+    t.equal((await repo.get('wide'))?.bucketingSeed, 'sëed-🎲')
+    t.equal(await repo.update({ ...wide, name: 'wider', version: 2 }, 1, audit(['wide', 'wider'])), 3)
+    t.equal((await repo.get('wider'))?.bucketingSeed, 'sëed-🎲', 'a rename writes the seed it was given: the old one')
+    await repo.update({ ...bare, bucketingSeed: 'bare', version: 2 }, 1, audit(['bare']))
+    t.same((await repo.all()).map((f) => [f.name, f.bucketingSeed]), [['bare', 'bare'], ['wider', 'sëed-🎲']])
+  })
+
   t.test(`${kind}: duplicate name throws FlagExistsError and logs nothing`, async (t) => {
     const repo = (await open(t)).flags
     await repo.create(flag('dup'), audit(['dup']))
