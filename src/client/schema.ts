@@ -910,6 +910,44 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "new_checkout_flow",
+                 *       "description": "The redesigned checkout",
+                 *       "type": "boolean",
+                 *       "targeting_rules": {
+                 *         "user_ids": [
+                 *           "alice"
+                 *         ],
+                 *         "rules": [
+                 *           {
+                 *             "id": "germany",
+                 *             "clauses": [
+                 *               {
+                 *                 "attribute": "country",
+                 *                 "operator": "in",
+                 *                 "values": [
+                 *                   "DE",
+                 *                   "AT"
+                 *                 ]
+                 *               }
+                 *             ],
+                 *             "serve": {
+                 *               "variant": "on"
+                 *             }
+                 *           }
+                 *         ],
+                 *         "percentage": 10
+                 *       },
+                 *       "tags": [
+                 *         "checkout"
+                 *       ],
+                 *       "metadata": {
+                 *         "owner": "payments",
+                 *         "ticket": "PAY-42"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["FlagCreate"];
             };
         };
@@ -1075,6 +1113,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "targeting_rules": {
+                 *         "percentage": 50,
+                 *         "user_ids": [
+                 *           "alice",
+                 *           "bob"
+                 *         ]
+                 *       },
+                 *       "metadata": {
+                 *         "ticket": null
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["FlagPatch"];
             };
         };
@@ -1586,6 +1639,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No flag has this key */
             404: {
                 headers: {
@@ -1670,6 +1732,15 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="flagpost" */
                     "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -7,6 +7,27 @@ import { flagSchemas } from '../schemas/flags.js'
 import { ofrepSchemas } from '../schemas/ofrep.js'
 import { subjectSchemas } from '../schemas/subjects.js'
 
+interface Media { schema?: { $ref?: string }, example?: unknown }
+type Document = { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, Media> } }>>, components?: { schemas?: Record<string, { examples?: unknown[] }> } }
+
+/**
+ * A request body whose component has `examples` gets the first as its media type's `example`: what
+ * Swagger UI's "Try it out" fills in (else it makes one up from the schema, which the API refuses).
+ */
+function withRequestExamples<T> (document: T): T {
+  const doc = document as Document
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const media of Object.values(operation?.requestBody?.content ?? {})) {
+        const name = media.schema?.$ref?.replace('#/components/schemas/', '')
+        const example = name === undefined ? undefined : doc.components?.schemas?.[name]?.examples?.[0]
+        if (example !== undefined && media.example === undefined) media.example = example
+      }
+    }
+  }
+  return document
+}
+
 /** Shared schemas as OpenAPI components (named by `$id`), the document at /openapi.json, Swagger UI at /docs. */
 export default fp(async function openapi (app) {
   for (const schema of [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas]) app.addSchema(schema)
@@ -39,6 +60,7 @@ export default fp(async function openapi (app) {
         }
       }
     },
+    transformObject: (document) => 'openapiObject' in document ? withRequestExamples(document.openapiObject) : document.swaggerObject,
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }

@@ -13,9 +13,11 @@ import { etagOf, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from '
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) over the flag service: one flag
  * (server-side providers, dynamic context) and every flag (web providers, static context, polled
  * with ETag/If-None-Match). These routes answer with OFREP's own bodies, errors included; only
- * 401, for which OFREP defines no body, stays problem+json from the app's error handler. Both are
- * read routes (no 403) served from the in-process snapshot (no 503: ofrep-errors.ts answers any 5xx
- * as 500 GENERAL), and a body the parser refuses (too large, not JSON) is a 400 PARSE_ERROR, not 413/415.
+ * 401/403, for which OFREP defines no body, stay problem+json from the app's error handler. Both are
+ * read routes, so 403 is never sent; it is listed because the OFREP spec lists it, and the document
+ * keeps to the spec's statuses. They are served from the in-process snapshot (no 503: ofrep-errors.ts
+ * answers any 5xx as 500 GENERAL), and a body the parser refuses (too large, not JSON) is a 400
+ * PARSE_ERROR, not 413/415.
  */
 
 /** A response documented under application/json with a named component. */
@@ -44,7 +46,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: ref(OfrepEvaluationSuccess, 'The value served to this context, its variant, the reason and the flag\'s metadata'),
         400: json(OfrepEvaluationFailure, 'The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT)'),
-        ...standardResponses(401),
+        ...standardResponses(401, 403),
         404: json(OfrepFlagNotFound, 'No flag has this key'),
         429: rateLimited,
         500: json(OfrepEvaluationFailure, 'GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error')
@@ -75,7 +77,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
         304: { type: 'null', description: 'Not Modified: If-None-Match is the current ETag; no body' },
         400: json(OfrepBulkEvaluationFailure, 'The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT)'),
-        ...standardResponses(401),
+        ...standardResponses(401, 403),
         429: rateLimited,
         500: json(OfrepBulkEvaluationFailure, 'Unexpected server error (GENERAL)')
       }
