@@ -53,6 +53,19 @@ t.test('GET /openapi.json', async (t) => {
     t.equal(result.valid, true)
   })
 
+  t.test('servers: the root of the host that served the document, and a license', async (t) => {
+    // Root-relative: Swagger UI and same-origin clients call the host they loaded the document from;
+    // generated clients take their base URL from the caller, never the document's file name.
+    t.strictSame((doc as { servers?: Array<{ url: string }> }).servers?.map((s) => s.url), ['/'])
+    t.match((doc as { info?: unknown }).info, { license: { name: 'MIT', identifier: 'MIT' } })
+  })
+
+  t.test('health probes are public: security []', async (t) => {
+    const probes = operations.filter(([, , op]) => op.tags?.includes('health') === true)
+    t.equal(probes.length, 2)
+    for (const [method, path, op] of probes) t.strictSame(op.security, [], `${label(method, path)}: no key, whatever AUTH_READS says`)
+  })
+
   t.test('has the operations of SPEC §3 built so far', async (t) => {
     const present = new Set(operations.map(([m, p]) => label(m, p)))
     for (const op of ['POST /flags', 'GET /flags', 'GET /flags/{name}', 'PUT /flags/{name}', 'DELETE /flags/{name}',
