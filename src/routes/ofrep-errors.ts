@@ -35,7 +35,8 @@ function classify (error: FastifyError, request: FastifyRequest, key: string | u
   if (error.code === 'FLAGPOST_ERR_FLAG_NOT_FOUND' && key !== undefined) return [404, 'FLAG_NOT_FOUND', error.message]
   if ((error as { validation?: unknown }).validation !== undefined) return [400, 'INVALID_CONTEXT', invalidContextDetails(error, request)]
   // A context over the limits of nested attributes (engine/context.ts), found when it is read.
-  if (error.code === 'FLAGPOST_ERR_VALIDATION') return [400, 'INVALID_CONTEXT', error.message]
+  const problems = (error as { problems?: Array<{ field: string }> }).problems
+  if (problems?.some((p) => p.field.startsWith('context')) === true) return [400, 'INVALID_CONTEXT', error.message]
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return [400, 'PARSE_ERROR', `Unsupported media type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`]
   }

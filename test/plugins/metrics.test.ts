@@ -101,7 +101,7 @@ t.test('flagpost_evaluations_total: each evaluation through GET /evaluate, POST 
 
   // Refused before evaluation: not counted.
   t.equal((await post('/evaluate', { context: 5 })).statusCode, 400)
-  t.equal((await post('/ofrep/v1/evaluate/flags/half', { context: { nested: { a: 1 } } })).statusCode, 400)
+  t.equal((await post('/ofrep/v1/evaluate/flags/half', { context: { nested: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } } })).statusCode, 400)
   t.equal((await ctx.app.inject({ url: `/evaluate/listed?user_id=${'x'.repeat(300)}` })).statusCode, 400)
 
   const expected = {
