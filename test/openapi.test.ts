@@ -60,6 +60,22 @@ t.test('GET /openapi.json', async (t) => {
     t.match((doc as { info?: unknown }).info, { license: { name: 'MIT', identifier: 'MIT' } })
   })
 
+  t.test('GET /evaluate/{name} documents arbitrary query attributes, and they are evaluated', async (t) => {
+    const [, , op] = operations.find(([m, p]) => m === 'get' && p === '/evaluate/{name}')!
+    const params = (op as { parameters: Array<Record<string, any>> }).parameters
+    t.match(params.find((p) => p.name === 'attributes'), {
+      in: 'query', style: 'form', explode: true, schema: { type: 'object', additionalProperties: { type: 'string' } }
+    })
+    // What the exploded object serializes to (country=DE&user.plan=pro) is what the route reads.
+    await ctx.write({
+      method: 'POST',
+      url: '/flags',
+      payload: { name: 'by_attr', targeting_rules: { rules: [{ clauses: [{ attribute: 'user.plan', operator: 'eq', values: ['pro'] }, { attribute: 'country', operator: 'eq', values: ['DE'] }], serve: { variant: 'on' } }] } }
+    })
+    const query = new URLSearchParams({ user_id: 'alice', country: 'DE', 'user.plan': 'pro' })
+    t.match((await ctx.app.inject({ url: `/evaluate/by_attr?${query.toString()}` })).json(), { value: true, reason: 'TARGETING_MATCH' })
+  })
+
   t.test('health probes are public: security []', async (t) => {
     const probes = operations.filter(([, , op]) => op.tags?.includes('health') === true)
     t.equal(probes.length, 2)

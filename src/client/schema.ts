@@ -579,29 +579,39 @@ export interface components {
              */
             new_name: string;
         };
+        /** @description Nested attributes: {"plan": "pro"} under "user" is the attribute user.plan */
+        ContextObject: {
+            [key: string]: unknown;
+        };
+        /** @description A string, number or boolean; an object is read as dotted attributes ({"user": {"plan": "pro"}} is the attribute user.plan), nesting at most 8 levels; arrays, and nested names that cannot be attribute names, are ignored */
+        ContextValue: string | number | boolean | components["schemas"]["ContextObject"] | unknown[];
+        /** @description Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch) */
+        Reason: "STATIC" | "DEFAULT" | "TARGETING_MATCH" | "SPLIT" | "DISABLED";
+        /** @description FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it) */
+        EvaluationErrorCode: "FLAG_NOT_FOUND" | "GENERAL";
         EvaluationResult: {
             name: string;
             /** @description The served value, of the flag's type */
             value: unknown;
             variant: string;
-            /** @description Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch) */
-            reason: "STATIC" | "DEFAULT" | "TARGETING_MATCH" | "SPLIT" | "DISABLED";
-            type: "boolean" | "string" | "number" | "json";
+            reason: components["schemas"]["Reason"];
+            type: components["schemas"]["FlagType"];
             version: number;
             /** @description Which step matched: disabled, user_override, customer_override, user_ids, customer_ids, rule:<id>, fallthrough */
             rule: string;
             /** @description The flag's metadata */
             metadata: {
-                [key: string]: string | number | boolean;
+                [key: string]: components["schemas"]["MetadataValue"];
             };
         };
         /** @description A named flag that could not be evaluated (bulk evaluation) */
         EvaluationError: {
             name: string;
-            /** @description FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it) */
-            error_code: "FLAG_NOT_FOUND" | "GENERAL";
+            error_code: components["schemas"]["EvaluationErrorCode"];
             error_message: string;
         };
+        /** @description One flag's result, or why it could not be evaluated */
+        BulkEvaluationEntry: components["schemas"]["EvaluationResult"] | components["schemas"]["EvaluationError"];
         /**
          * @description user_id (or targetingKey), customer_id and any other attributes; nested objects are read as dotted attributes
          * @example {
@@ -613,9 +623,7 @@ export interface components {
          *     }
          */
         EvaluationContext: {
-            [key: string]: string | number | boolean | {
-                [key: string]: unknown;
-            } | unknown[];
+            [key: string]: components["schemas"]["ContextValue"];
         };
         BulkEvaluateRequest: {
             context?: components["schemas"]["EvaluationContext"];
@@ -624,13 +632,20 @@ export interface components {
         };
         BulkEvaluateResponse: {
             results: {
-                [key: string]: components["schemas"]["EvaluationResult"] | components["schemas"]["EvaluationError"];
+                [key: string]: components["schemas"]["BulkEvaluationEntry"];
             };
         };
         /** @description The flag's metadata (owner, ticket…): string, number and boolean values */
         OfrepMetadata: {
             [key: string]: boolean | string | number;
         };
+        /**
+         * @description STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)
+         * @enum {unknown}
+         */
+        OfrepReason: "STATIC" | "DEFAULT" | "TARGETING_MATCH" | "SPLIT" | "DISABLED";
+        /** @description A string, number or boolean; an object is read as dotted attributes ({"user": {"plan": "pro"}} is the attribute user.plan), nesting at most 8 levels; arrays, and nested names that cannot be attribute names, are ignored */
+        OfrepContextValue: string | number | boolean | null | components["schemas"]["ContextObject"] | unknown[];
         /**
          * @description The evaluation context. `targetingKey` is the user (Flagpost's `user_id`); every other attribute is passed to targeting as is: strings, numbers or booleans (null means unset); a nested object is read as dotted attributes ({"user": {"plan": "pro"}} is user.plan); arrays are ignored. A missing `targetingKey` is not an error: flags that need one serve their off variant (reason DEFAULT).
          * @example {
@@ -643,9 +658,7 @@ export interface components {
          *     }
          */
         OfrepContext: {
-            [key: string]: string | number | boolean | null | {
-                [key: string]: unknown;
-            } | unknown[];
+            [key: string]: components["schemas"]["OfrepContextValue"];
         };
         /** @description The context one flag is evaluated for */
         OfrepEvaluationRequest: {
@@ -664,11 +677,7 @@ export interface components {
             key: string;
             /** @description The served value: a boolean, string, number or (json flags) any JSON value */
             value: unknown;
-            /**
-             * @description STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)
-             * @enum {unknown}
-             */
-            reason: "STATIC" | "DEFAULT" | "TARGETING_MATCH" | "SPLIT" | "DISABLED";
+            reason: components["schemas"]["OfrepReason"];
             /** @description The name of the served variant */
             variant: string;
             metadata: components["schemas"]["OfrepMetadata"];
@@ -700,10 +709,12 @@ export interface components {
             /** @description What went wrong, for logs and debugging */
             errorDetails: string;
         };
+        /** @description One flag of a bulk evaluation: its value, or why it could not be evaluated */
+        OfrepBulkEvaluationItem: components["schemas"]["OfrepEvaluationSuccess"] | components["schemas"]["OfrepEvaluationFailure"] | components["schemas"]["OfrepFlagNotFound"];
         /** @description Every flag evaluated for one context */
         OfrepBulkEvaluationSuccess: {
             /** @description Every flag, ordered by key; a flag that could not be evaluated is reported here with its key and errorCode */
-            flags: (components["schemas"]["OfrepEvaluationSuccess"] | components["schemas"]["OfrepEvaluationFailure"] | components["schemas"]["OfrepFlagNotFound"])[];
+            flags: components["schemas"]["OfrepBulkEvaluationItem"][];
         };
         /** @description The request as a whole could not be evaluated */
         OfrepBulkEvaluationFailure: {
@@ -1451,6 +1462,10 @@ export interface operations {
             query?: {
                 user_id?: string;
                 customer_id?: string;
+                /** @description Any other context attribute, each as its own query parameter (country=DE, user.plan=pro) */
+                attributes?: {
+                    [key: string]: string;
+                };
             };
             header?: never;
             path: {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { commonSchemas } from '../schemas/common.js'
-import { evaluateSchemas } from '../schemas/evaluate.js'
+import { EVALUATE_QUERY_ATTRIBUTES, evaluateSchemas } from '../schemas/evaluate.js'
 import { flagSchemas } from '../schemas/flags.js'
 import { ofrepSchemas } from '../schemas/ofrep.js'
 import { subjectSchemas } from '../schemas/subjects.js'
@@ -25,6 +25,13 @@ function withRequestExamples<T> (document: T): T {
       }
     }
   }
+  return document
+}
+
+/** GET /evaluate/{name} takes any attribute in its query string: documented as one exploded object parameter. */
+function withQueryAttributes<T> (document: T): T {
+  const operation = (document as { paths?: Record<string, Record<string, { parameters?: unknown[] }>> }).paths?.['/evaluate/{name}']?.get
+  operation?.parameters?.push(EVALUATE_QUERY_ATTRIBUTES)
   return document
 }
 
@@ -60,7 +67,7 @@ export default fp(async function openapi (app) {
         }
       }
     },
-    transformObject: (document) => 'openapiObject' in document ? withRequestExamples(document.openapiObject) : document.swaggerObject,
+    transformObject: (document) => 'openapiObject' in document ? withQueryAttributes(withRequestExamples(document.openapiObject)) : document.swaggerObject,
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
     }

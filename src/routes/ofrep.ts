@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type, { type TSchema } from 'typebox'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
+import { ContextObject } from '../schemas/evaluate.js'
 import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError, ofrepSchemas
@@ -31,7 +32,8 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The flag service's evaluation, counted for /metrics.
   const flags = app.evaluations
   // The app's validator knows the schemas listed in app.ts; these routes bring their own components.
-  app.setValidatorCompiler(createValidatorCompiler(ofrepSchemas))
+  // OFREP contexts share the nested-object schema of Flagpost's own contexts.
+  app.setValidatorCompiler(createValidatorCompiler([ContextObject, ...ofrepSchemas]))
 
   app.post('/ofrep/v1/evaluate/flags/:key', {
     config: { access: 'read', rateLimit: {} },

@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox'
 import { MAX_CONTEXT_ATTRIBUTES, MAX_CONTEXT_STRING } from '../engine/context.js'
 import { FlagName, ref } from './common.js'
-import { ATTRIBUTE_PATTERN } from './flags.js'
+import { ATTRIBUTE_PATTERN, FlagType, MetadataValue } from './flags.js'
 
 /**
  * A context attribute as clients send it: a scalar, or (OpenFeature's nested contexts) an object read
@@ -10,12 +10,16 @@ import { ATTRIBUTE_PATTERN } from './flags.js'
 export const CONTEXT_VALUE_DESCRIPTION = 'A string, number or boolean; an object is read as dotted attributes ' +
   '({"user": {"plan": "pro"}} is the attribute user.plan), nesting at most 8 levels; arrays, and nested names that ' +
   'cannot be attribute names, are ignored'
-export const contextValue = (...extra: ReturnType<typeof Type.Null>[]) => Type.Union([
-  Type.String({ maxLength: MAX_CONTEXT_STRING }), Type.Number(), Type.Boolean(), ...extra,
-  Type.Object({}, { additionalProperties: true }), Type.Array(Type.Unknown())
-], { description: CONTEXT_VALUE_DESCRIPTION })
+export const ContextObject = Type.Object({}, {
+  $id: 'ContextObject', additionalProperties: true, description: 'Nested attributes: {"plan": "pro"} under "user" is the attribute user.plan'
+})
+export const contextValue = ($id: string, ...extra: ReturnType<typeof Type.Null>[]) => Type.Union([
+  Type.String({ maxLength: MAX_CONTEXT_STRING }), Type.Number(), Type.Boolean(), ...extra, ref(ContextObject), Type.Array(Type.Unknown())
+], { $id, description: CONTEXT_VALUE_DESCRIPTION })
+export const ContextValue = contextValue('ContextValue')
 
 export const Reason = Type.Union(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'].map((r) => Type.Literal(r)), {
+  $id: 'Reason',
   description: 'Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
 })
 
@@ -23,19 +27,22 @@ export const EvaluationResult = Type.Object({
   name: Type.String(),
   value: Type.Unknown({ description: 'The served value, of the flag\'s type' }),
   variant: Type.String(),
-  reason: Reason,
-  type: Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')]),
+  reason: ref(Reason),
+  type: ref(FlagType),
   version: Type.Integer(),
   rule: Type.String({ description: 'Which step matched: disabled, user_override, customer_override, user_ids, customer_ids, rule:<id>, fallthrough' }),
-  metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'The flag\'s metadata' })
+  metadata: Type.Record(Type.String(), ref(MetadataValue), { description: 'The flag\'s metadata' })
 }, { $id: 'EvaluationResult' })
 export type EvaluationResultBody = Static<typeof EvaluationResult>
 
+export const EvaluationErrorCode = Type.Union([Type.Literal('FLAG_NOT_FOUND'), Type.Literal('GENERAL')], {
+  $id: 'EvaluationErrorCode',
+  description: 'FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it)'
+})
+
 export const EvaluationError = Type.Object({
   name: Type.String(),
-  error_code: Type.Union([Type.Literal('FLAG_NOT_FOUND'), Type.Literal('GENERAL')], {
-    description: 'FLAG_NOT_FOUND: no flag has this name; GENERAL: the flag is stored in a form that cannot be served (rewrite it to repair it)'
-  }),
+  error_code: ref(EvaluationErrorCode),
   error_message: Type.String()
 }, { $id: 'EvaluationError', description: 'A named flag that could not be evaluated (bulk evaluation)' })
 
@@ -48,7 +55,22 @@ export const EvaluateQuery = Type.Object({
   description: 'The evaluation context: user_id, customer_id and any other attribute (country=DE…)'
 })
 
-export const EvaluationContext = Type.Record(Type.String({ pattern: ATTRIBUTE_PATTERN }), contextValue(), {
+/**
+ * The query string of GET /evaluate/{name} holds any attribute (`country=DE`, `user.plan=pro`), which
+ * Fastify's swagger drops from the document (it lists named properties only): one exploded object
+ * parameter says so, and generated clients serialize its members as query parameters of their own.
+ */
+export const EVALUATE_QUERY_ATTRIBUTES = {
+  name: 'attributes',
+  in: 'query',
+  required: false,
+  style: 'form',
+  explode: true,
+  description: 'Any other context attribute, each as its own query parameter (country=DE, user.plan=pro)',
+  schema: { type: 'object', additionalProperties: { type: 'string', maxLength: MAX_CONTEXT_STRING }, maxProperties: MAX_CONTEXT_ATTRIBUTES - 2 }
+} as const
+
+export const EvaluationContext = Type.Record(Type.String({ pattern: ATTRIBUTE_PATTERN }), ref(ContextValue), {
   $id: 'EvaluationContext',
   // A record's key pattern alone lets any other key through unchecked.
   additionalProperties: false,
@@ -62,8 +84,15 @@ export const BulkEvaluateBody = Type.Object({
   flags: Type.Optional(Type.Array(FlagName, { maxItems: 1000, description: 'Only these flags (default: all)' }))
 }, { $id: 'BulkEvaluateRequest', additionalProperties: false })
 
+export const BulkEvaluationEntry = Type.Union([ref(EvaluationResult), ref(EvaluationError)], {
+  $id: 'BulkEvaluationEntry', description: 'One flag\'s result, or why it could not be evaluated'
+})
+
 export const BulkEvaluateResponse = Type.Object({
-  results: Type.Record(Type.String(), Type.Union([ref(EvaluationResult), ref(EvaluationError)]))
+  results: Type.Record(Type.String(), ref(BulkEvaluationEntry))
 }, { $id: 'BulkEvaluateResponse' })
 
-export const evaluateSchemas = [EvaluationResult, EvaluationError, EvaluationContext, BulkEvaluateBody, BulkEvaluateResponse]
+export const evaluateSchemas = [
+  ContextObject, ContextValue, Reason, EvaluationErrorCode, EvaluationResult, EvaluationError, BulkEvaluationEntry, EvaluationContext,
+  BulkEvaluateBody, BulkEvaluateResponse
+]

@@ -17,9 +17,12 @@ export const OfrepMetadata = Type.Record(Type.String(), Type.Union([Type.Boolean
   description: 'The flag\'s metadata (owner, ticket…): string, number and boolean values'
 })
 
+/** A context attribute; OFREP's may also be null (unset). */
+export const OfrepContextValue = contextValue('OfrepContextValue', Type.Null())
+
 export const OfrepContext = Type.Record(
   Type.String({ pattern: ATTRIBUTE_PATTERN }),
-  contextValue(Type.Null()),
+  ref(OfrepContextValue),
   {
     $id: 'OfrepContext',
     additionalProperties: false,
@@ -44,13 +47,14 @@ export const OfrepBulkEvaluationRequest = Type.Object({ context: ref(OfrepContex
 })
 
 export const OfrepReason = Type.Enum(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'], {
+  $id: 'OfrepReason',
   description: 'STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
 })
 
 export const OfrepEvaluationSuccess = Type.Object({
   key: Key,
   value: Type.Unknown({ description: 'The served value: a boolean, string, number or (json flags) any JSON value' }),
-  reason: OfrepReason,
+  reason: ref(OfrepReason),
   variant: Type.String({ description: 'The name of the served variant' }),
   metadata: ref(OfrepMetadata)
 }, { $id: 'OfrepEvaluationSuccess', description: 'The value served to this context, the variant and why' })
@@ -72,8 +76,12 @@ export const OfrepFlagNotFound = Type.Object({
 }, { $id: 'OfrepFlagNotFound', description: 'No flag has this key' })
 export type OfrepFlagNotFoundBody = Static<typeof OfrepFlagNotFound>
 
+export const OfrepBulkEvaluationItem = Type.Union([ref(OfrepEvaluationSuccess), ref(OfrepEvaluationFailure), ref(OfrepFlagNotFound)], {
+  $id: 'OfrepBulkEvaluationItem', description: 'One flag of a bulk evaluation: its value, or why it could not be evaluated'
+})
+
 export const OfrepBulkEvaluationSuccess = Type.Object({
-  flags: Type.Array(Type.Union([ref(OfrepEvaluationSuccess), ref(OfrepEvaluationFailure), ref(OfrepFlagNotFound)]), {
+  flags: Type.Array(ref(OfrepBulkEvaluationItem), {
     description: 'Every flag, ordered by key; a flag that could not be evaluated is reported here with its key and errorCode'
   })
 }, { $id: 'OfrepBulkEvaluationSuccess', description: 'Every flag evaluated for one context' })
@@ -91,6 +99,6 @@ export const OfrepGeneralError = Type.Object({
 
 /** Registered once with `app.addSchema` (OpenAPI components) and with the OFREP routes' validator. */
 export const ofrepSchemas = [
-  OfrepMetadata, OfrepContext, OfrepEvaluationRequest, OfrepBulkEvaluationRequest, OfrepEvaluationSuccess,
-  OfrepEvaluationFailure, OfrepFlagNotFound, OfrepBulkEvaluationSuccess, OfrepBulkEvaluationFailure, OfrepGeneralError
+  OfrepMetadata, OfrepReason, OfrepContextValue, OfrepContext, OfrepEvaluationRequest, OfrepBulkEvaluationRequest, OfrepEvaluationSuccess,
+  OfrepEvaluationFailure, OfrepFlagNotFound, OfrepBulkEvaluationItem, OfrepBulkEvaluationSuccess, OfrepBulkEvaluationFailure, OfrepGeneralError
 ]
