@@ -37,6 +37,7 @@ const TWICE = [
 const ONCE: Record<string, string> = {
   'test/engine': 'the pure evaluation engine: no I/O',
   'test/config.test.ts': 'loadConfig(env) is a pure function',
+  'test/architecture.test.ts': 'reads the import graph of src/; no database',
   'test/log-destination.test.ts': 'where log lines are written; the database is incidental',
   'test/openapi.test.ts': 'the document is built from the route schemas; no flag is read',
   'test/openapi-examples.test.ts': 'examples against their schemas; the two flag writes it sends are ordinary creates and merge patches, which test/routes runs on Postgres',

@@ -1,6 +1,7 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import { toDefinition } from '../repositories/flag-definition.js'
 import type { OverrideState, StoredUser, SubjectKind, SubjectRepository, UserCustomer } from '../repositories/subject-repository.js'
 import type { SharedFlagCache } from './redis-flag-cache.js'
 
@@ -69,22 +70,6 @@ export interface FlagSnapshot {
   /** Poll the revision every `intervalMs` (unref'd timer). */
   start (intervalMs: number): void
   close (): void
-}
-
-/** The engine's view of a stored flag. */
-export function toDefinition (flag: StoredFlag): FlagDefinition {
-  return {
-    name: flag.name,
-    bucketing_seed: flag.bucketingSeed,
-    type: flag.type,
-    enabled: flag.enabled,
-    variants: flag.variants,
-    default_variant: flag.defaultVariant,
-    off_variant: flag.offVariant,
-    targeting_rules: flag.targetingRules,
-    metadata: flag.metadata,
-    version: flag.version
-  }
 }
 
 /** Group override rows by flag, as the engine takes them. */

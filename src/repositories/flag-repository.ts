@@ -1,4 +1,4 @@
-import type { OverrideKey } from '../db/schema/sqlite.js'
+import type { OverrideKey } from '../db/schema/shared.js'
 import type { FlagType, JsonValue, TargetingRules } from '../engine/types.js'
 
 export type { OverrideKey }

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
-import { Customer, CustomerCreate, CustomerFlagList, CustomerList, CustomerListQuery, idOf, SubjectParams, toCustomerBody } from '../schemas/subjects.js'
+import { Customer, CustomerCreate, CustomerFlagList, CustomerList, CustomerListQuery, idOf, SubjectParams } from '../schemas/subjects.js'
+import { toCustomerBody } from '../services/subject-view.js'
 
 const location = (id: string): string => `/customers/${encodeURIComponent(id)}`
 

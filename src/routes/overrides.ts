@@ -3,9 +3,8 @@ import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { FlagParams } from '../schemas/flags.js'
-import {
-  CustomerList, FlagCustomersQuery, FlagSubjectParams, Override, OverrideList, OverrideListQuery, OverrideWrite, toCustomerBody, toOverrideBody
-} from '../schemas/subjects.js'
+import { CustomerList, FlagCustomersQuery, FlagSubjectParams, Override, OverrideList, OverrideListQuery, OverrideWrite } from '../schemas/subjects.js'
+import { toCustomerBody, toOverrideBody } from '../services/subject-view.js'
 
 /** The two override paths: `/flags/{name}/overrides/customers/{id}` and `…/users/{id}`. */
 const KINDS = [

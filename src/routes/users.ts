@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
-import { idOf, SubjectParams, toUserBody, User, UserCreate, UserList, UserListQuery } from '../schemas/subjects.js'
+import { idOf, SubjectParams, User, UserCreate, UserList, UserListQuery } from '../schemas/subjects.js'
+import { toUserBody } from '../services/subject-view.js'
 
 const location = (id: string): string => `/users/${encodeURIComponent(id)}`
 

@@ -1,5 +1,4 @@
 import Type, { type Static } from 'typebox'
-import type { Customer as CustomerRecord, Override as OverrideRecord, User as UserRecord } from '../services/subject-service.js'
 import { NextCursor, Pagination, ref } from './common.js'
 import { EvaluationResult } from './evaluate.js'
 import { VARIANT_NAME_PATTERN } from './flags.js'
@@ -105,11 +104,5 @@ export const FlagSubjectParams = Type.Object({ name: Type.String({ maxLength: 25
 
 /** A body id: JSON integers are the original service's numeric ids. */
 export const idOf = (id: string | number): string => typeof id === 'number' ? String(id) : id
-
-export const toCustomerBody = (c: CustomerRecord): CustomerBody => ({ id: c.id, name: c.name, created_at: c.createdAt.toISOString() })
-export const toUserBody = (u: UserRecord): UserBody => ({ id: u.id, customer_id: u.customerId, created_at: u.createdAt.toISOString() })
-export const toOverrideBody = (o: OverrideRecord): OverrideBody => ({
-  flag: o.flag, subject: o.subject, id: o.id, enabled: o.enabled, variant: o.variant, updated_at: o.updatedAt.toISOString()
-})
 
 export const subjectSchemas = [SubjectIdInput, SubjectKind, Customer, CustomerCreate, CustomerList, User, UserCreate, UserList, Override, OverrideWrite, OverrideList, CustomerFlagList]

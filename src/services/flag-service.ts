@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FlagSnapshot } from '../cache/flag-snapshot.js'
 import { checkRegexSafety, compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
-import { toDefinition } from '../cache/flag-snapshot.js'
+import { toDefinition } from '../repositories/flag-definition.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'

@@ -1,4 +1,4 @@
-import { toCustomerBody, toUserBody } from '../../schemas/subjects.js'
+import { toCustomerBody, toUserBody } from '../../services/subject-view.js'
 import { checkCustomerName, checkSubjectId } from '../checks.js'
 import { str, type Command } from '../command.js'
 import { emit, printLine } from '../output.js'

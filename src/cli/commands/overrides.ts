@@ -1,4 +1,4 @@
-import { toOverrideBody } from '../../schemas/subjects.js'
+import { toOverrideBody } from '../../services/subject-view.js'
 import { VARIANT_NAME_PATTERN } from '../../schemas/flags.js'
 import { ValidationError } from '../../errors.js'
 import { checkSubjectId } from '../checks.js'

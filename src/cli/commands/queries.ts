@@ -1,6 +1,6 @@
 import type { EvaluationContext } from '../../engine/types.js'
 import { ATTRIBUTE_PATTERN } from '../../schemas/flags.js'
-import { toCustomerBody } from '../../schemas/subjects.js'
+import { toCustomerBody } from '../../services/subject-view.js'
 import type { Customer, CustomerState } from '../../services/subject-service.js'
 import { str, UsageError, type Command } from '../command.js'
 import { emit, orDash, printLine, printTable, showValue } from '../output.js'
