@@ -17,7 +17,6 @@ export const VersionMismatchError = createError<[string, number]>(
   'Flag "%s" has changed: its current version is %s',
   412
 )
-export const PreconditionRequiredError = createError<[string]>('FLAGPOST_ERR_BAD_PRECONDITION', '%s', 400)
 export const UnauthorizedError = createError('FLAGPOST_ERR_UNAUTHORIZED', 'A valid API key is required (X-API-Key or Authorization: Bearer)', 401)
 export const ForbiddenError = createError('FLAGPOST_ERR_FORBIDDEN', 'This API key may not perform writes', 403)
 export const RouteNotFoundError = createError<[string, string]>('FLAGPOST_ERR_NOT_FOUND', 'No route %s %s', 404)

@@ -18,7 +18,7 @@ import { fieldProblems, withInputRule } from './validation.js'
 export interface FlagpostOptions {
   /** `file:<path>` (SQLite, the folder is created), `:memory:`, or `postgres://…` (pooled). Default `file:./data/flagpost.db`, as the server. */
   databaseUrl?: string
-  /** Reserved for the shared Redis cache (validated, not used by this version: the library polls the database). */
+  /** `redis://…`: the library joins the change feed and the shared flag copy as a server does, so other instances' writes reach it at once (without it, it polls the database). */
   redisUrl?: string
   /** Recorded as the actor of every write in the change log. Default `library`. */
   actor?: string
@@ -131,7 +131,7 @@ function addFeatureOptions (options: unknown): AddFeatureOptions {
  * Ids follow the HTTP API's rule (so whatever the library registers is addressable as `/customers/{id}`):
  * 1 to 256 URL-safe characters; a non-negative integer is taken as its decimal string.
  */
-function idOf (id: unknown, field: string): string {
+function checkedId (id: unknown, field: string): string {
   if (typeof id === 'number') {
     if (!Number.isSafeInteger(id) || id < 0) throw invalidField(field, 'must be a string id or a non-negative integer')
     return String(id)
@@ -142,10 +142,10 @@ function idOf (id: unknown, field: string): string {
   return id
 }
 
-function subjectOf (subject: unknown): [SubjectKind, string] {
+function checkedSubject (subject: unknown): [SubjectKind, string] {
   if (!isPlainObject(subject)) throw invalidField('subject', `must be { customerId } or { userId }, got ${typeName(subject)}`)
-  if (subject.customerId !== undefined && subject.userId === undefined) return ['customer', idOf(subject.customerId, 'subject.customerId')]
-  if (subject.userId !== undefined && subject.customerId === undefined) return ['user', idOf(subject.userId, 'subject.userId')]
+  if (subject.customerId !== undefined && subject.userId === undefined) return ['customer', checkedId(subject.customerId, 'subject.customerId')]
+  if (subject.userId !== undefined && subject.customerId === undefined) return ['user', checkedId(subject.userId, 'subject.userId')]
   throw invalidField('subject', 'must be { customerId } or { userId }')
 }
 
@@ -159,8 +159,8 @@ function contextOf (given: unknown): EvaluationContext {
   storable('context', given)
   const { userId, customerId, ...rest } = given
   const context = { ...evaluationContext(rest) }
-  if (userId != null) context.user_id = idOf(userId, 'context.userId')
-  if (customerId != null) context.customer_id = idOf(customerId, 'context.customerId')
+  if (userId != null) context.user_id = checkedId(userId, 'context.userId')
+  if (customerId != null) context.customer_id = checkedId(customerId, 'context.customerId')
   return context
 }
 
@@ -293,24 +293,24 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     async addCustomer (id: SubjectId, name?: string): Promise<Customer> {
       live()
       const customerName = optionalString('name', name, 256)
-      return subjects.addCustomer({ id: idOf(id, 'id'), ...(customerName !== undefined ? { name: customerName } : {}) }, opts)
+      return subjects.addCustomer({ id: checkedId(id, 'id'), ...(customerName !== undefined ? { name: customerName } : {}) }, opts)
     },
-    async removeCustomer (id: SubjectId): Promise<void> { live(); await subjects.removeCustomer(idOf(id, 'id'), opts) },
+    async removeCustomer (id: SubjectId): Promise<void> { live(); await subjects.removeCustomer(checkedId(id, 'id'), opts) },
     async addUser (id: SubjectId, customerId?: SubjectId): Promise<User> {
       live()
-      return subjects.addUser({ id: idOf(id, 'id'), ...(customerId != null ? { customerId: idOf(customerId, 'customerId') } : {}) }, opts)
+      return subjects.addUser({ id: checkedId(id, 'id'), ...(customerId != null ? { customerId: checkedId(customerId, 'customerId') } : {}) }, opts)
     },
-    async removeUser (id: SubjectId): Promise<void> { live(); await subjects.removeUser(idOf(id, 'id'), opts) },
+    async removeUser (id: SubjectId): Promise<void> { live(); await subjects.removeUser(checkedId(id, 'id'), opts) },
     async setFlag (name: string, subject: Subject, enabled: boolean, variant?: string): Promise<Override> {
       live()
-      const [kind, id] = subjectOf(subject)
+      const [kind, id] = checkedSubject(subject)
       const on = bool('enabled', enabled)
       const served = optionalString('variant', variant, 64)
       return subjects.setOverride(existingName(name), kind, id, { enabled: on, ...(served !== undefined ? { variant: served } : {}) }, opts)
     },
     async clearFlag (name: string, subject: Subject): Promise<void> {
       live()
-      const [kind, id] = subjectOf(subject)
+      const [kind, id] = checkedSubject(subject)
       await subjects.clearOverride(existingName(name), kind, id, opts)
     },
     async listCustomersWithFeature (name: string): Promise<string[]> {
@@ -320,7 +320,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     },
     async listFeaturesForCustomer (customerId: SubjectId): Promise<string[]> {
       live()
-      return (await subjects.listFlagsForCustomer(idOf(customerId, 'customerId'))).map((r) => r.name)
+      return (await subjects.listFlagsForCustomer(checkedId(customerId, 'customerId'))).map((r) => r.name)
     },
     async listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]> {
       live()

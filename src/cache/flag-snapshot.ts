@@ -64,7 +64,7 @@ export interface FlagSnapshot {
    * the write is committed whatever happens here, and a failed catch-up is retried by the poll.
    */
   committed (): Promise<void>
-  onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void> | void): void
+  onCommitted (listener: (change: { revision: number }) => Promise<void> | void): void
   /** Called after every catch-up that moved the revision (the API keys reload on it). */
   onAdvanced (listener: (revision: number) => Promise<void> | void): void
   /** Poll the revision every `intervalMs` (unref'd timer). */
@@ -100,8 +100,6 @@ interface Delta {
   /** Users whose registration changed, and the rows of those still registered. */
   userIds: string[]
   users: StoredUser[]
-  /** The flags the delta touched (what a commit announces). */
-  touched: string[]
 }
 
 // Specs are never changed in place (a change replaces the entry), and nearly all of them are a bare
@@ -142,9 +140,7 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   const health: SnapshotHealth = { failing: false, failures: 0, caughtUpAt: 0 }
   let timer: NodeJS.Timeout | undefined
   let queue: Promise<void> = Promise.resolve()
-  // Flags touched by the changes the last catch-up applied (what a commit announces).
-  let lastNames: string[] = []
-  const committedListeners: Array<(change: { revision: number, names: string[] }) => Promise<void> | void> = []
+  const committedListeners: Array<(change: { revision: number }) => Promise<void> | void> = []
   const advancedListeners: Array<(revision: number) => Promise<void> | void> = []
 
   /**
@@ -205,8 +201,7 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
       if (latest === changes.revision) {
         // Exact at this revision: only now may it refresh the shared copy.
         if (shared !== undefined && fromDb.size > 0) await shared.write(fromDb, changes.revision)
-        const touched = [...new Set([...changes.names, ...changes.overrides.map(([name]) => name)])]
-        return { revision: changes.revision, names: changes.names, flags, overrides, single, userIds: changes.users, users, touched }
+        return { revision: changes.revision, names: changes.names, flags, overrides, single, userIds: changes.users, users }
       }
       // A commit landed while reading: read again, unless the log has run too far for this path.
       if (latest - base.revision > MAX_INCREMENTAL) throw new CatchUpRetry('more changes than one catch-up reads')
@@ -261,7 +256,6 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   const incremental = async (): Promise<void> => {
     const delta = await readDelta(state)
     if (delta === undefined) return
-    lastNames = delta.touched
     const from = state.revision
     apply(state, delta)
     logger.debug({ from, to: delta.revision, names: delta.names.length, users: delta.userIds.length, overrides: delta.single.length }, 'snapshot caught up')
@@ -316,7 +310,6 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     load: () => serialized(async () => { await fullLoad(); outcome(undefined) }),
     catchUp,
     async committed () {
-      lastNames = []
       try {
         await catchUp()
       } catch {
@@ -325,7 +318,7 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
         return
       }
       for (const listener of committedListeners) {
-        try { await listener({ revision: state.revision, names: lastNames }) } catch (err) {
+        try { await listener({ revision: state.revision }) } catch (err) {
           logger.warn({ err: { message: (err as Error).message } }, 'announcing a commit failed; other instances poll')
         }
       }

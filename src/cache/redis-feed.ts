@@ -29,7 +29,7 @@ export const REDIS_BOUNDS = Object.freeze({
 })
 
 /** What a writer announces after its transaction committed. */
-export interface ChangeMessage { revision: number, names: string[], origin: string }
+export interface ChangeMessage { revision: number, origin: string }
 
 export interface FeedLogger {
   warn (obj: object, msg: string): void
@@ -90,7 +90,7 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
       subscriber.on('ready', () => {
         if (subscribedOnce) {
           logger.info({}, 'redis reconnected: resubscribed, catching up')
-          onChange({ revision: Number.POSITIVE_INFINITY, names: [], origin: 'reconnect' })
+          onChange({ revision: Number.POSITIVE_INFINITY, origin: 'reconnect' })
         }
         subscribedOnce = true
       })
@@ -103,9 +103,9 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
       })
       subscriber.subscribe(channel).catch((err: Error) => warn(err, 'subscribe'))
     },
-    async publish ({ revision, names }) {
+    async publish ({ revision }) {
       try {
-        await commands.publish(channel, JSON.stringify({ revision, names, origin }))
+        await commands.publish(channel, JSON.stringify({ revision, origin }))
       } catch (err) {
         warn(err as Error, 'publish')
       }
@@ -131,7 +131,7 @@ export function createRedisFeed ({ url, namespace, origin, logger }: {
 export function connectSnapshotToFeed (snapshot: {
   readonly revision: number
   catchUp (): Promise<void>
-  onCommitted (listener: (change: { revision: number, names: string[] }) => Promise<void> | void): void
+  onCommitted (listener: (change: { revision: number }) => Promise<void> | void): void
 }, feed: ChangeFeed, logger: FeedLogger, { subscribe = true } = {}): void {
   if (subscribe) {
     feed.listen((message) => {

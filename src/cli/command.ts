@@ -49,7 +49,7 @@ export function onOff (values: Values): boolean {
 export type SubjectKind = 'customer' | 'user'
 
 /** `--customer-id C` xor `--user-id U`. */
-export function subjectOf (values: Values): { subject: SubjectKind, id: string } {
+export function subjectOption (values: Values): { subject: SubjectKind, id: string } {
   const customer = str(values, 'customer-id')
   const user = str(values, 'user-id')
   if ((customer === undefined) === (user === undefined)) throw new UsageError('give exactly one of --customer-id and --user-id')

@@ -1,4 +1,4 @@
-import type { SqliteHandle } from './client.js'
+import type { SqliteHandle } from './sqlite-client.js'
 import type { PgHandle } from './pg-client.js'
 import { isPostgresUrl, parsePostgresUrl } from './pg-url.js'
 
@@ -22,7 +22,7 @@ export class DatabaseConnectError extends Error {
  * only when used, so SQLite deployments never load `pg`.
  */
 export async function openDatabase (url: string): Promise<DatabaseHandle> {
-  if (!isPostgresUrl(url)) return (await import('./client.js')).openSqlite(url)
+  if (!isPostgresUrl(url)) return (await import('./sqlite-client.js')).openSqlite(url)
   const handle = (await import('./pg-client.js')).openPostgres(url)
   try {
     await handle.ping()

@@ -162,8 +162,8 @@ function requireVariant(def: FlagDefinition, variant: string, field: string): vo
 }
 
 /**
- * Evaluates a compiled flag for one context (SPEC §2.4 steps 2, 5, 6, 7 and 8; overrides are the
- * caller's). Pure and total: a missing or odd attribute never throws, it just does not match.
+ * Evaluates a compiled flag for one context (SPEC §2.4 steps 2 to 8; the overrides of steps 3 and 4
+ * were compiled into the flag, see compileOverrides). Pure and total: a missing or odd attribute never throws, it just does not match.
  * `now` (epoch ms) is the evaluation time, passed in so the engine never reads a clock; it is the
  * value of the clause attribute `now` (`before`/`after`). Values and metadata are returned by
  * reference from the compiled flag: callers must not mutate them.

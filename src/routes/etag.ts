@@ -1,5 +1,5 @@
 /** The ETag of a flag is its version. */
-export const etagOf = (version: number): string => `"${version}"`
+export const versionEtag = (version: number): string => `"${version}"`
 
 /**
  * The version an `If-Match` header asks for: `"3"`, `W/"3"` or `3`; undefined for none or `*`.

@@ -6,7 +6,7 @@ import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMatchHeaders, RenameBody, type FlagBody } from '../schemas/flags.js'
 import { toFlagBody } from '../services/flag-view.js'
-import { etagOf, parseIfMatch } from './etag.js'
+import { versionEtag, parseIfMatch } from './etag.js'
 
 const location = (name: string): string => `/flags/${encodeURIComponent(name)}`
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -44,7 +44,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const flag = await flags.create(request.body, { actor: actorOf(request) })
-    return reply.code(201).header('location', location(flag.name)).header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+    return reply.code(201).header('location', location(flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 
   app.get('/flags', {
@@ -70,7 +70,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const flag = await flags.get(request.params.name)
     const body = serialized(reply, toFlagBody(flag))
     if (body === undefined) throw new FlagUnservableError(flag.name)
-    return reply.header('etag', etagOf(flag.version)).type(JSON_TYPE).send(body)
+    return reply.header('etag', versionEtag(flag.version)).type(JSON_TYPE).send(body)
   })
 
   app.put('/flags/:name', {
@@ -85,7 +85,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
     const flag = await flags.update(request.params.name, request.body, opts)
-    return reply.header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+    return reply.header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 
   app.delete('/flags/:name', {
@@ -111,7 +111,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
     const flag = await flags.rename(request.params.name, request.body.new_name, opts)
-    return reply.header('location', location(flag.name)).header('etag', etagOf(flag.version)).send(toFlagBody(flag))
+    return reply.header('location', location(flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 }
 

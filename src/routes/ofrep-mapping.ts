@@ -34,7 +34,7 @@ export function toOfrepFlags (results: Record<string, BulkEntry>): Array<OfrepEv
 }
 
 /** A strong ETag over the exact response bytes: it changes exactly when what this context sees changes. */
-export const etagOf = (body: string): string => `"${createHash('sha256').update(body).digest('base64url')}"`
+export const bodyEtag = (body: string): string => `"${createHash('sha256').update(body).digest('base64url')}"`
 
 /** RFC 9110 If-None-Match (weak comparison): `*`, or a list of tags one of which is ours; bare tags are accepted too. */
 export function ifNoneMatches (header: string | undefined, etag: string): boolean {

@@ -8,7 +8,7 @@ import {
 } from '../schemas/ofrep.js'
 import { createValidatorCompiler } from '../validation.js'
 import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
-import { etagOf, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
+import { bodyEtag, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) over the flag service: one flag
@@ -87,7 +87,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
     const body = JSON.stringify({ flags: toOfrepFlags(flags.evaluateMany(toContext(request.body.context))) })
-    const etag = etagOf(body)
+    const etag = bodyEtag(body)
     void reply.header('etag', etag)
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
     if (ifNoneMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)

@@ -41,7 +41,7 @@ const problem = (description: string, headers?: Record<string, unknown>) =>
  * client errors land on one of these. Routes pick theirs with `standardResponses`.
  */
 export const errors = {
-  400: problem('Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…)'),
+  400: problem('Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…)'),
   401: problem('Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED)', {
     'www-authenticate': { type: 'string', description: 'Bearer realm="flagpost"' }
   }),

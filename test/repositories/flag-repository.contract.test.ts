@@ -1,5 +1,5 @@
 import t from 'tap'
-import { openSqlite } from '../../src/db/client.js'
+import { openSqlite } from '../../src/db/sqlite-client.js'
 import { migrateSqlite } from '../../src/db/migrate.js'
 import { FlagExistsError } from '../../src/errors.js'
 import type { ApiKeyRepository, AuditEntry, FlagRepository, MetaRepository, StoredFlag } from '../../src/repositories/flag-repository.js'

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { sqlitePath } from '../../src/db/client.js'
+import { sqlitePath } from '../../src/db/sqlite-client.js'
 import { isPostgresUrl } from '../../src/db/pg-url.js'
 import { dropSchema, isolatedUrl, probePostgres, queryPostgres } from './postgres.js'
 

@@ -2,7 +2,7 @@ import { toOverrideBody } from '../../services/subject-view.js'
 import { VARIANT_NAME_PATTERN } from '../../schemas/flags.js'
 import { ValidationError } from '../../errors.js'
 import { checkSubjectId } from '../checks.js'
-import { onOff, str, subjectOf, type Command } from '../command.js'
+import { onOff, str, subjectOption, type Command } from '../command.js'
 import { emit, printLine } from '../output.js'
 import { withSession } from '../session.js'
 
@@ -26,7 +26,7 @@ const setFlag: Command = {
   },
   json: 'the override, as PUT /flags/{name}/overrides/… returns it',
   async run ({ args: [name], values, json }) {
-    const { subject, id } = subjectOf(values)
+    const { subject, id } = subjectOption(values)
     const enabled = onOff(values)
     const variant = str(values, 'variant')
     checkSubjectId(subject, id)
@@ -46,7 +46,7 @@ const clearFlag: Command = {
   options: { 'customer-id': { type: 'string' }, 'user-id': { type: 'string' } },
   json: '{"flag": NAME, "subject": "customer"|"user", "id": ID, "cleared": true}',
   async run ({ args: [name], values, json }) {
-    const { subject, id } = subjectOf(values)
+    const { subject, id } = subjectOption(values)
     await withSession((s) => s.subjects.clearOverride(name, subject, id, s.write))
     emit(json, { flag: name, subject, id, cleared: true }, () => printLine(`override of ${name} for ${subject} ${id} cleared`))
   }

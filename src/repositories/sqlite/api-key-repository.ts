@@ -1,4 +1,4 @@
-import type { SqliteDb } from '../../db/client.js'
+import type { SqliteDb } from '../../db/sqlite-client.js'
 import { apiKeys } from '../../db/schema/sqlite.js'
 import type { ApiKeyRepository } from '../flag-repository.js'
 import { appendLog } from './change-log.js'

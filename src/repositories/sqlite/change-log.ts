@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
-import type { SqliteDb } from '../../db/client.js'
+import type { SqliteDb } from '../../db/sqlite-client.js'
 import { changeLog } from '../../db/schema/sqlite.js'
 import type { AuditEntry } from '../flag-repository.js'
 

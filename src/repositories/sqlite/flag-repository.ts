@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, max, sql } from 'drizzle-orm'
-import type { SqliteDb } from '../../db/client.js'
+import type { SqliteDb } from '../../db/sqlite-client.js'
 import { changeLog, flags, type FlagRow } from '../../db/schema/sqlite.js'
 import { collectChanges } from '../change-set.js'
 import { appendLog, inList } from './change-log.js'

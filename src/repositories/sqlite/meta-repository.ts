@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import type { SqliteDb } from '../../db/client.js'
+import type { SqliteDb } from '../../db/sqlite-client.js'
 import { meta } from '../../db/schema/sqlite.js'
 import type { MetaRepository } from '../flag-repository.js'
 

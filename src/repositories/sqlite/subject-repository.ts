@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
-import type { SqliteDb } from '../../db/client.js'
+import type { SqliteDb } from '../../db/sqlite-client.js'
 import { customers, flags, overrides, users } from '../../db/schema/sqlite.js'
 import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
