@@ -881,7 +881,7 @@ export interface operations {
                     "application/json": components["schemas"]["FlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -972,7 +972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1060,7 +1060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1152,7 +1152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1259,7 +1259,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1372,7 +1372,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1485,7 +1485,7 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationResult"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,7 +1558,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkEvaluateResponse"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1811,7 +1811,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1899,7 +1899,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1993,7 +1993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2081,7 +2081,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2178,7 +2178,7 @@ export interface operations {
                     "application/json": components["schemas"]["OverrideList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2246,7 +2246,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2309,7 +2309,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2362,7 +2362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2509,7 +2509,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2597,7 +2597,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerFlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2662,7 +2662,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +2715,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,7 +2803,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2862,7 +2862,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON, FLAGPOST_ERR_BAD_PRECONDITION…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -22,7 +22,7 @@ export {
   scaleWeight
 } from './bucketing.js'
 export type { CompiledSplit } from './bucketing.js'
-export { OPERATORS } from './types.js'
+export { OPERATORS, REASONS } from './types.js'
 export type {
   Clause,
   EvaluationContext,

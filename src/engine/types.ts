@@ -9,7 +9,9 @@ export type FlagType = 'boolean' | 'string' | 'number' | 'json'
 /** Any JSON value; a flag's values are of its `type` (json flags take any JSON). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
-export type Reason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED'
+/** Why a value was served: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch). */
+export const REASONS = ['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'] as const
+export type Reason = typeof REASONS[number]
 
 /** Clause operators (SPEC §2.2). */
 export const OPERATORS = [

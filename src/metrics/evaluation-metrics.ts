@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client'
-import type { EvaluationResult, Reason } from '../engine/types.js'
+import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
 import { FlagNotFoundError } from '../errors.js'
 import type { FlagService } from '../services/flag-service.js'
 
@@ -10,7 +10,7 @@ export const UNKNOWN_FLAG = '__unknown__'
 export type CountedEvaluation = Pick<FlagService, 'evaluate' | 'evaluateMany'>
 
 type Tally = Record<Reason, number>
-const emptyTally = (): Tally => ({ STATIC: 0, DEFAULT: 0, TARGETING_MATCH: 0, SPLIT: 0, DISABLED: 0 })
+const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
 
 /**
  * Wrap the flag service's evaluation so that every result is counted, by flag and reason, in

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { MAX_CONTEXT_ATTRIBUTES, MAX_CONTEXT_STRING } from '../engine/context.js'
+import { REASONS } from '../engine/types.js'
 import { FlagName, ref } from './common.js'
 import { ATTRIBUTE_PATTERN, FlagType, MetadataValue } from './flags.js'
 
@@ -18,7 +19,7 @@ export const contextValue = ($id: string, ...extra: ReturnType<typeof Type.Null>
 ], { $id, description: CONTEXT_VALUE_DESCRIPTION })
 export const ContextValue = contextValue('ContextValue')
 
-export const Reason = Type.Union(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'].map((r) => Type.Literal(r)), {
+export const Reason = Type.Union(REASONS.map((r) => Type.Literal(r)), {
   $id: 'Reason',
   description: 'Why this value: STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
 })

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox'
 import { MAX_CONTEXT_ATTRIBUTES } from '../engine/context.js'
+import { REASONS } from '../engine/types.js'
 import { ref } from './common.js'
 import { contextValue } from './evaluate.js'
 import { ATTRIBUTE_PATTERN } from './flags.js'
@@ -46,7 +47,7 @@ export const OfrepBulkEvaluationRequest = Type.Object({ context: ref(OfrepContex
   description: 'The context every flag is evaluated for'
 })
 
-export const OfrepReason = Type.Enum(['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED'], {
+export const OfrepReason = Type.Enum(REASONS, {
   $id: 'OfrepReason',
   description: 'STATIC (no targeting), DEFAULT (fallthrough), TARGETING_MATCH, SPLIT (bucketed), DISABLED (kill switch)'
 })
