@@ -88,9 +88,26 @@ t.test('bucket keys of any length hash like murmurhash.v3 of the UTF-8 bytes of 
       check(seed, 'k'.repeat(n))
       check(seed, 'x'.repeat(Math.max(0, n - 2)) + 'é')
       check(seed, '€'.repeat(Math.ceil(n / 3)))
+      check(seed, '\u0080'.repeat(Math.ceil(n / 2)))
       check(seed, 'a'.repeat(Math.floor(n / 2)) + '😀' + 'b'.repeat(Math.floor(n / 3)))
     }
   }
   fc.assert(fc.property(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 700 }), (seed, key) => { check(seed, key) }), { numRuns: 300, seed: 13 })
   t.same(failures.slice(0, 3), [], `${failures.length} failures`)
+})
+
+t.test('bucketIndex alone grows the buffer for long keys, and an empty split is -1', async (t) => {
+  // Fresh again, and no hashBucketKey call: bucketIndex must reserve room for the seed and the key itself.
+  const b = await import(`../../src/engine/bucketing.js?bucketIndex=${Date.now()}`) as typeof import('../../src/engine/bucketing.js')
+  const failures: string[] = []
+  for (const n of [10, 300, 600, 1500, 4000, 9000]) {
+    for (const key of ['k'.repeat(n), 'é'.repeat(n), '\u0080'.repeat(n), '€'.repeat(n)]) {
+      const split = b.compileSplit('seed', [['a', 50], ['b', 50]])
+      const want = Number((BigInt(murmurhash.v3(Buffer.from('seed' + key, 'utf8'), 0)) * 2n) >> 32n)
+      if (b.bucketIndex(split, key) !== want) failures.push(`${key.slice(0, 1)} × ${n}`)
+    }
+  }
+  t.same(failures, [], 'bucketIndex agrees with murmurhash')
+  const empty = b.compileSplit('seed', [['a', 0], ['b', 0]])
+  t.same([b.indexForHash(empty, 5), b.bucketIndex(empty, 'k'), b.pickVariant(empty, 'k')], [-1, -1, undefined], 'an all-zero split serves nothing')
 })
