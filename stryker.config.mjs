@@ -19,4 +19,6 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 95, low: 90, break: null },
   tempDirName: 'reports/.stryker-tmp',
+  // Only what the engine tests need goes into the sandbox (a concurrent tap run churns .tap/).
+  ignorePatterns: ['.tap', 'coverage', 'dist', 'data', 'tmp', 'bench', 'deploy', 'drizzle', 'reports'],
 };
