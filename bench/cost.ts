@@ -15,8 +15,15 @@ const NOW = Date.parse('2026-11-21T10:00:00Z')
 const timing = { runs: RUNS, iterations: ITERATIONS }
 
 const flag = (name: string, rules: Rule[]): FlagDefinition => ({
-  name, type: 'boolean', enabled: true, variants: { on: true, off: false }, default_variant: 'on', off_variant: 'off',
-  targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 50, rollout: null, bucket_by: 'user_id' }, metadata: {}, version: 1
+  name,
+  type: 'boolean',
+  enabled: true,
+  variants: { on: true, off: false },
+  default_variant: 'on',
+  off_variant: 'off',
+  targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 50, rollout: null, bucket_by: 'user_id' },
+  metadata: {},
+  version: 1
 })
 
 /**
@@ -39,8 +46,14 @@ const rules = (n: number): Rule[] => Array.from({ length: n }, (_, i) => ({ id: 
 
 // 1,024 contexts with every attribute the rules read, none matching any rule.
 const contexts: EvaluationContext[] = Array.from({ length: 1024 }, (_, i) => ({
-  user_id: `user-${i * 7919}`, customer_id: `other-${i}`, country: 'DE', email: `user-${i}@example.com`,
-  app_version: '2.5.1', age: 18 + (i % 40), plan: 'free', signup: '2025-06-01T00:00:00Z'
+  user_id: `user-${i * 7919}`,
+  customer_id: `other-${i}`,
+  country: 'DE',
+  email: `user-${i}@example.com`,
+  app_version: '2.5.1',
+  age: 18 + (i % 40),
+  plan: 'free',
+  signup: '2025-06-01T00:00:00Z'
 }))
 
 printRunHeader(`bench:cost: ns per evaluate(), median of ${RUNS} runs × ${ITERATIONS.toLocaleString('en-US')} evaluations over 1,024 rotating contexts`)

@@ -102,14 +102,14 @@ flagd.setConfigurations(JSON.stringify({ flags: Object.fromEntries(cases.filter(
 
 let sink = 0
 
-function timeFlagd(key: string): number {
+function timeFlagd (key: string): number {
   const start = process.hrtime.bigint()
   for (let i = 0; i < ITERATIONS; i++) if (flagd.resolveBooleanEvaluation(key, false, flagdContexts[i & 1023], quiet).value) sink++
   return Number(process.hrtime.bigint() - start) / ITERATIONS
 }
 
 /** Both engines must serve the same variant to every context, or the comparison means nothing. */
-function disagreements(flag: CompiledFlag, key: string): number {
+function disagreements (flag: CompiledFlag, key: string): number {
   let differ = 0
   for (let i = 0; i < 1024; i++) {
     if (evaluate(flag, contexts[i], NOW).variant !== flagd.resolveBooleanEvaluation(key, false, flagdContexts[i], quiet).variant) differ++

@@ -50,7 +50,9 @@ async function main (): Promise<void> {
 
   const plain = await serve(await createContainer(loadConfig(env)))
   const created = await plain.inject({
-    method: 'POST', url: '/flags', headers: { 'x-api-key': KEY },
+    method: 'POST',
+    url: '/flags',
+    headers: { 'x-api-key': KEY },
     payload: { name: 'checkout', default_value: true, targeting_rules: { user_ids: ['alice', 'bob'], percentage: 50 } }
   })
   if (created.statusCode !== 201) throw new Error(`creating the flag: ${created.statusCode} ${created.body}`)
@@ -60,8 +62,10 @@ async function main (): Promise<void> {
 
   const get = { method: 'GET' as const, path: '/evaluate/checkout?user_id=carol&country=DE' }
   const ofrep = {
-    method: 'POST' as const, path: '/ofrep/v1/evaluate/flags/checkout',
-    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ context: { targetingKey: 'carol', country: 'DE' } })
+    method: 'POST' as const,
+    path: '/ofrep/v1/evaluate/flags/checkout',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey: 'carol', country: 'DE' } })
   }
   const answer = async (app: FastifyInstance, r: typeof get | typeof ofrep): Promise<string> => {
     const res = await app.inject({ method: r.method, url: r.path, headers: 'headers' in r ? r.headers : {}, payload: 'body' in r ? r.body : undefined })

@@ -65,9 +65,20 @@ for (const [source, ci] of typical) {
 
 // The same through the engine: one flag whose only rule is a `matches` clause on `email`.
 const def: FlagDefinition = {
-  name: 'm', type: 'boolean', enabled: true, variants: { on: true, off: false }, default_variant: 'off', off_variant: 'off', metadata: {}, version: 1,
+  name: 'm',
+  type: 'boolean',
+  enabled: true,
+  variants: { on: true, off: false },
+  default_variant: 'off',
+  off_variant: 'off',
+  metadata: {},
+  version: 1,
   targeting_rules: {
-    user_ids: [], customer_ids: [], percentage: 0, rollout: null, bucket_by: 'user_id',
+    user_ids: [],
+    customer_ids: [],
+    percentage: 0,
+    rollout: null,
+    bucket_by: 'user_id',
     rules: [{ id: 'r', clauses: [{ attribute: 'email', operator: 'matches', values: ['^[a-z0-9]+@example\\.com$'], case_insensitive: true }], serve: { variant: 'on' } }]
   }
 }

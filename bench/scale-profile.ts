@@ -68,7 +68,7 @@ async function main (): Promise<void> {
     return { totalUs: (totalMs * 1000) / side.completed, us }
   })
   const [small, large] = perRequest
-  console.log(`\n| server | requests | main thread busy µs / request |\n| --- | ---: | ---: |`)
+  console.log('\n| server | requests | main thread busy µs / request |\n| --- | ---: | ---: |')
   sides.forEach((side, i) => console.log(`| ${side.label} | ${side.completed.toLocaleString('en-US')} | ${perRequest[i].totalUs.toFixed(1)} |`))
   console.log(`\n${sides[1].label} ÷ ${sides[0].label} by busy time per request (the throughput ratio on a core of its own): **${((100 * small.totalUs) / large.totalUs).toFixed(1)} %**`)
 

@@ -9,7 +9,6 @@ import { toProblem } from './errors.js'
  * like every other error instead of Fastify's own JSON shape. Each connection is then closed.
  */
 
-
 const REFUSALS: Record<string, [number, string, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'FLAGPOST_ERR_REQUEST_TIMEOUT', 'The request was not received in time'],
   URI_TOO_LONG: [414, 'FLAGPOST_ERR_URI_TOO_LONG', 'The request line is longer than the server accepts'],

@@ -154,10 +154,21 @@ export function loadConfig (env: Env = process.env): Config {
     ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
   const names: Record<string, string> = {
-    port: 'PORT', host: 'HOST', databaseUrl: 'DATABASE_URL', redisUrl: 'REDIS_URL', apiKeys: 'API_KEY',
-    readApiKeys: 'READ_API_KEY', authReads: 'AUTH_READS', logLevel: 'LOG_LEVEL', cacheRefreshMs: 'CACHE_REFRESH_MS',
-    migrateOnStart: 'MIGRATE_ON_START', bodyLimit: 'BODY_LIMIT', rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
-    trustProxy: 'TRUST_PROXY', requestTimeoutMs: 'REQUEST_TIMEOUT_MS', corsOrigins: 'CORS_ORIGINS'
+    port: 'PORT',
+    host: 'HOST',
+    databaseUrl: 'DATABASE_URL',
+    redisUrl: 'REDIS_URL',
+    apiKeys: 'API_KEY',
+    readApiKeys: 'READ_API_KEY',
+    authReads: 'AUTH_READS',
+    logLevel: 'LOG_LEVEL',
+    cacheRefreshMs: 'CACHE_REFRESH_MS',
+    migrateOnStart: 'MIGRATE_ON_START',
+    bodyLimit: 'BODY_LIMIT',
+    rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+    trustProxy: 'TRUST_PROXY',
+    requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+    corsOrigins: 'CORS_ORIGINS'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

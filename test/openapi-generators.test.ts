@@ -28,8 +28,15 @@ const tsFiles = (dir: string): string[] =>
 async function compile (dir: string): Promise<string> {
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
-      strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler',
-      lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: false, isolatedModules: true
+      strict: true,
+      noEmit: true,
+      target: 'ES2022',
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+      types: [],
+      skipLibCheck: false,
+      isolatedModules: true
     },
     include: ['**/*.ts']
   }))

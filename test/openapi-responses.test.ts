@@ -98,5 +98,5 @@ t.test('503 while the database is unavailable, exactly where documented', async 
   const sent = await sendEach(t, ctx.app, doc)
   agrees(t, sent, 503, { 'GET /readyz': 'its 503 is "not ready" (snapshot loading or behind); a database outage is `degraded`, 200' })
   const served = sent.filter((s) => s.status < 400).map((s) => s.label)
-  t.ok(served.includes(`GET /evaluate/{name}`) && served.includes('POST /ofrep/v1/evaluate/flags'), `evaluation goes on from the snapshot: ${served.join(', ')}`)
+  t.ok(served.includes('GET /evaluate/{name}') && served.includes('POST /ofrep/v1/evaluate/flags'), `evaluation goes on from the snapshot: ${served.join(', ')}`)
 })

@@ -72,7 +72,11 @@ t.test('node:http keep-alive pool: the in-flight request is answered, idle socke
 
   // The pool lends one to a POST whose headers and half its body are sent; the rest follows after SIGTERM.
   const post = request({
-    host: '127.0.0.1', port, path: '/evaluate', method: 'POST', agent,
+    host: '127.0.0.1',
+    port,
+    path: '/evaluate',
+    method: 'POST',
+    agent,
     headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(BODY)) }
   })
   const answered = answer(post)
@@ -175,8 +179,11 @@ const alive = (pid: number): boolean => {
 
 t.test('npm start runs the built server directly, without compiling, and forwards SIGTERM to it', async (t) => {
   const npm = npmStart(ROOT, {
-    HOST: '127.0.0.1', PORT: String(await freePort()), LOG_LEVEL: 'info',
-    DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890'
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+    DATABASE_URL: (await testDatabase(t, { shared: true })).url,
+    API_KEY: 'a-configured-key-1234567890'
   })
   let serverPid = 0
   t.teardown(() => { npm.kill('SIGKILL'); if (serverPid > 0 && alive(serverPid)) process.kill(serverPid, 'SIGKILL') })

@@ -35,7 +35,7 @@ t.test('SIGTERM lets in-flight requests finish and exits 0', async (t) => {
   const inFlight = Array.from({ length: 100 }, () => fetch(`${server.base}/evaluate`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"context":{"user_id":"u"}}'
   }).then((r) => r.status, (err: Error) => err.message))
-  await new Promise((r) => setTimeout(r, 5))
+  await new Promise((resolve) => setTimeout(resolve, 5))
   server.child.kill('SIGTERM')
   const statuses = await Promise.all(inFlight)
   t.equal(await server.exited, 0)

@@ -41,11 +41,16 @@ const kinds: Array<Omit<FlagCreateBody, 'name'>> = [
   { default_value: true, targeting_rules: { user_ids: Array.from({ length: 20 }, (_, i) => userId(i * 2500)) }, metadata: meta },
   { default_value: true, targeting_rules: { percentage: 50 }, metadata: meta },
   {
-    type: 'string', variants: { control: 'a', blue: 'b', green: 'c' }, default_variant: 'control', off_variant: 'control',
-    targeting_rules: { rollout: { control: 34, blue: 33, green: 33 } }, metadata: meta
+    type: 'string',
+    variants: { control: 'a', blue: 'b', green: 'c' },
+    default_variant: 'control',
+    off_variant: 'control',
+    targeting_rules: { rollout: { control: 34, blue: 33, green: 33 } },
+    metadata: meta
   },
   {
-    default_value: true, metadata: meta,
+    default_value: true,
+    metadata: meta,
     targeting_rules: {
       percentage: 25,
       rules: [{ id: 'eu-new', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }, { attribute: 'app_version', operator: 'semver_gte', values: ['3.0.0'] }], serve: { variant: 'on' } }]
@@ -55,7 +60,10 @@ const kinds: Array<Omit<FlagCreateBody, 'name'>> = [
   { default_value: true, targeting_rules: { customer_ids: Array.from({ length: 10 }, (_, i) => customerId(i * 2000)), percentage: 10 }, metadata: meta },
   { default_value: true, enabled: false, metadata: meta }, // kill switch
   {
-    type: 'string', default_value: 'new', off_value: 'old', metadata: meta,
+    type: 'string',
+    default_value: 'new',
+    off_value: 'old',
+    metadata: meta,
     targeting_rules: { percentage: 0, rules: [{ id: 'example-staff', clauses: [{ attribute: 'email', operator: 'ends_with', values: ['@example.com'] }], serve: { variant: 'on' } }] }
   },
   { type: 'json', default_value: { limit: 100, theme: 'dark' }, off_value: { limit: 10, theme: 'light' }, metadata: meta }
@@ -140,7 +148,9 @@ export function loadRequests (count: number, flags: number): { get: autocannon.R
   return {
     get: contexts.map(({ flag, context }) => ({ method: 'GET', path: `/evaluate/${flag}?${new URLSearchParams(context as Record<string, string>)}` })),
     ofrep: contexts.map(({ flag, context: { user_id: targetingKey, ...rest } }) => ({
-      method: 'POST', path: `/ofrep/v1/evaluate/flags/${flag}`, headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      path: `/ofrep/v1/evaluate/flags/${flag}`,
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ context: { targetingKey, ...rest } })
     }))
   }

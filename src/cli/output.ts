@@ -2,6 +2,7 @@
 
 // Control characters in a cell (a customer name with a newline, an escape sequence) would break the
 // table or drive the terminal: show them escaped instead.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
 const visible = (text: string): string =>
   text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)

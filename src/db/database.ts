@@ -59,10 +59,10 @@ export function connectError (url: string, err: unknown, connectMs: number): Dat
     ENETUNREACH: `no route to ${where}: check the network between this host and the database`,
     ECONNRESET: `${where} closed the connection: is it Postgres, and does it expect TLS (add ?sslmode=require)?`,
     '28P01': `password authentication failed for user "${user}": check DATABASE_URL's user and password`,
-    '28000': `the server refuses user "${user}" from this host: check its pg_hba.conf and DATABASE_URL's user`,
+    28000: `the server refuses user "${user}" from this host: check its pg_hba.conf and DATABASE_URL's user`,
     '3D000': 'create it, or fix DATABASE_URL\'s database name',
     '57P03': `Postgres at ${where} is starting up or shutting down: retry shortly`,
-    '53300': `Postgres at ${where} has no free connection slots: raise max_connections or lower the pools using it`
+    53300: `Postgres at ${where} has no free connection slots: raise max_connections or lower the pools using it`
   }
   const timedOut = /timeout|timed out/i.test(message) || code === 'ETIMEDOUT'
   const hint = hints[code ?? ''] ?? (timedOut

@@ -33,7 +33,7 @@ let views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(MAX_CA
 
 const TWO_POW_32_N = 4294967296n
 
-function ensureCapacity(bytes: number): void {
+function ensureCapacity (bytes: number): void {
   if (bytes <= scratch.length) return
   let size = scratch.length
   while (size < bytes) size *= 2
@@ -46,7 +46,7 @@ function ensureCapacity(bytes: number): void {
  * flag name, nearly every id) is copied by a plain loop; the first non-ASCII code unit hands the
  * rest of the string to the shared encoder. The caller has reserved 3 bytes per UTF-16 unit.
  */
-function writeUtf8(s: string, pos: number): number {
+function writeUtf8 (s: string, pos: number): number {
   const n = s.length
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i)
@@ -60,7 +60,7 @@ function writeUtf8(s: string, pos: number): number {
 }
 
 /** murmur3_x86_32 (seed 0) of the first `len` bytes of `scratch`. */
-function hashScratch(len: number): number {
+function hashScratch (len: number): number {
   if (len > MAX_CACHED_VIEW) return murmurhash.v3(scratch.subarray(0, len), 0)
   let view = views[len]
   if (view === undefined) {
@@ -78,13 +78,13 @@ function hashScratch(len: number): number {
  * Pass `bucketingSeed = ''` to hash a bare value (what flagd does when a flag gives its own
  * bucketing expression such as `{"var": "targetingKey"}`).
  */
-export function hashBucketKey(bucketingSeed: string, value: string): number {
+export function hashBucketKey (bucketingSeed: string, value: string): number {
   ensureCapacity(3 * (bucketingSeed.length + value.length))
   return hashScratch(writeUtf8(value, writeUtf8(bucketingSeed, 0)))
 }
 
 /** The string a flag's rollouts hash before the bucket value: its bucketing seed, else its name (flagd's default). */
-export function bucketingSeedOf(def: { readonly name: string, readonly bucketing_seed?: string }): string {
+export function bucketingSeedOf (def: { readonly name: string, readonly bucketing_seed?: string }): string {
   return def.bucketing_seed ?? def.name
 }
 
@@ -110,7 +110,7 @@ export interface CompiledSplit {
  * Scales a percentage weight with up to two decimals to the integer flagd would see.
  * Negative and non-finite weights count as 0, as in flagd (which clamps negatives).
  */
-export function scaleWeight(weight: number): number {
+export function scaleWeight (weight: number): number {
   if (!Number.isFinite(weight) || weight <= 0) return 0
   return Math.round(weight * 100)
 }
@@ -121,7 +121,7 @@ export function scaleWeight(weight: number): number {
  * Zero-weight entries are dropped: they can never be served. A split whose weights are all zero
  * has `total = 0` and serves nothing (`bucketIndex` returns -1), as flagd falls back to default.
  */
-export function compileSplit(bucketingSeed: string, entries: ReadonlyArray<readonly [string, number]>): CompiledSplit {
+export function compileSplit (bucketingSeed: string, entries: ReadonlyArray<readonly [string, number]>): CompiledSplit {
   const variants: string[] = []
   const weights: number[] = []
   for (const [variant, weight] of entries) {
@@ -135,7 +135,7 @@ export function compileSplit(bucketingSeed: string, entries: ReadonlyArray<reado
  * The split for a fallthrough percentage `p`: `[[onVariant, p], [offVariant, 100 - p]]` in that
  * order. The "on" share is the low end of the hash range, so raising `p` only adds contexts.
  */
-export function compilePercentageSplit(
+export function compilePercentageSplit (
   bucketingSeed: string,
   onVariant: string,
   offVariant: string,
@@ -146,7 +146,7 @@ export function compilePercentageSplit(
 }
 
 /** Builds a split from already-scaled integer weights, dropping the zero ones. */
-function buildSplit(bucketingSeed: string, names: readonly string[], scaled: readonly number[]): CompiledSplit {
+function buildSplit (bucketingSeed: string, names: readonly string[], scaled: readonly number[]): CompiledSplit {
   const variants: string[] = []
   const weights: number[] = []
   let total = 0
@@ -170,7 +170,7 @@ function buildSplit(bucketingSeed: string, names: readonly string[], scaled: rea
 }
 
 /** Index into `split.variants` for an unsigned 32-bit hash; -1 when the split serves nothing. */
-export function indexForHash(split: CompiledSplit, hash: number): number {
+export function indexForHash (split: CompiledSplit, hash: number): number {
   const t = split.thresholds
   const last = t.length - 1
   for (let i = 0; i < last; i++) {
@@ -183,7 +183,7 @@ export function indexForHash(split: CompiledSplit, hash: number): number {
  * Index into `split.variants` for a bucketing value (the seed's bytes are already in `split`);
  * -1 when the split serves nothing. Allocation-free for ASCII keys up to 256 bytes.
  */
-export function bucketIndex(split: CompiledSplit, bucketValue: string): number {
+export function bucketIndex (split: CompiledSplit, bucketValue: string): number {
   if (split.total === 0) return -1
   const prefix = split.prefix
   ensureCapacity(prefix.length + 3 * bucketValue.length)
@@ -192,7 +192,7 @@ export function bucketIndex(split: CompiledSplit, bucketValue: string): number {
 }
 
 /** The variant a bucketing value gets from `split`, or undefined when the split serves nothing. */
-export function pickVariant(split: CompiledSplit, bucketValue: string): string | undefined {
+export function pickVariant (split: CompiledSplit, bucketValue: string): string | undefined {
   const i = bucketIndex(split, bucketValue)
   return i < 0 ? undefined : split.variants[i]
 }

@@ -6,7 +6,7 @@
  */
 export class FlagCompileError extends Error {
   readonly field: string
-  constructor(field: string, message: string) {
+  constructor (field: string, message: string) {
     super(message)
     this.name = 'FlagCompileError'
     this.field = field

@@ -78,7 +78,7 @@ const idSet = (ids: ReadonlyArray<string | number>): ReadonlySet<string> => (ids
  * Throws `FlagCompileError` when a variant reference or weight is unusable, so that evaluation
  * itself never has to check and never throws.
  */
-export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): CompiledFlag {
+export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): CompiledFlag {
   const { variants, targeting_rules: tr } = def
   requireVariant(def, def.default_variant, 'default_variant')
   requireVariant(def, def.off_variant, 'off_variant')
@@ -155,7 +155,7 @@ export function compileFlag(def: FlagDefinition, overrides?: FlagOverrides): Com
   }
 }
 
-function requireVariant(def: FlagDefinition, variant: string, field: string): void {
+function requireVariant (def: FlagDefinition, variant: string, field: string): void {
   if (!Object.hasOwn(def.variants, variant)) {
     throw new FlagCompileError(field, `flag ${def.name}: ${field} "${variant}" is not one of its variants`)
   }
@@ -168,7 +168,7 @@ function requireVariant(def: FlagDefinition, variant: string, field: string): vo
  * value of the clause attribute `now` (`before`/`after`). Values and metadata are returned by
  * reference from the compiled flag: callers must not mutate them.
  */
-export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: number): EvaluationResult {
+export function evaluate (flag: CompiledFlag, context: EvaluationContext, now: number): EvaluationResult {
   if (!flag.enabled) return result(flag, flag.offVariant, flag.offValue, 'DISABLED', 'disabled')
 
   if (flag.userOverrides !== null) {
@@ -225,12 +225,12 @@ export function evaluate(flag: CompiledFlag, context: EvaluationContext, now: nu
 }
 
 /** The value rollouts hash: the `bucket_by` attribute (`user_id` with its alias). */
-function bucketValue(flag: CompiledFlag, context: EvaluationContext): string | undefined {
+function bucketValue (flag: CompiledFlag, context: EvaluationContext): string | undefined {
   return flag.bucketByUser ? userIdOf(context) : attr(context[flag.bucketBy])
 }
 
 /** `user_id`, else its alias `targetingKey` (what OpenFeature clients send). */
-function userIdOf(context: EvaluationContext): string | undefined {
+function userIdOf (context: EvaluationContext): string | undefined {
   return attr(context.user_id) ?? attr(context.targetingKey)
 }
 
@@ -239,7 +239,7 @@ function userIdOf(context: EvaluationContext): string | undefined {
  * Absent, empty and non-scalar values (null from JSON, anything inherited from Object.prototype)
  * count as missing.
  */
-function attr(value: unknown): string | undefined {
+function attr (value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   return undefined
@@ -253,7 +253,7 @@ export interface Served { readonly variant: string, readonly value: JsonValue }
  * enabled and the off variant when not. An override naming a variant the flag no longer has (the
  * flag was edited since) falls back the same way rather than failing the whole flag.
  */
-function compileOverrides(def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined): ReadonlyMap<string, Served> | null {
+function compileOverrides (def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined): ReadonlyMap<string, Served> | null {
   if (specs === undefined || specs.size === 0) return null
   const on: Served = { variant: def.default_variant, value: def.variants[def.default_variant] }
   const off: Served = { variant: def.off_variant, value: def.variants[def.off_variant] }
@@ -266,6 +266,6 @@ function compileOverrides(def: FlagDefinition, specs: ReadonlyMap<string, Overri
   return served
 }
 
-function result(flag: CompiledFlag, variant: string, value: JsonValue, reason: Reason, rule: string): EvaluationResult {
+function result (flag: CompiledFlag, variant: string, value: JsonValue, reason: Reason, rule: string): EvaluationResult {
   return { name: flag.name, value, variant, reason, type: flag.type, version: flag.version, rule, metadata: flag.metadata }
 }

@@ -57,7 +57,7 @@ interface Site {
   readonly field: string
 }
 
-function fail(site: Site, field: string, message: string): never {
+function fail (site: Site, field: string, message: string): never {
   throw new FlagCompileError(field, `flag ${site.flag}: ${field}: ${message}`)
 }
 
@@ -65,7 +65,7 @@ function fail(site: Site, field: string, message: string): never {
  * Compiles `def.targeting_rules.rules` in order. Throws `FlagCompileError` naming the first bad
  * field (`targeting_rules.rules.<i>.clauses.<j>.values.<k>`, 0-based).
  */
-export function compileRules(def: FlagDefinition): CompiledRule[] {
+export function compileRules (def: FlagDefinition): CompiledRule[] {
   const rules: unknown = def.targeting_rules.rules ?? []
   const site: Site = { flag: def.name, field: 'targeting_rules.rules' }
   if (!Array.isArray(rules)) fail(site, site.field, 'must be a list of rules')
@@ -76,7 +76,7 @@ export function compileRules(def: FlagDefinition): CompiledRule[] {
   return (rules as Rule[]).map((rule, i) => compileRule(def, rule, { flag: def.name, field: `${site.field}.${i}` }, i, seen))
 }
 
-function compileRule(def: FlagDefinition, rule: Rule, site: Site, index: number, seen: Map<string, number>): CompiledRule {
+function compileRule (def: FlagDefinition, rule: Rule, site: Site, index: number, seen: Map<string, number>): CompiledRule {
   const at = site.field
   if (rule === null || typeof rule !== 'object') fail(site, at, 'must be an object with id, clauses and serve')
   const { id, clauses } = rule
@@ -93,7 +93,7 @@ function compileRule(def: FlagDefinition, rule: Rule, site: Site, index: number,
   return { id, label: `rule:${id}`, matches: allOf(predicates), ...compileServe(def, rule.serve, site) }
 }
 
-function compileServe(def: FlagDefinition, serve: unknown, site: Site): Pick<CompiledRule, 'variant' | 'value' | 'split' | 'splitValues'> {
+function compileServe (def: FlagDefinition, serve: unknown, site: Site): Pick<CompiledRule, 'variant' | 'value' | 'split' | 'splitValues'> {
   const at = `${site.field}.serve`
   const shape = 'must be {"variant": name} or {"rollout": {name: weight, ...}}'
   if (serve === null || typeof serve !== 'object' || Array.isArray(serve)) fail(site, at, shape)
@@ -132,7 +132,7 @@ function compileServe(def: FlagDefinition, serve: unknown, site: Site): Pick<Com
 const always: Predicate = () => true
 const never: Predicate = () => false
 
-function allOf(predicates: Predicate[]): Predicate {
+function allOf (predicates: Predicate[]): Predicate {
   switch (predicates.length) {
     case 0:
       return always
@@ -158,13 +158,13 @@ const USER = 1
 const NOW = 2
 
 /** Absent, '', null and non-scalars (objects, anything inherited from Object.prototype) are missing. */
-function scalar(v: unknown): Scalar | undefined {
+function scalar (v: unknown): Scalar | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v
   if (typeof v === 'number' || typeof v === 'boolean') return v
   return undefined
 }
 
-function lookup(ctx: EvaluationContext, now: number, key: string, kind: number): Scalar | undefined {
+function lookup (ctx: EvaluationContext, now: number, key: string, kind: number): Scalar | undefined {
   if (kind === NOW) return now
   const v = scalar(ctx[key])
   return v === undefined && kind === USER ? scalar(ctx.targetingKey) : v
@@ -186,7 +186,7 @@ interface Spec {
  * `field` is the clause's path for errors (`targeting_rules.rules.0.clauses.1`), `flagName` names
  * the flag in their messages.
  */
-export function compileClause(clause: Clause, field: string, flagName: string): Predicate {
+export function compileClause (clause: Clause, field: string, flagName: string): Predicate {
   const site: Site = { flag: flagName, field }
   const at = field
   if (clause === null || typeof clause !== 'object') fail(site, at, 'must be an object with attribute, operator and values')
@@ -216,13 +216,13 @@ export function compileClause(clause: Clause, field: string, flagName: string): 
   }
 }
 
-function bool(value: unknown, site: Site, field: string): boolean {
+function bool (value: unknown, site: Site, field: string): boolean {
   if (value === undefined || value === null) return false
   if (typeof value !== 'boolean') fail(site, field, 'must be true or false')
   return value
 }
 
-function checkValues(values: unknown, site: Site, at: string): Scalar[] {
+function checkValues (values: unknown, site: Site, at: string): Scalar[] {
   if (values === undefined || values === null) return []
   if (!Array.isArray(values)) fail(site, at, 'must be a list of strings, numbers or booleans')
   if (values.length > RULE_LIMITS.valuesPerClause) {
@@ -236,15 +236,15 @@ function checkValues(values: unknown, site: Site, at: string): Scalar[] {
   return values as Scalar[]
 }
 
-function str(v: Scalar): string {
+function str (v: Scalar): string {
   return typeof v === 'string' ? v : String(v)
 }
 
-function some(spec: Spec, operator: Operator): void {
+function some (spec: Spec, operator: Operator): void {
   if (spec.values.length === 0) fail(spec.site, spec.site.field, `"${operator}" needs at least one value`)
 }
 
-function one(spec: Spec, operator: Operator): Scalar {
+function one (spec: Spec, operator: Operator): Scalar {
   if (spec.values.length !== 1) {
     fail(spec.site, spec.site.field, `"${operator}" takes exactly one value (got ${spec.values.length})`)
   }
@@ -252,23 +252,23 @@ function one(spec: Spec, operator: Operator): Scalar {
 }
 
 /** Non-empty strings to look for, lowercased under case_insensitive (an empty one would match everything). */
-function needles(spec: Spec, operator: Operator): string[] {
+function needles (spec: Spec, operator: Operator): string[] {
   some(spec, operator)
   return spec.values.map((v, i) => {
     const s = String(v)
-    if (s === '') fail(spec.site, `${spec.site.field}.${i}`, `an empty string matches every value; use "exists" instead`)
+    if (s === '') fail(spec.site, `${spec.site.field}.${i}`, 'an empty string matches every value; use "exists" instead')
     return spec.caseInsensitive ? s.toLowerCase() : s
   })
 }
 
-function membership(spec: Spec, operator: Operator): Test {
+function membership (spec: Spec, operator: Operator): Test {
   some(spec, operator)
   const ci = spec.caseInsensitive
   const set = new Set(spec.values.map((v) => (ci ? String(v).toLowerCase() : String(v))))
   return ci ? (v) => set.has(str(v).toLowerCase()) : (v) => set.has(str(v))
 }
 
-function equality(spec: Spec, operator: Operator): Test {
+function equality (spec: Spec, operator: Operator): Test {
   const ci = spec.caseInsensitive
   const target = ci ? String(one(spec, operator)).toLowerCase() : String(one(spec, operator))
   return ci ? (v) => str(v).toLowerCase() === target : (v) => str(v) === target
@@ -280,7 +280,7 @@ const startsWith: StringMatch = (s, n) => s.startsWith(n)
 const endsWith: StringMatch = (s, n) => s.endsWith(n)
 
 /** contains / starts_with / ends_with on strings and numbers (a boolean never matches). */
-function substring(spec: Spec, operator: Operator, match: StringMatch): Test {
+function substring (spec: Spec, operator: Operator, match: StringMatch): Test {
   const list = needles(spec, operator)
   const ci = spec.caseInsensitive
   if (list.length === 1) {
@@ -308,7 +308,7 @@ const NEVER_HOLDS: Test = () => false
  * load, so its clause never holds (negate included: a rule that cannot say whom it targets serves
  * no one rather than everyone) instead of throwing here.
  */
-function regexes(spec: Spec): Test {
+function regexes (spec: Spec): Test {
   const { site, values } = spec
   some(spec, 'matches')
   if (values.length > RULE_LIMITS.patternsPerClause) {
@@ -340,13 +340,13 @@ function regexes(spec: Spec): Test {
   }
 }
 
-function number(spec: Spec, operator: Operator): number {
+function number (spec: Spec, operator: Operator): number {
   const n = toNumber(one(spec, operator))
   if (Number.isNaN(n)) fail(spec.site, `${spec.site.field}.0`, `"${operator}" compares numbers: give a finite number or numeric string`)
   return n
 }
 
-function instant(spec: Spec, operator: Operator): number {
+function instant (spec: Spec, operator: Operator): number {
   const t = toEpochMs(one(spec, operator))
   if (Number.isNaN(t)) {
     fail(spec.site, `${spec.site.field}.0`, `"${operator}" needs an ISO-8601 date or date-time (e.g. 2026-11-21T10:00:00Z) or epoch milliseconds`)
@@ -355,7 +355,7 @@ function instant(spec: Spec, operator: Operator): number {
 }
 
 /** semver_* as a range of accepted `compare` results: NaN (not a version) is outside every range. */
-function version(spec: Spec, operator: Operator, lo: number, hi: number): Test {
+function version (spec: Spec, operator: Operator, lo: number, hi: number): Test {
   const raw = one(spec, operator)
   const parsed = typeof raw === 'boolean' ? null : parseVersion(String(raw))
   if (parsed === null) {
@@ -368,7 +368,7 @@ function version(spec: Spec, operator: Operator, lo: number, hi: number): Test {
   }
 }
 
-function none(spec: Spec): Test {
+function none (spec: Spec): Test {
   if (spec.values.length !== 0) fail(spec.site, spec.site.field, '"exists" takes no values')
   return () => true
 }

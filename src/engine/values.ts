@@ -13,7 +13,7 @@ export type Scalar = string | number | boolean
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
 
 /** A number, or a numeric string, as a finite number; NaN otherwise (booleans included). */
-export function toNumber(v: Scalar): number {
+export function toNumber (v: Scalar): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN
   if (typeof v !== 'string' || !NUMERIC.test(v)) return Number.NaN
   const n = Number(v)
@@ -32,7 +32,7 @@ const EPOCH_MS = /^-?\d{1,16}$/
  * (zone-less date-times are UTC, so the result never depends on the host's time zone) or a string
  * of digits (epoch ms). NaN for anything else, including booleans.
  */
-export function toEpochMs(v: Scalar): number {
+export function toEpochMs (v: Scalar): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN
   if (typeof v !== 'string') return Number.NaN
   if (ISO_ZONED.test(v)) return Date.parse(v)
@@ -58,14 +58,14 @@ const PARTIAL = /^\d+(?:\.\d+)?$/
  * strictly; a partial version `1` or `1.2` (also what a number such as 1.2 becomes) is padded
  * with zeros. Anything else (`1.2.3.4`, `latest`) is null.
  */
-export function parseVersion(raw: string): SemVer | null {
+export function parseVersion (raw: string): SemVer | null {
   if (raw.length > 256) return null
   const c = raw.charCodeAt(0)
   const s = c === 118 || c === 86 ? raw.slice(1) : raw
   return semver.parse(s) ?? (PARTIAL.test(s) ? semver.coerce(s) : null)
 }
 
-export function targetVersion(version: SemVer): TargetVersion {
+export function targetVersion (version: SemVer): TargetVersion {
   return {
     version,
     major: version.major,
@@ -82,7 +82,7 @@ export function targetVersion(version: SemVer): TargetVersion {
  * metadata, leading zeros, huge numbers, junk) takes the `parseVersion` path, so the two paths
  * cannot disagree.
  */
-export function compareVersion(s: string, t: TargetVersion): number {
+export function compareVersion (s: string, t: TargetVersion): number {
   const n = s.length
   let i = 0
   const c0 = s.charCodeAt(0)
@@ -117,7 +117,7 @@ export function compareVersion(s: string, t: TargetVersion): number {
   return t.prerelease ? 1 : 0
 }
 
-function slowCompare(s: string, t: TargetVersion): number {
+function slowCompare (s: string, t: TargetVersion): number {
   const v = parseVersion(s)
   return v === null ? Number.NaN : v.compare(t.version)
 }

@@ -28,12 +28,12 @@ export function countEvaluations (flags: CountedEvaluation, registry: Registry):
     tally[result.reason]++
   }
 
-  // Lives in `registry`; built from the tallies at each scrape.
-  new Counter({
+  // Built from the tallies at each scrape.
+  registry.registerMetric(new Counter({
     name: 'flagpost_evaluations_total',
     help: 'Flag evaluations served over HTTP (GET/POST /evaluate, OFREP), by flag and reason; unknown flags as flag="__unknown__", reason="ERROR", error_code="FLAG_NOT_FOUND"',
     labelNames: ['flag', 'reason', 'error_code'] as const,
-    registers: [registry],
+    registers: [],
     collect () {
       this.reset()
       for (const [flag, tally] of tallies) {
@@ -43,7 +43,7 @@ export function countEvaluations (flags: CountedEvaluation, registry: Registry):
       // Flags whose stored row cannot be served (a row an older version wrote): existing flags, so by name.
       for (const [flag, n] of unservable) this.inc({ flag, reason: 'ERROR', error_code: 'GENERAL' }, n)
     }
-  })
+  }))
 
   return {
     evaluate (name, context) {

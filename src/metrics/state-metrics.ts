@@ -15,8 +15,8 @@ export function registerStateMetrics (registry: Registry, container: Pick<Contai
   const lag = (r: Readiness): number => r.databaseRevision === null ? NaN : r.databaseRevision - r.snapshotRevision
 
   const gauge = (name: string, help: string, value: (r: Readiness) => number): void => {
-    // Lives in `registry`; set from the probe at each scrape.
-    new Gauge({ name, help, registers: [registry], async collect () { this.set(value(await probe())) } })
+    // Set from the probe at each scrape.
+    registry.registerMetric(new Gauge({ name, help, registers: [], async collect () { this.set(value(await probe())) } }))
   }
   gauge('flagpost_snapshot_revision', 'The change-log revision this instance\'s flag snapshot reflects', (r) => r.snapshotRevision)
   gauge('flagpost_database_revision', 'The latest change-log revision in the database (NaN while it cannot be read)', (r) => r.databaseRevision ?? NaN)

@@ -14,7 +14,10 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/customers', {
     config: { access: 'write' },
     schema: {
-      operationId: 'createCustomer', tags: ['customers'], summary: 'Register a customer', security: writeSecurity,
+      operationId: 'createCustomer',
+      tags: ['customers'],
+      summary: 'Register a customer',
+      security: writeSecurity,
       body: ref(CustomerCreate),
       response: { 201: ref(Customer, 'The registered customer'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
@@ -26,7 +29,10 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/customers', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listCustomers', tags: ['customers'], summary: 'List customers, by id, a page at a time', security: readSecurity,
+      operationId: 'listCustomers',
+      tags: ['customers'],
+      summary: 'List customers, by id, a page at a time',
+      security: readSecurity,
       querystring: CustomerListQuery,
       response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 503) }
     }
@@ -38,7 +44,10 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/customers/:id', {
     config: { access: 'read' },
     schema: {
-      operationId: 'getCustomer', tags: ['customers'], summary: 'Get one customer', security: readSecurity,
+      operationId: 'getCustomer',
+      tags: ['customers'],
+      summary: 'Get one customer',
+      security: readSecurity,
       params: SubjectParams,
       response: { 200: ref(Customer, 'The customer'), ...standardResponses(400, 401, 404, 503) }
     }
@@ -47,7 +56,9 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/customers/:id', {
     config: { access: 'write' },
     schema: {
-      operationId: 'deleteCustomer', tags: ['customers'], security: writeSecurity,
+      operationId: 'deleteCustomer',
+      tags: ['customers'],
+      security: writeSecurity,
       summary: 'Remove a customer and its overrides; its users stay, without a customer',
       params: SubjectParams,
       response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
@@ -60,7 +71,9 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/customers/:id/flags', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listCustomerFlags', tags: ['customers'], security: readSecurity,
+      operationId: 'listCustomerFlags',
+      tags: ['customers'],
+      security: readSecurity,
       summary: 'The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name',
       params: SubjectParams,
       response: { 200: ref(CustomerFlagList, 'The flags on for this customer, evaluated'), ...standardResponses(400, 401, 404, 503) }

@@ -12,9 +12,12 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/evaluate/:name', {
     config: { access: 'read', rateLimit: {} },
     schema: {
-      operationId: 'evaluateFlag', tags: ['evaluation'], security: readSecurity,
+      operationId: 'evaluateFlag',
+      tags: ['evaluation'],
+      security: readSecurity,
       summary: 'Evaluate one flag for the context in the query string (user_id, customer_id, any attribute)',
-      params: FlagParams, querystring: EvaluateQuery,
+      params: FlagParams,
+      querystring: EvaluateQuery,
       // From the in-process snapshot: no database, so no 503.
       response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 404, 429, 500) }
     }
@@ -23,7 +26,9 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/evaluate', {
     config: { access: 'read', rateLimit: {} },
     schema: {
-      operationId: 'evaluateFlags', tags: ['evaluation'], security: readSecurity,
+      operationId: 'evaluateFlags',
+      tags: ['evaluation'],
+      security: readSecurity,
       summary: 'Evaluate all flags, or the named ones, for one context',
       body: ref(BulkEvaluateBody),
       // A flag that cannot be served is reported in `results` (GENERAL), not as a 500.

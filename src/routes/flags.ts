@@ -38,7 +38,10 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/flags', {
     config: { access: 'write' },
     schema: {
-      operationId: 'createFlag', tags: ['flags'], summary: 'Create a flag', security: writeSecurity,
+      operationId: 'createFlag',
+      tags: ['flags'],
+      summary: 'Create a flag',
+      security: writeSecurity,
       body: ref(FlagCreate),
       response: { 201: ref(Flag, 'The created flag'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
@@ -50,7 +53,10 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/flags', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listFlags', tags: ['flags'], summary: 'List flags, by name, a page at a time', security: readSecurity,
+      operationId: 'listFlags',
+      tags: ['flags'],
+      summary: 'List flags, by name, a page at a time',
+      security: readSecurity,
       querystring: FlagListQuery,
       response: { 200: ref(FlagList, 'A page of flags'), ...standardResponses(400, 401, 503) }
     }
@@ -62,7 +68,10 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/flags/:name', {
     config: { access: 'read' },
     schema: {
-      operationId: 'getFlag', tags: ['flags'], summary: 'Get one flag (ETag: its version)', security: readSecurity,
+      operationId: 'getFlag',
+      tags: ['flags'],
+      summary: 'Get one flag (ETag: its version)',
+      security: readSecurity,
       params: FlagParams,
       response: { 200: ref(Flag, 'The flag'), ...standardResponses(400, 401, 404, 500, 503) }
     }
@@ -76,9 +85,12 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/flags/:name', {
     config: { access: 'write' },
     schema: {
-      operationId: 'updateFlag', tags: ['flags'], security: writeSecurity,
+      operationId: 'updateFlag',
+      tags: ['flags'],
+      security: writeSecurity,
       summary: 'Update a flag with JSON Merge Patch semantics (If-Match for optimistic concurrency)',
-      params: FlagParams, headers: IfMatchHeaders,
+      params: FlagParams,
+      headers: IfMatchHeaders,
       body: ref(FlagPatch),
       response: { 200: ref(Flag, 'The updated flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
@@ -91,8 +103,12 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/flags/:name', {
     config: { access: 'write' },
     schema: {
-      operationId: 'deleteFlag', tags: ['flags'], summary: 'Delete a flag', security: writeSecurity,
-      params: FlagParams, headers: IfMatchHeaders,
+      operationId: 'deleteFlag',
+      tags: ['flags'],
+      summary: 'Delete a flag',
+      security: writeSecurity,
+      params: FlagParams,
+      headers: IfMatchHeaders,
       response: { 204: Type.Null({ description: 'Deleted' }), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
@@ -103,8 +119,12 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/flags/:name/rename', {
     config: { access: 'write' },
     schema: {
-      operationId: 'renameFlag', tags: ['flags'], summary: 'Rename a flag; its targeting and history follow', security: writeSecurity,
-      params: FlagParams, headers: IfMatchHeaders,
+      operationId: 'renameFlag',
+      tags: ['flags'],
+      summary: 'Rename a flag; its targeting and history follow',
+      security: writeSecurity,
+      params: FlagParams,
+      headers: IfMatchHeaders,
       body: ref(RenameBody),
       response: { 200: ref(Flag, 'The renamed flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }

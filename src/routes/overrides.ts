@@ -20,7 +20,9 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.put(`/flags/:name/overrides/${segment}/:id`, {
       config: { access: 'write' },
       schema: {
-        operationId: `set${label}Override`, tags: ['overrides'], security: writeSecurity,
+        operationId: `set${label}Override`,
+        tags: ['overrides'],
+        security: writeSecurity,
         summary: `Switch a flag on or off for one ${subject} (registers an unknown ${subject})`,
         params: FlagSubjectParams,
         body: ref(OverrideWrite),
@@ -34,7 +36,9 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.delete(`/flags/:name/overrides/${segment}/:id`, {
       config: { access: 'write' },
       schema: {
-        operationId: `clear${label}Override`, tags: ['overrides'], security: writeSecurity,
+        operationId: `clear${label}Override`,
+        tags: ['overrides'],
+        security: writeSecurity,
         summary: `Remove a flag's override for one ${subject}`,
         params: FlagSubjectParams,
         response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
@@ -48,9 +52,12 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/flags/:name/overrides', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listOverrides', tags: ['overrides'], security: readSecurity,
+      operationId: 'listOverrides',
+      tags: ['overrides'],
+      security: readSecurity,
       summary: 'List a flag\'s overrides, by subject then id, a page at a time',
-      params: FlagParams, querystring: OverrideListQuery,
+      params: FlagParams,
+      querystring: OverrideListQuery,
       response: { 200: ref(OverrideList, 'A page of overrides'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => {
@@ -61,9 +68,12 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/flags/:name/customers', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listFlagCustomers', tags: ['customers'], security: readSecurity,
+      operationId: 'listFlagCustomers',
+      tags: ['customers'],
+      security: readSecurity,
       summary: 'List the customers that have a flag (effective, or explicitly switched), by id, a page at a time',
-      params: FlagParams, querystring: FlagCustomersQuery,
+      params: FlagParams,
+      querystring: FlagCustomersQuery,
       response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 404, 503) }
     }
   }, async (request) => {

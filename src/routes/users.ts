@@ -14,7 +14,10 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users', {
     config: { access: 'write' },
     schema: {
-      operationId: 'createUser', tags: ['users'], summary: 'Register a user (an unknown customer_id registers that customer)', security: writeSecurity,
+      operationId: 'createUser',
+      tags: ['users'],
+      summary: 'Register a user (an unknown customer_id registers that customer)',
+      security: writeSecurity,
       body: ref(UserCreate),
       response: { 201: ref(User, 'The registered user'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
@@ -28,7 +31,10 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users', {
     config: { access: 'read' },
     schema: {
-      operationId: 'listUsers', tags: ['users'], summary: 'List users, by id, a page at a time; optionally of one customer', security: readSecurity,
+      operationId: 'listUsers',
+      tags: ['users'],
+      summary: 'List users, by id, a page at a time; optionally of one customer',
+      security: readSecurity,
       querystring: UserListQuery,
       response: { 200: ref(UserList, 'A page of users'), ...standardResponses(400, 401, 503) }
     }
@@ -41,7 +47,10 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/:id', {
     config: { access: 'read' },
     schema: {
-      operationId: 'getUser', tags: ['users'], summary: 'Get one user', security: readSecurity,
+      operationId: 'getUser',
+      tags: ['users'],
+      summary: 'Get one user',
+      security: readSecurity,
       params: SubjectParams,
       response: { 200: ref(User, 'The user'), ...standardResponses(400, 401, 404, 503) }
     }
@@ -50,7 +59,10 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/users/:id', {
     config: { access: 'write' },
     schema: {
-      operationId: 'deleteUser', tags: ['users'], summary: 'Remove a user and its overrides', security: writeSecurity,
+      operationId: 'deleteUser',
+      tags: ['users'],
+      summary: 'Remove a user and its overrides',
+      security: writeSecurity,
       params: SubjectParams,
       response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
     }

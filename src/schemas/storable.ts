@@ -52,7 +52,7 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
   const tooDeep = `nests deeper than ${maxDepth} levels`
   // [value, its path, how many leading segments of the path name the field, whether it is a property]
   const stack: Array<[unknown, string[], number, boolean]> = [[value, [], 0, false]]
-  walk: while (stack.length > 0) {
+  while (stack.length > 0) {
     const [item, path, field, property] = stack.pop()!
     if (typeof item === 'string') {
       const problem = stringProblem(item)
@@ -86,7 +86,7 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]
       const problem = stringProblem(key)
-      if (problem !== undefined) { if (report([...path, key], `keys ${problem}`)) break walk; continue }
+      if (problem !== undefined) { if (report([...path, key], `keys ${problem}`)) { stack.length = 0; break } continue }
       stack.push([(item as Record<string, unknown>)[key], [...path, key], childField, true])
     }
   }

@@ -85,7 +85,12 @@ if (!existsSync(CHROMIUM)) {
 } else {
   const { outputFiles } = await bundle({
     stdin: { contents: HARNESS, resolveDir: ROOT, loader: 'js', sourcefile: 'harness.js' },
-    bundle: true, format: 'iife', platform: 'browser', target: 'chrome120', write: false, logLevel: 'silent'
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    logLevel: 'silent'
   })
   const script = outputFiles[0].text
   const browser = await chromium.launch({
@@ -126,8 +131,12 @@ async function api (t: Test, corsOrigins: string): Promise<Api> {
     const allowOrigin = reply.getHeader('access-control-allow-origin')
     const etag = reply.getHeader('etag')
     seen.push({
-      method: request.method, url: request.url, status: reply.statusCode, ...(typeof etag === 'string' ? { etag } : {}),
-      ...(typeof ifNoneMatch === 'string' ? { ifNoneMatch } : {}), ...(typeof allowOrigin === 'string' ? { allowOrigin } : {})
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ...(typeof etag === 'string' ? { etag } : {}),
+      ...(typeof ifNoneMatch === 'string' ? { ifNoneMatch } : {}),
+      ...(typeof allowOrigin === 'string' ? { allowOrigin } : {})
     })
   })
   await ctx.app.listen({ port: 0, host: '127.0.0.1' })

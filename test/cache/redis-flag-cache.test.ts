@@ -19,10 +19,21 @@ const url = await redisUrlOrSkip(t)
 function flag (name: string, value: string): StoredFlag {
   const at = new Date('2026-01-02T03:04:05.678Z')
   return {
-    id: randomUUID(), name, bucketingSeed: `seed-${name}`, description: 'd', type: 'string', enabled: true,
-    variants: { on: value, off: '' }, defaultVariant: 'on', offVariant: 'off',
+    id: randomUUID(),
+    name,
+    bucketingSeed: `seed-${name}`,
+    description: 'd',
+    type: 'string',
+    enabled: true,
+    variants: { on: value, off: '' },
+    defaultVariant: 'on',
+    offVariant: 'off',
     targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
-    tags: ['t'], metadata: { owner: 'x' }, version: 3, createdAt: at, updatedAt: at
+    tags: ['t'],
+    metadata: { owner: 'x' },
+    version: 3,
+    createdAt: at,
+    updatedAt: at
   }
 }
 

@@ -10,8 +10,14 @@ t.test('add-feature', async (t) => {
   res = ws.flagpost('add-feature', 'color', '--type', 'string', '--default-value', 'blue', '--default-enabled', '--description', 'Button colour', '--json')
   t.equal(res.status, 0, res.stderr)
   t.match(json(res), {
-    name: 'color', type: 'string', description: 'Button colour', enabled: true, default_value: 'blue', off_value: '',
-    targeting_rules: { percentage: 100 }, version: 1
+    name: 'color',
+    type: 'string',
+    description: 'Button colour',
+    enabled: true,
+    default_value: 'blue',
+    off_value: '',
+    targeting_rules: { percentage: 100 },
+    version: 1
   })
   res = ws.flagpost('add-feature', 'cart_limit', '--type', 'number', '--default-value', '25')
   t.equal(res.stdout, 'feature cart_limit added (number; serves 0 to everyone)\n', 'a typed flag says what it serves')

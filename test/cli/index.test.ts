@@ -86,7 +86,7 @@ t.test('serve runs the HTTP service until SIGTERM, then exits 0', async (t) => {
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  for (let i = 0; i < 200 && !out.includes('Server listening'); i++) await new Promise((r) => setTimeout(r, 50))
+  for (let i = 0; i < 200 && !out.includes('Server listening'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   const res = await fetch(`http://127.0.0.1:${port}/healthz`)
   t.equal(res.status, 200, out)
   child.kill('SIGTERM')

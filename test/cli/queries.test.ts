@@ -82,7 +82,7 @@ t.test('evaluate', async (t) => {
     targeting_rules: { rules: [{ id: 'eu', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }], serve: { variant: 'on' } }] }
   }, { actor: 'test' })
 
-  let res = ws.flagpost('evaluate', 'beta')
+  const res = ws.flagpost('evaluate', 'beta')
   t.equal(res.status, 0, res.stderr)
   t.equal(res.stdout, 'beta: false (variant off, reason DEFAULT, rule fallthrough)\n')
   t.equal(ws.flagpost('evaluate', 'beta', '--customer-id', 'acme').stdout, 'beta: true (variant on, reason TARGETING_MATCH, rule customer_override)\n')

@@ -61,9 +61,16 @@ t.test('the original README sequence runs as written and prints the expected tab
     const other = await workspace(t)
     const flag = json<{ created_at: string }>(other.flagpost('add-feature', 'dashboard', '--default-enabled', '--json'))
     t.match(flag, {
-      name: 'dashboard', type: 'boolean', enabled: true, default_value: true, off_value: false,
-      variants: { on: true, off: false }, default_variant: 'on', off_variant: 'off',
-      targeting_rules: { percentage: 100, user_ids: [], customer_ids: [], rules: [], rollout: null }, version: 1
+      name: 'dashboard',
+      type: 'boolean',
+      enabled: true,
+      default_value: true,
+      off_value: false,
+      variants: { on: true, off: false },
+      default_variant: 'on',
+      off_variant: 'off',
+      targeting_rules: { percentage: 100, user_ids: [], customer_ids: [], rules: [], rollout: null },
+      version: 1
     })
     t.match(flag.created_at, ISO)
     const customer = json<object>(other.flagpost('add-customer', '101', '--json'))

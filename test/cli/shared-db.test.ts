@@ -4,7 +4,7 @@ import { start } from '../support/process.js'
 import { json, run, workspace, type Workspace } from './support.js'
 
 const until = async (what: () => Promise<boolean> | boolean, ms = 10_000): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (await what()) return true
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 25))) if (await what()) return true
   return false
 }
 

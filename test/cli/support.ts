@@ -87,4 +87,3 @@ export async function usageError (t: Test, ws: Workspace, args: string[], reason
   t.equal(res.stdout, '')
   t.equal(await ws.revision(), before, `${args.join(' ')} changed nothing`)
 }
-

@@ -38,7 +38,10 @@ t.test('the OFREP server provider evaluates Flagpost flags', async (t) => {
   t.test('boolean: value, variant, reason and flag metadata', async (t) => {
     const client = await clientFor(t, baseUrl)
     t.strictSame(await client.getBooleanDetails('new_checkout', false, { targetingKey: 'alice' }), {
-      flagKey: 'new_checkout', value: true, variant: 'on', reason: 'TARGETING_MATCH',
+      flagKey: 'new_checkout',
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
       flagMetadata: { owner: 'checkout-team', ticket: 1234, beta: true }
     })
     t.match(await client.getBooleanDetails('new_checkout', true, { targetingKey: 'bob' }),

@@ -144,7 +144,7 @@ export function fractional (flagKey: string, args: unknown[], variants: Record<s
       if (rollout !== undefined) fallthrough = { rollout, bucket_by: bucketBy }
       break
     }
-    if (rollout === undefined) return no(`computed fractional buckets serve nothing for some contexts (flagd: default variant, DEFAULT), which a Flagpost rule cannot serve`)
+    if (rollout === undefined) return no('computed fractional buckets serve nothing for some contexts (flagd: default variant, DEFAULT), which a Flagpost rule cannot serve')
     for (const clauses of when) rules.push({ id: `r${rules.length + 1}`, clauses, serve: { rollout } })
   }
   if (rules.length > MAX_RULES) return no(`computed fractional buckets need more than ${MAX_RULES} rules`)

@@ -149,7 +149,7 @@ export function condition (logic: unknown): Clause[][] {
       if (typeof literal !== 'number') return no(`"${name}" against ${short(literal)}: only numeric comparisons translate`)
       const cmp = flipped ? FLIP[name] : name
       // JSONLogic compares a missing attribute as 0; a clause on a missing attribute is false.
-      const zeroHolds = cmp === '<' ? 0 < literal : cmp === '<=' ? 0 <= literal : cmp === '>' ? 0 > literal : 0 >= literal
+      const zeroHolds = cmp === '<' ? literal > 0 : cmp === '<=' ? literal >= 0 : cmp === '>' ? literal < 0 : literal <= 0
       if (zeroHolds) return no(`"${name}" ${literal}: JSONLogic holds for a missing attribute (null as 0), a Flagpost clause does not`)
       return [[{ attribute, operator: NUMERIC[cmp], values: [literal] }]]
     }

@@ -13,8 +13,21 @@ import { dropSchema, isolatedUrl, openIsolated, postgresUrlOrSkip } from '../sup
 
 const at = new Date(1_700_000_000_000)
 const flag = (name: string): StoredFlag => ({
-  id: `id-${name}`, name, bucketingSeed: name, description: '', type: 'boolean', enabled: true, variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
-  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' }, tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at
+  id: `id-${name}`,
+  name,
+  bucketingSeed: name,
+  description: '',
+  type: 'boolean',
+  enabled: true,
+  variants: { on: true, off: false },
+  defaultVariant: 'on',
+  offVariant: 'off',
+  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' },
+  tags: [],
+  metadata: {},
+  version: 1,
+  createdAt: at,
+  updatedAt: at
 })
 const audit = (name: string) => ({ actor: 'tester', action: 'test', names: [name], before: null, after: null })
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import {
   ENV_EXAMPLE, SCHEMA_PATH, SCHEMA_UPSTREAM_COPY, composeStrings, composeValidator, loadCompose, rawCompose, normalizedSchema, references, userEnv, type ComposeFile, type Env
 } from './compose.js'
-import { ofKind, readRepoFile, ROOT, stageEnv, stages } from './dockerfile.js'
+import { readRepoFile, ROOT, stageEnv, stages } from './dockerfile.js'
 
 /** docker-compose.yml against the Compose specification, .env.example, the service's config and nginx. */
 
@@ -45,6 +45,7 @@ t.test('the schema is the compose-spec repository\'s own file, only normalised f
   t.same(ids.filter(({ at, id }) => id !== at && !(at === '#' && id === 'compose_spec.json')), [])
 })
 
+// eslint-disable-next-line no-template-curly-in-string -- the test's name quotes compose's syntax
 t.test('every ${VAR} is in .env.example; defaults agree; the two secrets must be supplied', async (t) => {
   const used = composeStrings().flatMap(references)
   const names = [...new Set(used.map((r) => r.name))].sort()

@@ -13,7 +13,7 @@ import { compileFlag, evaluate } from '../../src/engine/evaluate.js'
 import type { FlagDefinition } from '../../src/engine/types.js'
 
 /** Independent reference: the SPEC formula written the slow, obvious way with BigInt (seed = flag name unless set). */
-function referencePick(seed: string, value: string, entries: [string, number][]): string | undefined {
+function referencePick (seed: string, value: string, entries: [string, number][]): string | undefined {
   const h = BigInt(murmurhash.v3(Buffer.from(seed + value, 'utf8'), 0))
   const scaled = entries.map(([, w]) => BigInt(Math.round(w * 100)))
   const total = scaled.reduce((a, b) => a + b, 0n)
@@ -221,7 +221,7 @@ t.test('scaleWeight', async (t) => {
 })
 
 /** A 50 % flag with every field the engine reads; `seed` undefined leaves bucketing_seed out. */
-function halfFlag(name: string, seed?: string, extra: Partial<FlagDefinition> = {}): FlagDefinition {
+function halfFlag (name: string, seed?: string, extra: Partial<FlagDefinition> = {}): FlagDefinition {
   return {
     name,
     ...(seed === undefined ? {} : { bucketing_seed: seed }),

@@ -4,7 +4,7 @@ import type { EvaluationContext, FlagDefinition, TargetingRules } from '../../sr
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 
-function flag(overrides: Partial<Omit<FlagDefinition, 'targeting_rules'>> = {}, rules: Partial<TargetingRules> = {}): FlagDefinition {
+function flag (overrides: Partial<Omit<FlagDefinition, 'targeting_rules'>> = {}, rules: Partial<TargetingRules> = {}): FlagDefinition {
   return {
     name: 'new_checkout_flow',
     type: 'boolean',
@@ -27,7 +27,7 @@ function flag(overrides: Partial<Omit<FlagDefinition, 'targeting_rules'>> = {}, 
   }
 }
 
-function run(def: FlagDefinition, context: EvaluationContext) {
+function run (def: FlagDefinition, context: EvaluationContext) {
   return evaluate(compileFlag(def), context, NOW)
 }
 
@@ -170,7 +170,7 @@ t.test('zero-weight rollout variant is never served', async (t) => {
   for (let i = 0; i < 2000; i++) t.equal(evaluate(f, { user_id: `u${i}` }, NOW).variant, 'on')
 })
 
-function share(def: FlagDefinition, variant: string, n = 100_000): number {
+function share (def: FlagDefinition, variant: string, n = 100_000): number {
   const f = compileFlag(def)
   let hits = 0
   for (let i = 0; i < n; i++) if (evaluate(f, { user_id: `user-${i}` }, NOW).variant === variant) hits++

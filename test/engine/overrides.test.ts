@@ -3,9 +3,16 @@ import { compileFlag, evaluate } from '../../src/engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../../src/engine/types.js'
 
 const def = (over: Partial<FlagDefinition> = {}): FlagDefinition => ({
-  name: 'f', type: 'string', enabled: true, variants: { on: 'new', off: 'old', beta: 'beta' }, default_variant: 'on', off_variant: 'off',
+  name: 'f',
+  type: 'string',
+  enabled: true,
+  variants: { on: 'new', off: 'old', beta: 'beta' },
+  default_variant: 'on',
+  off_variant: 'off',
   targeting_rules: { user_ids: ['listed'], customer_ids: ['acme'], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' },
-  metadata: {}, version: 1, ...over
+  metadata: {},
+  version: 1,
+  ...over
 })
 const map = (entries: Record<string, OverrideSpec>): Map<string, OverrideSpec> => new Map(Object.entries(entries))
 

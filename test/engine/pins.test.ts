@@ -10,7 +10,7 @@ import type { Clause, EvaluationContext, FlagDefinition, Rule, TargetingRules } 
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 
-function flag(rules: Rule[], tr: Partial<TargetingRules> = {}): FlagDefinition {
+function flag (rules: Rule[], tr: Partial<TargetingRules> = {}): FlagDefinition {
   return {
     name: 'checkout',
     type: 'string',
@@ -24,12 +24,12 @@ function flag(rules: Rule[], tr: Partial<TargetingRules> = {}): FlagDefinition {
   }
 }
 
-function holds(clause: Clause, ctx: EvaluationContext): boolean {
+function holds (clause: Clause, ctx: EvaluationContext): boolean {
   return evaluate(compileFlag(flag([{ id: 'r', clauses: [clause], serve: { variant: 'blue' } }])), ctx, NOW).variant === 'blue'
 }
 
 /** Runs `property` and makes one assertion: no counterexample, else the first one found. */
-function holdsForAll<T>(t: { equal: (found: unknown, wanted: unknown, message: string) => unknown }, name: string, arb: fc.Arbitrary<T>, property: (x: T) => boolean): void {
+function holdsForAll<T> (t: { equal: (found: unknown, wanted: unknown, message: string) => unknown }, name: string, arb: fc.Arbitrary<T>, property: (x: T) => boolean): void {
   const out = fc.check(fc.property(arb, property), { numRuns: 200, seed: 13 })
   t.equal(out.failed ? JSON.stringify(out.counterexample) : null, null, name)
 }

@@ -4,8 +4,15 @@ import { MAX_PATTERN_SIZE } from '../../src/engine/regex-safety.js'
 import type { FlagDefinition, Rule } from '../../src/engine/types.js'
 
 const flag = (rules: Rule[]): FlagDefinition => ({
-  name: 'f', type: 'boolean', enabled: true, variants: { on: true, off: false }, default_variant: 'on', off_variant: 'off',
-  targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 0, rollout: null, bucket_by: 'user_id' }, metadata: {}, version: 1
+  name: 'f',
+  type: 'boolean',
+  enabled: true,
+  variants: { on: true, off: false },
+  default_variant: 'on',
+  off_variant: 'off',
+  targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 0, rollout: null, bucket_by: 'user_id' },
+  metadata: {},
+  version: 1
 })
 const matching = (patterns: string[], caseInsensitive = false): FlagDefinition =>
   flag([{ id: 'ok', clauses: [{ attribute: 'email', operator: 'eq', values: ['x'] }], serve: { variant: 'on' } },

@@ -11,8 +11,15 @@ const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 function flag (clauses: Clause[], more: Clause[][] = []): FlagDefinition {
   const rules = [clauses, ...more].map((c, i) => ({ id: `r${i}`, clauses: c, serve: { variant: i === 0 ? 'on' : 'other' } }))
   return {
-    name: 'f', type: 'string', enabled: true, variants: { on: 'on', off: 'off', other: 'other' }, default_variant: 'off', off_variant: 'off',
-    targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 0, rollout: null, bucket_by: 'user_id' }, metadata: {}, version: 1
+    name: 'f',
+    type: 'string',
+    enabled: true,
+    variants: { on: 'on', off: 'off', other: 'other' },
+    default_variant: 'off',
+    off_variant: 'off',
+    targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 0, rollout: null, bucket_by: 'user_id' },
+    metadata: {},
+    version: 1
   }
 }
 const matches = (values: string[], extra: Partial<Clause> = {}): Clause => ({ attribute: 'email', operator: 'matches', values, ...extra })

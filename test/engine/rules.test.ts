@@ -4,7 +4,7 @@ import type { Clause, EvaluationContext, FlagDefinition, Rule, TargetingRules } 
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 
-function flag(rules: Rule[], tr: Partial<TargetingRules> = {}, over: Partial<FlagDefinition> = {}): FlagDefinition {
+function flag (rules: Rule[], tr: Partial<TargetingRules> = {}, over: Partial<FlagDefinition> = {}): FlagDefinition {
   return {
     name: 'checkout',
     type: 'string',
@@ -19,19 +19,19 @@ function flag(rules: Rule[], tr: Partial<TargetingRules> = {}, over: Partial<Fla
   }
 }
 
-function c(attribute: string, operator: Clause['operator'], values: Clause['values'], extra: Partial<Clause> = {}): Clause {
+function c (attribute: string, operator: Clause['operator'], values: Clause['values'], extra: Partial<Clause> = {}): Clause {
   return { attribute, operator, values, ...extra }
 }
 
 /** Whether one clause holds: a one-rule flag serving `blue`, falling through to `off`. */
-function holds(clause: Clause, ctx: EvaluationContext, now = NOW): boolean {
+function holds (clause: Clause, ctx: EvaluationContext, now = NOW): boolean {
   const r = evaluate(compileFlag(flag([{ id: 'r', clauses: [clause], serve: { variant: 'blue' } }])), ctx, now)
   return r.variant === 'blue'
 }
 
 type Case = [label: string, clause: Clause, ctx: EvaluationContext, expected: boolean]
 
-function table(t: { equal: (found: boolean, wanted: boolean, message: string) => unknown }, cases: Case[]): void {
+function table (t: { equal: (found: boolean, wanted: boolean, message: string) => unknown }, cases: Case[]): void {
   for (const [label, clause, ctx, expected] of cases) t.equal(holds(clause, ctx), expected, label)
 }
 
@@ -363,7 +363,7 @@ t.test('rule serving a rollout', async (t) => {
     t.ok(Math.abs(got - weight) <= 1.5, `${variant} ${weight}% → ${got.toFixed(2)}%`)
   }
   // Known buckets (the fallthrough rollout tests pin the hash): carol / alice / bob.
-  const variantOf = (user_id: string) => evaluate(f, { user_id, beta: true }, NOW).variant
+  const variantOf = (userId: string) => evaluate(f, { user_id: userId, beta: true }, NOW).variant
   t.same(['carol', 'alice', 'bob'].map(variantOf), ['carol', 'alice', 'bob'].map((u) => evaluate(fallthrough, { user_id: u }, NOW).variant))
 
   const missing = evaluate(f, { beta: true }, NOW)

@@ -58,7 +58,7 @@ async function timed<T> (work: () => Promise<T>): Promise<{ result: T, ms: numbe
   return { result, ms: Math.round(performance.now() - started) }
 }
 const storedValue = async (s: Setup, name: string): Promise<unknown> =>
-  (await s.sql<{ value: unknown }>("select variants->>default_variant as value from flags where name = $1", [name]))[0]?.value
+  (await s.sql<{ value: unknown }>('select variants->>default_variant as value from flags where name = $1', [name]))[0]?.value
 const logRowsMentioning = async (s: Setup, text: string): Promise<number> =>
   Number((await s.sql<{ n: string }>('select count(*) as n from change_log where after::text like $1', [`%${text}%`]))[0].n)
 
@@ -101,6 +101,7 @@ async function stalledWrite (t: Test, url: string, at: RegExp, where: string): P
 if (pg !== null) {
   // Simple-protocol messages as node-postgres writes them: 'Q', int32 length, text, NUL.
   t.test('stalled before COMMIT reaches the server: 503, and the held COMMIT never commits', (t) =>
+    // eslint-disable-next-line no-control-regex -- the wire bytes of Postgres' Query message
     stalledWrite(t, pg, /Q\0\0\0\x0bcommit\0/, 'before COMMIT'))
   t.test('stalled in the UPDATE statement: 503, nothing commits', (t) =>
     stalledWrite(t, pg, /update "flags" set/, 'during the statement'))
@@ -137,7 +138,7 @@ if (pg !== null) {
     const s = await setup(t, pg)
     t.equal((await create(s.direct, 'k', 'v0')).statusCode, 201)
     // Another session takes the writers' lock and sits on it (still working, so not idle in transaction).
-    const holder = s.sql("begin; lock table change_log in exclusive mode; select pg_sleep(6); commit").catch(() => {})
+    const holder = s.sql('begin; lock table change_log in exclusive mode; select pg_sleep(6); commit').catch(() => {})
     await sleep(300)
     const write = await timed(() => put(s.direct, 'k', 'blocked'))
     t.comment(`write behind a held lock: ${write.result.statusCode} after ${write.ms} ms (lock_timeout ${PG_BOUNDS.lock} ms)`)

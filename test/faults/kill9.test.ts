@@ -15,6 +15,7 @@ t.test('kill -9 during a burst of writes: after restart every acknowledged write
   const acknowledged: string[] = []
   let stop = false
   const writer = async (w: number): Promise<void> => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the test sets stop while the writers run
     for (let i = 0; !stop; i++) {
       const name = `burst-${w}-${i}`
       try {

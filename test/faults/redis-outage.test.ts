@@ -36,6 +36,7 @@ t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances co
   let evaluations = 0
   let loading = true
   const load = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- the test clears loading while this runs
     while (loading) {
       const res = await appB.inject({ url: '/evaluate/f?user_id=u' })
       evaluations++

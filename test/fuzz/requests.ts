@@ -100,8 +100,10 @@ export function requestArbitrary (op: Operation, opts: ArbitraryOptions): fc.Arb
     : arbitraryOf(p.schema, opts).map(String)
   const valid = fc.record({
     path: fc.record(Object.fromEntries(path.map((p) => [p.name, segment(p)]))),
-    query: fc.tuple(...query.map((p) => p.required ? queryValue(p).map((v) => [[p.name, v]]) : fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: queryValue(p), weight: 1 })
-      .map((v): Array<[string, string | Segment]> => v === undefined ? [] : [[p.name, v]]))).map((parts) => parts.flat() as Array<[string, string | Segment]>),
+    query: fc.tuple(...query.map((p) => p.required
+      ? queryValue(p).map((v) => [[p.name, v]])
+      : fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: queryValue(p), weight: 1 })
+        .map((v): Array<[string, string | Segment]> => v === undefined ? [] : [[p.name, v]]))).map((parts) => parts.flat() as Array<[string, string | Segment]>),
     headers: fc.tuple(...headers.map((p) => fc.option(headerValue(p), { nil: undefined })
       .map((v) => v === undefined ? {} : { [p.name]: v }))).map((parts) => Object.assign({}, ...parts) as Record<string, string>),
     auth,

@@ -9,17 +9,31 @@ import type { TestApp } from '../helper.js'
 export const SEED_FLAGS: Array<Record<string, unknown>> = [
   { name: 'seed-bool', description: 'plain boolean', tags: ['web', 'beta'], metadata: { owner: 'team-a', ticket: 42 } },
   { name: 'seed.off', enabled: false },
-  { name: 'seed_str', type: 'string', variants: { red: 'red', blue: 'blue', green: 'green' }, default_variant: 'red', off_variant: 'blue',
+  {
+    name: 'seed_str',
+    type: 'string',
+    variants: { red: 'red', blue: 'blue', green: 'green' },
+    default_variant: 'red',
+    off_variant: 'blue',
     targeting_rules: {
       user_ids: ['alice'],
       rules: [{ id: 'de', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'AT'] }], serve: { variant: 'green' } },
-        { clauses: [{ attribute: 'email', operator: 'matches', values: ['^[a-z]+@example\\.com$'] }, { attribute: 'version', operator: 'semver_gte', values: ['1.2.0'] }],
-          serve: { rollout: { red: 50, green: 50 } } }]
-    } },
+        {
+          clauses: [{ attribute: 'email', operator: 'matches', values: ['^[a-z]+@example\\.com$'] }, { attribute: 'version', operator: 'semver_gte', values: ['1.2.0'] }],
+          serve: { rollout: { red: 50, green: 50 } }
+        }]
+    }
+  },
   { name: 'seed-num', type: 'number', default_value: 12.5, off_value: -1, targeting_rules: { percentage: 33.33, customer_ids: ['acme'] } },
   { name: 'seed-json', type: 'json', default_value: { seats: 5, features: ['sso'], trial: false }, off_value: null, tags: ['billing'] },
-  { name: 'seed-split', type: 'string', variants: { a: 'A', b: 'B' }, default_variant: 'a', off_variant: 'b',
-    targeting_rules: { rollout: { a: 70, b: 30 }, bucket_by: 'customer_id' } }
+  {
+    name: 'seed-split',
+    type: 'string',
+    variants: { a: 'A', b: 'B' },
+    default_variant: 'a',
+    off_variant: 'b',
+    targeting_rules: { rollout: { a: 70, b: 30 }, bucket_by: 'customer_id' }
+  }
 ]
 
 export const SEED_CUSTOMERS = [{ id: 'acme', name: 'Acme Inc.' }, { id: 42 }, { id: 'globex.eu', name: 'Globex' }]

@@ -26,20 +26,34 @@ const implementations: Array<[string, (t: TestLike) => Promise<Repos>]> = [
     return { flags: createSqliteFlagRepository(handle.db), apiKeys: createSqliteApiKeyRepository(handle.db), meta: createSqliteMetaRepository(handle.db) }
   }],
   // A schema of its own per test: every test starts from revision 0, and files run in parallel.
-  ...(pgUrl === null ? [] : [['postgres', async (t: TestLike) => {
-    const { db } = await openIsolated(t, pgUrl)
-    return { flags: createPgFlagRepository(db), apiKeys: createPgApiKeyRepository(db), meta: createPgMetaRepository(db) }
-  }] as [string, (t: TestLike) => Promise<Repos>]])
+  ...(pgUrl === null
+    ? []
+    : [['postgres', async (t: TestLike) => {
+        const { db } = await openIsolated(t, pgUrl)
+        return { flags: createPgFlagRepository(db), apiKeys: createPgApiKeyRepository(db), meta: createPgMetaRepository(db) }
+      }] as [string, (t: TestLike) => Promise<Repos>]])
 ]
 
 let seq = 0
 function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
   const at = new Date(1_700_000_000_000 + seq++)
   return {
-    id: `id-${name}-${seq}`, name, bucketingSeed: name, description: '', type: 'boolean', enabled: true,
-    variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
+    id: `id-${name}-${seq}`,
+    name,
+    bucketingSeed: name,
+    description: '',
+    type: 'boolean',
+    enabled: true,
+    variants: { on: true, off: false },
+    defaultVariant: 'on',
+    offVariant: 'off',
     targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
-    tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at, ...over
+    tags: [],
+    metadata: {},
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...over
   }
 }
 const audit = (names: string[], action = 'test'): AuditEntry => ({ actor: 'tester', action, names, before: null, after: { names } })

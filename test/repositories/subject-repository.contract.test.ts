@@ -25,17 +25,32 @@ const implementations: Array<[string, (t: TestLike) => Promise<Pair>]> = [
     return { flags: createSqliteFlagRepository(handle.db), subjects: createSqliteSubjectRepository(handle.db) }
   }],
   // A schema of its own per test: every test starts empty, and files run in parallel.
-  ...(pgUrl === null ? [] : [['postgres', async (t: TestLike) => {
-    const { db } = await openIsolated(t, pgUrl)
-    return { flags: createPgFlagRepository(db), subjects: createPgSubjectRepository(db) }
-  }] as [string, (t: TestLike) => Promise<Pair>]])
+  ...(pgUrl === null
+    ? []
+    : [['postgres', async (t: TestLike) => {
+        const { db } = await openIsolated(t, pgUrl)
+        return { flags: createPgFlagRepository(db), subjects: createPgSubjectRepository(db) }
+      }] as [string, (t: TestLike) => Promise<Pair>]])
 ]
 
 const at = new Date(1_700_000_000_000)
 const audit = { actor: 'tester', action: 'test', before: null, after: null }
 const flag = (name: string): StoredFlag => ({
-  id: `id-${name}`, name, bucketingSeed: name, description: '', type: 'boolean', enabled: true, variants: { on: true, off: false }, defaultVariant: 'on', offVariant: 'off',
-  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' }, tags: [], metadata: {}, version: 1, createdAt: at, updatedAt: at
+  id: `id-${name}`,
+  name,
+  bucketingSeed: name,
+  description: '',
+  type: 'boolean',
+  enabled: true,
+  variants: { on: true, off: false },
+  defaultVariant: 'on',
+  offVariant: 'off',
+  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' },
+  tags: [],
+  metadata: {},
+  version: 1,
+  createdAt: at,
+  updatedAt: at
 })
 const override = (flagName: string, subject: 'customer' | 'user', subjectId: string, enabled = true, variant: string | null = null): StoredOverride =>
   ({ flagId: `id-${flagName}`, subject, subjectId, enabled, variant, createdAt: at, updatedAt: at })

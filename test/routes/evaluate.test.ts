@@ -78,7 +78,11 @@ t.test('GET /evaluate/{name}', async (t) => {
 
   t.test('DISABLED: enabled=false beats user_ids and serves off_value', async (t) => {
     await createFlag(ctx, {
-      name: 'killed', type: 'string', default_value: 'blue', off_value: 'grey', enabled: false,
+      name: 'killed',
+      type: 'string',
+      default_value: 'blue',
+      off_value: 'grey',
+      enabled: false,
       targeting_rules: { user_ids: ['alice'] }
     })
     for (const query of [{ user_id: 'alice' }, { user_id: 'carol' }, {}] as Query[]) {

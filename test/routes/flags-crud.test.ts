@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { build, createFlag, isProblem, revisionOf, type TestApp } from '../helper.js'
 
@@ -118,7 +118,11 @@ t.test('POST /flags', async (t) => {
   t.test('rollout over variants; 400 with both percentage and rollout, or an unknown rollout key', async (t) => {
     const ctx = await build(t)
     const flag = await createFlag(ctx, {
-      name: 'split', type: 'string', variants: { blue: 'b', green: 'g' }, default_variant: 'blue', off_variant: 'green',
+      name: 'split',
+      type: 'string',
+      variants: { blue: 'b', green: 'g' },
+      default_variant: 'blue',
+      off_variant: 'green',
       targeting_rules: { rollout: { blue: 25.5, green: 74.5 }, bucket_by: 'customer_id' }
     })
     t.same(flag.targeting_rules, { user_ids: [], customer_ids: [], rules: [], percentage: null, rollout: { blue: 25.5, green: 74.5 }, bucket_by: 'customer_id' })
@@ -126,13 +130,15 @@ t.test('POST /flags', async (t) => {
 
     const rev = await revisionOf(ctx)
     const both = await ctx.write({
-      method: 'POST', url: '/flags',
+      method: 'POST',
+      url: '/flags',
       payload: { name: 'both', targeting_rules: { percentage: 50, rollout: { on: 50, off: 50 } } }
     })
     const b1 = isProblem(t, both, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
     t.ok(b1.errors.some((e: Json) => e.field === 'body.targeting_rules'), 'names targeting_rules')
     const unknown = await ctx.write({
-      method: 'POST', url: '/flags',
+      method: 'POST',
+      url: '/flags',
       payload: { name: 'unknown_key', targeting_rules: { rollout: { on: 50, purple: 50 } } }
     })
     const b2 = isProblem(t, unknown, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')

@@ -1,5 +1,4 @@
 import t, { type Test } from 'tap'
-import type { LightMyRequestResponse } from 'fastify'
 import { build, createFlag, isProblem, revisionOf, type TestApp } from '../helper.js'
 
 type Json = Record<string, any>
@@ -81,7 +80,9 @@ t.test('PUT accepts application/merge-patch+json and coerces values', async (t) 
   const ctx = await build(t)
   await createFlag(ctx, { name: 'n', type: 'number', default_value: 1 })
   const res = await ctx.write({
-    method: 'PUT', url: '/flags/n', headers: { 'content-type': 'application/merge-patch+json' },
+    method: 'PUT',
+    url: '/flags/n',
+    headers: { 'content-type': 'application/merge-patch+json' },
     payload: JSON.stringify({ default_value: '7.25', description: 'patched' })
   })
   t.equal(res.statusCode, 200)

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { InjectOptions } from 'fastify'
 import { build, createFlag, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
 
 type Json = Record<string, any>

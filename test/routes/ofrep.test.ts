@@ -102,8 +102,12 @@ t.test('POST /ofrep/v1/evaluate/flags/{key}', async (t) => {
   await createFlag(ctx, {
     name: 'eu_pro',
     targeting_rules: {
-      rules: [{ id: 'eu-pro', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }, { attribute: 'seats', operator: 'gte', values: [10] },
-        { attribute: 'trial', operator: 'eq', values: [false] }], serve: { variant: 'on' } }]
+      rules: [{
+        id: 'eu-pro',
+        clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }, { attribute: 'seats', operator: 'gte', values: [10] },
+          { attribute: 'trial', operator: 'eq', values: [false] }],
+        serve: { variant: 'on' }
+      }]
     }
   })
   await createFlag(ctx, { name: 'half', targeting_rules: { percentage: 50 } })

@@ -48,7 +48,7 @@ export async function start (env: Record<string, string>): Promise<Running> {
     : fetch(`${base}/healthz`).then((res) => res.ok, () => false)
   let ready = await isReady()
   for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((resolve) => setTimeout(resolve, 100))
     ready = await isReady()
   }
   return { child, output: () => out, base, exited, ready }
@@ -59,4 +59,3 @@ export const dataDir = (t: { teardown (fn: () => unknown): void }): string => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
-

@@ -60,7 +60,10 @@ export async function startTcpProxy (targetPort: number, targetHost = '127.0.0.1
     // Closes seen while stalled, acted on at resume.
     const onResume: Array<() => void> = []
     const later = (fn: () => void) => (): void => { if (stalled) onResume.push(fn); else fn() }
-    const flush = (): void => { while (held.length > 0 && upstream !== undefined) upstream.write(held.shift()!) }
+    const flush = (): void => {
+      if (upstream === undefined) return
+      while (held.length > 0) upstream.write(held.shift()!)
+    }
     // Data is forwarded by hand (not pipe()) so that a stall can start at an exact chunk.
     const dial = (): Socket => {
       const socket = connect(targetPort, targetHost)

@@ -102,7 +102,7 @@ export function trackHandles (db: TestDatabase): { url: string, count (opts?: { 
     url,
     async count ({ settled = false } = {}) {
       let n = await now()
-      for (let i = 0; settled && n > 0 && i < 50; i++) { await new Promise((resolve) => setTimeout(resolve, 20)); n = await now() }
+      if (settled) for (let i = 0; n > 0 && i < 50; i++) { await new Promise((resolve) => setTimeout(resolve, 20)); n = await now() }
       return n
     }
   }

@@ -21,8 +21,11 @@ const setFlag: Command = {
     ['--variant V', 'serve this one of the flag\'s variants instead']
   ],
   options: {
-    'customer-id': { type: 'string' }, 'user-id': { type: 'string' },
-    enabled: { type: 'boolean' }, disabled: { type: 'boolean' }, variant: { type: 'string' }
+    'customer-id': { type: 'string' },
+    'user-id': { type: 'string' },
+    enabled: { type: 'boolean' },
+    disabled: { type: 'boolean' },
+    variant: { type: 'string' }
   },
   json: 'the override, as PUT /flags/{name}/overrides/… returns it',
   async run ({ args: [name], values, json }) {

@@ -17,7 +17,6 @@ const likePattern = (q: string): string => `%${q.toLowerCase().replace(/[\\%_]/g
 
 /** FlagRepository on SQLite. better-sqlite3 is synchronous, so each transaction is too. */
 export function createSqliteFlagRepository (db: SqliteDb): FlagRepository {
-
   return {
     async get (name) {
       const row = db.select().from(flags).where(eq(flags.name, name)).get()
