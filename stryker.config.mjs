@@ -4,7 +4,7 @@
 const engineTests =
   "const fs=await import('node:fs');" +
   "for (const f of fs.readdirSync('test/engine').filter((n)=>n.endsWith('.test.ts')).sort())" +
-  " await import('./test/engine/'+f)";
+  " await import('./test/engine/'+f)"
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -21,4 +21,4 @@ export default {
   tempDirName: 'reports/.stryker-tmp',
   // Only what the engine tests need goes into the sandbox (a concurrent tap run churns .tap/).
   ignorePatterns: ['.tap', 'coverage', 'dist', 'data', 'tmp', 'bench', 'deploy', 'drizzle', 'reports'],
-};
+}
