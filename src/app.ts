@@ -1,9 +1,10 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { clientErrorHandler } from './client-errors.js'
 import type { Container } from './container.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
-import { invalidField, isExpectedOutage, MethodNotAllowedError, RouteNotFoundError, toProblem, type FieldProblem } from './errors.js'
+import { invalidField, MethodNotAllowedError, RouteNotFoundError } from './errors.js'
+import { pathOf, sendProblem, toProblem, type ErrorLike } from './problem.js'
 import { stdoutDestination } from './log-destination.js'
 import auth from './plugins/auth.js'
 import cors from './plugins/cors.js'
@@ -30,7 +31,6 @@ export interface AppOptions {
   logger?: Exclude<FastifyServerOptions['logger'], boolean | undefined>
 }
 
-const pathOf = (url: string): string => url.split('?')[0]
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
 const OFREP_FLAG_PATH = '/ofrep/v1/evaluate/flags/'
 /** The methods a path may answer, for `Allow` on a 405 (OPTIONS is CORS preflight, not a route of the API). */
@@ -45,16 +45,6 @@ function routerError (error: { code?: string }): Error {
   if (error.code === 'FST_ERR_BAD_URL') return invalidField('path', 'is not valid percent-encoded UTF-8')
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return invalidField('params', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`)
   return error as Error
-}
-
-/** Every error as problem+json, logged by what it is: a client's mistake, an expected outage, or a bug. */
-function sendProblem (error: Parameters<typeof toProblem>[0], request: FastifyRequest, reply: FastifyReply, fields?: FieldProblem[]): FastifyReply {
-  const problem = toProblem(error, pathOf(request.url), fields)
-  if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
-  if (problem.status >= 500 && isExpectedOutage(problem)) request.log.warn({ code: problem.code, status: problem.status }, problem.detail)
-  else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
-  else request.log.info({ code: problem.code, status: problem.status }, problem.detail)
-  return reply.code(problem.status).type('application/problem+json').send(problem)
 }
 
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
@@ -92,7 +82,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   app.setErrorHandler((error, request, reply) => {
     const { validation, validationContext } = error as { validation?: Parameters<typeof fieldProblems>[0], validationContext?: string }
     const fields = validation === undefined ? undefined : fieldProblems(validation, validationContext ?? 'body')
-    return sendProblem(error as Parameters<typeof toProblem>[0], request, reply, fields)
+    return sendProblem(error as ErrorLike, request, reply, fields)
   })
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url)

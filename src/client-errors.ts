@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ConnectionError, FastifyBaseLogger } from 'fastify'
-import { toProblem } from './errors.js'
+import { HeadersTooLargeError, NotHttpError, RequestTimeoutError, UriTooLongError } from './errors.js'
+import { toProblem } from './problem.js'
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees them (a request that takes too long, a
@@ -9,18 +10,19 @@ import { toProblem } from './errors.js'
  * like every other error instead of Fastify's own JSON shape. Each connection is then closed.
  */
 
-const REFUSALS: Record<string, [number, string, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'FLAGPOST_ERR_REQUEST_TIMEOUT', 'The request was not received in time'],
-  URI_TOO_LONG: [414, 'FLAGPOST_ERR_URI_TOO_LONG', 'The request line is longer than the server accepts'],
-  HPE_HEADER_OVERFLOW: [431, 'FLAGPOST_ERR_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts'],
-  DEFAULT: [400, 'FLAGPOST_ERR_BAD_REQUEST', 'The request is not valid HTTP/1.1']
+type Refusal = () => Error & { code: string, statusCode: number }
+const REFUSALS: Record<string, Refusal> = {
+  ERR_HTTP_REQUEST_TIMEOUT: () => new RequestTimeoutError(),
+  URI_TOO_LONG: () => new UriTooLongError(),
+  HPE_HEADER_OVERFLOW: () => new HeadersTooLargeError(),
+  DEFAULT: () => new NotHttpError()
 }
 
 /** A request line longer than this, in a request over the header size limit, makes the overflow a 414. */
 const LONG_REQUEST_LINE = 8192
 
 /** Which refusal an error is: an overflow caused by the request line (the URL) is 414, not 431. */
-function refusalOf (err: ConnectionError): [number, string, string] {
+function refusalOf (err: ConnectionError): Refusal {
   // Node hands over the bytes it was parsing as a Buffer (Fastify's type says otherwise).
   const raw: unknown = err.rawPacket
   if (err.code === 'HPE_HEADER_OVERFLOW' && Buffer.isBuffer(raw) && /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'))) {
@@ -33,10 +35,11 @@ function refusalOf (err: ConnectionError): [number, string, string] {
 export function clientErrorHandler (this: { log: FastifyBaseLogger }, err: ConnectionError, socket: Socket): void {
   // A reset connection has nobody left to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, code, detail] = refusalOf(err)
+  const refusal = refusalOf(err)()
+  const { code, statusCode: status, message: detail } = refusal
   this.log.info({ code, status }, detail)
   if (socket.writable) {
-    const problem = toProblem(Object.assign(new Error(detail), { statusCode: status, code }), '')
+    const problem = toProblem(refusal, '')
     const body = JSON.stringify({ ...problem, instance: undefined })
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)

@@ -17,13 +17,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** For each folder of src/, the folders (and top-level modules) it must never import. */
 const FORBIDDEN: Record<string, string[]> = {
-  engine: ['cache', 'cli', 'db', 'metrics', 'plugins', 'repositories', 'routes', 'schemas', 'services', 'errors.ts', 'app.ts', 'container.ts', 'library.ts', 'config.ts'],
-  db: ['cache', 'cli', 'metrics', 'plugins', 'repositories', 'routes', 'schemas', 'services', 'app.ts', 'library.ts'],
-  repositories: ['cache', 'cli', 'metrics', 'plugins', 'routes', 'services', 'app.ts', 'library.ts', 'container.ts'],
-  cache: ['cli', 'metrics', 'plugins', 'routes', 'services', 'app.ts', 'library.ts'],
-  schemas: ['cache', 'cli', 'db', 'metrics', 'plugins', 'repositories', 'routes', 'services', 'app.ts', 'library.ts', 'container.ts'],
-  services: ['cli', 'metrics', 'plugins', 'routes', 'app.ts', 'library.ts'],
-  metrics: ['cli', 'plugins', 'routes', 'app.ts', 'library.ts']
+  engine: ['problem.ts', 'client-errors.ts', 'cache', 'cli', 'db', 'metrics', 'plugins', 'repositories', 'routes', 'schemas', 'services', 'errors.ts', 'app.ts', 'container.ts', 'library.ts', 'config.ts'],
+  db: ['problem.ts', 'client-errors.ts', 'cache', 'cli', 'metrics', 'plugins', 'repositories', 'routes', 'schemas', 'services', 'app.ts', 'library.ts'],
+  repositories: ['problem.ts', 'client-errors.ts', 'cache', 'cli', 'metrics', 'plugins', 'routes', 'services', 'app.ts', 'library.ts', 'container.ts'],
+  cache: ['problem.ts', 'client-errors.ts', 'cli', 'metrics', 'plugins', 'routes', 'services', 'app.ts', 'library.ts'],
+  schemas: ['problem.ts', 'client-errors.ts', 'cache', 'cli', 'db', 'metrics', 'plugins', 'repositories', 'routes', 'services', 'app.ts', 'library.ts', 'container.ts'],
+  services: ['problem.ts', 'client-errors.ts', 'cli', 'metrics', 'plugins', 'routes', 'app.ts', 'library.ts'],
+  metrics: ['problem.ts', 'client-errors.ts', 'cli', 'plugins', 'routes', 'app.ts', 'library.ts']
 }
 
 /** The project's own edges, as [importer, imported] paths relative to src/. */

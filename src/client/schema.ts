@@ -881,7 +881,7 @@ export interface operations {
                     "application/json": components["schemas"]["FlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -972,7 +972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1001,7 +1001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1060,7 +1060,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1080,7 +1080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1152,7 +1152,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1181,7 +1181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1190,7 +1190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1259,7 +1259,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1288,7 +1288,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1297,7 +1297,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1372,7 +1372,7 @@ export interface operations {
                     "application/json": components["schemas"]["Flag"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1401,7 +1401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1410,7 +1410,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1485,7 +1485,7 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationResult"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1505,7 +1505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,7 +1558,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkEvaluateResponse"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1811,7 +1811,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1840,7 +1840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1899,7 +1899,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1928,7 +1928,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1993,7 +1993,7 @@ export interface operations {
                     "application/json": components["schemas"]["Override"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2022,7 +2022,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2081,7 +2081,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2110,7 +2110,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2178,7 +2178,7 @@ export interface operations {
                     "application/json": components["schemas"]["OverrideList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,7 +2198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2246,7 +2246,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2266,7 +2266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2309,7 +2309,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2362,7 +2362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2391,7 +2391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/json": components["schemas"]["Customer"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2470,7 +2470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2509,7 +2509,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,7 +2538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2597,7 +2597,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerFlagList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2617,7 +2617,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2662,7 +2662,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +2715,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2744,7 +2744,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,7 +2803,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2823,7 +2823,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2862,7 +2862,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…) */
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2891,7 +2891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

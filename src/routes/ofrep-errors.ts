@@ -1,6 +1,6 @@
 /** OFREP error bodies: how a failed OFREP request is reported in the protocol's own terms. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { isExpectedOutage } from '../errors.js'
+import { FlagNotFoundError, isExpectedOutage } from '../errors.js'
 import { fieldProblems } from '../validation.js'
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
@@ -32,7 +32,7 @@ function invalidContextDetails (error: FastifyError, request: FastifyRequest): s
 
 /** A client error as [status, OFREP errorCode, errorDetails]. */
 function classify (error: FastifyError, request: FastifyRequest, key: string | undefined): [number, string, string] {
-  if (error.code === 'FLAGPOST_ERR_FLAG_NOT_FOUND' && key !== undefined) return [404, 'FLAG_NOT_FOUND', error.message]
+  if (error instanceof FlagNotFoundError && key !== undefined) return [404, 'FLAG_NOT_FOUND', error.message]
   if ((error as { validation?: unknown }).validation !== undefined) return [400, 'INVALID_CONTEXT', invalidContextDetails(error, request)]
   // A context over the limits of nested attributes (engine/context.ts), found when it is read.
   const problems = (error as { problems?: Array<{ field: string }> }).problems

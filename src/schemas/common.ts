@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox'
+import { codesWith } from '../errors.js'
 
 /** URL-safe: OpenFeature clients put the key in a path unescaped. */
 export const FLAG_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
@@ -36,26 +37,29 @@ export const Problem = Type.Object({
 const problem = (description: string, headers?: Record<string, unknown>) =>
   ({ description, content: { 'application/problem+json': { schema: { $ref: 'Problem' } } }, ...(headers === undefined ? {} : { headers }) })
 
+/** The catalogue's codes for a status, for a response's description. */
+const codes = (status: number): string => codesWith(status).join(', ')
+
 /**
- * Error responses shared by routes, by status: every `FLAGPOST_ERR_*` of errors.ts and Fastify's own
- * client errors land on one of these. Routes pick theirs with `standardResponses`.
+ * Error responses shared by routes, by status: every code of the error catalogue (errors.ts) and
+ * Fastify's own client errors land on one of these. Routes pick theirs with `standardResponses`.
  */
 export const errors = {
-  400: problem('Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_INVALID_JSON…)'),
-  401: problem('Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED)', {
+  400: problem(`Invalid request: each bad field is listed in \`errors\` (${codes(400)})`),
+  401: problem(`Missing or invalid API key (${codes(401)})`, {
     'www-authenticate': { type: 'string', description: 'Bearer realm="flagpost"' }
   }),
-  403: problem('The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN)'),
-  404: problem('Not found (FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND)'),
-  409: problem('Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_*_EXISTS, FLAGPOST_ERR_CONFLICT)'),
-  412: problem('If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH)'),
-  413: problem('Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE)'),
-  415: problem('Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE)'),
-  429: problem('Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After', {
+  403: problem(`The API key may not perform writes (${codes(403)})`),
+  404: problem(`Not found (${codes(404)})`),
+  409: problem(`Conflict with an existing resource or a concurrent change (${codes(409)})`),
+  412: problem(`If-Match does not match the current version (${codes(412)})`),
+  413: problem(`Request body too large (${codes(413)})`),
+  415: problem(`Unsupported content type: send application/json (${codes(415)})`),
+  429: problem(`Rate limited (${codes(429)}): retry after the number of seconds in Retry-After`, {
     'retry-after': { type: 'integer', minimum: 1, description: 'Seconds until the client\'s window resets' }
   }),
   500: problem('The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name}'),
-  503: problem('The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly')
+  503: problem(`The database cannot serve now: unreachable, or stalled past its bound (${codes(503)}); retry shortly`)
 } as const
 
 export type ErrorStatus = keyof typeof errors
