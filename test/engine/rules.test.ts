@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { compileClause, compileFlag, evaluate, FlagCompileError, RULE_LIMITS } from '../../src/engine/index.js'
 import type { Clause, EvaluationContext, FlagDefinition, Rule, TargetingRules } from '../../src/engine/index.js'
+import { differs, failing, range } from '../support/cases.js'
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 
@@ -31,8 +33,9 @@ function holds (clause: Clause, ctx: EvaluationContext, now = NOW): boolean {
 
 type Case = [label: string, clause: Clause, ctx: EvaluationContext, expected: boolean]
 
-function table (t: { equal: (found: boolean, wanted: boolean, message: string) => unknown }, cases: Case[]): void {
-  for (const [label, clause, ctx, expected] of cases) t.equal(holds(clause, ctx), expected, label)
+/** One assertion for the whole table; a failure lists the first failing cases by label. */
+function table (t: { same: (found: unknown, wanted: unknown, message: string) => unknown }, cases: Case[]): void {
+  t.same(failing(cases, ([label, clause, ctx, expected]) => differs(label, holds(clause, ctx), expected)), [], `all ${cases.length} cases hold as listed`)
 }
 
 t.test('in / not_in', async (t) => {
@@ -253,19 +256,17 @@ t.test('semver matches flagd testkit expectations (evaluator/gherkin/semver.feat
   t.same(['2.0.0', '2.1.0', '1.9.0', '2.0.0-alpha', '2.0.0.0'].map(version), ['on', 'green', 'blue', 'blue', 'off'])
   // semver-numeric-context-flag: > "1.1" (a partial value), numbers in the context.
   const numeric: [string | number, boolean][] = [[1.2, true], [1.1, false], [2, true], [1, false], ['1.2', true]]
-  for (const [v, expected] of numeric) t.equal(holds(c('version', 'semver_gt', ['1.1']), { version: v }), expected, `> 1.1: ${typeof v} ${v}`)
+  t.same(failing(numeric, ([v, expected]) => differs(`${typeof v} ${v}`, holds(c('version', 'semver_gt', ['1.1']), { version: v }), expected)), [], '> 1.1, numbers and strings')
   // semver-v-prefix-flag: = "v1.0.0".
   const prefixed: [string, boolean][] = [['1.0.0', true], ['v1.0.0', true], ['V1.0.0', true], ['2.0.0', false]]
-  for (const [v, expected] of prefixed) t.equal(holds(c('version', 'semver_eq', ['v1.0.0']), { version: v }), expected, `= v1.0.0: ${v}`)
+  t.same(failing(prefixed, ([v, expected]) => differs(v, holds(c('version', 'semver_eq', ['v1.0.0']), { version: v }), expected)), [], '= v1.0.0')
   // semver-build-metadata-flag: = "1.0.0+build".
   const build: [string, boolean][] = [['1.0.0', true], ['1.0.0+other', true], ['2.0.0', false]]
-  for (const [v, expected] of build) t.equal(holds(c('version', 'semver_eq', ['1.0.0+build']), { version: v }), expected, `= 1.0.0+build: ${v}`)
+  t.same(failing(build, ([v, expected]) => differs(v, holds(c('version', 'semver_eq', ['1.0.0+build']), { version: v }), expected)), [], '= 1.0.0+build: build metadata ignored')
   // semver-partial-version-flag is "^1" (same major): here semver_gte 1 and semver_lt 2.
   const partial: [string | number, boolean][] = [['1.5.0', true], ['1.0.0', true], ['1.0', true], ['1', true], [1, true], [1.2, true], ['2.0.0', false]]
-  for (const [v, expected] of partial) {
-    const r = evaluate(compileFlag(flag([{ id: 'major1', clauses: [c('version', 'semver_gte', ['1']), c('version', 'semver_lt', [2])], serve: { variant: 'on' } }])), { version: v }, NOW)
-    t.equal(r.variant === 'on', expected, `^1: ${typeof v} ${v}`)
-  }
+  const major1 = compileFlag(flag([{ id: 'major1', clauses: [c('version', 'semver_gte', ['1']), c('version', 'semver_lt', [2])], serve: { variant: 'on' } }]))
+  t.same(failing(partial, ([v, expected]) => differs(`${typeof v} ${v}`, evaluate(major1, { version: v }, NOW).variant === 'on', expected)), [], '^1: partial versions and numbers')
 })
 
 t.test('exists', async (t) => {
@@ -345,19 +346,15 @@ t.test('rule serving a rollout', async (t) => {
   // The same weights as a fallthrough rollout: the hash input (flag name + user id) is the same, so are the buckets.
   const fallthrough = compileFlag(flag([], { rollout: weights, percentage: null }))
   const counts: Record<string, number> = { blue: 0, green: 0, on: 0 }
-  for (let i = 0; i < 20_000; i++) {
+  const first2000 = failing(range(20_000), (i) => {
     const ctx = { user_id: `user-${i}`, beta: true }
     const r = evaluate(f, ctx, NOW)
-    if (i < 2000) {
-      t.equal(r.reason, 'SPLIT')
-      t.equal(r.rule, 'rule:beta')
-      t.equal(r.value, r.variant)
-      t.equal(r.variant, evaluate(fallthrough, ctx, NOW).variant, `same bucket as the fallthrough: user-${i}`)
-      t.same(evaluate(f, ctx, NOW), r, 'deterministic across calls')
-      t.same(evaluate(ruleFlag(), ctx, NOW), r, 'deterministic across compiles')
-    }
     counts[r.variant]++
-  }
+    if (i >= 2000) return undefined
+    const got = { reason: r.reason, rule: r.rule, value: r.value, variant: r.variant, sameAgain: isDeepStrictEqual(evaluate(f, ctx, NOW), r), sameRecompiled: isDeepStrictEqual(evaluate(ruleFlag(), ctx, NOW), r) }
+    return differs(ctx.user_id, got, { reason: 'SPLIT', rule: 'rule:beta', value: r.variant, variant: evaluate(fallthrough, ctx, NOW).variant, sameAgain: true, sameRecompiled: true })
+  })
+  t.same(first2000, [], 'user-0 … user-1999: SPLIT by rule:beta, value = variant, the fallthrough rollout\'s bucket, the same on a second call and after recompiling')
   for (const [variant, weight] of Object.entries(weights)) {
     const got = (counts[variant] / 20_000) * 100
     t.ok(Math.abs(got - weight) <= 1.5, `${variant} ${weight}% → ${got.toFixed(2)}%`)
@@ -377,7 +374,7 @@ t.test('rule serving a rollout', async (t) => {
   t.same(evaluate(byCustomer, { user_id: 'a', beta: true }, NOW).reason, 'DEFAULT', 'bucket_by attribute missing')
 
   const zeroWeight = compileFlag(flag([{ id: 'r', clauses: [], serve: { rollout: { blue: 0, green: 100 } } }]))
-  for (let i = 0; i < 500; i++) t.equal(evaluate(zeroWeight, { user_id: `u${i}` }, NOW).variant, 'green')
+  t.same(failing(range(500), (i) => differs(`u${i}`, evaluate(zeroWeight, { user_id: `u${i}` }, NOW).variant, 'green')), [], 'a zero-weight variant is never served (u0 … u499)')
 })
 
 t.test('compile errors name the exact field', async (t) => {
@@ -429,17 +426,17 @@ t.test('compile errors name the exact field', async (t) => {
     ['clauses not a list', flag([{ ...ok('a'), clauses: 'all' as unknown as Clause[] }]), 'targeting_rules.rules.0.clauses'],
     ['empty rollout', flag([{ ...ok('a'), serve: { rollout: {} } }]), 'targeting_rules.rules.0.serve.rollout']
   ]
-  for (const [name, def, field] of cases) {
+  const wrong = failing(cases, ([name, def, field]) => {
     let caught: unknown
     try {
       compileFlag(def)
     } catch (err) {
       caught = err
     }
-    t.ok(caught instanceof FlagCompileError, `${name}: throws FlagCompileError`)
-    t.equal((caught as FlagCompileError).field, field, `${name}: field`)
-    t.match((caught as FlagCompileError).message, /^flag checkout: \S+: ./, `${name}: message names the flag and field`)
-  }
+    if (!(caught instanceof FlagCompileError)) return { case: name, thrown: caught === undefined ? 'nothing' : String(caught) }
+    return /^flag checkout: \S+: ./.test(caught.message) ? differs(name, caught.field, field) : { case: name, message: caught.message }
+  })
+  t.same(wrong, [], `each of ${cases.length} bad definitions throws FlagCompileError naming its field, the message naming the flag and field`)
 })
 
 t.test('compile error messages say what to do', async (t) => {
@@ -500,5 +497,9 @@ t.test('hostile inputs', async (t) => {
     { id: 'r4', clauses: [c('country', 'after', [0])], serve: { variant: 'on' } },
     { id: 'r5', clauses: [c('country', 'gt', [0])], serve: { rollout: { on: 1, blue: 1 } } }
   ]))
-  for (const ctx of odd) t.doesNotThrow(() => evaluate(all, ctx as EvaluationContext, NOW), JSON.stringify(ctx))
+  const threw = failing(odd, (ctx) => {
+    try { evaluate(all, ctx as EvaluationContext, NOW) } catch (err) { return { case: JSON.stringify(ctx), thrown: String(err) } }
+    return undefined
+  })
+  t.same(threw, [], 'odd context values (null, objects, arrays, NaN, no prototype) never throw')
 })
