@@ -1,6 +1,7 @@
 import t from 'tap'
 import { compileFlag, evaluate, FlagCompileError } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition, TargetingRules } from '../../src/engine/index.js'
+import { differs, failing, range } from '../support/cases.js'
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
 
@@ -55,7 +56,8 @@ t.test('every result carries the flag metadata, by reference', async (t) => {
     ['split', flag({ metadata }, { percentage: 50 }), { user_id: 'bob' }],
     ['split, missing key', flag({ metadata }, { percentage: 50 }), {}]
   ]
-  for (const [name, def, ctx] of cases) t.equal(run(def, ctx).metadata, metadata, name)
+  t.same(failing(cases, ([name, def, ctx]) => run(def, ctx).metadata === metadata ? undefined : { case: name, metadata: run(def, ctx).metadata }), [],
+    'disabled, user_ids, customer_ids, rule, static, split and missing-key results all carry the definition\'s own metadata object')
   const bare = { ...flag() } as Partial<FlagDefinition>
   delete bare.metadata
   t.same(run(bare as FlagDefinition, {}).metadata, {}, 'a definition without metadata gets {}')
@@ -104,14 +106,10 @@ t.test('every step and reason', async (t) => {
     { name: 'empty bucket_by means user_id', def: flag({}, { percentage: 50, bucket_by: '' }), ctx: { user_id: 'bob', customer_id: 'acme' }, variant: 'on', value: true, reason: 'SPLIT', rule: 'fallthrough' },
     { name: 'bucket_by inherited name is missing', def: flag({}, { percentage: 50, bucket_by: 'constructor' }), ctx: { user_id: 'bob' }, variant: 'off', value: false, reason: 'DEFAULT', rule: 'fallthrough' }
   ]
-  for (const c of cases) {
+  t.same(failing(cases, (c) => {
     const r = run(c.def, c.ctx)
-    t.same(
-      { variant: r.variant, value: r.value, reason: r.reason, rule: r.rule },
-      { variant: c.variant, value: c.value, reason: c.reason, rule: c.rule },
-      c.name
-    )
-  }
+    return differs(c.name, { variant: r.variant, value: r.value, reason: r.reason, rule: r.rule }, { variant: c.variant, value: c.value, reason: c.reason, rule: c.rule })
+  }), [], `all ${cases.length} cases: variant, value, reason and rule as listed`)
 })
 
 t.test('rollout over variant names', async (t) => {
@@ -157,7 +155,7 @@ t.test('rollout reproduces flagd testkit flags end to end', async (t) => {
     )
   )
   const v2: [string | number, string][] = [['jack', 'hearts'], ['queen', 'spades'], ['ten', 'clubs'], ['nine', 'diamonds'], ['3', 'clubs'], [3, 'clubs']]
-  for (const [name, variant] of v2) t.equal(evaluate(suits, { name }, NOW).variant, variant, `fractional-flag ${name}`)
+  t.same(failing(v2, ([name, variant]) => differs(`fractional-flag ${name}`, evaluate(suits, { name }, NOW).variant, variant)), [], 'fractional-flag v2 vectors')
 })
 
 t.test('all-zero rollout serves the off variant, DEFAULT', async (t) => {
@@ -167,7 +165,7 @@ t.test('all-zero rollout serves the off variant, DEFAULT', async (t) => {
 
 t.test('zero-weight rollout variant is never served', async (t) => {
   const f = compileFlag(flag({ variants: { on: true, off: false } }, { rollout: { off: 0, on: 100 }, percentage: null }))
-  for (let i = 0; i < 2000; i++) t.equal(evaluate(f, { user_id: `u${i}` }, NOW).variant, 'on')
+  t.same(failing(range(2000), (i) => differs(`u${i}`, evaluate(f, { user_id: `u${i}` }, NOW).variant, 'on')), [], 'u0 … u1999 all get on')
 })
 
 function share (def: FlagDefinition, variant: string, n = 100_000): number {
@@ -221,12 +219,11 @@ t.test('raising the percentage never drops anyone who was in', async (t) => {
 t.test('deterministic: same context, same variant, across compiles', async (t) => {
   const a = compileFlag(flag({}, { percentage: 37.5 }))
   const b = compileFlag(flag({}, { percentage: 37.5 }))
-  for (let i = 0; i < 1000; i++) {
+  t.same(failing(range(1000), (i) => {
     const ctx = { user_id: `user-${i}`, country: 'DE' }
     const first = evaluate(a, ctx, NOW)
-    t.same(evaluate(a, ctx, NOW), first)
-    t.same(evaluate(b, ctx, NOW), first)
-  }
+    return differs(ctx.user_id, { again: evaluate(a, ctx, NOW), recompiled: evaluate(b, ctx, NOW) }, { again: first, recompiled: first })
+  }), [], 'user-0 … user-999: the same result on a second call and from a second compile')
 })
 
 t.test('buckets depend on the flag name', async (t) => {
@@ -259,21 +256,22 @@ t.test('compileFlag rejects what evaluation could not serve', async (t) => {
     ['percentage above 100', flag({}, { percentage: 100.5 }), 'targeting_rules.percentage'],
     ['negative percentage', flag({}, { percentage: -1 }), 'targeting_rules.percentage']
   ]
-  for (const [name, def, field] of cases) {
-    t.throws(() => compileFlag(def), FlagCompileError, name)
+  t.same(failing(cases, ([name, def, field]) => {
     try {
       compileFlag(def)
     } catch (err) {
-      t.equal((err as FlagCompileError).field, field, `${name}: field`)
+      return err instanceof FlagCompileError ? differs(name, err.field, field) : { case: name, thrown: String(err) }
     }
-  }
+    return { case: name, thrown: 'nothing' }
+  }), [], `each of ${cases.length} definitions throws FlagCompileError naming its field`)
 })
 
 t.test('evaluate never throws on odd contexts', async (t) => {
   const f = compileFlag(flag({}, { user_ids: ['a'], customer_ids: ['c'], percentage: 50 }))
   const odd = [{}, { user_id: true }, { user_id: Number.NaN }, { user_id: null }, { customer_id: { x: 1 } }, Object.create(null)]
-  for (const ctx of odd) {
-    t.doesNotThrow(() => evaluate(f, ctx as EvaluationContext, NOW), JSON.stringify(ctx))
-  }
+  t.same(failing(odd, (ctx) => {
+    try { evaluate(f, ctx as EvaluationContext, NOW) } catch (err) { return { case: JSON.stringify(ctx), thrown: String(err) } }
+    return undefined
+  }), [], 'booleans, NaN, null, objects and a prototype-less context never throw')
   t.same(evaluate(f, { user_id: null } as unknown as EvaluationContext, NOW).reason, 'DEFAULT')
 })
