@@ -1,24 +1,20 @@
 import { Counter, type Registry } from 'prom-client'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
-import { FlagNotFoundError } from '../errors.js'
-import type { FlagService } from '../services/flag-service.js'
+import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
 export const UNKNOWN_FLAG = '__unknown__'
-
-/** What evaluation routes call: the flag service's evaluation, counted. */
-export type CountedEvaluation = Pick<FlagService, 'evaluate' | 'evaluateMany'>
 
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
 
 /**
- * Wrap the flag service's evaluation so that every result is counted, by flag and reason, in
- * `flagpost_evaluations_total` of `registry`. The hot path only bumps a number in a Map keyed by
+ * Count every evaluation the flag service answers, by flag and reason, in `flagpost_evaluations_total`
+ * of `registry` (the service tells its observers). The hot path only bumps a number in a Map keyed by
  * the flag's own name; the labelled counter is built from those numbers when it is scraped.
  * Unknown names are counted under one fixed label, so requests cannot create series at will.
  */
-export function countEvaluations (flags: CountedEvaluation, registry: Registry): CountedEvaluation {
+export function evaluationCounter (registry: Registry): EvaluationObserver {
   const tallies = new Map<string, Tally>()
   let notFound = 0
   const unservable = new Map<string, number>()
@@ -46,26 +42,8 @@ export function countEvaluations (flags: CountedEvaluation, registry: Registry):
   }))
 
   return {
-    evaluate (name, context) {
-      let result: EvaluationResult
-      try {
-        result = flags.evaluate(name, context)
-      } catch (err) {
-        if (err instanceof FlagNotFoundError) notFound++
-        throw err
-      }
-      count(result)
-      return result
-    },
-    evaluateMany (context, names) {
-      const results = flags.evaluateMany(context, names)
-      for (const name in results) {
-        const entry = results[name]
-        if (!('error_code' in entry)) count(entry)
-        else if (entry.error_code === 'FLAG_NOT_FOUND') notFound++
-        else unservable.set(name, (unservable.get(name) ?? 0) + 1)
-      }
-      return results
-    }
+    served: count,
+    missing: () => { notFound++ },
+    unservable: (name) => { unservable.set(name, (unservable.get(name) ?? 0) + 1) }
   }
 }

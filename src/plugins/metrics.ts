@@ -1,16 +1,9 @@
 import fp from 'fastify-plugin'
 import { Registry } from 'prom-client'
-import { countEvaluations, type CountedEvaluation } from '../metrics/evaluation-metrics.js'
+import { evaluationCounter } from '../metrics/evaluation-metrics.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { createRequestMetrics } from '../metrics/request-metrics.js'
 import { registerStateMetrics } from '../metrics/state-metrics.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The flag service's evaluation, counted in `flagpost_evaluations_total`: what evaluation routes call. */
-    evaluations: CountedEvaluation
-  }
-}
 
 export const METRICS_PATH = '/metrics'
 
@@ -23,7 +16,8 @@ export const METRICS_PATH = '/metrics'
 export default fp(async function metrics (app) {
   const registry = new Registry()
   for (const metric of processMetrics()) registry.registerMetric(metric)
-  app.decorate('evaluations', countEvaluations(app.services.flags, registry))
+  const stopCounting = app.services.flags.observe(evaluationCounter(registry))
+  app.addHook('onClose', async () => { stopCounting() })
   registerStateMetrics(registry, app.container)
 
   const observe = createRequestMetrics(registry)

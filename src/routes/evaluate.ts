@@ -6,8 +6,8 @@ import { evaluationContext } from '../services/evaluation-context.js'
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // The flag service's evaluation, counted for /metrics.
-  const flags = app.evaluations
+  // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
+  const flags = app.services.flags
 
   app.get('/evaluate/:name', {
     config: { access: 'read', rateLimit: {} },

@@ -29,8 +29,8 @@ const RETRY_AFTER = { 'retry-after': { type: 'integer', description: 'Seconds to
 const rateLimited = { ...json(OfrepGeneralError, 'Too many evaluation requests from this client; retry after Retry-After seconds'), headers: RETRY_AFTER }
 
 const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // The flag service's evaluation, counted for /metrics.
-  const flags = app.evaluations
+  // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
+  const flags = app.services.flags
   // The app's validator knows the schemas listed in app.ts; these routes bring their own components.
   // OFREP contexts share the nested-object schema of Flagpost's own contexts.
   app.setValidatorCompiler(createValidatorCompiler([ContextObject, ...ofrepSchemas]))

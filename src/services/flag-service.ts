@@ -27,6 +27,16 @@ export interface EvaluationUnservable { name: string, error_code: 'GENERAL', err
 export type BulkEntry = EvaluationResult | EvaluationFailure | EvaluationUnservable
 
 /**
+ * Told of every evaluation the service answers (one and many): a result, a name no flag has, or a
+ * flag whose stored row cannot be served. Metrics count through this; it must be cheap and not throw.
+ */
+export interface EvaluationObserver {
+  served (result: EvaluationResult): void
+  missing (name: string): void
+  unservable (name: string): void
+}
+
+/**
  * Whether a result can be sent as the API describes it. Writes refuse anything else; a row written
  * by an older version (metadata `{"x": null}` from a non-finite number) may still hold it.
  */
@@ -101,6 +111,17 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     return customerId === undefined ? context : { ...context, customer_id: customerId }
   }
   const serialized = createKeyedQueue()
+  const observers = new Set<EvaluationObserver>()
+  /** A bulk entry, told to the observers. */
+  const observed = (entry: BulkEntry): BulkEntry => {
+    if (observers.size === 0) return entry
+    for (const observer of observers) {
+      if (!('error_code' in entry)) observer.served(entry)
+      else if (entry.error_code === 'FLAG_NOT_FOUND') observer.missing(entry.name)
+      else observer.unservable(entry.name)
+    }
+    return entry
+  }
 
   /**
    * An optimistic write: read the flag, honour If-Match, write on the version read. Writes to one
@@ -183,12 +204,25 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       })
     },
 
+    /** Be told of every evaluation from now on; returns what stops it. */
+    observe (observer: EvaluationObserver): () => void {
+      observers.add(observer)
+      return () => { observers.delete(observer) }
+    },
+
     /** One flag for one context, from the snapshot. */
     evaluate (name: string, context: EvaluationContext): EvaluationResult {
       const flag = snapshot.get(name)
-      if (flag === undefined) throw new FlagNotFoundError(name)
+      if (flag === undefined) {
+        for (const observer of observers) observer.missing(name)
+        throw new FlagNotFoundError(name)
+      }
       const result = evaluate(flag, withInferredCustomer(context), Date.now())
-      if (!isServable(result)) throw new FlagUnservableError(name)
+      if (!isServable(result)) {
+        for (const observer of observers) observer.unservable(name)
+        throw new FlagUnservableError(name)
+      }
+      for (const observer of observers) observer.served(result)
       return result
     },
 
@@ -200,16 +234,16 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       if (names === undefined) {
         for (const flag of snapshot.values()) {
           const result = evaluate(flag, context, at)
-          results[flag.definition.name] = isServable(result) ? result : unservable(flag.definition.name)
+          results[flag.definition.name] = observed(isServable(result) ? result : unservable(flag.definition.name))
         }
         return results
       }
       for (const name of names) {
         const flag = snapshot.get(name)
         const result = flag === undefined ? undefined : evaluate(flag, context, at)
-        results[name] = result === undefined
-          ? { name, error_code: 'FLAG_NOT_FOUND', error_message: `Flag "${name}" does not exist` }
-          : isServable(result) ? result : unservable(name)
+        results[name] = observed(result === undefined
+          ? { name, error_code: 'FLAG_NOT_FOUND', error_message: new FlagNotFoundError(name).message }
+          : isServable(result) ? result : unservable(name))
       }
       return results
     }
