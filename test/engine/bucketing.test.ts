@@ -10,6 +10,7 @@ import {
   scaleWeight
 } from '../../src/engine/bucketing.js'
 import { compileFlag, evaluate } from '../../src/engine/evaluate.js'
+import { differs, failing } from '../support/cases.js'
 import type { FlagDefinition } from '../../src/engine/types.js'
 
 /** Independent reference: the SPEC formula written the slow, obvious way with BigInt (seed = flag name unless set). */
@@ -39,11 +40,9 @@ t.test('murmur3_x86_32 known vectors (seed 0, unsigned)', async (t) => {
 
 t.test('non-ASCII keys hash their UTF-8 bytes', async (t) => {
   const cases = ['héllo', '🚀 launch', 'ü', '日本語ユーザー', 'a\u00e9b\u{1F600}c', 'x'.repeat(7) + 'é']
-  for (const s of cases) {
-    const expected = murmurhash.v3(Buffer.from(s, 'utf8'), 0)
-    t.equal(hashBucketKey('', s), expected, s)
-    t.equal(hashBucketKey('flag-', s), murmurhash.v3(Buffer.from('flag-' + s, 'utf8'), 0), `flag-${s}`)
-  }
+  const keyed = cases.flatMap((s) => [['', s], ['flag-', s]])
+  t.same(failing(keyed, ([seed, s]) => differs(seed + s, hashBucketKey(seed, s), murmurhash.v3(Buffer.from(seed + s, 'utf8'), 0))), [],
+    'accents, emoji, CJK and multi-byte tails, with and without a seed, hash as murmurhash over their UTF-8 bytes')
   t.equal(hashBucketKey('', 'héllo'), 0xbc9fa068)
   // Lone surrogates become U+FFFD, exactly as Buffer.from does.
   t.equal(hashBucketKey('', 'a\ud800b'), murmurhash.v3(Buffer.from('a\ud800b', 'utf8'), 0))
@@ -117,10 +116,8 @@ t.test('flagd fractional v2 vectors', async (t) => {
     ['6LvT0', 0x80000000, 'upper'],
     ['ceQdGm', 0xffffffff, 'upper']
   ]
-  for (const [key, hash, variant] of edgeVectors) {
-    t.equal(hashBucketKey('', key), hash, `hash of ${key}`)
-    t.equal(pickVariant(edge, key), variant, `edge ${key}`)
-  }
+  t.same(failing(edgeVectors, ([key, hash, variant]) => differs(key, [hashBucketKey('', key), pickVariant(edge, key)], [hash, variant])), [],
+    'hash-edge keys hash to 0, 1, 2^31-1, 2^31, 2^32-1 and split lower / upper at 2^31')
 
   // Comments of the @fractional-nested scenarios: "jon@company.com bv(100)=36", "user1 bv(100)=76".
   t.equal(Math.floor((hashBucketKey('', 'jon@company.com') * 100) / 2 ** 32), 36)
@@ -272,12 +269,10 @@ t.test('an explicit seed matches flagd custom-seed and bare-key vectors through 
     off_variant: 'wild',
     targeting_rules: { user_ids: [], customer_ids: [], rules: [], percentage: null, rollout: suits, bucket_by: 'name' }
   }))
-  for (const name of ['fractional-flag-A-shared-seed', 'fractional-flag-B-shared-seed']) {
-    const flag = shared(name)
-    for (const [user, variant] of [['seven', 'hearts'], ['eight', 'diamonds'], ['nine', 'clubs'], ['two', 'spades']]) {
-      t.equal(evaluate(flag, { name: user }, 0).variant, variant, `${name} ${user}`)
-    }
-  }
+  const sharedCases = ['fractional-flag-A-shared-seed', 'fractional-flag-B-shared-seed']
+    .flatMap((name) => [['seven', 'hearts'], ['eight', 'diamonds'], ['nine', 'clubs'], ['two', 'spades']].map(([user, variant]) => [name, user, variant]))
+  t.same(failing(sharedCases, ([name, user, variant]) => differs(`${name} ${user}`, evaluate(shared(name), { name: user }, 0).variant, variant)), [],
+    'both shared-seed flags bucket seven, eight, nine, two as flagd does')
   const edge = compileFlag(halfFlag('fractional-hash-edge-flag', '', {
     type: 'string',
     variants: { lower: 'lower', upper: 'upper' },
