@@ -12,10 +12,6 @@ import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
-import { commonSchemas } from './schemas/common.js'
-import { evaluateSchemas } from './schemas/evaluate.js'
-import { flagSchemas } from './schemas/flags.js'
-import { subjectSchemas } from './schemas/subjects.js'
 import customerRoutes from './routes/customers.js'
 import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
@@ -73,7 +69,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))), headersTimeout: requestTimeout }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.setValidatorCompiler(createValidatorCompiler([...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...subjectSchemas]))
+  app.setValidatorCompiler(createValidatorCompiler())
   // The API speaks JSON only: a text/plain body is a 415, not a string for schema validation to reject.
   app.removeContentTypeParser('text/plain')
   // PUT /flags/{name} is a JSON Merge Patch; accept its media type as JSON.

@@ -1,18 +1,17 @@
-import { Ajv, type ValidateFunction } from 'ajv'
 import { loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
 import type { ContextInput } from './engine/context.js'
 import type { EvaluationContext, EvaluationResult, FlagType } from './engine/types.js'
 import { FlagNotFoundError, invalid, invalidField } from './errors.js'
-import { commonSchemas, FLAG_NAME } from './schemas/common.js'
-import { flagSchemas, type FlagBody, type FlagCreateBody } from './schemas/flags.js'
+import { FLAG_NAME } from './schemas/common.js'
+import type { FlagBody, FlagCreateBody } from './schemas/flags.js'
 import { inputProblems } from './schemas/storable.js'
 import { isSubjectId } from './schemas/subjects.js'
 import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
 import { evaluationContext } from './services/evaluation-context.js'
 import { toFlagBody } from './services/flag-view.js'
-import { fieldProblems, withInputRule } from './validation.js'
+import { fieldProblems, schemaValidator } from './validation.js'
 
 /** Where the embedded library keeps its data, and who its writes are recorded as. */
 export interface FlagpostOptions {
@@ -65,14 +64,9 @@ export function isFlagpostError (err: unknown): err is FlagpostError {
   return err instanceof Error && typeof code === 'string' && code.startsWith('FLAGPOST_ERR_')
 }
 
-// The same schemas the HTTP API validates bodies with, and the same strictness (no coercion).
-let validators: { create: ValidateFunction, rename: ValidateFunction } | undefined
-function validate (which: 'create' | 'rename', body: object): void {
-  if (validators === undefined) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: false, strict: false, coerceTypes: false, schemas: [...commonSchemas, ...flagSchemas] })
-    validators = { create: withInputRule(ajv.getSchema('FlagCreate')!), rename: withInputRule(ajv.getSchema('RenameRequest')!) }
-  }
-  const check = validators[which]
+/** A body checked with the schema the HTTP API validates it with (the registry's), and the same strictness (no coercion). */
+function validate (which: 'FlagCreate' | 'RenameRequest', body: object): void {
+  const check = schemaValidator(which)
   if (!check(body)) throw invalid(fieldProblems(check.errors as Parameters<typeof fieldProblems>[0], 'body'))
 }
 
@@ -272,7 +266,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       if (options.defaultValue !== undefined) body.default_value = options.defaultValue
       if (options.offValue !== undefined) body.off_value = options.offValue
       if (options.description !== undefined) body.description = options.description
-      validate('create', body)
+      validate('FlagCreate', body)
       return toFlagBody(await flags.create(body, opts))
     },
     async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(existingName(name))) },
@@ -286,7 +280,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     async renameFeature (oldName: string, newName: string): Promise<Flag> {
       live()
       if (typeof oldName !== 'string') existingName(oldName, 'oldName')
-      validate('rename', { new_name: newName })
+      validate('RenameRequest', { new_name: newName })
       return toFlagBody(await flags.rename(existingName(oldName, 'oldName'), newName, opts))
     },
     async removeFeature (name: string): Promise<void> { live(); await flags.remove(existingName(name), opts) },

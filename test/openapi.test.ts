@@ -1,5 +1,6 @@
 import t from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { SCHEMAS } from '../src/schemas/registry.js'
 import { build } from './helper.js'
 
 interface Operation {
@@ -208,4 +209,12 @@ t.test('GET /docs serves the Swagger UI', async (t) => {
   t.match(res.headers['content-type'], /^text\/html/)
   t.match(res.body, /<html/i)
   t.match(res.body, /swagger/i)
+})
+
+t.test('the components are the schema registry: each $id once, every one in the document, none besides', async (t) => {
+  const ids = SCHEMAS.map((s) => (s as { $id?: string }).$id)
+  t.strictSame(ids.filter((id, i) => typeof id !== 'string' || ids.indexOf(id) !== i), [], 'each registered schema has its own $id')
+  const { app } = await build(t)
+  const doc = (await app.inject({ url: '/openapi.json' })).json() as Doc
+  t.strictSame(Object.keys(doc.components.schemas).sort(), [...ids].sort(), 'the document\'s components are exactly the registry')
 })

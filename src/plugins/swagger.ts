@@ -1,11 +1,8 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { commonSchemas } from '../schemas/common.js'
-import { EVALUATE_QUERY_ATTRIBUTES, evaluateSchemas } from '../schemas/evaluate.js'
-import { flagSchemas } from '../schemas/flags.js'
-import { ofrepSchemas } from '../schemas/ofrep.js'
-import { subjectSchemas } from '../schemas/subjects.js'
+import { EVALUATE_QUERY_ATTRIBUTES } from '../schemas/evaluate.js'
+import { SCHEMAS } from '../schemas/registry.js'
 
 interface Media { schema?: { $ref?: string }, example?: unknown }
 type Document = { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, Media> } }>>, components?: { schemas?: Record<string, { examples?: unknown[] }> } }
@@ -35,9 +32,9 @@ function withQueryAttributes<T> (document: T): T {
   return document
 }
 
-/** Shared schemas as OpenAPI components (named by `$id`), the document at /openapi.json, Swagger UI at /docs. */
+/** The registered schemas (schemas/registry.ts) as OpenAPI components (named by `$id`), the document at /openapi.json, Swagger UI at /docs. */
 export default fp(async function openapi (app) {
-  for (const schema of [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas]) app.addSchema(schema)
+  for (const schema of SCHEMAS) app.addSchema(schema)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

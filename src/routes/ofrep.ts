@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type, { type TSchema } from 'typebox'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
-import { ContextObject } from '../schemas/evaluate.js'
 import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
-  OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError, ofrepSchemas
+  OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
-import { createValidatorCompiler } from '../validation.js'
 import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
 import { bodyEtag, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
 
@@ -31,9 +29,6 @@ const rateLimited = { ...json(OfrepGeneralError, 'Too many evaluation requests f
 const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
   const flags = app.services.flags
-  // The app's validator knows the schemas listed in app.ts; these routes bring their own components.
-  // OFREP contexts share the nested-object schema of Flagpost's own contexts.
-  app.setValidatorCompiler(createValidatorCompiler([ContextObject, ...ofrepSchemas]))
 
   app.post('/ofrep/v1/evaluate/flags/:key', {
     config: { access: 'read', rateLimit: {} },

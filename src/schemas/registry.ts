@@ -1,0 +1,13 @@
+import type { TSchema } from 'typebox'
+import { commonSchemas } from './common.js'
+import { evaluateSchemas } from './evaluate.js'
+import { flagSchemas } from './flags.js'
+import { ofrepSchemas } from './ofrep.js'
+import { subjectSchemas } from './subjects.js'
+
+/**
+ * The schema registry: every named schema (by `$id`), listed once. It feeds the request validators
+ * (validation.ts, for every route), the OpenAPI components (plugins/swagger.ts) and the library's
+ * argument checks, so a schema added to one of the lists below is known everywhere at once.
+ */
+export const SCHEMAS: readonly TSchema[] = [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas]
