@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { differs, failing } from './support/cases.js'
 
 const KEY_A = 'key-a-0123456789abcdef'
 const KEY_B = 'key-b-0123456789abcdef'
@@ -62,9 +63,10 @@ t.test('parsing each variable', async (t) => {
   t.strictSame(loadConfig({ API_KEY: KEY_A }).apiKeys, [KEY_A])
   t.strictSame(loadConfig({ API_KEY: ` ${KEY_A} , ${KEY_B} ,` }).apiKeys, [KEY_A, KEY_B], 'comma-separated, trimmed, empty entries dropped')
   t.strictSame(loadConfig({ READ_API_KEY: `${KEY_B},${KEY_A}` }).readApiKeys, [KEY_B, KEY_A])
-  for (const yes of ['true', 'TRUE', ' True ', '1', 'yes']) t.equal(loadConfig({ AUTH_READS: yes }).authReads, true, `AUTH_READS=${yes}`)
-  for (const no of ['false', 'FALSE', '0', 'no']) t.equal(loadConfig({ AUTH_READS: no }).authReads, false, `AUTH_READS=${no}`)
-  for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) t.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level)
+  const authReads: [string, boolean][] = [['true', true], ['TRUE', true], [' True ', true], ['1', true], ['yes', true], ['false', false], ['FALSE', false], ['0', false], ['no', false]]
+  t.same(failing(authReads, ([value, want]) => differs(`AUTH_READS=${value}`, loadConfig({ AUTH_READS: value }).authReads, want)), [], 'AUTH_READS: true/1/yes and false/0/no, any case, trimmed')
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+  t.same(failing(levels, (level) => differs(level, loadConfig({ LOG_LEVEL: level }).logLevel, level)), [], 'every pino level')
   t.equal(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel, 'debug')
   t.equal(loadConfig({ CACHE_REFRESH_MS: '250' }).cacheRefreshMs, 250)
   t.equal(loadConfig({ MIGRATE_ON_START: 'false' }).migrateOnStart, false)
@@ -92,12 +94,10 @@ t.test('every bad value is reported together in one ConfigError', async (t) => {
     ['API_KEY', /at least 16 characters/],
     ['REDIS_URL', /http:\/\/x/]
   ]
-  for (const [variable, detail] of expectations) {
+  t.same(failing(expectations, ([variable, detail]) => {
     const problems = problemFor(err, variable)
-    t.equal(problems.length, 1, `exactly one problem names ${variable}: ${err.problems.join(' | ')}`)
-    t.match(problems[0] ?? '', detail, variable)
-    t.ok(err.message.includes(problems[0] ?? '\0'), `the message lists the ${variable} problem`)
-  }
+    return differs(variable, { problems: problems.length, detail: detail.test(problems[0] ?? ''), inMessage: err.message.includes(problems[0] ?? '\0') }, { problems: 1, detail: true, inMessage: true })
+  }), [], `exactly one problem names each variable, with the bad value or the rule, and the message lists it: ${err.problems.join(' | ')}`)
   t.match(err.message, /^Invalid configuration:/)
   t.notOk(err.message.includes(secret), 'a bad API key is not echoed')
 })
@@ -121,11 +121,10 @@ t.test('more bad values, one at a time', async (t) => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ DATABASE_URL: 'mysql://db/flags' }, 'DATABASE_URL']
   ]
-  for (const [env, variable] of cases) {
+  t.same(failing(cases, ([env, variable]) => {
     const err = configError(env)
-    t.equal(err.problems.length, 1, JSON.stringify(env))
-    t.equal(problemFor(err, variable).length, 1, `${JSON.stringify(env)} → ${err.problems.join(' | ')}`)
-  }
+    return differs(`${JSON.stringify(env)} → ${err.problems.join(' | ')}`, { problems: err.problems.length, naming: problemFor(err, variable).length }, { problems: 1, naming: 1 })
+  }), [], 'each bad value alone is one problem, naming its variable')
 })
 
 t.test('problems never echo credentials, and name the allowed log levels', async (t) => {
@@ -183,14 +182,13 @@ t.test('a bad TRUST_PROXY is reported with the others, naming the bad entries', 
     ['0', /not a hop count/],
     ['99999999999999999999', /not a hop count/]
   ]
-  for (const [value, detail] of cases) {
+  t.same(failing(cases, ([value, detail]) => {
     const err = configError({ TRUST_PROXY: value, PORT: 'abc' })
-    t.equal(err.problems.length, 2, `${value}: ${err.problems.join(' | ')}`)
     const problems = problemFor(err, 'TRUST_PROXY')
-    t.equal(problems.length, 1, `${value} → ${err.problems.join(' | ')}`)
-    t.match(problems[0] ?? '', detail, value)
-    t.match(problems[0] ?? '', /addresses\/CIDRs/, `${value}: the problem says what is accepted`)
-  }
+    const problem = problems[0] ?? ''
+    const got = { problems: err.problems.length, trustProxy: problems.length, namesBadEntry: detail.test(problem), saysWhatIsAccepted: /addresses\/CIDRs/.test(problem) }
+    return differs(`${value} → ${err.problems.join(' | ')}`, got, { problems: 2, trustProxy: 1, namesBadEntry: true, saysWhatIsAccepted: true })
+  }), [], `each of ${cases.length} bad values: one TRUST_PROXY problem beside the PORT one, naming the bad entry and saying what is accepted`)
 })
 
 t.test('CORS_ORIGINS: origins as browsers send them, and *', async (t) => {
@@ -217,14 +215,18 @@ t.test('a malformed CORS_ORIGINS entry is one problem line, naming each bad entr
     ['**', /"\*\*" \(no patterns/],
     ['https://a.example.com,bad,http://x/y', /"bad" \(not a URL\), "http:\/\/x\/y" \(did you mean "http:\/\/x"\?\)$/]
   ]
-  for (const [value, detail] of cases) {
+  t.same(failing(cases, ([value, detail]) => {
     const err = configError({ CORS_ORIGINS: value, PORT: 'abc' })
-    t.equal(err.problems.length, 2, `${value}: reported with the others: ${err.problems.join(' | ')}`)
     const problems = problemFor(err, 'CORS_ORIGINS')
-    t.equal(problems.length, 1, `${value} → ${err.problems.join(' | ')}`)
-    t.match(problems[0] ?? '', detail, value)
-    t.match(problems[0] ?? '', /origins \(http\(s\):\/\/host\[:port\], no path\) or \*/, `${value}: the problem says what is accepted`)
-    t.notMatch(problems[0] ?? '', /\n/, 'one line')
-  }
+    const problem = problems[0] ?? ''
+    const got = {
+      problems: err.problems.length,
+      corsOrigins: problems.length,
+      namesBadEntries: detail.test(problem),
+      saysWhatIsAccepted: /origins \(http\(s\):\/\/host\[:port\], no path\) or \*/.test(problem),
+      oneLine: !problem.includes('\n')
+    }
+    return differs(`${value} → ${err.problems.join(' | ')}`, got, { problems: 2, corsOrigins: 1, namesBadEntries: true, saysWhatIsAccepted: true, oneLine: true })
+  }), [], `each of ${cases.length} bad values: one CORS_ORIGINS line beside the PORT problem, naming each bad entry and saying what is accepted`)
   t.notMatch(problemFor(configError({ CORS_ORIGINS: 'https://user:secret@app.example.com' }), 'CORS_ORIGINS')[0] ?? '', /secret/, 'no credentials echoed')
 })
