@@ -5,6 +5,7 @@ import { getTableName, is, Table } from 'drizzle-orm'
 import t from 'tap'
 import { sqlitePath } from '../../src/db/sqlite-client.js'
 import * as schema from '../../src/db/schema/sqlite.js'
+import { differs, failing } from '../support/cases.js'
 import { freePort } from '../support/process.js'
 import { tableNames, testDatabase } from '../support/test-database.js'
 import { CLI, run } from './support.js'
@@ -41,13 +42,11 @@ t.test('usage errors exit 2 with the reason on stderr', async (t) => {
     [['set-global', 'x', '--enabled=yes'], /Option '--enabled' does not take an argument/],
     [['list-flags', '--bogus'], /flagpost list-flags: Unknown option '--bogus'\n/]
   ]
-  for (const [args, reason] of cases) {
+  t.same(failing(cases, ([args, reason]) => {
     const res = run(args)
-    t.equal(res.status, 2, args.join(' '))
-    t.match(res.stderr, reason, args.join(' '))
-    t.notMatch(res.stderr, /To specify a positional argument/, 'no node:util advice about --')
-    t.equal(res.stdout, '')
-  }
+    const got = { status: res.status, reason: reason.test(res.stderr), nodeUtilAdvice: /To specify a positional argument/.test(res.stderr), stdout: res.stdout }
+    return differs(`${args.join(' ')} → ${res.stderr}`, got, { status: 2, reason: true, nodeUtilAdvice: false, stdout: '' })
+  }), [], `each of ${cases.length} bad command lines exits 2 with its reason on stderr (no node:util advice about --) and nothing on stdout`)
 })
 
 t.test('migrate creates the schema in DATABASE_URL and is idempotent', async (t) => {
