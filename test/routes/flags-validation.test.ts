@@ -1,6 +1,8 @@
 import t, { type Test } from 'tap'
 import type { InjectOptions } from 'fastify'
 import { build, createFlag, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
+import { failingInOrder } from '../support/cases.js'
+import { bodyOf, problemDiff } from '../support/refusals.js'
 
 type Json = Record<string, any>
 
@@ -28,6 +30,24 @@ async function refused (t: Test, ctx: TestApp, opts: InjectOptions, status: numb
   t.notOk('stack' in body, `${what}: no stack`)
   t.same(await state(ctx), before, `${what}: nothing changed`)
   return body
+}
+
+/** refused() without asserting, for a loop over many writes: the body and what was wrong ([] when nothing). */
+async function refusal (ctx: TestApp, opts: InjectOptions, status: number, code: string): Promise<{ body: Json, wrong: string[] }> {
+  const before = await state(ctx)
+  const res = await ctx.write(opts)
+  const wrong = problemDiff(res, status, code, String(opts.url).split('?')[0])
+  if (JSON.stringify(await state(ctx)) !== JSON.stringify(before)) wrong.push('the flags or the revision changed')
+  return { body: bodyOf(res), wrong }
+}
+
+/** Each write refused as `status` / `code` with nothing changed, the first error naming `field` when given: the failing ones. */
+function allRefused (ctx: TestApp, writes: Array<[label: string, opts: InjectOptions, field?: string]>, status: number, code: string): Promise<unknown[]> {
+  return failingInOrder(writes, async ([label, opts, field]) => {
+    const { body, wrong } = await refusal(ctx, opts, status, code)
+    if (field !== undefined && fields(body)[0] !== field) wrong.push(`names ${String(fields(body)[0])}, not ${field}`)
+    return wrong.length === 0 ? undefined : { case: label, wrong }
+  })
 }
 
 const fields = (body: Json): string[] => (body.errors ?? []).map((e: Json) => e.field)
@@ -71,18 +91,16 @@ t.test('wrong types for each field are 400 naming the field', async (t) => {
     [{ name: 'x', type: 'number', variants: { a: 1, b: 'two' }, default_variant: 'a', off_variant: 'a' }, 'body.variants.b'],
     [{ name: 'x', type: 'number', variants: { a: 1, b: 2 }, default_variant: 'ghost', off_variant: 'a' }, 'body.default_variant']
   ]
-  for (const [payload, field] of cases) {
-    const body = await refused(t, ctx, post(payload), 400, 'FLAGPOST_ERR_VALIDATION', JSON.stringify(payload))
-    t.equal(fields(body)[0], field, `${JSON.stringify(payload)} names ${field}`)
-    t.match(body.detail, field)
-  }
+  t.same(await failingInOrder(cases, async ([payload, field]) => {
+    const { body, wrong } = await refusal(ctx, post(payload), 400, 'FLAGPOST_ERR_VALIDATION')
+    if (fields(body)[0] !== field) wrong.push(`names ${String(fields(body)[0])}, not ${field}`)
+    if (!String(body.detail).includes(field)) wrong.push(`detail ${String(body.detail)}`)
+    return wrong.length === 0 ? undefined : { case: JSON.stringify(payload), wrong }
+  }), [], `each of ${cases.length} POSTs: a 400 problem naming the field first and in the detail, nothing written`)
   t.equal((await ctx.app.inject({ url: '/flags/x' })).statusCode, 404)
   // the same through PUT
-  for (const [payload, field] of cases.slice(1, 20)) {
-    const { name, ...patch } = payload
-    const body = await refused(t, ctx, { method: 'PUT', url: '/flags/base', payload: patch }, 400, 'FLAGPOST_ERR_VALIDATION', `PUT ${JSON.stringify(patch)}`)
-    t.equal(fields(body)[0], field, `PUT ${JSON.stringify(patch)} names ${field}`)
-  }
+  const puts = cases.slice(1, 20).map(([{ name, ...patch }, field]): [string, InjectOptions, string] => [`PUT ${JSON.stringify(patch)}`, { method: 'PUT', url: '/flags/base', payload: patch }, field])
+  t.same(await allRefused(ctx, puts, 400, 'FLAGPOST_ERR_VALIDATION'), [], `the same through PUT (${puts.length} patches): a 400 problem naming the field, nothing written`)
 })
 
 t.test('missing name, unknown top-level and nested fields', async (t) => {
@@ -108,10 +126,11 @@ t.test('invalid and hostile names are 400; 128 characters is fine', async (t) =>
   const ctx = await build(t)
   const bad = ['has space', '../x', 'x'.repeat(129), 'flägg', '名前', '', '.hidden', '-x', 'a/b', 'a%2Fb', '<script>alert(1)</script>',
     "'; drop table flags; --", 'a\u0000b', 'tab\tname', 'line\nbreak']
-  for (const name of bad) {
-    const body = await refused(t, ctx, post({ name }), 400, 'FLAGPOST_ERR_VALIDATION', `name ${JSON.stringify(name)}`)
-    t.same(fields(body), ['body.name'], `name ${JSON.stringify(name)}`)
-  }
+  t.same(await failingInOrder(bad, async (name) => {
+    const { body, wrong } = await refusal(ctx, post({ name }), 400, 'FLAGPOST_ERR_VALIDATION')
+    if (JSON.stringify(fields(body)) !== '["body.name"]') wrong.push(`fields ${JSON.stringify(fields(body))}`)
+    return wrong.length === 0 ? undefined : { case: `name ${JSON.stringify(name)}`, wrong }
+  }), [], `each of ${bad.length} names: a 400 problem naming only body.name, nothing written`)
   const long = 'L'.repeat(128)
   const flag = await createFlag(ctx, { name: long })
   t.equal(flag.name, long)
@@ -144,28 +163,25 @@ t.test('hostile strings are stored verbatim; 10 kB description, 10,001 ids, bad 
   const max = await createFlag(ctx, { name: 'ten_k', targeting_rules: { user_ids: ids.slice(0, 10_000) } })
   t.equal((max.targeting_rules as Json).user_ids.length, 10_000)
 
-  for (const percentage of [101, -1, 33.333, 100.01]) {
-    body = await refused(t, ctx, post({ name: 'x', targeting_rules: { percentage } }), 400, 'FLAGPOST_ERR_VALIDATION', `percentage ${percentage}`)
-    t.equal(fields(body)[0], 'body.targeting_rules.percentage', `percentage ${percentage}`)
-    body = await refused(t, ctx, { method: 'PUT', url: '/flags/hostile', payload: { targeting_rules: { percentage } } }, 400, 'FLAGPOST_ERR_VALIDATION')
-    t.equal(fields(body)[0], 'body.targeting_rules.percentage')
-  }
+  const percentages = [101, -1, 33.333, 100.01].flatMap((percentage): Array<[string, InjectOptions, string]> => [
+    [`POST percentage ${percentage}`, post({ name: 'x', targeting_rules: { percentage } }), 'body.targeting_rules.percentage'],
+    [`PUT percentage ${percentage}`, { method: 'PUT', url: '/flags/hostile', payload: { targeting_rules: { percentage } } }, 'body.targeting_rules.percentage']
+  ])
+  t.same(await allRefused(ctx, percentages, 400, 'FLAGPOST_ERR_VALIDATION'), [], 'percentages 101, -1, 33.333, 100.01 by POST and PUT: a 400 problem naming the percentage, nothing written')
   t.equal((await createFlag(ctx, { name: 'p', targeting_rules: { percentage: 33.33 } }) as Json).targeting_rules.percentage, 33.33)
 })
 
 t.test('__proto__, invalid JSON, empty body', async (t) => {
   const ctx = await build(t)
   await createFlag(ctx, { name: 'base' })
-  for (const payload of ['{"name":"p","__proto__":{"polluted":true}}', '{"name":"p","metadata":{"__proto__":{"polluted":true}}}',
-    '{"name":"p","constructor":{"prototype":{"polluted":true}}}']) {
-    await refused(t, ctx, raw('POST', '/flags', payload), 400, 'FLAGPOST_ERR_INVALID_JSON', payload)
-  }
+  const pollution = ['{"name":"p","__proto__":{"polluted":true}}', '{"name":"p","metadata":{"__proto__":{"polluted":true}}}',
+    '{"name":"p","constructor":{"prototype":{"polluted":true}}}']
+  t.same(await allRefused(ctx, pollution.map((payload) => [payload, raw('POST', '/flags', payload)]), 400, 'FLAGPOST_ERR_INVALID_JSON'), [], '__proto__ and constructor.prototype keys: 400 invalid JSON, nothing written')
   await refused(t, ctx, raw('PUT', '/flags/base', '{"__proto__":{"enabled":false}}'), 400, 'FLAGPOST_ERR_INVALID_JSON')
   await refused(t, ctx, raw('PUT', '/flags/base', '{"__proto__":{"enabled":false}}', 'application/merge-patch+json'), 400, 'FLAGPOST_ERR_INVALID_JSON')
   t.equal(({} as Json).polluted, undefined, 'no prototype pollution')
-  for (const payload of ['{"name":', '{name: "x"}', "{'name':'x'}", '{"name":"x",}', '']) {
-    await refused(t, ctx, raw('POST', '/flags', payload), 400, 'FLAGPOST_ERR_INVALID_JSON', `body ${JSON.stringify(payload)}`)
-  }
+  const broken = ['{"name":', '{name: "x"}', "{'name':'x'}", '{"name":"x",}', '']
+  t.same(await allRefused(ctx, broken.map((payload) => [`body ${JSON.stringify(payload)}`, raw('POST', '/flags', payload)]), 400, 'FLAGPOST_ERR_INVALID_JSON'), [], 'broken JSON and an empty body: 400 invalid JSON, nothing written')
   await refused(t, ctx, raw('PUT', '/flags/base', '{"enabled":'), 400, 'FLAGPOST_ERR_INVALID_JSON')
   await refused(t, ctx, raw('PUT', '/flags/base', '{"enabled":', 'application/merge-patch+json'), 400, 'FLAGPOST_ERR_INVALID_JSON')
   await refused(t, ctx, raw('POST', '/flags/base/rename', 'nope'), 400, 'FLAGPOST_ERR_INVALID_JSON')
@@ -198,17 +214,21 @@ t.test('auth on every write route', async (t) => {
     { method: 'POST', url: '/flags/base/rename', payload: { new_name: 'renamed' } }
   ]
   const as = (opts: InjectOptions, headers: Record<string, string>): InjectOptions => ({ ...opts, headers: { ...headers } })
-  for (const opts of writes) {
-    const label = `${String(opts.method)} ${String(opts.url)}`
-    // ctx.write adds the write key unless overridden; an empty x-api-key counts as none.
-    await refused(t, ctx, as(opts, { 'x-api-key': '' }), 401, 'FLAGPOST_ERR_UNAUTHORIZED', `${label} no key`)
-    await refused(t, ctx, as(opts, { 'x-api-key': 'not-a-real-key-0123456789' }), 401, 'FLAGPOST_ERR_UNAUTHORIZED', `${label} wrong key`)
-    await refused(t, ctx, as(opts, { 'x-api-key': WRITE_KEY.slice(0, -1) }), 401, 'FLAGPOST_ERR_UNAUTHORIZED', `${label} truncated key`)
-    await refused(t, ctx, as(opts, { 'x-api-key': '', authorization: `Bearer ${WRITE_KEY}x` }), 401, 'FLAGPOST_ERR_UNAUTHORIZED', `${label} wrong bearer`)
-    await refused(t, ctx, as(opts, { 'x-api-key': '', authorization: `Basic ${WRITE_KEY}` }), 401, 'FLAGPOST_ERR_UNAUTHORIZED', `${label} basic`)
-    await refused(t, ctx, as(opts, { 'x-api-key': READ_KEY }), 403, 'FLAGPOST_ERR_FORBIDDEN', `${label} read key`)
-    await refused(t, ctx, as(opts, { 'x-api-key': '', authorization: `Bearer ${READ_KEY}` }), 403, 'FLAGPOST_ERR_FORBIDDEN', `${label} read bearer`)
-  }
+  // ctx.write adds the write key unless overridden; an empty x-api-key counts as none.
+  const label = (opts: InjectOptions, what: string): string => `${String(opts.method)} ${String(opts.url)} ${what}`
+  const unauthorized = writes.flatMap((opts): Array<[string, InjectOptions]> => [
+    [label(opts, 'no key'), as(opts, { 'x-api-key': '' })],
+    [label(opts, 'wrong key'), as(opts, { 'x-api-key': 'not-a-real-key-0123456789' })],
+    [label(opts, 'truncated key'), as(opts, { 'x-api-key': WRITE_KEY.slice(0, -1) })],
+    [label(opts, 'wrong bearer'), as(opts, { 'x-api-key': '', authorization: `Bearer ${WRITE_KEY}x` })],
+    [label(opts, 'basic'), as(opts, { 'x-api-key': '', authorization: `Basic ${WRITE_KEY}` })]
+  ])
+  t.same(await allRefused(ctx, unauthorized, 401, 'FLAGPOST_ERR_UNAUTHORIZED'), [], 'every write route: no key, a wrong or truncated key, a wrong bearer, Basic: 401, nothing written')
+  const forbidden = writes.flatMap((opts): Array<[string, InjectOptions]> => [
+    [label(opts, 'read key'), as(opts, { 'x-api-key': READ_KEY })],
+    [label(opts, 'read bearer'), as(opts, { 'x-api-key': '', authorization: `Bearer ${READ_KEY}` })]
+  ])
+  t.same(await allRefused(ctx, forbidden, 403, 'FLAGPOST_ERR_FORBIDDEN'), [], 'every write route with the read key, as X-API-Key or bearer: 403, nothing written')
   // a request with no headers at all, straight through app.inject
   const before = await state(ctx)
   const bare = await ctx.app.inject({ method: 'POST', url: '/flags', payload: { name: 'bare' } })

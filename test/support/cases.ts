@@ -28,3 +28,18 @@ export function differs (label: unknown, actual: unknown, expected: unknown): { 
 
 /** 0, 1, …, n - 1: the generated ids of a loop, as an iterable for failing(). */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
+
+/** failing() for checks that await: the cases run one after another, in order. */
+export async function failingInOrder<C> (cases: Iterable<C>, check: (c: C, index: number) => Promise<unknown>, max = 5): Promise<unknown[]> {
+  const found: unknown[] = []
+  let more = 0
+  let i = 0
+  for (const c of cases) {
+    const failure = await check(c, i++)
+    if (failure === undefined || failure === null) continue
+    if (found.length < max) found.push(failure)
+    else more++
+  }
+  if (more > 0) found.push(`… and ${more} more`)
+  return found
+}
