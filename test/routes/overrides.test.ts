@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { build, createFlag, isProblem, READ_KEY, refused, wrote, type TestApp } from '../helper.js'
+import { badQueries, refusal } from '../support/refusals.js'
 
 type Json = Record<string, any>
 
@@ -90,9 +91,12 @@ t.test('PUT /flags/{name}/overrides/{customers|users}/{id}', async (t) => {
   t.test('400 naming the field: body types, unknown fields, bad or hostile ids', async (t) => {
     const ctx = await build(t)
     await createFlag(ctx, { name: 'beta' })
+    // Every refused write is checked as refused() does; what was wrong is listed and asserted once below.
+    const failures: Array<{ case: string, wrong: string[] }> = []
     const bad = async (url: string, payload: unknown, field: string, label: string): Promise<void> => {
-      const body = await refused(t, ctx, { method: 'PUT', url, payload: payload as Json }, 400, 'FLAGPOST_ERR_VALIDATION', label)
-      t.ok(body.errors?.some((e: Json) => e.field === field), `${label}: names ${field} in ${JSON.stringify(body.errors)}`)
+      const { body, wrong } = await refusal(ctx, { method: 'PUT', url, payload: payload as Json }, 400, 'FLAGPOST_ERR_VALIDATION')
+      if (body.errors?.some((e: Json) => e.field === field) !== true) wrong.push(`does not name ${field}: ${JSON.stringify(body.errors)}`)
+      if (wrong.length > 0) failures.push({ case: label, wrong })
     }
     const url = '/flags/beta/overrides/customers/acme'
     await bad(url, {}, 'body.enabled', 'missing enabled')
@@ -108,10 +112,13 @@ t.test('PUT /flags/{name}/overrides/{customers|users}/{id}', async (t) => {
     for (const [id, why] of [['a%00b', 'NUL'], ['a%20b', 'space'], ['%3Cscript%3E', 'markup'], ['..%2F..%2Fetc', 'traversal'], ['x'.repeat(257), 'too long']]) {
       for (const kind of ['customers', 'users']) {
         await bad(`/flags/beta/overrides/${kind}/${id}`, { enabled: true }, 'params.id', `${kind} id: ${why}`)
-        const del = await refused(t, ctx, { method: 'DELETE', url: `/flags/beta/overrides/${kind}/${id}` }, 400, 'FLAGPOST_ERR_VALIDATION', `DELETE ${why}`)
-        t.same(del.errors.map((e: Json) => e.field), ['params.id'])
+        const del = await refusal(ctx, { method: 'DELETE', url: `/flags/beta/overrides/${kind}/${id}` }, 400, 'FLAGPOST_ERR_VALIDATION')
+        const named = JSON.stringify(del.body.errors?.map((e: Json) => e.field))
+        if (named !== '["params.id"]') del.wrong.push(`names ${named}`)
+        if (del.wrong.length > 0) failures.push({ case: `DELETE ${kind} id: ${why}`, wrong: del.wrong })
       }
     }
+    t.same(failures.slice(0, 5), [], `30 bad bodies and ids, by PUT and DELETE: each a 400 problem naming the field, nothing written (${failures.length} failed)`)
     t.same(await overrides(ctx, 'beta'), [])
     t.same((await get(ctx, '/customers')).json().customers, [])
   })
@@ -223,13 +230,11 @@ t.test('GET /flags/{name}/overrides', async (t) => {
     const ctx = await build(t)
     await createFlag(ctx, { name: 'beta' })
     isProblem(t, await get(ctx, '/flags/ghost/overrides'), 404, 'FLAGPOST_ERR_FLAG_NOT_FOUND', '/flags/ghost/overrides')
-    for (const [qs, field] of [
+    const queries: Array<[string, string]> = [
       ['subject=customers', 'query.subject'], ['subject=team', 'query.subject'], ['state=on', 'query.state'], ['state=explicitly_enabled', 'query.state'],
       ['cursor=not-a-cursor!!', 'query.cursor'], ['limit=0', 'query.limit'], ['limit=1001', 'query.limit'], ['flag=beta', 'query.flag']
-    ]) {
-      const body = isProblem(t, await get(ctx, `/flags/beta/overrides?${qs}`), 400, 'FLAGPOST_ERR_VALIDATION', '/flags/beta/overrides')
-      t.same(body.errors.map((e: Json) => e.field), [field], qs)
-    }
+    ]
+    t.same(await badQueries((url) => get(ctx, url), '/flags/beta/overrides', queries), [], `each of ${queries.length} bad parameters: a 400 problem naming exactly that parameter`)
   })
 })
 
@@ -352,13 +357,11 @@ t.test('GET /flags/{name}/customers', async (t) => {
     const ctx = await build(t)
     await createFlag(ctx, { name: 'beta' })
     isProblem(t, await get(ctx, '/flags/ghost/customers'), 404, 'FLAGPOST_ERR_FLAG_NOT_FOUND', '/flags/ghost/customers')
-    for (const [qs, field] of [
+    const queries: Array<[string, string]> = [
       ['state=disabled', 'query.state'], ['state=', 'query.state'], ['state=ENABLED', 'query.state'],
       ['cursor=not-a-cursor!!', 'query.cursor'], ['limit=0', 'query.limit'], ['limit=1001', 'query.limit'], ['subject=user', 'query.subject']
-    ]) {
-      const body = isProblem(t, await get(ctx, `/flags/beta/customers?${qs}`), 400, 'FLAGPOST_ERR_VALIDATION', '/flags/beta/customers')
-      t.same(body.errors.map((e: Json) => e.field), [field], qs)
-    }
+    ]
+    t.same(await badQueries((url) => get(ctx, url), '/flags/beta/customers', queries), [], `each of ${queries.length} bad parameters: a 400 problem naming exactly that parameter`)
   })
 })
 
@@ -373,12 +376,20 @@ t.test('auth', async (t) => {
       { method: 'DELETE', url: '/flags/beta/overrides/users/alice' },
       { method: 'DELETE', url: '/flags/beta/overrides/customers/acme' }
     ]
+    const failures: Array<{ case: string, wrong: string[] }> = []
     for (const opts of writes) {
-      await refused(t, ctx, { ...opts, headers: { 'x-api-key': '' } }, 401, 'FLAGPOST_ERR_UNAUTHORIZED', 'no key')
-      await refused(t, ctx, { ...opts, headers: { 'x-api-key': 'not-a-real-key-0123456789' } }, 401, 'FLAGPOST_ERR_UNAUTHORIZED', 'wrong key')
-      await refused(t, ctx, { ...opts, headers: { 'x-api-key': READ_KEY } }, 403, 'FLAGPOST_ERR_FORBIDDEN', 'read key')
-      await refused(t, ctx, { ...opts, headers: { 'x-api-key': '', authorization: `Bearer ${READ_KEY}` } }, 403, 'FLAGPOST_ERR_FORBIDDEN', 'read bearer')
+      const attempts: Array<[string, Record<string, string>, number, string]> = [
+        ['no key', { 'x-api-key': '' }, 401, 'FLAGPOST_ERR_UNAUTHORIZED'],
+        ['wrong key', { 'x-api-key': 'not-a-real-key-0123456789' }, 401, 'FLAGPOST_ERR_UNAUTHORIZED'],
+        ['read key', { 'x-api-key': READ_KEY }, 403, 'FLAGPOST_ERR_FORBIDDEN'],
+        ['read bearer', { 'x-api-key': '', authorization: `Bearer ${READ_KEY}` }, 403, 'FLAGPOST_ERR_FORBIDDEN']
+      ]
+      for (const [what, headers, status, code] of attempts) {
+        const { wrong } = await refusal(ctx, { ...opts, headers }, status, code)
+        if (wrong.length > 0) failures.push({ case: `${String(opts.method)} ${String(opts.url)} ${what}`, wrong })
+      }
     }
+    t.same(failures.slice(0, 5), [], `every override write: 401 without a key or with a wrong one, 403 with the read key or bearer, nothing written (${failures.length} failed)`)
     // 401 comes before validation: an unauthenticated client learns nothing about the body
     await refused(t, ctx, { method: 'PUT', url: '/flags/beta/overrides/users/alice', payload: { bogus: 1 }, headers: { 'x-api-key': '' } }, 401, 'FLAGPOST_ERR_UNAUTHORIZED')
     t.same(await overrides(ctx, 'beta'), ['user:alice:false'], 'unchanged')

@@ -38,3 +38,23 @@ export async function refusal (ctx: TestApp, opts: InjectOptions, status: number
   if (after !== rev) wrong.push(`revision ${rev} → ${after}`)
   return { body: bodyOf(res), wrong }
 }
+
+/**
+ * GET `path?<qs>` for each [qs, field]: each must be a 400 validation problem naming exactly that field.
+ * Returns the failing ones (at most five, then their number), for one assertion.
+ */
+export async function badQueries (get: (url: string) => Promise<LightMyRequestResponse>, path: string, cases: Array<[qs: string, field: string]>): Promise<unknown[]> {
+  const failures: unknown[] = []
+  let more = 0
+  for (const [qs, field] of cases) {
+    const res = await get(`${path}?${qs}`)
+    const wrong = problemDiff(res, 400, 'FLAGPOST_ERR_VALIDATION', path)
+    const named = JSON.stringify(bodyOf(res).errors?.map((e: { field?: string }) => e.field))
+    if (named !== JSON.stringify([field])) wrong.push(`names ${named}, not ${field}`)
+    if (wrong.length === 0) continue
+    if (failures.length < 5) failures.push({ case: qs, wrong })
+    else more++
+  }
+  if (more > 0) failures.push(`… and ${more} more`)
+  return failures
+}
