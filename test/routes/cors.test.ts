@@ -19,27 +19,54 @@ const preflight = (ctx: TestApp, url: string, origin: string, method: Method, he
 /** The header as a lower-cased list ("GET, HEAD" → ['get', 'head']). */
 const listOf = (value: unknown): string[] => String(value ?? '').split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '')
 
-/** A response that grants `origin` (the literal `*` for the wildcard): readable by the page, headers exposed. */
+/** What keeps `res` from granting `origin` (the literal `*` for the wildcard): readable by the page, headers exposed. [] when nothing. */
+function grantProblems (res: LightMyRequestResponse, origin: string): string[] {
+  const wrong: string[] = []
+  if (res.headers['access-control-allow-origin'] !== origin) wrong.push(`Access-Control-Allow-Origin ${String(res.headers['access-control-allow-origin'])}, not ${origin}`)
+  if (!listOf(res.headers.vary).includes('origin')) wrong.push(`Vary ${String(res.headers.vary)}, without Origin`)
+  if ('access-control-allow-credentials' in res.headers) wrong.push('credentials allowed')
+  const exposed = listOf(res.headers['access-control-expose-headers'])
+  if (exposed.join() !== 'etag,retry-after,location') wrong.push(`exposes ${exposed.join(', ')}`)
+  return wrong
+}
+
+/** What `res` grants when it should grant nothing (no Allow-Origin, nothing exposed). [] when nothing. */
+function grantedProblems (res: LightMyRequestResponse): string[] {
+  const wrong: string[] = []
+  if ('access-control-allow-origin' in res.headers) wrong.push(`Access-Control-Allow-Origin ${String(res.headers['access-control-allow-origin'])}`)
+  if ('access-control-expose-headers' in res.headers) wrong.push(`exposes ${String(res.headers['access-control-expose-headers'])}`)
+  return wrong
+}
+
+/** What keeps a preflight from being one the browser accepts for `origin`: 204, the method and the clients' headers allowed, cached 600 s. */
+function preflightProblems (res: LightMyRequestResponse, origin: string, method: Method): string[] {
+  const wrong = grantProblems(res, origin)
+  if (res.statusCode !== 204) wrong.push(`status ${res.statusCode} (${res.body})`)
+  if (!listOf(res.headers['access-control-allow-methods']).includes(method.toLowerCase())) wrong.push(`${method} not among ${String(res.headers['access-control-allow-methods'])}`)
+  if (listOf(res.headers['access-control-allow-headers']).join() !== ALLOWED_HEADERS.join()) wrong.push(`allows the headers ${String(res.headers['access-control-allow-headers'])}`)
+  if (res.headers['access-control-max-age'] !== String(PREFLIGHT_MAX_AGE_S)) wrong.push(`max-age ${String(res.headers['access-control-max-age'])}`)
+  return wrong
+}
+
+/** A response that grants `origin`: one assertion, listing what is wrong. */
 function grants (t: Test, res: LightMyRequestResponse, origin: string, label: string): void {
-  t.equal(res.headers['access-control-allow-origin'], origin, `${label}: Access-Control-Allow-Origin ${origin}`)
-  t.ok(listOf(res.headers.vary).includes('origin'), `${label}: Vary: Origin`)
-  t.notOk('access-control-allow-credentials' in res.headers, `${label}: no credentials`)
-  t.strictSame(listOf(res.headers['access-control-expose-headers']), ['etag', 'retry-after', 'location'], `${label}: exposed headers`)
+  t.same(grantProblems(res, origin), [], `${label}: Access-Control-Allow-Origin ${origin}, Vary: Origin, no credentials, ETag, Retry-After and Location exposed`)
 }
 
-/** A response that grants nothing: no Allow-Origin, nothing exposed. */
+/** A response that grants nothing: one assertion. */
 function grantsNothing (t: Test, res: LightMyRequestResponse, label: string): void {
-  t.notOk('access-control-allow-origin' in res.headers, `${label}: no Access-Control-Allow-Origin (${String(res.headers['access-control-allow-origin'])})`)
-  t.notOk('access-control-expose-headers' in res.headers, `${label}: nothing exposed`)
+  t.same(grantedProblems(res), [], `${label}: no Access-Control-Allow-Origin, nothing exposed`)
 }
 
-/** A preflight the browser accepts for `origin`: 204, the method and the clients' headers allowed, cached 600 s. */
+/** A preflight the browser accepts for `origin`: one assertion. */
 function preflightOk (t: Test, res: LightMyRequestResponse, origin: string, method: Method, label: string): void {
-  t.equal(res.statusCode, 204, `${label}: 204 (${res.body})`)
-  grants(t, res, origin, label)
-  t.ok(listOf(res.headers['access-control-allow-methods']).includes(method.toLowerCase()), `${label}: ${method} allowed`)
-  t.strictSame(listOf(res.headers['access-control-allow-headers']), ALLOWED_HEADERS, `${label}: the clients' headers allowed`)
-  t.equal(res.headers['access-control-max-age'], String(PREFLIGHT_MAX_AGE_S), `${label}: max-age`)
+  t.same(preflightProblems(res, origin, method), [], `${label}: 204 granting ${origin}, ${method} and the clients' headers allowed, max-age ${PREFLIGHT_MAX_AGE_S}`)
+}
+
+/** [label, problems] for many requests: the ones with problems (five at most, then their number), for one assertion. */
+function withProblems (checked: Array<[string, string[]]>): unknown[] {
+  const bad = checked.filter(([, wrong]) => wrong.length > 0).map(([label, wrong]) => ({ case: label, wrong }))
+  return bad.length > 5 ? [...bad.slice(0, 5), `… and ${bad.length - 5} more`] : bad
 }
 
 // One of each route class: evaluation (all four), reads, writes (with path parameters where routes have them).
@@ -63,9 +90,9 @@ t.test('CORS_ORIGINS unset: no CORS headers at all, a preflight is refused as an
 t.test('a listed origin: every route\'s preflight is allowed, with no key, on any path', async (t) => {
   // AUTH_READS: reads need a key too, and still a preflight (which carries none) is no 401.
   const ctx = await build(t, { CORS_ORIGINS: `${OTHER}, ${PAGE}`, AUTH_READS: 'true' })
-  for (const [method, url] of [...EVALUATION, ...READS, ...WRITES]) {
-    preflightOk(t, await preflight(ctx, url, PAGE, method), PAGE, method, `${method} ${url}`)
-  }
+  const checked: Array<[string, string[]]> = []
+  for (const [method, url] of [...EVALUATION, ...READS, ...WRITES]) checked.push([`${method} ${url}`, preflightProblems(await preflight(ctx, url, PAGE, method), PAGE, method)])
+  t.same(withProblems(checked), [], `every route class (${checked.length} routes): a 204 preflight granting the page its method and headers, cached`)
   preflightOk(t, await preflight(ctx, '/no/such/route', PAGE, 'GET'), PAGE, 'GET', 'an unknown path (its request will get the 404)')
   preflightOk(t, await preflight(ctx, '/flags/beta?x=1', PAGE, 'GET', 'if-none-match'), PAGE, 'GET', 'a query string')
   const res = await preflight(ctx, '/flags/beta', PAGE, 'PUT')
@@ -114,18 +141,23 @@ t.test('other origins get no grant: no Allow-Origin on the preflight or the resp
   const ctx = await build(t, { CORS_ORIGINS: PAGE })
   await createFlag(ctx, { name: 'beta' })
   // Not the page: another host, scheme or port, a suffix, a prefix, the browsers' "null" origin.
+  const preflights: Array<[string, string[]]> = []
+  const requests: Array<[string, string[]]> = []
   for (const origin of [OTHER, 'http://app.example.com', 'https://app.example.com:8443', 'https://app.example.com.evil.example', 'https://example.com', 'null']) {
     for (const [method, url] of [...EVALUATION, READS[1], WRITES[1]]) {
       const res = await preflight(ctx, url, origin, method)
-      // Still 204: the browser reports the missing grant, not a missing route.
-      t.equal(res.statusCode, 204, `${origin} ${method} ${url}`)
-      grantsNothing(t, res, `preflight from ${origin} for ${method} ${url}`)
-      t.ok(listOf(res.headers.vary).includes('origin'), 'Vary: Origin (a cache must not hand this to the page)')
+      // Still 204: the browser reports the missing grant, not a missing route; Vary: Origin, so a cache must not hand this to the page.
+      const wrong = grantedProblems(res)
+      if (res.statusCode !== 204) wrong.push(`status ${res.statusCode}`)
+      if (!listOf(res.headers.vary).includes('origin')) wrong.push(`Vary ${String(res.headers.vary)}, without Origin`)
+      preflights.push([`preflight from ${origin} for ${method} ${url}`, wrong])
     }
     const res = await ctx.app.inject({ method: 'GET', url: '/evaluate/beta?user_id=u1', headers: { origin } })
-    t.equal(res.statusCode, 200, 'the server answers; the browser withholds it from the page')
-    grantsNothing(t, res, `GET from ${origin}`)
+    // The server answers; the browser withholds it from the page.
+    requests.push([`GET from ${origin}`, [...grantedProblems(res), ...(res.statusCode === 200 ? [] : [`status ${res.statusCode}`])]])
   }
+  t.same(withProblems(preflights), [], `six other origins, ${preflights.length} preflights: 204 with Vary: Origin, granting nothing`)
+  t.same(withProblems(requests), [], 'their GET requests: 200, granting nothing')
   const plain = await ctx.app.inject({ method: 'GET', url: '/evaluate/beta?user_id=u1' })
   t.notOk(Object.keys(plain.headers).some((h) => h.startsWith('access-control-')), 'no Origin (curl, servers): no CORS headers')
   const bare = await ctx.app.inject({ method: 'OPTIONS', url: '/flags' })
@@ -136,16 +168,19 @@ t.test('other origins get no grant: no Allow-Origin on the preflight or the resp
 t.test('* opens the evaluation routes to any origin, never reads or writes; a listed origin keeps them', async (t) => {
   const ctx = await build(t, { CORS_ORIGINS: `*,${PAGE}` })
   await createFlag(ctx, { name: 'beta' })
+  const opened: Array<[string, string[]]> = []
   for (const [method, url] of EVALUATION) {
-    preflightOk(t, await preflight(ctx, url, OTHER, method), '*', method, `* for ${method} ${url}`)
-    preflightOk(t, await preflight(ctx, url, PAGE, method), PAGE, method, `the listed origin for ${method} ${url}`)
+    opened.push([`* for ${method} ${url}`, preflightProblems(await preflight(ctx, url, OTHER, method), '*', method)])
+    opened.push([`the listed origin for ${method} ${url}`, preflightProblems(await preflight(ctx, url, PAGE, method), PAGE, method)])
   }
+  t.same(withProblems(opened), [], 'every evaluation route: preflights granted to any origin as *, and to the listed origin as itself')
+  const kept: Array<[string, string[]]> = []
   for (const [method, url] of [...READS, ...WRITES]) {
     const res = await preflight(ctx, url, OTHER, method)
-    t.equal(res.statusCode, 204)
-    grantsNothing(t, res, `* does not open ${method} ${url}`)
-    preflightOk(t, await preflight(ctx, url, PAGE, method), PAGE, method, `the listed origin for ${method} ${url}`)
+    kept.push([`* does not open ${method} ${url}`, [...grantedProblems(res), ...(res.statusCode === 204 ? [] : [`status ${res.statusCode}`])]])
+    kept.push([`the listed origin for ${method} ${url}`, preflightProblems(await preflight(ctx, url, PAGE, method), PAGE, method)])
   }
+  t.same(withProblems(kept), [], 'every read and write route: * grants nothing (204), the listed origin is granted')
   // A preflight is judged by the request it announces: POST /evaluate yes, PUT /evaluate or GET /evaluate no.
   grantsNothing(t, await preflight(ctx, '/evaluate', OTHER, 'PUT'), 'PUT /evaluate')
   grantsNothing(t, await preflight(ctx, '/evaluate', OTHER, 'GET'), 'GET /evaluate')
@@ -158,11 +193,12 @@ t.test('* opens the evaluation routes to any origin, never reads or writes; a li
     ['POST bulk', { method: 'POST', url: '/ofrep/v1/evaluate/flags', payload: { context: { targetingKey: 'u1' } } }],
     ['POST single', { method: 'POST', url: '/ofrep/v1/evaluate/flags/beta', payload: { context: { targetingKey: 'u1' } } }]
   ]
+  const answered: Array<[string, string[]]> = []
   for (const [label, opts] of requests) {
     const res = await ctx.app.inject({ ...opts, headers: { origin: OTHER } })
-    t.equal(res.statusCode, 200, `${label}: ${res.body}`)
-    grants(t, res, '*', label)
+    answered.push([label, [...grantProblems(res, '*'), ...(res.statusCode === 200 ? [] : [`status ${res.statusCode}: ${res.body}`])]])
   }
+  t.same(withProblems(answered), [], 'evaluation requests from any origin: 200, granted as *')
   const write = await ctx.app.inject({ method: 'PUT', url: '/flags/beta', headers: { origin: OTHER, 'x-api-key': WRITE_KEY }, payload: { enabled: false } })
   grantsNothing(t, write, 'a write from an origin only * admits')
   grantsNothing(t, await ctx.app.inject({ method: 'GET', url: '/flags/beta', headers: { origin: OTHER } }), 'a flag read from an origin only * admits')
