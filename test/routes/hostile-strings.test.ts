@@ -1,5 +1,7 @@
 import t from 'tap'
 import { build, createFlag, isProblem, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
+import { failingInOrder } from '../support/cases.js'
+import { bodyOf, problemDiff } from '../support/refusals.js'
 
 /**
  * Strings a database cannot hold as written: NUL (Postgres text and jsonb refuse it: a 500 there)
@@ -34,12 +36,15 @@ for (const [label, bad, message] of [['NUL', NUL, 'must not contain NUL characte
       ['POST', '/customers', `{"id":"acme","name":"n${bad}"}`, 'body.name'],
       ['POST', '/flags/good/rename', `{"new_name":"n${bad}"}`, 'body.new_name']
     ]
-    for (const [method, url, payload, field] of writes) {
+    t.same(await failingInOrder(writes, async ([method, url, payload, field]) => {
       const before = await revisionOf(ctx)
-      const body = isProblem(t, await send(ctx, method, url, payload), 400, 'FLAGPOST_ERR_VALIDATION', url)
-      t.ok(body.errors.some((e: Json) => e.field === field && e.message.endsWith(message.replace(/^must/, ''))), `${method} ${url} ${payload}: ${field} (${JSON.stringify(body.errors)})`)
-      t.equal(await revisionOf(ctx), before, `${method} ${url}: nothing written`)
-    }
+      const res = await send(ctx, method, url, payload)
+      const wrong = problemDiff(res, 400, 'FLAGPOST_ERR_VALIDATION', url)
+      const errors = bodyOf(res).errors ?? []
+      if (!errors.some((e: Json) => e.field === field && e.message.endsWith(message.replace(/^must/, '')))) wrong.push(`does not name ${JSON.stringify(field)}: ${JSON.stringify(errors)}`)
+      if (await revisionOf(ctx) !== before) wrong.push('written')
+      return wrong.length === 0 ? undefined : { case: `${method} ${url} ${payload}`, wrong }
+    }), [], `each of ${writes.length} writes: a 400 problem naming the field and saying what is wrong, nothing written`)
     t.same((await ctx.app.inject({ url: '/flags' })).json().flags.map((f: Json) => f.name), ['good'])
     t.equal((await ctx.app.inject({ url: '/flags/good' })).json().default_value, 'x')
   })
@@ -58,11 +63,13 @@ t.test('NUL or an unpaired surrogate in a query string or a path is a 400 naming
     ['GET', '/evaluate/good?country=D%00E', 'query.country'],
     ['GET', '/evaluate/a%00b', 'params.name']
   ]
-  for (const [method, url, field] of reads) {
+  t.same(await failingInOrder(reads, async ([method, url, field]) => {
     const res = await ctx.app.inject({ method: method as 'GET', url, headers: { 'x-api-key': WRITE_KEY } })
-    const body = isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', url.split('?')[0])
-    t.match(body.errors, [{ field, message: 'must not contain NUL characters' }], `${method} ${url}`)
-  }
+    const wrong = problemDiff(res, 400, 'FLAGPOST_ERR_VALIDATION', url.split('?')[0])
+    const first = bodyOf(res).errors?.[0]
+    if (first?.field !== field || first?.message !== 'must not contain NUL characters') wrong.push(`first error ${JSON.stringify(first)}`)
+    return wrong.length === 0 ? undefined : { case: `${method} ${url}`, wrong }
+  }), [], `each of ${reads.length} queries and paths: a 400 problem naming the parameter, NUL refused`)
   // OFREP reports it in its own terms.
   const ofrep = await ctx.app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags?flagConfigEtag=a%00', payload: { context: {} } })
   t.equal(ofrep.statusCode, 400)
