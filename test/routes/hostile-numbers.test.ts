@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { build, createFlag, isProblem, revisionOf, testDatabase, WRITE_KEY, type TestApp } from '../helper.js'
+import { failingInOrder } from '../support/cases.js'
 import { queryPostgres } from '../support/postgres.js'
+import { bodyOf, problemDiff } from '../support/refusals.js'
 
 /**
  * Poison values: JSON.parse turns 1e309 into Infinity, which JSON stores as null. Every number a
@@ -23,10 +25,12 @@ async function readsWork (t: Test, ctx: TestApp, label: string): Promise<void> {
     ['POST', '/ofrep/v1/evaluate/flags/good', '{"context":{"targetingKey":"alice"}}'],
     ['GET', '/customers/acme/flags']
   ]
+  const failed: string[] = []
   for (const [method, url, payload] of reads) {
     const res = await ctx.app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload, headers: { 'content-type': 'application/json' } }) })
-    t.equal(res.statusCode, 200, `${label}: ${method} ${url} → ${res.body.slice(0, 200)}`)
+    if (res.statusCode !== 200) failed.push(`${method} ${url} → ${res.statusCode} ${res.body.slice(0, 200)}`)
   }
+  t.same(failed, [], `${label}: every read, evaluation and OFREP call answers 200`)
 }
 
 async function withGoodFlag (t: Test): Promise<TestApp> {
@@ -56,22 +60,25 @@ t.test('a non-finite number anywhere in a flag write is a 400 naming the field, 
       'body.targeting_rules.rules.0.serve.rollout.on'],
     ['user id', `{"name":"p","targeting_rules":{"user_ids":[${HUGE}]}}`, 'body.targeting_rules.user_ids.0']
   ]
-  for (const [label, payload, field] of cases) {
+  t.same(await failingInOrder(cases, async ([label, payload, field]) => {
     const before = await revisionOf(ctx)
     const res = await raw(ctx, 'POST', '/flags', payload)
-    const body = isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
-    t.ok(body.errors.some((e: Json) => e.field === field), `${label}: names ${field} (${JSON.stringify(body.errors)})`)
-    t.equal(await revisionOf(ctx), before, `${label}: nothing committed`)
-    t.equal((await ctx.app.inject({ url: '/flags/p' })).statusCode, 404, `${label}: no flag p`)
-  }
+    const wrong = problemDiff(res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
+    const errors = bodyOf(res).errors ?? []
+    if (!errors.some((e: Json) => e.field === field)) wrong.push(`does not name ${field}: ${JSON.stringify(errors)}`)
+    if (await revisionOf(ctx) !== before) wrong.push('committed')
+    if ((await ctx.app.inject({ url: '/flags/p' })).statusCode !== 404) wrong.push('flag p exists')
+    return wrong.length === 0 ? undefined : { case: label, wrong }
+  }), [], `each of ${cases.length} POSTs with 1e309 somewhere: a 400 problem naming the field, nothing committed`)
   // The same through a merge patch of an existing flag, on both media types.
-  for (const type of ['application/json', 'application/merge-patch+json']) {
-    for (const patch of [`{"metadata":{"x":${HUGE}}}`, `{"targeting_rules":{"percentage":-${HUGE}}}`, `{"type":"json","default_value":[${HUGE}]}`]) {
-      const before = await revisionOf(ctx)
-      isProblem(t, await raw(ctx, 'PUT', '/flags/good', patch, type), 400, 'FLAGPOST_ERR_VALIDATION', '/flags/good')
-      t.equal(await revisionOf(ctx), before, `PUT ${patch} (${type}): nothing committed`)
-    }
-  }
+  const patches = ['application/json', 'application/merge-patch+json'].flatMap((type) =>
+    [`{"metadata":{"x":${HUGE}}}`, `{"targeting_rules":{"percentage":-${HUGE}}}`, `{"type":"json","default_value":[${HUGE}]}`].map((patch) => [type, patch] as const))
+  t.same(await failingInOrder(patches, async ([type, patch]) => {
+    const before = await revisionOf(ctx)
+    const wrong = problemDiff(await raw(ctx, 'PUT', '/flags/good', patch, type), 400, 'FLAGPOST_ERR_VALIDATION', '/flags/good')
+    if (await revisionOf(ctx) !== before) wrong.push('committed')
+    return wrong.length === 0 ? undefined : { case: `PUT ${patch} (${type})`, wrong }
+  }), [], 'the same through PUT, as JSON and as a merge patch: a 400 problem, nothing committed')
   await readsWork(t, ctx, 'after the refused writes')
 })
 
