@@ -2,6 +2,7 @@ import t from 'tap'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { SCHEMAS } from '../src/schemas/registry.js'
 import { build } from './helper.js'
+import { differs, failing } from './support/cases.js'
 
 interface Operation {
   operationId?: string
@@ -95,49 +96,40 @@ t.test('GET /openapi.json', async (t) => {
 
   t.test('every operation has a unique operationId, tags and a summary', async (t) => {
     const ids = operations.map(([, , op]) => op.operationId)
-    for (const [method, path, op] of operations) {
-      const name = label(method, path)
-      t.match(op.operationId, /^[a-z][A-Za-z0-9]+$/, `${name} operationId`)
-      t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name} has tags`)
-      t.ok(typeof op.summary === 'string' && op.summary.length > 0, `${name} has a summary`)
-    }
-    t.equal(new Set(ids).size, ids.length, `operationIds are unique: ${ids.join(', ')}`)
     const declared = new Set(((doc as unknown as { tags?: Array<{ name: string }> }).tags ?? []).map((tag) => tag.name))
-    for (const [method, path, op] of operations) {
-      for (const tag of op.tags ?? []) t.ok(declared.has(tag), `${label(method, path)}: tag ${tag} is declared at the top level`)
-    }
+    t.same(failing(operations, ([method, path, op]) => differs(label(method, path), {
+      operationId: /^[a-z][A-Za-z0-9]+$/.test(String(op.operationId)),
+      tags: Array.isArray(op.tags) && op.tags.length > 0,
+      summary: typeof op.summary === 'string' && op.summary.length > 0,
+      undeclaredTags: (op.tags ?? []).filter((tag) => !declared.has(tag))
+    }, { operationId: true, tags: true, summary: true, undeclaredTags: [] })), [], `each of ${operations.length} operations: a camelCase operationId, tags declared at the top level, a summary`)
+    t.equal(new Set(ids).size, ids.length, `operationIds are unique: ${ids.join(', ')}`)
   })
 
   t.test('every operation that takes input declares a 4xx response', async (t) => {
-    for (const [method, path, op] of operations) {
-      // /healthz and /readyz take no input at all: nothing they could answer with a 4xx.
-      if (op.tags?.includes('health') === true) continue
+    // /healthz and /readyz take no input at all: nothing they could answer with a 4xx.
+    const withInput = operations.filter(([, , op]) => op.tags?.includes('health') !== true)
+    t.same(failing(withInput, ([method, path, op]) => {
       const codes = Object.keys(op.responses ?? {})
-      t.ok(codes.some((c) => /^4\d\d$/.test(c)), `${label(method, path)} declares a 4xx (${codes.join(', ')})`)
-      t.ok(codes.some((c) => /^2\d\d$/.test(c)), `${label(method, path)} declares a 2xx`)
-    }
+      return differs(`${label(method, path)} (${codes.join(', ')})`, [codes.some((c) => /^4\d\d$/.test(c)), codes.some((c) => /^2\d\d$/.test(c))], [true, true])
+    }), [], `each of ${withInput.length} operations declares a 4xx and a 2xx`)
   })
 
   t.test('write operations require apiKey or bearer and declare 401 and 403', async (t) => {
     const writes = operations.filter(([method, , op]) => ['post', 'put', 'delete', 'patch'].includes(method) && !isEvaluation(op))
     t.ok(writes.length >= 4, `${writes.length} write operations`)
-    for (const [method, path, op] of writes) {
-      const name = label(method, path)
-      t.strictSame(op.security, [{ apiKey: [] }, { bearer: [] }], `${name}: a key is required (no anonymous alternative)`)
-      t.ok(op.responses?.['401'] !== undefined, `${name} declares 401`)
-      t.ok(op.responses?.['403'] !== undefined, `${name} declares 403`)
-    }
+    t.same(failing(writes, ([method, path, op]) => differs(label(method, path),
+      { security: op.security, declares401: op.responses?.['401'] !== undefined, declares403: op.responses?.['403'] !== undefined },
+      { security: [{ apiKey: [] }, { bearer: [] }], declares401: true, declares403: true })), [], 'each requires a key (no anonymous alternative) and declares 401 and 403')
   })
 
   t.test('read and evaluate operations take an optional key and declare 401 (AUTH_READS)', async (t) => {
     const reads = operations.filter(([method, , op]) => op.tags?.includes('health') !== true &&
       (method === 'get' || isEvaluation(op)))
     t.ok(reads.length >= 4)
-    for (const [method, path, op] of reads) {
-      const name = label(method, path)
-      t.strictSame(op.security, [{}, { apiKey: [] }, { bearer: [] }], `${name}: anonymous or a key`)
-      t.ok(op.responses?.['401'] !== undefined, `${name} declares 401`)
-    }
+    t.same(failing(reads, ([method, path, op]) => differs(label(method, path),
+      { security: op.security, declares401: op.responses?.['401'] !== undefined },
+      { security: [{}, { apiKey: [] }, { bearer: [] }], declares401: true })), [], `each of ${reads.length}: anonymous or a key, and 401 declared`)
     for (const [method, path, op] of operations.filter(([, , op]) => op.tags?.includes('health') === true)) {
       t.ok(op.security === undefined || JSON.stringify(op.security) === '[{}]' || JSON.stringify(op.security) === '[]', `${label(method, path)} is open`)
     }
@@ -145,6 +137,7 @@ t.test('GET /openapi.json', async (t) => {
 
   t.test('error responses are application/problem+json referring to Problem', async (t) => {
     let checked = 0
+    const failures: unknown[] = []
     for (const [method, path, op] of operations) {
       for (const [code, response] of Object.entries(op.responses ?? {})) {
         if (!/^[45]\d\d$/.test(code)) continue
@@ -153,13 +146,15 @@ t.test('GET /openapi.json', async (t) => {
         // OFREP answers with its own error bodies (SPEC §3), checked in test/routes/ofrep.test.ts; 401/403 stay problem+json.
         if (op.tags?.includes('ofrep') === true && code !== '401' && code !== '403') continue
         const name = `${label(method, path)} ${code}`
-        t.strictSame(Object.keys(response.content ?? {}), ['application/problem+json'], `${name} media type`)
-        t.equal(response.content?.['application/problem+json']?.schema?.$ref, PROBLEM_REF, `${name} schema`)
-        t.ok(typeof response.description === 'string' && response.description.length > 0, `${name} description`)
+        const wrong = differs(name,
+          { media: Object.keys(response.content ?? {}), schema: response.content?.['application/problem+json']?.schema?.$ref, described: typeof response.description === 'string' && response.description.length > 0 },
+          { media: ['application/problem+json'], schema: PROBLEM_REF, described: true })
+        if (wrong !== undefined) failures.push(wrong)
         checked++
       }
     }
     t.ok(checked >= 30, `${checked} error responses checked`)
+    t.same(failures.slice(0, 5), [], `each is application/problem+json only, refers to Problem and has a description (${failures.length} not)`)
   })
 
   t.test('components: the named schemas, both security schemes, every $ref resolves', async (t) => {
@@ -175,10 +170,10 @@ t.test('GET /openapi.json', async (t) => {
     })
     const refs = refsIn(doc)
     t.ok(refs.length > 0)
-    for (const ref of new Set(refs)) {
+    t.same([...new Set(refs)].filter((ref) => {
       const match = /^#\/components\/schemas\/([A-Za-z0-9_.-]+)$/.exec(ref)
-      t.ok(match !== null && Object.hasOwn(schemas, match[1]), `$ref ${ref} resolves to a component`)
-    }
+      return !(match !== null && Object.hasOwn(schemas, match[1]))
+    }), [], `every one of ${new Set(refs).size} $refs resolves to a component`)
     t.notOk(Object.keys(schemas).some((k) => /^def-\d+$/.test(k)), 'no anonymous def-N components')
   })
 
