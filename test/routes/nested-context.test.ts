@@ -65,13 +65,13 @@ t.test('POST /evaluate and the query string read the same attribute', async (t) 
 
 t.test('bucket_by names a nested attribute: same bucket as the flat attribute', async (t) => {
   const ctx = await setup(t)
+  const differ: unknown[] = []
   for (let i = 0; i < 40; i++) {
     const nested = await ofrep(ctx, 'org_split', { targetingKey: 'x', org: { id: `org-${i}` } })
     const flat = await ofrep(ctx, 'org_split', { targetingKey: 'x', 'org.id': `org-${i}` })
-    t.equal(nested.statusCode, 200, nested.body)
-    t.same(nested.json(), flat.json(), `org-${i}`)
-    t.equal(nested.json().reason, 'SPLIT')
+    if (nested.statusCode !== 200 || nested.body !== flat.body || nested.json().reason !== 'SPLIT') differ.push({ case: `org-${i}`, nested: `${nested.statusCode} ${nested.body}`, flat: flat.body })
   }
+  t.same(differ.slice(0, 5), [], `org-0 … org-39: 200, SPLIT, and the same answer as the flat org.id attribute (${differ.length} not)`)
   const missing = await ofrep(ctx, 'org_split', { targetingKey: 'x', org: { id: ['not', 'an', 'attribute'] } })
   t.match(missing.json(), { value: false, reason: 'DEFAULT' }, 'an array is ignored: the bucket attribute is absent')
 })
