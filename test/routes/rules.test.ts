@@ -1,5 +1,7 @@
 import t from 'tap'
 import { build, createFlag, isProblem, revisionOf } from '../helper.js'
+import { failingInOrder } from '../support/cases.js'
+import { bodyOf, problemDiff } from '../support/refusals.js'
 
 const euBeta = {
   name: 'eu_beta',
@@ -64,11 +66,12 @@ t.test('a rule that cannot be compiled is a 400 naming the clause, and nothing i
     [{ clauses: [{ attribute: 'x', operator: 'in', values: [{ nested: true }] }], serve: { variant: 'on' } }, 'body.targeting_rules.rules.0.clauses.0.values.0'],
     [{ clauses: [], serve: { variant: 'on' }, extra: 1 }, 'body.targeting_rules.rules.0.extra']
   ]
-  for (const [rule, field] of cases) {
+  t.same(await failingInOrder(cases, async ([rule, field]) => {
     const res = await ctx.write({ method: 'POST', url: '/flags', payload: { name: 'bad', targeting_rules: { rules: [rule] } } })
-    const body = isProblem(t, res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
-    t.ok((body.errors as Array<{ field: string }>).some((e) => e.field === field), `${JSON.stringify(rule)} → ${field}: ${res.body}`)
-  }
+    const wrong = problemDiff(res, 400, 'FLAGPOST_ERR_VALIDATION', '/flags')
+    if (!((bodyOf(res).errors ?? []) as Array<{ field: string }>).some((e) => e.field === field)) wrong.push(`does not name ${field}: ${res.body}`)
+    return wrong.length === 0 ? undefined : { case: JSON.stringify(rule), wrong }
+  }), [], `each of ${cases.length} bad rules: a 400 problem naming the field`)
   const dup = await ctx.write({ method: 'POST', url: '/flags', payload: { name: 'bad', targeting_rules: { rules: [{ id: 'a', clauses: [], serve: { variant: 'on' } }, { id: 'a', clauses: [], serve: { variant: 'off' } }] } } })
   t.match(isProblem(t, dup, 400, 'FLAGPOST_ERR_VALIDATION', '/flags').errors, [{ field: 'body.targeting_rules.rules.1.id' }])
   t.equal(await revisionOf(ctx), base, 'no write happened')
