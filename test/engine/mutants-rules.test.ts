@@ -5,7 +5,7 @@
  * what the API returns in its 400.
  */
 import t from 'tap'
-import { compileFlag, compileRules, evaluate, FlagCompileError } from '../../src/engine/index.js'
+import { compileClause, compileFlag, compileRules, evaluate, FlagCompileError } from '../../src/engine/index.js'
 import type { Clause, EvaluationContext, FlagDefinition, JsonValue, Rule } from '../../src/engine/index.js'
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z')
@@ -113,6 +113,7 @@ t.test('serve of the wrong shape, unknown variants and unusable weights are refu
     ['serve null', withServe(null)],
     ['serve a string', withServe('on')],
     ['serve an array carrying a variant property', withServe(Object.assign([], { variant: 'on' }))],
+    ['serve a function carrying a variant property', withServe(Object.assign(() => 'on', { variant: 'on' }))],
     ['serve neither', withServe({})],
     ['serve both', withServe({ variant: 'on', rollout: { on: 1 } })],
     ['an unknown variant', withServe({ variant: 'nope' })],
@@ -135,6 +136,7 @@ t.test('serve of the wrong shape, unknown variants and unusable weights are refu
     ['serve null', [serve, shape]],
     ['serve a string', [serve, shape]],
     ['serve an array carrying a variant property', [serve, shape]],
+    ['serve a function carrying a variant property', [serve, shape]],
     ['serve neither', [serve, shape]],
     ['serve both', [serve, shape]],
     ['an unknown variant', [`${serve}.variant`, '"nope" is not one of the variants (on, off, blue)']],
@@ -179,6 +181,7 @@ t.test('clauses of the wrong shape are refused with their field and reason', asy
     ['a null clause', withClause(null)],
     ['a string clause', withClause('a')],
     ['a numeric attribute', withClause({ attribute: 5, operator: 'exists' })],
+    ['a list holding an attribute name', withClause({ attribute: ['plan'], operator: 'exists' })],
     ['an attribute starting with a digit', withClause({ attribute: '1a', operator: 'exists' })],
     ['an unknown operator', withClause({ attribute: 'a', operator: 'like', values: ['x'] })],
     ['a numeric operator', withClause({ attribute: 'a', operator: 0, values: ['x'] })],
@@ -199,6 +202,7 @@ t.test('clauses of the wrong shape are refused with their field and reason', asy
     ['a null clause', [CLAUSE, 'must be an object with attribute, operator and values']],
     ['a string clause', [CLAUSE, 'must be an object with attribute, operator and values']],
     ['a numeric attribute', [`${CLAUSE}.attribute`, attribute]],
+    ['a list holding an attribute name', [`${CLAUSE}.attribute`, attribute]],
     ['an attribute starting with a digit', [`${CLAUSE}.attribute`, attribute]],
     ['an unknown operator', [`${CLAUSE}.operator`, `unknown operator "like"; use one of ${operators}`]],
     ['a numeric operator', [`${CLAUSE}.operator`, `unknown operator "0"; use one of ${operators}`]],
@@ -389,4 +393,26 @@ t.test('numbers, instants and versions compare strictly or inclusively as named'
     '1.2.3 semver_lte 1.2.3',
     '1.2.3 semver_gte 1.2.3'
   ])
+})
+
+t.test('several needles never match through an index past the last one', async (t) => {
+  const c = (operator: Clause['operator'], values: Clause['values']): Clause => ({ attribute: 'a', operator, values })
+  const cases: [string, Clause, EvaluationContext][] = [
+    ['contains', c('contains', ['x', 'y']), { a: 'is undefined' }],
+    ['starts_with', c('starts_with', ['x', 'y']), { a: 'undefined here' }],
+    ['ends_with', c('ends_with', ['x', 'y']), { a: 'left undefined' }],
+    ['matches', c('matches', ['^x', '^y']), { a: 'undefined' }]
+  ]
+  t.same(holding(cases), [])
+})
+
+t.test('a clause whose stored pattern RE2 cannot run holds for no one, negated or not, and says so with false', async (t) => {
+  const lookahead = (negate: boolean): Clause => ({ attribute: 'a', operator: 'matches', values: ['^x', '(?=a)'], negate })
+  const cases: [string, Clause, EvaluationContext][] = [
+    ['present, matching the runnable pattern', lookahead(false), { a: 'xa' }],
+    ['present, negated', lookahead(true), { a: 'b' }],
+    ['missing, negated', lookahead(true), {}]
+  ]
+  const predicate = compileClause(lookahead(true), 'clause', 'checkout')
+  t.same([holding(cases), predicate({ a: 'b' }, NOW), predicate({}, NOW)], [[], false, false])
 })
