@@ -113,11 +113,13 @@ function compileServe (def: FlagDefinition, serve: unknown, site: Site): Pick<Co
   if (rollout === null || typeof rollout !== 'object' || Array.isArray(rollout)) {
     fail(site, `${at}.rollout`, 'must be an object of variant name to weight')
   }
+  // Stryker disable next-line ArrayDeclaration: a seeded string entry would be a weight that is not a number, which compileSplit scales to 0 and drops
   const entries: [string, number][] = []
   for (const [variant, weight] of Object.entries(rollout)) {
     if (!Object.hasOwn(def.variants, variant)) {
       fail(site, `${at}.rollout.${variant}`, `"${variant}" is not one of the variants (${variantNames()})`)
     }
+    // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number, so dropping the typeof test changes nothing
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
       fail(site, `${at}.rollout.${variant}`, 'weight must be a number >= 0')
     }
@@ -138,6 +140,7 @@ function allOf (predicates: Predicate[]): Predicate {
       return always
     case 1:
       return predicates[0]
+    // Stryker disable next-line ConditionalExpression,BlockStatement: without the two-clause fast path the general loop gives the same result
     case 2: {
       const [a, b] = predicates
       return (ctx, now) => a(ctx, now) && b(ctx, now)
@@ -194,6 +197,7 @@ export function compileClause (clause: Clause, field: string, flagName: string):
   if (typeof attribute !== 'string' || !ATTRIBUTE_NAME.test(attribute)) {
     fail(site, `${at}.attribute`, 'must start with a letter or "_" and have at most 64 letters, digits, "_", "." or "-"')
   }
+  // Stryker disable next-line ConditionalExpression: a non-string is never in the Set of operator names
   if (typeof operator !== 'string' || !KNOWN_OPERATORS.has(operator)) {
     fail(site, `${at}.operator`, `unknown operator "${String(operator)}"; use one of ${OPERATORS.join(', ')}`)
   }
@@ -230,6 +234,7 @@ function checkValues (values: unknown, site: Site, at: string): Scalar[] {
   }
   for (let i = 0; i < values.length; i++) {
     const v: unknown = values[i]
+    // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) continue
     fail(site, `${at}.${i}`, 'must be a string, a finite number or a boolean')
   }
@@ -237,6 +242,7 @@ function checkValues (values: unknown, site: Site, at: string): Scalar[] {
 }
 
 function str (v: Scalar): string {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: String(s) is s for a string
   return typeof v === 'string' ? v : String(v)
 }
 
@@ -283,6 +289,7 @@ const endsWith: StringMatch = (s, n) => s.endsWith(n)
 function substring (spec: Spec, operator: Operator, match: StringMatch): Test {
   const list = needles(spec, operator)
   const ci = spec.caseInsensitive
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the one-needle case is a fast path of the loop below
   if (list.length === 1) {
     const needle = list[0]
     return (v) => typeof v !== 'boolean' && match(ci ? str(v).toLowerCase() : str(v), needle)
@@ -299,6 +306,7 @@ function substring (spec: Spec, operator: Operator, match: StringMatch): Test {
  * What `regexes` returns for a clause holding a stored pattern the engine will not run (see there):
  * `compileClause` turns it into a clause that never holds, negate or not.
  */
+// Stryker disable next-line ArrowFunction,BooleanLiteral: never called: compileClause returns `never` for it, only its identity is used
 const NEVER_HOLDS: Test = () => false
 
 /**
@@ -328,6 +336,7 @@ function regexes (spec: Spec): Test {
     else list.push(re)
   }
   if (!runnable) return NEVER_HOLDS
+  // Stryker disable next-line ConditionalExpression,BlockStatement: the one-pattern case is a fast path of the loop below
   if (list.length === 1) {
     const re = list[0]
     return (v) => typeof v !== 'boolean' && re.test(str(v))
@@ -357,6 +366,7 @@ function instant (spec: Spec, operator: Operator): number {
 /** semver_* as a range of accepted `compare` results: NaN (not a version) is outside every range. */
 function version (spec: Spec, operator: Operator, lo: number, hi: number): Test {
   const raw = one(spec, operator)
+  // Stryker disable next-line ConditionalExpression,StringLiteral: parseVersion of "true" or "false" is null as well
   const parsed = typeof raw === 'boolean' ? null : parseVersion(String(raw))
   if (parsed === null) {
     fail(spec.site, `${spec.site.field}.0`, `"${String(raw)}" is not a semantic version (e.g. 2.3.0, v2.3.0, 2.3.0-beta.1, or partial 2.3)`)
