@@ -147,3 +147,26 @@ t.test('a rule rollout serves its first variant to the low buckets and the off v
     ['off', 'off', 'DEFAULT', 'rule:split']
   ])
 })
+
+t.test('ids, bucket keys and rules read booleans and numbers by String(), and a present unlisted customer is not listed', async (t) => {
+  const f = compileFlag(flag({}, {
+    user_ids: ['true', '7'],
+    customer_ids: ['false'],
+    rules: [{ id: 'beta', clauses: [{ attribute: 'beta', operator: 'eq', values: [true] }], serve: { variant: 'blue' } }],
+    percentage: 0
+  }))
+  const at = (ctx: EvaluationContext) => { const r = evaluate(f, ctx, NOW); return [r.variant, r.value, r.reason, r.rule] }
+  t.same([
+    at({ user_id: true }),
+    at({ user_id: 7 }),
+    at({ customer_id: false }),
+    at({ user_id: 'someone', customer_id: 'unlisted' }),
+    at({ user_id: 'someone', beta: true })
+  ], [
+    ['on', 'on', 'TARGETING_MATCH', 'user_ids'],
+    ['on', 'on', 'TARGETING_MATCH', 'user_ids'],
+    ['on', 'on', 'TARGETING_MATCH', 'customer_ids'],
+    ['off', 'off', 'DEFAULT', 'fallthrough'],
+    ['blue', 'blue', 'TARGETING_MATCH', 'rule:beta']
+  ])
+})
