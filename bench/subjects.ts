@@ -22,9 +22,9 @@ const writer = { actor: 'bench' }
 
 try {
   const setup = await createContainer(config, { poll: false })
-  await setup.services.flags.create({ name: 'plain', default_value: true, targeting_rules: { percentage: 50 } }, writer)
-  await setup.services.flags.create({ name: 'crowded', default_value: true, targeting_rules: { percentage: 50 } }, writer)
-  await setup.services.flags.create({ name: 'few', default_value: true, targeting_rules: { percentage: 50 } }, writer)
+  await setup.services.flags.create({ name: 'plain', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
+  await setup.services.flags.create({ name: 'crowded', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
+  await setup.services.flags.create({ name: 'few', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
   for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride('few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
   const flagId = (await setup.repositories.flags.get('crowded'))!.id
   await setup.close()

@@ -2,16 +2,16 @@ import { loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
 import type { ContextInput } from './engine/context.js'
-import type { EvaluationContext, EvaluationResult, FlagType } from './engine/types.js'
+import { FLAG_TYPES, type EvaluationContext, type EvaluationResult, type FlagType } from './engine/types.js'
 import { FlagNotFoundError, invalid, invalidField } from './errors.js'
-import { FLAG_NAME } from './schemas/common.js'
-import type { FlagBody, FlagCreateBody } from './schemas/flags.js'
+import { LIMITS, type FlagBody } from './schemas/flags.js'
 import { inputProblems } from './schemas/storable.js'
-import { isSubjectId } from './schemas/subjects.js'
-import type { Customer, Override, Page, PageQuery, SubjectKind, User } from './services/subject-service.js'
+import { FLAG_NAME_RULE, SUBJECT_ID_RULE } from './schemas/names.js'
+import { isOn } from './services/flag-service.js'
+import { everyItem } from './services/paging.js'
+import type { Customer, Override, SubjectKind, User } from './services/subject-service.js'
 import { evaluationContext } from './services/evaluation-context.js'
 import { toFlagBody } from './services/flag-view.js'
-import { fieldProblems, schemaValidator } from './validation.js'
 
 /** Where the embedded library keeps its data, and who its writes are recorded as. */
 export interface FlagpostOptions {
@@ -64,12 +64,6 @@ export function isFlagpostError (err: unknown): err is FlagpostError {
   return err instanceof Error && typeof code === 'string' && code.startsWith('FLAGPOST_ERR_')
 }
 
-/** A body checked with the schema the HTTP API validates it with (the registry's), and the same strictness (no coercion). */
-function validate (which: 'FlagCreate' | 'RenameRequest', body: object): void {
-  const check = schemaValidator(which)
-  if (!check(body)) throw invalid(fieldProblems(check.errors as Parameters<typeof fieldProblems>[0], 'body'))
-}
-
 /*
  * Arguments are checked before anything reaches a service or the database, whatever a caller without
  * TypeScript passes: a wrong type, a missing argument or a value that breaks the input rule
@@ -91,7 +85,7 @@ function storable (field: string, value: unknown): void {
  */
 function existingName (name: unknown, field = 'name'): string {
   if (typeof name !== 'string') throw invalidField(field, `must be a string, got ${typeName(name)}`)
-  if (!FLAG_NAME.test(name)) throw new FlagNotFoundError(name)
+  if (!FLAG_NAME_RULE.test(name)) throw new FlagNotFoundError(name)
   return name
 }
 
@@ -117,6 +111,10 @@ function addFeatureOptions (options: unknown): AddFeatureOptions {
   const unknown = Object.keys(options).filter((key) => !ADD_FEATURE_OPTIONS.has(key))
   if (unknown.length > 0) throw invalid(unknown.map((key) => ({ field: `options.${key}`, message: 'is not a known option' })))
   if (options.defaultEnabled !== undefined) bool('options.defaultEnabled', options.defaultEnabled)
+  if (options.type != null && !(FLAG_TYPES as readonly unknown[]).includes(options.type)) {
+    throw invalidField('options.type', `must be one of ${FLAG_TYPES.map((type) => JSON.stringify(type)).join(', ')}`)
+  }
+  optionalString('options.description', options.description, LIMITS.description)
   storable('options', options)
   return options as AddFeatureOptions
 }
@@ -130,8 +128,8 @@ function checkedId (id: unknown, field: string): string {
     if (!Number.isSafeInteger(id) || id < 0) throw invalidField(field, 'must be a string id or a non-negative integer')
     return String(id)
   }
-  if (typeof id !== 'string' || !isSubjectId(id)) {
-    throw invalidField(field, 'must be 1 to 256 characters: letters, digits and _ . @ + : | = ~ -, starting with a letter, digit or _')
+  if (typeof id !== 'string' || !SUBJECT_ID_RULE.test(id)) {
+    throw invalidField(field, SUBJECT_ID_RULE.message)
   }
   return id
 }
@@ -156,18 +154,6 @@ function contextOf (given: unknown): EvaluationContext {
   if (userId != null) context.user_id = checkedId(userId, 'context.userId')
   if (customerId != null) context.customer_id = checkedId(customerId, 'context.customerId')
   return context
-}
-
-/** Every item of a paginated listing, a page of 1000 at a time. */
-async function everything<T> (list: (q: PageQuery) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = []
-  let cursor: string | null = null
-  do {
-    const page: Page<T> = await list(cursor === null ? { limit: 1000 } : { limit: 1000, cursor })
-    items.push(...page.items)
-    cursor = page.nextCursor
-  } while (cursor !== null)
-  return items
 }
 
 /**
@@ -255,38 +241,32 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
   const opts = { actor: options.actor ?? 'library' }
   let closed = false
   const live = (): void => { if (closed) throw new Error('This Flagpost instance is closed') }
-  const offVariantOf = (name: string): string | undefined => container.snapshot.get(name)?.offVariant
 
   return {
     async addFeature (name: string, given?: AddFeatureOptions): Promise<Flag> {
       live()
       const options = addFeatureOptions(given)
-      const body: FlagCreateBody = { name, targeting_rules: { percentage: options.defaultEnabled === true ? 100 : 0 } }
-      if (options.type !== undefined) body.type = options.type
-      if (options.defaultValue !== undefined) body.default_value = options.defaultValue
-      if (options.offValue !== undefined) body.off_value = options.offValue
-      if (options.description !== undefined) body.description = options.description
-      validate('FlagCreate', body)
-      return toFlagBody(await flags.create(body, opts))
+      if (typeof name !== 'string') throw invalidField('name', `must be a string, got ${typeName(name)}`)
+      const { defaultEnabled, ...spec } = options
+      return toFlagBody(await flags.create({ name, ...spec, targetingRules: { percentage: defaultEnabled === true ? 100 : 0 } }, opts))
     },
     async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(existingName(name))) },
     async setGlobalFlag (name: string, enabled: boolean): Promise<Flag> {
       live()
       const on = bool('enabled', enabled)
-      return toFlagBody(await flags.update(existingName(name), { targeting_rules: { percentage: on ? 100 : 0 } }, opts))
+      return toFlagBody(await flags.update(existingName(name), { targetingRules: { percentage: on ? 100 : 0 } }, opts))
     },
     async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: true }, opts)) },
     async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: false }, opts)) },
     async renameFeature (oldName: string, newName: string): Promise<Flag> {
       live()
       if (typeof oldName !== 'string') existingName(oldName, 'oldName')
-      validate('RenameRequest', { new_name: newName })
       return toFlagBody(await flags.rename(existingName(oldName, 'oldName'), newName, opts))
     },
     async removeFeature (name: string): Promise<void> { live(); await flags.remove(existingName(name), opts) },
     async addCustomer (id: SubjectId, name?: string): Promise<Customer> {
       live()
-      const customerName = optionalString('name', name, 256)
+      const customerName = optionalString('name', name, LIMITS.customerName)
       return subjects.addCustomer({ id: checkedId(id, 'id'), ...(customerName !== undefined ? { name: customerName } : {}) }, opts)
     },
     async removeCustomer (id: SubjectId): Promise<void> { live(); await subjects.removeCustomer(checkedId(id, 'id'), opts) },
@@ -299,7 +279,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       live()
       const [kind, id] = checkedSubject(subject)
       const on = bool('enabled', enabled)
-      const served = optionalString('variant', variant, 64)
+      const served = optionalString('variant', variant, LIMITS.variantName)
       return subjects.setOverride(existingName(name), kind, id, { enabled: on, ...(served !== undefined ? { variant: served } : {}) }, opts)
     },
     async clearFlag (name: string, subject: Subject): Promise<void> {
@@ -310,7 +290,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     async listCustomersWithFeature (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'enabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'enabled' }))).map((c) => c.id)
     },
     async listFeaturesForCustomer (customerId: SubjectId): Promise<string[]> {
       live()
@@ -319,12 +299,12 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
     async listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
     },
     async listCustomersWithFeatureExplicitlyDisabled (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everything((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
     },
     evaluate (name: string, context?: FlagpostContext): EvaluationResult {
       live()
@@ -335,9 +315,8 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       live()
       if (typeof name !== 'string') existingName(name)
       const checked = contextOf(context)
-      const off = offVariantOf(name)
-      if (off === undefined) return false
-      return flags.evaluate(name, checked).variant !== off
+      const flag = container.snapshot.get(name)
+      return flag !== undefined && isOn(flag, flags.evaluate(name, checked))
     },
     async refresh (): Promise<void> { live(); await container.snapshot.catchUp() },
     async close (): Promise<void> { closed = true; await container.close() }

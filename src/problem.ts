@@ -3,6 +3,7 @@ import {
   BadRequestError, BodyTooLargeError, entryOf, InternalError, InvalidJsonError, isExpectedOutage, UnsupportedMediaTypeError,
   ValidationError, type FieldProblem
 } from './errors.js'
+import { separatedField } from './services/field-names.js'
 
 /**
  * The HTTP renderer of the error catalogue (errors.ts): any thrown error as RFC 9457 problem details
@@ -91,9 +92,26 @@ export function toProblem (error: ErrorLike, instance: string, problems?: FieldP
 /** A request URL without its query string: the `instance` of a problem. */
 export const pathOf = (url: string): string => url.split('?')[0]
 
+const PARTS = new Set(['body', 'params', 'query', 'headers', 'path'])
+const has = (part: unknown, name: string): boolean => typeof part === 'object' && part !== null && Object.hasOwn(part, name)
+
+/**
+ * A domain field (`defaultValue`, `targetingRules.rollout.blue`, `id`) as this request wrote it
+ * (`body.default_value`, `params.id`, `query.cursor`): the part that carries it, body first, and its
+ * name in snake_case. Fields already named by part (the route schemas' own problems) stay as they are.
+ */
+export function requestField (field: string, request: Pick<FastifyRequest, 'body' | 'params' | 'query'>): string {
+  const written = separatedField(field, '_')
+  const head = written.split('.')[0]
+  if (PARTS.has(head)) return field
+  const part = has(request.body, head) ? 'body' : has(request.params, head) ? 'params' : has(request.query, head) ? 'query' : 'body'
+  return `${part}.${written}`
+}
+
 /** Every error as problem+json, logged by what it is: a client's mistake, an expected outage, or a bug. */
 export function sendProblem (error: ErrorLike, request: FastifyRequest, reply: FastifyReply, fields?: FieldProblem[]): FastifyReply {
-  const problem = toProblem(error, pathOf(request.url), fields)
+  const written = fields ?? error.problems?.map(({ field, message }) => ({ field: requestField(field, request), message }))
+  const problem = toProblem(error, pathOf(request.url), written)
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="flagpost"')
   if (problem.status >= 500 && isExpectedOutage(problem)) request.log.warn({ code: problem.code, status: problem.status }, problem.detail)
   else if (problem.status >= 500) request.log.error({ err: error }, 'request failed')

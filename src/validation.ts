@@ -33,29 +33,15 @@ export function withInputRule (check: ValidateFunction): ValidateFunction {
   return validate
 }
 
-const bodyAjv = (): Ajv => new Ajv({ ...common, coerceTypes: false, schemas: [...SCHEMAS] })
-
 /** Two Ajv instances per app, picked per HTTP part; the registered schemas (schemas/registry.ts) are added to both. */
 export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
   const textAjv = new Ajv({ ...common, coerceTypes: 'array', schemas: [...SCHEMAS] })
-  const bodies = bodyAjv()
+  const bodies = new Ajv({ ...common, coerceTypes: false, schemas: [...SCHEMAS] })
   return ({ schema, httpPart }) => {
     const check = (httpPart === 'body' ? bodies : textAjv).compile(schema as object)
     // Header values cannot hold NUL or unpaired surrogates (the HTTP parser refuses them and reads latin1).
     return (httpPart === 'headers' ? check : withInputRule(check)) as ReturnType<FastifySchemaCompiler<unknown>>
   }
-}
-
-let registered: Ajv | undefined
-/**
- * A registered schema's validator with a request body's rules (no coercion, the input rule first),
- * for callers that are not HTTP routes (the library checks its arguments with the API's own schemas).
- */
-export function schemaValidator (id: string): ValidateFunction {
-  registered ??= bodyAjv()
-  const check = registered.getSchema(id)
-  if (check === undefined) throw new Error(`no registered schema ${id}`)
-  return withInputRule(check)
 }
 
 interface AjvIssue { keyword: string, instancePath: string, message?: string, params: Record<string, unknown> }

@@ -11,7 +11,7 @@ import type autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
-import type { FlagCreateBody } from '../../src/schemas/flags.js'
+import type { FlagSpec } from '../../src/services/flag-commands.js'
 
 export const KINDS = 10
 export const CUSTOMERS = 20_000
@@ -35,38 +35,38 @@ const fiveRules = [
   { id: 'internal', clauses: [{ attribute: 'user_id', operator: 'matches' as const, values: ['^internal-[0-9]+$'] }], serve: { variant: 'on' } }
 ]
 
-/** The ten kinds, as written through the API: the mix of a real flag set. */
-const kinds: Array<Omit<FlagCreateBody, 'name'>> = [
-  { default_value: true, metadata: meta }, // on for everyone: STATIC
-  { default_value: true, targeting_rules: { user_ids: Array.from({ length: 20 }, (_, i) => userId(i * 2500)) }, metadata: meta },
-  { default_value: true, targeting_rules: { percentage: 50 }, metadata: meta },
+/** The ten kinds, as written to the flag service: the mix of a real flag set. */
+const kinds: FlagSpec[] = [
+  { defaultValue: true, metadata: meta }, // on for everyone: STATIC
+  { defaultValue: true, targetingRules: { user_ids: Array.from({ length: 20 }, (_, i) => userId(i * 2500)) }, metadata: meta },
+  { defaultValue: true, targetingRules: { percentage: 50 }, metadata: meta },
   {
     type: 'string',
     variants: { control: 'a', blue: 'b', green: 'c' },
-    default_variant: 'control',
-    off_variant: 'control',
-    targeting_rules: { rollout: { control: 34, blue: 33, green: 33 } },
+    defaultVariant: 'control',
+    offVariant: 'control',
+    targetingRules: { rollout: { control: 34, blue: 33, green: 33 } },
     metadata: meta
   },
   {
-    default_value: true,
+    defaultValue: true,
     metadata: meta,
-    targeting_rules: {
+    targetingRules: {
       percentage: 25,
       rules: [{ id: 'eu-new', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }, { attribute: 'app_version', operator: 'semver_gte', values: ['3.0.0'] }], serve: { variant: 'on' } }]
     }
   },
-  { default_value: true, variants: { blue: true }, targeting_rules: { rollout: { on: 10, blue: 45, off: 45 }, rules: fiveRules }, metadata: meta },
-  { default_value: true, targeting_rules: { customer_ids: Array.from({ length: 10 }, (_, i) => customerId(i * 2000)), percentage: 10 }, metadata: meta },
-  { default_value: true, enabled: false, metadata: meta }, // kill switch
+  { defaultValue: true, variants: { blue: true }, targetingRules: { rollout: { on: 10, blue: 45, off: 45 }, rules: fiveRules }, metadata: meta },
+  { defaultValue: true, targetingRules: { customer_ids: Array.from({ length: 10 }, (_, i) => customerId(i * 2000)), percentage: 10 }, metadata: meta },
+  { defaultValue: true, enabled: false, metadata: meta }, // kill switch
   {
     type: 'string',
-    default_value: 'new',
-    off_value: 'old',
+    defaultValue: 'new',
+    offValue: 'old',
     metadata: meta,
-    targeting_rules: { percentage: 0, rules: [{ id: 'example-staff', clauses: [{ attribute: 'email', operator: 'ends_with', values: ['@example.com'] }], serve: { variant: 'on' } }] }
+    targetingRules: { percentage: 0, rules: [{ id: 'example-staff', clauses: [{ attribute: 'email', operator: 'ends_with', values: ['@example.com'] }], serve: { variant: 'on' } }] }
   },
-  { type: 'json', default_value: { limit: 100, theme: 'dark' }, off_value: { limit: 10, theme: 'light' }, metadata: meta }
+  { type: 'json', defaultValue: { limit: 100, theme: 'dark' }, offValue: { limit: 10, theme: 'light' }, metadata: meta }
 ]
 
 export interface DatasetSize { flags: number, overrides: number, customers: number, users: number }

@@ -1,24 +1,22 @@
 import { ValidationError } from '../errors.js'
-import { FLAG_NAME } from '../schemas/common.js'
 import { LIMITS } from '../schemas/flags.js'
-import { isSubjectId, MAX_SUBJECT_ID } from '../schemas/subjects.js'
+import { FLAG_NAME_RULE, SUBJECT_ID_RULE } from '../schemas/names.js'
 
 // The HTTP API checks these with its route schemas before the services see them; the CLI calls the
-// services directly, so it checks the same patterns itself: what the CLI writes, the API can address.
-const MAX_CUSTOMER_NAME = 256
+// services directly, so it checks the same rules itself: what the CLI writes, the API can address.
 
 /** A new flag name (add-feature, rename-feature). */
 export function checkFlagName (name: string): string {
-  if (!FLAG_NAME.test(name)) {
-    throw new ValidationError(`invalid feature name ${JSON.stringify(name)}: use 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit`)
+  if (!FLAG_NAME_RULE.test(name)) {
+    throw new ValidationError(`invalid feature name ${JSON.stringify(name)}: ${FLAG_NAME_RULE.message}`)
   }
   return name
 }
 
 /** A customer or user id, as the API's paths accept it. */
 export function checkSubjectId (kind: 'customer' | 'user', id: string): string {
-  if (!isSubjectId(id)) {
-    throw new ValidationError(`invalid ${kind} id ${JSON.stringify(id)}: use 1 to ${MAX_SUBJECT_ID} letters, digits or "_ . @ + : | = ~ -", starting with a letter, digit or "_"`)
+  if (!SUBJECT_ID_RULE.test(id)) {
+    throw new ValidationError(`invalid ${kind} id ${JSON.stringify(id)}: ${SUBJECT_ID_RULE.message}`)
   }
   return id
 }
@@ -29,6 +27,6 @@ export function checkDescription (description: string): string {
 }
 
 export function checkCustomerName (name: string): string {
-  if (name.length > MAX_CUSTOMER_NAME) throw new ValidationError(`--name: at most ${MAX_CUSTOMER_NAME} characters`)
+  if (name.length > LIMITS.customerName) throw new ValidationError(`--name: at most ${LIMITS.customerName} characters`)
   return name
 }

@@ -1,20 +1,11 @@
 import { ConfigError } from '../config.js'
 
-interface FieldProblem { field: string, message: string }
+import type { FieldProblem } from '../errors.js'
+import { separatedField } from '../services/field-names.js'
 
-// The services name fields as the HTTP API sees them (`body.default_value`); a CLI user wrote options.
-const OPTION_OF: Record<string, string> = {
-  default_value: '--default-value',
-  description: '--description',
-  variant: '--variant',
-  customer_id: '--customer-id',
-  name: 'NAME',
-  id: 'ID'
-}
-const asOption = (field: string): string => {
-  const bare = field.replace(/^(body|params|query)\./, '')
-  return OPTION_OF[bare] ?? bare
-}
+// The services name domain fields (`defaultValue`); a CLI user wrote arguments and options.
+const ARGUMENTS: Record<string, string> = { name: 'NAME', newName: 'NEW', id: 'ID' }
+const asOption = (field: string): string => ARGUMENTS[field] ?? `--${separatedField(field, '-')}`
 
 /**
  * What a failed command prints after `flagpost: `, and its exit code: 2 for a bad configuration,

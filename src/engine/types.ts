@@ -4,7 +4,9 @@
  * and the hot path evaluates.
  */
 
-export type FlagType = 'boolean' | 'string' | 'number' | 'json'
+/** The type every value of a flag has. */
+export const FLAG_TYPES = ['boolean', 'string', 'number', 'json'] as const
+export type FlagType = typeof FLAG_TYPES[number]
 
 /** Any JSON value; a flag's values are of its `type` (json flags take any JSON). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }

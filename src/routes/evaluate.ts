@@ -34,7 +34,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // A flag that cannot be served is reported in `results` (GENERAL), not as a 500.
       response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), ...standardResponses(400, 401, 413, 415, 429) }
     }
-  }, async (request) => ({ results: flags.evaluateMany(evaluationContext(request.body.context ?? {}, 'body.context'), request.body.flags) }))
+  }, async (request) => ({ results: flags.evaluateMany(evaluationContext(request.body.context ?? {}), request.body.flags) }))
 }
 
 export default evaluateRoutes

@@ -7,6 +7,7 @@ import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/
 import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMatchHeaders, RenameBody, type FlagBody } from '../schemas/flags.js'
 import { toFlagBody } from '../services/flag-view.js'
 import { versionEtag, parseIfMatch } from './etag.js'
+import { toFlagChange, toNewFlag } from './flag-body.js'
 
 const location = (name: string): string => `/flags/${encodeURIComponent(name)}`
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -46,7 +47,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: ref(Flag, 'The created flag'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const flag = await flags.create(request.body, { actor: actorOf(request) })
+    const flag = await flags.create(toNewFlag(request.body), { actor: actorOf(request) })
     return reply.code(201).header('location', location(flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 
@@ -62,7 +63,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const page = await flags.list(request.query)
-    return reply.type(JSON_TYPE).send(renderPage(reply, page.flags.map(toFlagBody), page.nextCursor))
+    return reply.type(JSON_TYPE).send(renderPage(reply, page.items.map(toFlagBody), page.nextCursor))
   })
 
   app.get('/flags/:name', {
@@ -96,7 +97,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await flags.update(request.params.name, request.body, opts)
+    const flag = await flags.update(request.params.name, toFlagChange(request.body), opts)
     return reply.header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 

@@ -1,6 +1,7 @@
 /** OFREP error bodies: how a failed OFREP request is reported in the protocol's own terms. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { FlagNotFoundError, isExpectedOutage } from '../errors.js'
+import { ATTRIBUTE_NAME_RULE } from '../schemas/names.js'
 import { fieldProblems } from '../validation.js'
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
@@ -25,7 +26,7 @@ function invalidContextDetails (error: FastifyError, request: FastifyRequest): s
   return fieldProblems(validation, validationContext ?? 'body').map(({ field, message }) => {
     const name = field.replace(/^body\./, '')
     return message === 'is not a known field' && name.startsWith('context.')
-      ? `${name}: is not a valid attribute name (letters, digits, _ . -; starting with a letter or _; at most 64 characters)`
+      ? `${name}: is not a valid attribute name (${ATTRIBUTE_NAME_RULE.message})`
       : `${name}: ${message}`
   }).join('; ')
 }

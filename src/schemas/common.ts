@@ -1,11 +1,8 @@
 import Type, { type Static, type TSchema } from 'typebox'
 import { codesWith } from '../errors.js'
+import { FLAG_NAME_RULE } from './names.js'
 
-/** URL-safe: OpenFeature clients put the key in a path unescaped. */
-export const FLAG_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'
-/** The flag-name rule for code that is not behind a route schema (services, CLI, library). */
-export const FLAG_NAME = new RegExp(FLAG_NAME_PATTERN)
-export const FlagName = Type.String({ pattern: FLAG_NAME_PATTERN, description: 'Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters', examples: ['new_checkout_flow'] })
+export const FlagName = Type.String({ pattern: FLAG_NAME_RULE.pattern, description: 'Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters', examples: ['new_checkout_flow'] })
 
 /**
  * Refer to a shared component schema by its `$id`, keeping the static type. The description

@@ -2,7 +2,8 @@ import Type, { type Static } from 'typebox'
 import { MAX_CONTEXT_ATTRIBUTES, MAX_CONTEXT_STRING } from '../engine/context.js'
 import { REASONS } from '../engine/types.js'
 import { FlagName, ref } from './common.js'
-import { ATTRIBUTE_PATTERN, FlagType, MetadataValue } from './flags.js'
+import { FlagType, MetadataValue } from './flags.js'
+import { ATTRIBUTE_NAME_RULE } from './names.js'
 
 /**
  * A context attribute as clients send it: a scalar, or (OpenFeature's nested contexts) an object read
@@ -71,7 +72,7 @@ export const EVALUATE_QUERY_ATTRIBUTES = {
   schema: { type: 'object', additionalProperties: { type: 'string', maxLength: MAX_CONTEXT_STRING }, maxProperties: MAX_CONTEXT_ATTRIBUTES - 2 }
 } as const
 
-export const EvaluationContext = Type.Record(Type.String({ pattern: ATTRIBUTE_PATTERN }), ref(ContextValue), {
+export const EvaluationContext = Type.Record(Type.String({ pattern: ATTRIBUTE_NAME_RULE.pattern }), ref(ContextValue), {
   $id: 'EvaluationContext',
   // A record's key pattern alone lets any other key through unchecked.
   additionalProperties: false,

@@ -1,15 +1,14 @@
 import Type, { type Static, type TSchema } from 'typebox'
-import { ATTRIBUTE_NAME } from '../engine/context.js'
-import { OPERATORS } from '../engine/types.js'
+import { FLAG_TYPES, OPERATORS } from '../engine/types.js'
 import { FlagName, NextCursor, Pagination, ref } from './common.js'
+import { ATTRIBUTE_NAME_RULE } from './names.js'
 
-export const VARIANT_NAME_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
-export const ATTRIBUTE_PATTERN = ATTRIBUTE_NAME.source
 export const RULE_ID_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
-export const LIMITS = { ids: 10_000, rules: 100, clauses: 20, values: 10_000, variants: 100, tags: 50, metadata: 50, description: 1000, bucketingSeed: 256 } as const
+export const LIMITS = { ids: 10_000, rules: 100, clauses: 20, values: 10_000, variants: 100, tags: 50, metadata: 50, description: 1000, bucketingSeed: 256, metadataKey: 64, variantName: 64, customerName: 256 } as const
+export const VARIANT_NAME_PATTERN = `^[A-Za-z0-9_.-]{1,${LIMITS.variantName}}$`
 
 // Named ($id) and referred to with ref(): generated clients get these names, not ones made up from the path to them.
-export const FlagType = Type.Union([Type.Literal('boolean'), Type.Literal('string'), Type.Literal('number'), Type.Literal('json')], { $id: 'FlagType', description: 'Every value of the flag is of this type' })
+export const FlagType = Type.Union([Type.Literal(FLAG_TYPES[0]), Type.Literal(FLAG_TYPES[1]), Type.Literal(FLAG_TYPES[2]), Type.Literal(FLAG_TYPES[3])], { $id: 'FlagType', description: 'Every value of the flag is of this type' })
 // Postgres text cannot hold NUL, and no id or description needs one: refuse it at the door.
 const NO_NUL = '^[^\\u0000]*$'
 export const TargetingId = Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL }), Type.Integer()], {
@@ -30,7 +29,7 @@ export const Operator = Type.Enum(OPERATORS, { $id: 'Operator', description: 'Ho
 export const ClauseValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()], { $id: 'ClauseValue' })
 
 export const Clause = Type.Object({
-  attribute: Type.String({ pattern: ATTRIBUTE_PATTERN, description: 'Context attribute; `now` is the evaluation time' }),
+  attribute: Type.String({ pattern: ATTRIBUTE_NAME_RULE.pattern, description: 'Context attribute; `now` is the evaluation time' }),
   operator: ref(Operator),
   values: Type.Optional(Type.Array(ref(ClauseValue), {
     maxItems: LIMITS.values, description: 'What the attribute is compared with (empty for `exists`)'
@@ -57,7 +56,7 @@ const targetingRulesInput = (patch: boolean) => Type.Object({
   rules: Type.Optional(Type.Union([Type.Array(ref(Rule), { maxItems: LIMITS.rules }), Type.Null()])),
   percentage: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 100, description: 'Share (two decimals) of unmatched contexts served the default variant' }), Type.Null()])),
   rollout: Type.Optional(Type.Union([patch ? ref(RolloutPatch) : ref(Rollout), Type.Null()])),
-  bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_PATTERN }), Type.Null()]))
+  bucket_by: Type.Optional(Type.Union([Type.String({ pattern: ATTRIBUTE_NAME_RULE.pattern }), Type.Null()]))
 }, { $id: patch ? 'TargetingRulesPatch' : 'TargetingRulesInput', additionalProperties: false })
 export const TargetingRulesInput = targetingRulesInput(false)
 export const TargetingRulesPatch = targetingRulesInput(true)
@@ -85,7 +84,7 @@ const writableFields = (patch: boolean) => ({
 })
 export const MetadataValue = Type.Union([Type.String({ maxLength: 1024, pattern: NO_NUL }), Type.Number(), Type.Boolean()], { $id: 'MetadataValue' })
 const metadata = <T extends TSchema>(value: T, $id: string, description: string) =>
-  Type.Record(Type.String({ minLength: 1, maxLength: 64 }), value, { $id, maxProperties: LIMITS.metadata, description })
+  Type.Record(Type.String({ minLength: 1, maxLength: LIMITS.metadataKey }), value, { $id, maxProperties: LIMITS.metadata, description })
 export const MetadataInput = metadata(ref(MetadataValue), 'MetadataInput', 'Facts about the flag (owner, ticket…), returned with evaluations')
 // In a merge patch a null metadata value removes that key.
 export const MetadataPatch = metadata(Type.Union([ref(MetadataValue), Type.Null()]), 'MetadataPatch',

@@ -3,7 +3,7 @@ import { MAX_CONTEXT_ATTRIBUTES } from '../engine/context.js'
 import { REASONS } from '../engine/types.js'
 import { ref } from './common.js'
 import { contextValue } from './evaluate.js'
-import { ATTRIBUTE_PATTERN } from './flags.js'
+import { ATTRIBUTE_NAME_RULE } from './names.js'
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0, `../shared/reference/ofrep/openapi.yaml`)
@@ -22,7 +22,7 @@ export const OfrepMetadata = Type.Record(Type.String(), Type.Union([Type.Boolean
 export const OfrepContextValue = contextValue('OfrepContextValue', Type.Null())
 
 export const OfrepContext = Type.Record(
-  Type.String({ pattern: ATTRIBUTE_PATTERN }),
+  Type.String({ pattern: ATTRIBUTE_NAME_RULE.pattern }),
   ref(OfrepContextValue),
   {
     $id: 'OfrepContext',

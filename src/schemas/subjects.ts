@@ -1,26 +1,15 @@
 import Type, { type Static } from 'typebox'
 import { NextCursor, Pagination, ref } from './common.js'
 import { EvaluationResult } from './evaluate.js'
-import { VARIANT_NAME_PATTERN } from './flags.js'
+import { LIMITS, VARIANT_NAME_PATTERN } from './flags.js'
+import { SUBJECT_ID_RULE } from './names.js'
 
-/**
- * Customer and user ids travel in paths (`/customers/{id}`), so they are kept to characters that need
- * no escaping or only trivial escaping: letters, digits and `_ . @ + : | = ~ -` — emails, UUIDs,
- * integers, `auth0|abc` all fit. The first character is a letter, digit or `_`, so `.`/`..` can never
- * be an id that a client library would normalise away. No whitespace, no control characters (NUL
- * included), no `/ ? # %`.
- */
-export const SUBJECT_ID_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.@+:|=~-]*$'
-export const MAX_SUBJECT_ID = 256
-export const SUBJECT_ID = new RegExp(SUBJECT_ID_PATTERN)
-/** The customer/user id rule for code that is not behind a route schema (services, CLI, library). */
-export const isSubjectId = (id: string): boolean => id.length <= MAX_SUBJECT_ID && SUBJECT_ID.test(id)
 const ID_DESCRIPTION = '1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_`'
 // Postgres text cannot hold NUL, and no name needs one: refuse it at the door.
 const NO_NUL = '^[^\\u0000]*$'
 
 const subjectId = (description: string) =>
-  Type.String({ minLength: 1, maxLength: MAX_SUBJECT_ID, pattern: SUBJECT_ID_PATTERN, description, examples: ['acme', '42', 'alice@example.com'] })
+  Type.String({ minLength: 1, maxLength: SUBJECT_ID_RULE.maxLength, pattern: SUBJECT_ID_RULE.pattern, description, examples: ['acme', '42', 'alice@example.com'] })
 export const SubjectId = subjectId(ID_DESCRIPTION)
 /** In a body an id may also be a JSON integer (the original service's numeric ids); it is stored as its decimal string. */
 export const SubjectIdInput = Type.Union([SubjectId, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })], {
@@ -38,7 +27,7 @@ export type CustomerBody = Static<typeof Customer>
 
 export const CustomerCreate = Type.Object({
   id: ref(SubjectIdInput),
-  name: Type.Optional(Type.String({ maxLength: 256, pattern: NO_NUL, description: 'A human-readable name' }))
+  name: Type.Optional(Type.String({ maxLength: LIMITS.customerName, pattern: NO_NUL, description: 'A human-readable name' }))
 }, { $id: 'CustomerCreate', additionalProperties: false })
 
 export const CustomerList = Type.Object({ customers: Type.Array(ref(Customer)), next_cursor: ref(NextCursor) }, { $id: 'CustomerList' })

@@ -8,7 +8,7 @@ export function decodeCursor (cursor: string | undefined, shape?: RegExp): strin
   if (cursor === undefined) return undefined
   const position = Buffer.from(cursor, 'base64url').toString('utf8')
   if (position === '' || position.includes('\0') || encodeCursor(position) !== cursor || (shape !== undefined && !shape.test(position))) {
-    throw invalidField('query.cursor', 'is not a cursor returned by this API')
+    throw invalidField('cursor', 'is not a cursor returned by this API')
   }
   return position
 }

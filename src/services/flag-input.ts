@@ -1,9 +1,10 @@
 import type { FlagType, JsonValue, Rule, TargetingRules } from '../engine/types.js'
 import { invalid, type FieldProblem } from '../errors.js'
 import type { StoredFlag } from '../repositories/flag-repository.js'
-import { ATTRIBUTE_NAME } from '../engine/context.js'
-import { ATTRIBUTE_PATTERN, LIMITS, VARIANT_NAME_PATTERN, type FlagPatchBody } from '../schemas/flags.js'
+import { LIMITS, VARIANT_NAME_PATTERN } from '../schemas/flags.js'
+import { ATTRIBUTE_NAME_RULE } from '../schemas/names.js'
 import { inputProblems } from '../schemas/storable.js'
+import type { FlagSpec, TargetingInput } from './flag-commands.js'
 
 /** The stored, fully-explicit state of a flag, minus identity and bookkeeping. */
 export type FlagState = Pick<StoredFlag, 'bucketingSeed' | 'description' | 'type' | 'enabled' | 'variants' | 'defaultVariant' | 'offVariant' | 'targetingRules' | 'tags' | 'metadata'>
@@ -57,19 +58,19 @@ function coerceToType (value: unknown, type: FlagType): { value: JsonValue } | {
 }
 
 /**
- * Turn a written flag (POST body, or the result of a merge patch) into its explicit stored state.
- * Every problem is collected and thrown together as one validation error naming each field.
+ * Turn a written flag (a new flag, or the result of a merge patch) into its explicit stored state.
+ * Every problem is collected and thrown together as one validation error naming each domain field.
  * `name` is the flag's current name: the bucketing seed when none is written.
  */
-export function normalizeFlag (input: FlagPatchBody, name: string): FlagState {
+export function normalizeFlag (input: FlagSpec, name: string): FlagState {
   const problems: FieldProblem[] = []
-  const problem = (field: string, message: string): void => { problems.push({ field: `body.${field}`, message }) }
+  const problem = (field: string, message: string): void => { problems.push({ field, message }) }
   // The HTTP validator checks this already; the CLI and the library come here directly.
   const unstorable = inputProblems(input)
-  if (unstorable !== undefined) throw invalid(unstorable.map(({ path, message }) => ({ field: ['body', ...path].join('.'), message })))
+  if (unstorable !== undefined) throw invalid(unstorable.map(({ path, message }) => ({ field: path.join('.'), message })))
   const type = input.type ?? 'boolean'
-  const defaultVariant = input.default_variant ?? 'on'
-  const offVariant = input.off_variant ?? 'off'
+  const defaultVariant = input.defaultVariant ?? 'on'
+  const offVariant = input.offVariant ?? 'off'
 
   const variants: Record<string, JsonValue> = {}
   const put = (field: string, name: string, raw: unknown): void => {
@@ -80,30 +81,30 @@ export function normalizeFlag (input: FlagPatchBody, name: string): FlagState {
   for (const [name, raw] of Object.entries(input.variants ?? {})) {
     if (!VARIANT_NAME.test(name)) problem(`variants.${name}`, `variant names must match ${VARIANT_NAME_PATTERN}`)
     // default_value / off_value replace these two; checking the old values (say, after a type change) would be wrong.
-    else if (!(name === defaultVariant && input.default_value !== undefined) && !(name === offVariant && input.off_value !== undefined)) {
+    else if (!(name === defaultVariant && input.defaultValue !== undefined) && !(name === offVariant && input.offValue !== undefined)) {
       put(`variants.${name}`, name, raw)
     }
   }
-  if (input.default_value !== undefined) put('default_value', defaultVariant, input.default_value)
-  if (input.off_value !== undefined) put('off_value', offVariant, input.off_value)
-  const failed = (field: string): boolean => problems.some((p) => p.field === `body.${field}`)
-  if (!(defaultVariant in variants) && !failed('default_value') && !failed(`variants.${defaultVariant}`)) {
+  if (input.defaultValue !== undefined) put('defaultValue', defaultVariant, input.defaultValue)
+  if (input.offValue !== undefined) put('offValue', offVariant, input.offValue)
+  const failed = (field: string): boolean => problems.some((p) => p.field === field)
+  if (!(defaultVariant in variants) && !failed('defaultValue') && !failed(`variants.${defaultVariant}`)) {
     if (input.variants == null && type === 'boolean') variants[defaultVariant] = true
-    else if (input.variants == null) problem('default_value', `is required for a ${type} flag (or give variants and default_variant)`)
-    else problem('default_variant', `"${defaultVariant}" is not one of the variants (${Object.keys(variants).join(', ')})`)
+    else if (input.variants == null) problem('defaultValue', `is required for a ${type} flag (or give variants and default_variant)`)
+    else problem('defaultVariant', `"${defaultVariant}" is not one of the variants (${Object.keys(variants).join(', ')})`)
   }
-  if (!(offVariant in variants) && !failed('off_value') && !failed(`variants.${offVariant}`)) variants[offVariant] = OFF_DEFAULTS[type]
+  if (!(offVariant in variants) && !failed('offValue') && !failed(`variants.${offVariant}`)) variants[offVariant] = OFF_DEFAULTS[type]
 
-  const targetingRules = normalizeTargeting(input.targeting_rules ?? {}, variants, problem)
+  const targetingRules = normalizeTargeting(input.targetingRules ?? {}, variants, problem)
 
   const metadata: FlagState['metadata'] = {}
   for (const [key, value] of Object.entries(input.metadata ?? {})) {
-    if (key.length === 0 || key.length > 64) problem(`metadata.${key.slice(0, 64)}`, 'keys must be 1 to 64 characters')
+    if (key.length === 0 || key.length > LIMITS.metadataKey) problem(`metadata.${key.slice(0, LIMITS.metadataKey)}`, `keys must be 1 to ${LIMITS.metadataKey} characters`)
     else if (value !== null) metadata[key] = value
   }
-  const bucketingSeed = input.bucketing_seed ?? name
+  const bucketingSeed = input.bucketingSeed ?? name
   // The HTTP validator checks the length too; the CLI and the library come here directly.
-  if (bucketingSeed.length > LIMITS.bucketingSeed) problem('bucketing_seed', `must be at most ${LIMITS.bucketingSeed} characters`)
+  if (bucketingSeed.length > LIMITS.bucketingSeed) problem('bucketingSeed', `must be at most ${LIMITS.bucketingSeed} characters`)
   if (problems.length > 0) throw invalid(problems)
   return {
     bucketingSeed,
@@ -120,7 +121,7 @@ export function normalizeFlag (input: FlagPatchBody, name: string): FlagState {
 }
 
 function normalizeTargeting (
-  tr: NonNullable<FlagPatchBody['targeting_rules']>,
+  tr: TargetingInput,
   variants: Record<string, JsonValue>,
   problem: (field: string, message: string) => void
 ): TargetingRules {
@@ -129,7 +130,7 @@ function normalizeTargeting (
   const ids = new Set<string>()
   const rules: Rule[] = (tr.rules ?? []).map((rule, i) => {
     const id = rule.id ?? `rule-${i + 1}`
-    if (ids.has(id)) problem(`targeting_rules.rules.${i}.id`, `"${id}" is already the id of an earlier rule`)
+    if (ids.has(id)) problem(`targetingRules.rules.${i}.id`, `"${id}" is already the id of an earlier rule`)
     ids.add(id)
     // Operators, values, regexes and served variants are checked when the engine compiles the flag.
     return { ...rule, id, clauses: rule.clauses.map((c) => ({ ...c, values: c.values ?? [] })) }
@@ -138,23 +139,23 @@ function normalizeTargeting (
   const rollout = (tr.rollout ?? null) as Record<string, number> | null
   let percentage = tr.percentage ?? null
   if (rollout !== null) {
-    if (percentage !== null) problem('targeting_rules', 'give either percentage or rollout, not both')
+    if (percentage !== null) problem('targetingRules', 'give either percentage or rollout, not both')
     let total = 0
     for (const [name, weight] of Object.entries(rollout)) {
       // A merge patch's null members are gone by now; anything else that is not a weight is refused here.
-      if (typeof weight !== 'number') { problem(`targeting_rules.rollout.${name}`, 'must be a number'); continue }
-      if (!(name in variants)) problem(`targeting_rules.rollout.${name}`, `"${name}" is not one of the variants (${Object.keys(variants).join(', ')})`)
-      if (!hasTwoDecimals(weight)) problem(`targeting_rules.rollout.${name}`, 'weights take at most two decimals')
+      if (typeof weight !== 'number') { problem(`targetingRules.rollout.${name}`, 'must be a number'); continue }
+      if (!(name in variants)) problem(`targetingRules.rollout.${name}`, `"${name}" is not one of the variants (${Object.keys(variants).join(', ')})`)
+      if (!hasTwoDecimals(weight)) problem(`targetingRules.rollout.${name}`, 'weights take at most two decimals')
       total += weight
     }
-    if (total <= 0) problem('targeting_rules.rollout', 'weights must add up to more than 0')
+    if (total <= 0) problem('targetingRules.rollout', 'weights must add up to more than 0')
   } else {
     // Stored explicitly: "target alice and bob" means only them; no targeting means on for everyone.
     percentage ??= userIds.length > 0 || customerIds.length > 0 || rules.length > 0 ? 0 : 100
-    if (!hasTwoDecimals(percentage)) problem('targeting_rules.percentage', 'takes at most two decimals')
+    if (!hasTwoDecimals(percentage)) problem('targetingRules.percentage', 'takes at most two decimals')
   }
   const bucketBy = tr.bucket_by ?? 'user_id'
-  if (!ATTRIBUTE_NAME.test(bucketBy)) problem('targeting_rules.bucket_by', `must match ${ATTRIBUTE_PATTERN}`)
+  if (!ATTRIBUTE_NAME_RULE.test(bucketBy)) problem('targetingRules.bucket_by', ATTRIBUTE_NAME_RULE.message)
   return { user_ids: userIds, customer_ids: customerIds, rules, percentage, rollout, bucket_by: bucketBy }
 }
 
@@ -171,17 +172,17 @@ export function mergePatch (target: unknown, patch: unknown): unknown {
   return result
 }
 
-/** A stored flag in its written (snake_case) form, the base a PUT merge patch applies to. */
-export function writtenForm (flag: StoredFlag): FlagPatchBody {
+/** A stored flag in its written form, the base a merge patch applies to. */
+export function writtenForm (flag: StoredFlag): FlagSpec {
   return {
-    bucketing_seed: flag.bucketingSeed,
+    bucketingSeed: flag.bucketingSeed,
     description: flag.description,
     type: flag.type,
     enabled: flag.enabled,
     variants: flag.variants,
-    default_variant: flag.defaultVariant,
-    off_variant: flag.offVariant,
-    targeting_rules: { ...flag.targetingRules },
+    defaultVariant: flag.defaultVariant,
+    offVariant: flag.offVariant,
+    targetingRules: { ...flag.targetingRules },
     tags: flag.tags,
     metadata: flag.metadata
   }

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { FlagSnapshot } from '../cache/flag-snapshot.js'
-import { checkRegexSafety, compileFlag, evaluate, FlagCompileError } from '../engine/index.js'
+import { checkRegexSafety, compileFlag, evaluate, FlagCompileError, type CompiledFlag } from '../engine/index.js'
 import { toDefinition } from '../repositories/flag-definition.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { SubjectRepository } from '../repositories/subject-repository.js'
-import type { FlagCreateBody, FlagPatchBody } from '../schemas/flags.js'
+import type { FlagChange, FlagSpec, NewFlag } from './flag-commands.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
-import { FLAG_NAME, FLAG_NAME_PATTERN } from '../schemas/common.js'
+import { camelField } from './field-names.js'
+import { FLAG_NAME_RULE } from '../schemas/names.js'
 import { isServableMetadata } from '../schemas/storable.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor } from './cursor.js'
+import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 
@@ -20,7 +22,6 @@ export interface WriteOptions {
   ifMatch?: number
 }
 
-export interface FlagPage { flags: StoredFlag[], nextCursor: string | null }
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 /** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
 export interface EvaluationUnservable { name: string, error_code: 'GENERAL', error_message: string }
@@ -43,6 +44,9 @@ export interface EvaluationObserver {
 export const isServable = (result: EvaluationResult): boolean => isServableMetadata(result.metadata)
 const unservable = (name: string): EvaluationUnservable => ({ name, error_code: 'GENERAL', error_message: new FlagUnservableError(name).message })
 
+/** Whether a flag is on for a context: it serves anything but its off variant. */
+export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => result.variant !== flag.offVariant
+
 const MAX_ATTEMPTS = 8
 const RETRY = Symbol('retry')
 /** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
@@ -56,7 +60,7 @@ function servableMetadata (metadata: StoredFlag['metadata']): StoredFlag['metada
 
 /** The HTTP schema checks names too; the CLI and the library come to the service directly. */
 function checkFlagName (field: string, name: string): void {
-  if (!FLAG_NAME.test(name)) throw invalidField(field, `must match ${FLAG_NAME_PATTERN} (URL-safe, at most 128 characters)`)
+  if (!FLAG_NAME_RULE.test(name)) throw invalidField(field, FLAG_NAME_RULE.message)
 }
 
 /**
@@ -69,7 +73,8 @@ function compilable (flag: StoredFlag): StoredFlag {
     compileFlag(definition)
     checkRegexSafety(definition)
   } catch (err) {
-    if (err instanceof FlagCompileError) throw invalidField(`body.${err.field}`, err.message)
+    // The engine names fields as stored (`targeting_rules.rules.0`); the domain's names are camelCase.
+    if (err instanceof FlagCompileError) throw invalidField(camelField(err.field), err.message)
     throw err
   }
   return flag
@@ -156,41 +161,41 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     compilable({ ...current, ...state, version: current.version + 1, updatedAt: now() })
 
   return {
-    async create (body: FlagCreateBody, opts: WriteOptions): Promise<StoredFlag> {
-      checkFlagName('body.name', body.name)
+    async create (input: NewFlag, opts: WriteOptions): Promise<StoredFlag> {
+      checkFlagName('name', input.name)
       const at = now()
-      const flag = compilable({ id: randomUUID(), name: body.name, ...normalizeFlag(body, body.name), version: 1, createdAt: at, updatedAt: at })
+      const flag = compilable({ id: randomUUID(), name: input.name, ...normalizeFlag(input, input.name), version: 1, createdAt: at, updatedAt: at })
       await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
       return committed(flag)
     },
 
     get: mustGet,
 
-    async list (query: { limit?: number, cursor?: string, tag?: string, q?: string }): Promise<FlagPage> {
+    async list (query: PageQuery & { tag?: string, q?: string }): Promise<Page<StoredFlag>> {
       const limit = query.limit ?? 100
-      const after = decodeCursor(query.cursor, FLAG_NAME)
-      const rows = await repo.list({ limit: limit + 1, after, tag: query.tag, q: query.q })
-      const flags = rows.slice(0, limit)
-      return { flags, nextCursor: rows.length > limit ? encodeCursor(flags[flags.length - 1].name) : null }
+      const after = decodeCursor(query.cursor, FLAG_NAME_RULE.regex)
+      return page(await repo.list({ limit: limit + 1, after, tag: query.tag, q: query.q }), limit, (flag) => flag.name)
     },
 
-    update (name: string, patch: FlagPatchBody, opts: WriteOptions): Promise<StoredFlag> {
-      if (patch.name !== undefined && patch.name !== name) throw invalidField('body.name', 'cannot change here; use POST /flags/{name}/rename')
+    /** Apply a merge patch to the flag's written state. */
+    update (name: string, patch: FlagChange, opts: WriteOptions): Promise<StoredFlag> {
+      if (patch.name !== undefined && patch.name !== name) throw invalidField('name', 'cannot change here; use POST /flags/{name}/rename')
       return change(name, opts, 'flag.update', (current) => {
         const base = writtenForm(current)
         // percentage and rollout are alternatives: writing one replaces the stored other.
-        const tr = patch.targeting_rules
-        if (tr?.rollout != null && !('percentage' in tr)) base.targeting_rules!.percentage = null
-        if (tr?.percentage != null && !('rollout' in tr)) base.targeting_rules!.rollout = null
-        const state = normalizeFlag(mergePatch(base, patch) as FlagPatchBody, current.name)
+        const tr = patch.targetingRules
+        if (tr?.rollout != null && !('percentage' in tr)) base.targetingRules!.percentage = null
+        if (tr?.percentage != null && !('rollout' in tr)) base.targetingRules!.rollout = null
+        const { name: _name, ...change } = patch
+        const state = normalizeFlag(mergePatch(base, change) as FlagSpec, current.name)
         if (JSON.stringify(state) === JSON.stringify(normalizeFlag(base, current.name))) return null
         return withState(current, state)
       })
     },
 
     async rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
-      if (typeof newName !== 'string') throw invalidField('body.new_name', 'must be a string')
-      checkFlagName('body.new_name', newName)
+      if (typeof newName !== 'string') throw invalidField('newName', 'must be a string')
+      checkFlagName('newName', newName)
       return change(name, opts, 'flag.rename', (current) =>
         // Metadata an older version stored unservable is dropped, as any update does: the renamed flag is always served.
         // The bucketing seed stays (spread from current): a rename never moves anyone between buckets.

@@ -5,36 +5,27 @@ import { CustomerNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoun
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
 import { isServableMetadata } from '../schemas/storable.js'
-import { isSubjectId, SUBJECT_ID, SUBJECT_ID_PATTERN } from '../schemas/subjects.js'
+import { SUBJECT_ID_RULE } from '../schemas/names.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
+import { page, type Page, type PageQuery } from './paging.js'
+import { isOn } from './flag-service.js'
 
-export type { SubjectKind }
+export type { SubjectKind, Page, PageQuery }
 export type Customer = StoredCustomer
 export type User = StoredUser
 export interface Override { flag: string, subject: SubjectKind, id: string, enabled: boolean, variant: string | null, updatedAt: Date }
-export interface Page<T> { items: T[], nextCursor: string | null }
-export interface PageQuery { limit?: number, cursor?: string }
 export type CustomerState = 'enabled' | 'explicitly_enabled' | 'explicitly_disabled'
 interface WriteOptions { actor: string }
 
-const OVERRIDE_POSITION = new RegExp(`^(customer|user):${SUBJECT_ID_PATTERN.slice(1)}`)
+const OVERRIDE_POSITION = new RegExp(`^(customer|user):${SUBJECT_ID_RULE.pattern.slice(1)}`)
 /** Customers read per step while filtering for effective state: bounded memory, few round trips. */
 const SCAN_CHUNK = 5000
 
 function checkId (field: string, id: string): string {
   // The same ids the HTTP API accepts, so nothing the CLI or library registers is unreachable over HTTP.
-  if (!isSubjectId(id)) throw invalidField(field, 'must be 1 to 256 characters: letters, digits and _ . @ + : | = ~ -, not starting with . or -')
+  if (!SUBJECT_ID_RULE.test(id)) throw invalidField(field, SUBJECT_ID_RULE.message)
   return id
 }
-
-/** A page from `limit + 1` rows: the extra row only says there is more. */
-function page<T> (rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
-  const items = rows.slice(0, limit)
-  return { items, nextCursor: rows.length > limit ? encodeCursor(cursorOf(items[items.length - 1])) : null }
-}
-
-/** Whether a flag is on for a context: it serves anything but its off variant. */
-export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => result.variant !== flag.offVariant
 
 /**
  * Customers, users and their per-flag overrides (SPEC §2.3), and the queries over who has what.
@@ -66,13 +57,13 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
 
   return {
     async addCustomer (input: { id: string, name?: string | null }, opts: WriteOptions): Promise<Customer> {
-      const customer = { id: checkId('body.id', input.id), name: input.name ?? null, createdAt: now() }
+      const customer = { id: checkId('id', input.id), name: input.name ?? null, createdAt: now() }
       await repo.addCustomer(customer, audit(opts.actor, 'customer.add', null, customer))
       return committed(customer)
     },
     getCustomer: mustCustomer,
     async listCustomers ({ limit = 100, cursor }: PageQuery): Promise<Page<Customer>> {
-      return page(await repo.listCustomers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID) }), limit, (c) => c.id)
+      return page(await repo.listCustomers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID_RULE.regex) }), limit, (c) => c.id)
     },
     async removeCustomer (id: string, opts: WriteOptions): Promise<void> {
       const revision = await repo.removeCustomer(id, audit(opts.actor, 'customer.remove', { id }, null))
@@ -81,8 +72,8 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
     },
 
     async addUser (input: { id: string, customerId?: string | null }, opts: WriteOptions): Promise<User> {
-      const customerId = input.customerId == null ? null : checkId('body.customer_id', input.customerId)
-      const user = { id: checkId('body.id', input.id), customerId, createdAt: now() }
+      const customerId = input.customerId == null ? null : checkId('customerId', input.customerId)
+      const user = { id: checkId('id', input.id), customerId, createdAt: now() }
       await repo.addUser(user, audit(opts.actor, 'user.add', null, user))
       return committed(user)
     },
@@ -92,7 +83,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       return user
     },
     async listUsers ({ limit = 100, cursor, customerId }: PageQuery & { customerId?: string }): Promise<Page<User>> {
-      return page(await repo.listUsers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID), customerId }), limit, (u) => u.id)
+      return page(await repo.listUsers({ limit: limit + 1, after: decodeCursor(cursor, SUBJECT_ID_RULE.regex), customerId }), limit, (u) => u.id)
     },
     async removeUser (id: string, opts: WriteOptions): Promise<void> {
       const revision = await repo.removeUser(id, audit(opts.actor, 'user.remove', { id }, null))
@@ -101,11 +92,11 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
     },
 
     async setOverride (name: string, subject: SubjectKind, id: string, input: { enabled: boolean, variant?: string | null }, opts: WriteOptions): Promise<Override> {
-      checkId('params.id', id)
+      checkId('id', id)
       const flag = await mustFlag(name)
       const variant = input.variant ?? null
       if (variant !== null && !Object.hasOwn(flag.variants, variant)) {
-        throw invalidField('body.variant', `"${variant}" is not one of the variants of ${name} (${Object.keys(flag.variants).join(', ')})`)
+        throw invalidField('variant', `"${variant}" is not one of the variants of ${name} (${Object.keys(flag.variants).join(', ')})`)
       }
       const before = await repo.getOverride(flag.id, subject, id)
       // Setting what is already set writes nothing: no new revision, no cache refresh anywhere.
@@ -133,7 +124,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
 
     /** Customers with the flag: effective (`enabled`), or with an explicit override either way. */
     async listCustomersForFlag (name: string, { limit = 100, cursor, state }: PageQuery & { state: CustomerState }): Promise<Page<Customer>> {
-      const after = decodeCursor(cursor, SUBJECT_ID)
+      const after = decodeCursor(cursor, SUBJECT_ID_RULE.regex)
       if (state !== 'enabled') {
         const flag = await mustFlag(name)
         return page(await repo.customersWithOverride(flag.id, state === 'explicitly_enabled', { limit: limit + 1, after }), limit, (c) => c.id)

@@ -23,7 +23,7 @@ async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> 
 
 t.test('a write on one instance reaches another through the revision poll', async (t) => {
   const [a, b] = await twoInstances(t)
-  await a.services.flags.create({ name: 'shared', default_value: false, targeting_rules: { percentage: 0 } }, WRITER)
+  await a.services.flags.create({ name: 'shared', defaultValue: false, targetingRules: { percentage: 0 } }, WRITER)
   t.equal(a.services.flags.evaluate('shared', {}).value, false, 'the writer reads its own write at once')
   t.ok(await until(() => b.snapshot.get('shared') !== undefined), 'the other instance picks it up')
   t.equal(b.services.flags.evaluate('shared', {}).value, false)
@@ -41,8 +41,8 @@ t.test('a write on one instance reaches another through the revision poll', asyn
 
 t.test('catchUp applies exactly the changed flags and keeps the others', async (t) => {
   const [a, b] = await twoInstances(t, 3_600_000)
-  await a.services.flags.create({ name: 'one', default_value: true }, WRITER)
-  await a.services.flags.create({ name: 'two', default_value: true }, WRITER)
+  await a.services.flags.create({ name: 'one', defaultValue: true }, WRITER)
+  await a.services.flags.create({ name: 'two', defaultValue: true }, WRITER)
   await b.snapshot.catchUp()
   const before = b.snapshot.get('one')
   await a.services.flags.update('two', { description: 'changed' }, WRITER)
@@ -54,7 +54,7 @@ t.test('catchUp applies exactly the changed flags and keeps the others', async (
 
 t.test('a failing refresh keeps serving the last snapshot', async (t) => {
   const [a, b] = await twoInstances(t, 3_600_000)
-  await a.services.flags.create({ name: 'steady', default_value: true }, WRITER)
+  await a.services.flags.create({ name: 'steady', defaultValue: true }, WRITER)
   await b.snapshot.catchUp()
   const repo = b.repositories.flags
   const original = repo.latestRevision
@@ -72,7 +72,7 @@ t.test('overrides and users written on one instance reach the other, and custome
   const ruleOn = (name: string, context: Record<string, string>): string | undefined => {
     try { return b.services.flags.evaluate(name, context).rule } catch { return undefined }
   }
-  await a.services.flags.create({ name: 'gated', default_value: true }, WRITER)
+  await a.services.flags.create({ name: 'gated', defaultValue: true }, WRITER)
   t.equal(a.services.flags.evaluate('gated', { user_id: 'u1' }).reason, 'STATIC', 'no targeting yet')
   await a.services.subjects.setOverride('gated', 'customer', 'acme', { enabled: false }, WRITER)
   await a.services.subjects.addUser({ id: 'u1', customerId: 'acme' }, WRITER)

@@ -28,14 +28,14 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
   await sleep(100) // subscriptions settle
 
   const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(name, { user_id: 'u' }).value } catch { return undefined } }
-  await a.services.flags.create({ name: 'live', type: 'string', default_value: 'v0' }, WRITER)
+  await a.services.flags.create({ name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
   t.ok(await until(() => served(b, 'live') === 'v0' && served(c, 'live') === 'v0'), 'both other instances got the new flag')
 
   const latencies: number[] = []
   const lost: string[] = []
   for (let i = 1; i <= 50; i++) {
     const start = performance.now()
-    await a.services.flags.update('live', { default_value: `v${i}` }, WRITER)
+    await a.services.flags.update('live', { defaultValue: `v${i}` }, WRITER)
     if (!await until(() => served(b, 'live') === `v${i}` && served(c, 'live') === `v${i}`)) lost.push(`write ${i}: b serves ${String(served(b, 'live'))}, c ${String(served(c, 'live'))}`)
     latencies.push(performance.now() - start)
   }
@@ -57,7 +57,7 @@ t.test('stale and foreign-shaped messages are ignored', async (t) => {
   const container = await createContainer(loadConfig({ DATABASE_URL: db.url, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })
   const raw = new Redis(url)
   t.teardown(async () => { await container.close(); raw.disconnect() })
-  await container.services.flags.create({ name: 'x', default_value: true }, WRITER)
+  await container.services.flags.create({ name: 'x', defaultValue: true }, WRITER)
   let catchUps = 0
   const original = container.snapshot.catchUp
   container.snapshot.catchUp = async () => { catchUps++; return original() }

@@ -106,9 +106,9 @@ if (url !== null) {
     })
     await listener.subscribe(changesChannel(a.feed!.namespace))
     // One write at a time: the copy is read when each message arrives, before the next write.
-    await a.services.flags.create({ name: 'live', type: 'string', default_value: 'v0' }, WRITER)
+    await a.services.flags.create({ name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
     t.ok(await until(() => seen.length === 1))
-    await a.services.flags.update('live', { default_value: 'v1' }, WRITER)
+    await a.services.flags.update('live', { defaultValue: 'v1' }, WRITER)
     t.ok(await until(() => seen.length === 2))
     t.same(seen.map((s) => Number(s.copy.r)), seen.map((s) => s.revision), 'each message finds the copy at its revision')
     t.same(seen.map((s) => (JSON.parse(s.copy.v) as StoredFlag).variants.on), ['v0', 'v1'])
@@ -119,7 +119,7 @@ if (url !== null) {
 
   t.test('instances read changed flags from the copy, and from the database only when the copy is stale', async (t) => {
     const [a, b] = await pair(t, url)
-    await a.services.flags.create({ name: 'x', type: 'string', default_value: 'db-1' }, WRITER)
+    await a.services.flags.create({ name: 'x', type: 'string', defaultValue: 'db-1' }, WRITER)
     t.ok(await until(() => served(b, 'x') === 'db-1'))
     const key = `${a.feed!.namespace}flag3:x`
     const next = a.snapshot.revision + 1
@@ -128,13 +128,13 @@ if (url !== null) {
     // and both instances serve what the copy says, which proves they read it instead of the database.
     const planted = { ...(JSON.parse((await raw.hget(key, 'v'))!) as StoredFlag), variants: { on: 'from-redis', off: '' } }
     await raw.hset(key, 'r', String(next), 'v', JSON.stringify(planted))
-    await a.services.flags.update('x', { default_value: 'db-2' }, WRITER)
+    await a.services.flags.update('x', { defaultValue: 'db-2' }, WRITER)
     t.ok(await until(() => served(b, 'x') === 'from-redis'), 'the other instance took the copy')
     t.equal(served(a, 'x'), 'from-redis', 'so did the writer')
 
     // A copy older than the change: ignored; the database wins and refreshes the copy.
     await raw.hset(key, 'r', '1', 'v', JSON.stringify(planted))
-    await a.services.flags.update('x', { default_value: 'db-3' }, WRITER)
+    await a.services.flags.update('x', { defaultValue: 'db-3' }, WRITER)
     t.ok(await until(() => served(b, 'x') === 'db-3'), 'a stale copy is read through to the database')
     t.equal(served(a, 'x'), 'db-3')
     t.equal(Number(await raw.hget(key, 'r')), a.snapshot.revision, 'and the copy is current again')
@@ -148,9 +148,9 @@ if (url !== null) {
     t.teardown(async () => { for (const c of instances) await c.close() })
     const [one, two] = instances
     t.not(one.feed!.namespace, two.feed!.namespace)
-    await one.services.flags.create({ name: 'same', type: 'string', default_value: 'one' }, WRITER)
-    await two.services.flags.create({ name: 'same', type: 'string', default_value: 'two' }, WRITER)
-    await one.services.flags.update('same', { default_value: 'one-b' }, WRITER)
+    await one.services.flags.create({ name: 'same', type: 'string', defaultValue: 'one' }, WRITER)
+    await two.services.flags.create({ name: 'same', type: 'string', defaultValue: 'two' }, WRITER)
+    await one.services.flags.update('same', { defaultValue: 'one-b' }, WRITER)
     await sleep(100)
     t.equal(served(one, 'same'), 'one-b')
     t.equal(served(two, 'same'), 'two', 'the other deployment is untouched, though both wrote revision 1 and 2 of "same"')

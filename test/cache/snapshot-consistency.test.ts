@@ -21,15 +21,15 @@ async function setup (t: Test): Promise<{ observer: Container, writer: Container
     return c
   }
   const writer = await open()
-  await writer.services.flags.create({ name: 'x', type: 'string', default_value: 'v1' }, WRITER)
-  await writer.services.flags.create({ name: 'y', type: 'boolean', default_value: false }, WRITER)
+  await writer.services.flags.create({ name: 'x', type: 'string', defaultValue: 'v1' }, WRITER)
+  await writer.services.flags.create({ name: 'y', type: 'boolean', defaultValue: false }, WRITER)
   return { observer: await open(), writer }
 }
 
 /** The two writes that must be seen together or not at all. */
 async function interleave (writer: Container): Promise<void> {
   await writer.services.subjects.setOverride('y', 'user', 'u', { enabled: true }, WRITER)
-  await writer.services.flags.update('x', { default_value: 'v2' }, WRITER)
+  await writer.services.flags.update('x', { defaultValue: 'v2' }, WRITER)
 }
 
 /** Serves `x` = v2 exactly when it serves the override on `y`, and its revision is the database's then. */
@@ -96,7 +96,7 @@ t.test('a catch-up gives up, keeping the last state, when every read is overtake
   const snapshot = createFlagSnapshot(flags, silent, repos.subjects)
   await snapshot.load()
   const loaded = snapshot.revision
-  await writer.services.flags.update('x', { default_value: 'v2' }, WRITER)
+  await writer.services.flags.update('x', { defaultValue: 'v2' }, WRITER)
   await t.rejects(snapshot.catchUp(), /changed during each/)
   t.equal(snapshot.revision, loaded, 'nothing half-read was served')
   t.equal(snapshot.get('x')!.definition.variants.on, 'v1')

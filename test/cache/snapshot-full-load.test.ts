@@ -44,7 +44,7 @@ t.test('a full load reads every override and every user, across page boundaries'
   const writer = await createContainer(config)
   t.teardown(() => writer.close())
   for (const name of ['paged-a', 'paged-b', 'paged-c']) {
-    await writer.services.flags.create({ name, default_value: true, targeting_rules: { percentage: 0 } }, WRITER)
+    await writer.services.flags.create({ name, defaultValue: true, targetingRules: { percentage: 0 } }, WRITER)
   }
   await seed(db)
 

@@ -10,7 +10,7 @@ t.test('list-features and the list-customers family', async (t) => {
   ws.flagpost('set-flag', 'beta', '--customer-id', 'b', '--disabled')
   ws.flagpost('set-flag', 'everyone', '--customer-id', 'b', '--disabled')
   const c = await ws.container()
-  await c.services.flags.update('beta', { targeting_rules: { customer_ids: ['c'] } }, { actor: 'test' })
+  await c.services.flags.update('beta', { targetingRules: { customer_ids: ['c'] } }, { actor: 'test' })
 
   t.equal(ws.flagpost('list-customers', 'beta').stdout, 'ID  NAME\na   Acme\nc   -\n', 'effective: the override and the id list')
   t.equal(ws.flagpost('list-customers-enabled', 'beta').stdout, 'ID  NAME\na   Acme\n')
@@ -79,7 +79,7 @@ t.test('evaluate', async (t) => {
   ws.flagpost('add-user', 'alice', '--customer-id', 'acme')
   const c = await ws.container()
   await c.services.flags.update('beta', {
-    targeting_rules: { rules: [{ id: 'eu', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }], serve: { variant: 'on' } }] }
+    targetingRules: { rules: [{ id: 'eu', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }], serve: { variant: 'on' } }] }
   }, { actor: 'test' })
 
   const res = ws.flagpost('evaluate', 'beta')
@@ -95,7 +95,7 @@ t.test('evaluate', async (t) => {
 
   await domainError(t, ws, ['evaluate', 'nope'], /Flag "nope" does not exist/)
   await usageError(t, ws, ['evaluate', 'beta', '--attr', 'novalue'], /--attr "novalue": expected key=value/)
-  await usageError(t, ws, ['evaluate', 'beta', '--attr', '=x'], /--attr "=x": the key must start with a letter or "_"/)
+  await usageError(t, ws, ['evaluate', 'beta', '--attr', '=x'], /--attr "=x": the key must be 1 to 64 characters: letters, digits, "_", "." or "-", starting with a letter or "_"/)
   await usageError(t, ws, ['evaluate', 'beta', '--attr', 'k=1', '--attr', 'k=2'], /--attr k is given twice/)
   await usageError(t, ws, ['evaluate', 'beta', '--user-id', 'a', '--attr', 'user_id=b'], /give user_id once: --user-id or --attr user_id=…/)
   await usageError(t, ws, ['evaluate', 'beta', '--attr'], /Option '--attr <value>' argument missing/)

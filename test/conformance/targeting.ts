@@ -4,7 +4,7 @@
  * a scenario on such a flag is skipped, never run against a guessed translation.
  */
 import semver from 'semver'
-import { ATTRIBUTE_PATTERN } from '../../src/schemas/flags.js'
+import { ATTRIBUTE_NAME_RULE } from '../../src/schemas/names.js'
 
 export class Untranslatable extends Error {}
 export const no = (reason: string): never => { throw new Untranslatable(reason) }
@@ -18,7 +18,7 @@ export interface Rule { id: string, clauses: Clause[], serve: { variant: string 
  * treats it as an alias of `user_id` (SPEC §2.4).
  */
 export const TARGETING_KEY = 'targetingKey'
-const ATTRIBUTE = new RegExp(ATTRIBUTE_PATTERN)
+const ATTRIBUTE = ATTRIBUTE_NAME_RULE.regex
 export const short = (v: unknown): string => { const s = JSON.stringify(v) ?? String(v); return s.length > 80 ? `${s.slice(0, 77)}...` : s }
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 

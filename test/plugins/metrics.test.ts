@@ -185,7 +185,7 @@ t.test('revision gauges: the snapshot against the database, caught up after a wr
 
   const other = await createContainer(ctx.config, { poll: false })
   t.teardown(() => other.close())
-  await other.services.flags.create({ name: 'elsewhere', default_value: true }, { actor: 'test' })
+  await other.services.flags.create({ name: 'elsewhere', defaultValue: true }, { actor: 'test' })
   t.equal(await revisionOf(ctx), 2)
   t.strictSame(await revisions(), [1, 2, 1, 1], 'a write by another instance: the database is one revision ahead')
   await ctx.container.snapshot.catchUp()

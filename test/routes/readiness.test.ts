@@ -30,7 +30,7 @@ t.test('an instance behind the database catches up before it says ready', async 
   const db = await testDatabase(t, { shared: true })
   const a = await instance(t, db.url)
   const b = await instance(t, db.url)
-  await b.container.services.flags.create({ name: 'fresh', type: 'boolean', default_value: true }, WRITER)
+  await b.container.services.flags.create({ name: 'fresh', type: 'boolean', defaultValue: true }, WRITER)
   t.equal(a.container.snapshot.get('fresh'), undefined, 'the other instance has not polled yet')
   const res = await a.app.inject({ url: '/readyz' })
   t.equal(res.statusCode, 200, res.body)

@@ -35,7 +35,7 @@ async function setup (t: { teardown (fn: () => unknown): void }) {
 
 t.test('a write that loses the race is recomputed on the new version: no update is lost', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', default_value: true }, WRITER)
+  await other.create({ name: 'f', defaultValue: true }, WRITER)
   interleave(async () => { await other.update('f', { tags: ['from-other'] }, WRITER) })
   const result = await service.update('f', { description: 'from-service' }, WRITER)
   t.equal(result.version, 3, 'applied after the other write')
@@ -47,7 +47,7 @@ t.test('a write that loses the race is recomputed on the new version: no update 
 
 t.test('with If-Match, the loser of a race gets 412 and changes nothing', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', default_value: true }, WRITER)
+  await other.create({ name: 'f', defaultValue: true }, WRITER)
   interleave(async () => { await other.update('f', { tags: ['winner'] }, { ...WRITER, ifMatch: 1 }) })
   await t.rejects(service.update('f', { description: 'loser' }, { ...WRITER, ifMatch: 1 }), VersionMismatchError)
   const stored = await repo.get('f')
@@ -58,7 +58,7 @@ t.test('with If-Match, the loser of a race gets 412 and changes nothing', async 
 
 t.test('a delete racing an update: the update is retried and finds the flag gone (404), nothing resurrects', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', default_value: true }, WRITER)
+  await other.create({ name: 'f', defaultValue: true }, WRITER)
   interleave(async () => { await other.remove('f', WRITER) })
   await t.rejects(service.update('f', { description: 'too late' }, WRITER), { code: 'FLAGPOST_ERR_FLAG_NOT_FOUND' })
   t.equal(await repo.get('f'), undefined)
@@ -67,9 +67,9 @@ t.test('a delete racing an update: the update is retried and finds the flag gone
 t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
   const { repo, service, other } = await setup(t)
   const results = await Promise.allSettled([
-    service.create({ name: 'same', default_value: 'true' }, WRITER),
-    other.create({ name: 'same', default_value: 'false' }, WRITER),
-    service.create({ name: 'same', default_value: true }, WRITER)
+    service.create({ name: 'same', defaultValue: 'true' }, WRITER),
+    other.create({ name: 'same', defaultValue: 'false' }, WRITER),
+    service.create({ name: 'same', defaultValue: true }, WRITER)
   ])
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -80,7 +80,7 @@ t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
 
 t.test('many concurrent unconditional updates through the HTTP-free service all land', async (t) => {
   const { repo, service, other } = await setup(t)
-  await other.create({ name: 'counter', default_value: true }, WRITER)
+  await other.create({ name: 'counter', defaultValue: true }, WRITER)
   const writers = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? service : other)
     .update('counter', { metadata: { [`k${i}`]: i } }, WRITER))
   await Promise.all(writers)

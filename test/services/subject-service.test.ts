@@ -56,9 +56,9 @@ t.test('flag names the API cannot address are refused by the flag service itself
   const ctx = await build(t)
   const flags = ctx.container.services.flags
   for (const name of ['my flag', '../x', '-lead', 'x'.repeat(129), 'naïve']) {
-    await t.rejects(flags.create({ name, default_value: true }, W), { code: 'FLAGPOST_ERR_VALIDATION' }, JSON.stringify(name))
+    await t.rejects(flags.create({ name, defaultValue: true }, W), { code: 'FLAGPOST_ERR_VALIDATION' }, JSON.stringify(name))
   }
-  await flags.create({ name: 'ok', default_value: true }, W)
+  await flags.create({ name: 'ok', defaultValue: true }, W)
   await t.rejects(flags.rename('ok', 'not ok', W), { code: 'FLAGPOST_ERR_VALIDATION' })
   t.equal(await revisionOf(ctx), 1)
 })

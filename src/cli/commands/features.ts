@@ -1,14 +1,13 @@
-import type { FlagType } from '../../engine/types.js'
+import { everyItem } from '../../services/paging.js'
+import { FLAG_TYPES, type FlagType } from '../../engine/types.js'
 import type { StoredFlag } from '../../repositories/flag-repository.js'
-import type { FlagCreateBody } from '../../schemas/flags.js'
+import type { NewFlag } from '../../services/flag-commands.js'
 import { toFlagBody } from '../../services/flag-view.js'
 import { checkDescription, checkFlagName } from '../checks.js'
 import { onOff, str, UsageError, type Command } from '../command.js'
 import { emit, orDash, printLine, printTable, showValue } from '../output.js'
 import { withSession } from '../session.js'
 
-const TYPES: FlagType[] = ['boolean', 'string', 'number', 'json']
-const PAGE = 1000
 const ON_OFF: Array<[string, string]> = [['--enabled', 'on for everyone: the fallthrough serves the default value to 100 %'], ['--disabled', 'off for everyone: 0 %']]
 
 /** What a flag serves to contexts no override, id list or rule matches. */
@@ -33,16 +32,16 @@ const addFeature: Command = {
   json: 'the created flag, as GET /flags/{name} returns it',
   async run ({ args: [name], values, json }) {
     const type = str(values, 'type') ?? 'boolean'
-    if (!TYPES.includes(type as FlagType)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(type)}`)
+    if (!(FLAG_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${FLAG_TYPES.join(', ')}, got ${JSON.stringify(type)}`)
     const defaultValue = str(values, 'default-value')
     if (type !== 'boolean' && defaultValue === undefined) throw new UsageError(`--type ${type} needs --default-value`)
     const description = str(values, 'description')
     const on = values['default-enabled'] === true
-    const body: FlagCreateBody = {
+    const body: NewFlag = {
       name: checkFlagName(name),
       type: type as FlagType,
-      targeting_rules: { percentage: on ? 100 : 0 },
-      ...(defaultValue !== undefined ? { default_value: defaultValue } : {}),
+      targetingRules: { percentage: on ? 100 : 0 },
+      ...(defaultValue !== undefined ? { defaultValue } : {}),
       ...(description !== undefined ? { description: checkDescription(description) } : {})
     }
     const flag = await withSession((s) => s.flags.create(body, s.write))
@@ -88,7 +87,7 @@ const setGlobal: Command = {
   json: 'the updated flag',
   async run ({ args: [name], values, json }) {
     const on = onOff(values)
-    const flag = await withSession((s) => s.flags.update(name, { targeting_rules: { percentage: on ? 100 : 0 } }, s.write))
+    const flag = await withSession((s) => s.flags.update(name, { targetingRules: { percentage: on ? 100 : 0 } }, s.write))
     emit(json, toFlagBody(flag), () =>
       printLine(`feature ${name} ${on ? 'enabled' : 'disabled'} for everyone (overrides still apply${flag.enabled ? '' : '; the kill switch is on: run enable'})`))
   }
@@ -115,16 +114,7 @@ const listFlags: Command = {
   summary: 'list every feature flag',
   json: '{"flags": [flag…], "next_cursor": null}, as GET /flags returns it (every page)',
   async run ({ json }) {
-    const flags = await withSession(async (s) => {
-      const all: StoredFlag[] = []
-      let cursor: string | undefined
-      do {
-        const page = await s.flags.list({ limit: PAGE, cursor })
-        all.push(...page.flags)
-        cursor = page.nextCursor ?? undefined
-      } while (cursor !== undefined)
-      return all
-    })
+    const flags = await withSession((s) => everyItem((query) => s.flags.list(query)))
     emit(json, { flags: flags.map(toFlagBody), next_cursor: null }, () => {
       if (flags.length === 0) { printLine('no features'); return }
       printTable(['NAME', 'TYPE', 'ENABLED', 'FALLTHROUGH', 'DEFAULT', 'DESCRIPTION'], flags.map((f) => [

@@ -1,13 +1,11 @@
+import { everyItem } from '../../services/paging.js'
 import type { EvaluationContext } from '../../engine/types.js'
-import { ATTRIBUTE_PATTERN } from '../../schemas/flags.js'
+import { ATTRIBUTE_NAME_RULE } from '../../schemas/names.js'
 import { toCustomerBody } from '../../services/subject-view.js'
-import type { Customer, CustomerState } from '../../services/subject-service.js'
+import type { CustomerState } from '../../services/subject-service.js'
 import { str, UsageError, type Command } from '../command.js'
 import { emit, orDash, printLine, printTable, showValue } from '../output.js'
 import { withSession } from '../session.js'
-
-const PAGE = 1000
-const ATTRIBUTE = new RegExp(ATTRIBUTE_PATTERN)
 
 const listFeatures: Command = {
   name: 'list-features',
@@ -29,16 +27,7 @@ const listCustomers = (name: string, state: CustomerState, summary: string, none
   summary,
   json: '{"customers": [customer…], "next_cursor": null}, as GET /flags/{name}/customers returns it (every page)',
   async run ({ args: [flag], json }) {
-    const customers = await withSession(async (s) => {
-      const all: Customer[] = []
-      let cursor: string | undefined
-      do {
-        const page = await s.subjects.listCustomersForFlag(flag, { state, limit: PAGE, cursor })
-        all.push(...page.items)
-        cursor = page.nextCursor ?? undefined
-      } while (cursor !== undefined)
-      return all
-    })
+    const customers = await withSession((s) => everyItem((query) => s.subjects.listCustomersForFlag(flag, { ...query, state })))
     emit(json, { customers: customers.map(toCustomerBody), next_cursor: null }, () => {
       if (customers.length === 0) { printLine(`no customers ${none} ${flag}`); return }
       printTable(['ID', 'NAME'], customers.map((c) => [c.id, orDash(c.name)]))
@@ -53,7 +42,7 @@ function attributes (pairs: string[]): Record<string, string> {
     const at = pair.indexOf('=')
     if (at < 0) throw new UsageError(`--attr ${JSON.stringify(pair)}: expected key=value`)
     const key = pair.slice(0, at)
-    if (!ATTRIBUTE.test(key)) throw new UsageError(`--attr ${JSON.stringify(pair)}: the key must start with a letter or "_" and have at most 64 letters, digits, "_", "." or "-"`)
+    if (!ATTRIBUTE_NAME_RULE.test(key)) throw new UsageError(`--attr ${JSON.stringify(pair)}: the key ${ATTRIBUTE_NAME_RULE.message}`)
     if (key in context) throw new UsageError(`--attr ${key} is given twice`)
     context[key] = pair.slice(at + 1)
   }
