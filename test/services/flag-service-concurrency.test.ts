@@ -74,7 +74,7 @@ t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
   t.equal(rejected.length, 2)
-  for (const r of rejected) t.ok(r.reason instanceof FlagExistsError)
+  t.ok(rejected.every((r) => r.reason instanceof FlagExistsError), 'both losers are told the flag exists')
   t.equal(await repo.latestRevision(), 1)
 })
 
