@@ -1,4 +1,4 @@
-import type { FlagType, JsonValue } from '../engine/types.js'
+import type { FlagType } from '../engine/types.js'
 import type { FlagPatchBody } from '../schemas/flags.js'
 
 /**
@@ -32,6 +32,3 @@ export interface NewFlag extends FlagSpec { name: string }
 
 /** A change to a flag: a merge patch of its written state (null removes a member, at every depth). `name` may only repeat the current one. */
 export interface FlagChange extends FlagSpec { name?: string }
-
-/** The value types a written flag's variants end up holding. */
-export type Variants = Record<string, JsonValue>
