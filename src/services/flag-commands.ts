@@ -1,5 +1,6 @@
 import type { FlagType } from '../engine/types.js'
-import type { FlagPatchBody } from '../schemas/flags.js'
+import type { Static } from 'typebox'
+import type { TargetingRulesPatch } from '../schemas/flags.js'
 
 /**
  * What the flag service is asked to do, in the domain's own words (camelCase, as StoredFlag), whoever
@@ -7,8 +8,11 @@ import type { FlagPatchBody } from '../schemas/flags.js'
  * Targeting is written in the engine's vocabulary (`user_ids`, `bucket_by`…: the stored JSON's names).
  */
 
-/** How a flag's targeting is written: every part optional; in a change, null removes (RFC 7396). */
-export type TargetingInput = NonNullable<FlagPatchBody['targeting_rules']>
+/**
+ * How a flag's targeting is written: every part optional; in a change, null removes (RFC 7396). Its
+ * shape is the stored JSON's, so the schema component that documents it is its one definition.
+ */
+export type TargetingInput = Static<typeof TargetingRulesPatch>
 export type MetadataInput = Record<string, string | number | boolean | null>
 
 /** A flag's written state: anything left out takes its default; `defaultValue`/`offValue` write those variants' values. */
