@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ConnectionError, FastifyBaseLogger } from 'fastify'
-import { HeadersTooLargeError, NotHttpError, RequestTimeoutError, UriTooLongError } from './errors.js'
+import { BadRequestError, HeadersTooLargeError, RequestTimeoutError, UriTooLongError } from './errors.js'
 import { toProblem } from './problem.js'
 
 /**
@@ -10,12 +10,12 @@ import { toProblem } from './problem.js'
  * like every other error instead of Fastify's own JSON shape. Each connection is then closed.
  */
 
-type Refusal = () => Error & { code: string, statusCode: number }
+type Refusal = () => Error & { code: string, statusCode?: number }
 const REFUSALS: Record<string, Refusal> = {
   ERR_HTTP_REQUEST_TIMEOUT: () => new RequestTimeoutError(),
   URI_TOO_LONG: () => new UriTooLongError(),
   HPE_HEADER_OVERFLOW: () => new HeadersTooLargeError(),
-  DEFAULT: () => new NotHttpError()
+  DEFAULT: () => new BadRequestError('The request is not valid HTTP/1.1')
 }
 
 /** A request line longer than this, in a request over the header size limit, makes the overflow a 414. */
@@ -36,7 +36,7 @@ export function clientErrorHandler (this: { log: FastifyBaseLogger }, err: Conne
   // A reset connection has nobody left to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const refusal = refusalOf(err)()
-  const { code, statusCode: status, message: detail } = refusal
+  const { code, statusCode: status = 400, message: detail } = refusal
   this.log.info({ code, status }, detail)
   if (socket.writable) {
     const problem = toProblem(refusal, '')

@@ -19,7 +19,6 @@ export const ERRORS = {
     RequestTimeoutError: createError('FLAGPOST_ERR_REQUEST_TIMEOUT', 'The request was not received in time', 408),
     UriTooLongError: createError('FLAGPOST_ERR_URI_TOO_LONG', 'The request line is longer than the server accepts', 414),
     HeadersTooLargeError: createError('FLAGPOST_ERR_HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts', 431),
-    NotHttpError: createError('FLAGPOST_ERR_BAD_REQUEST', 'The request is not valid HTTP/1.1', 400),
     /** 429: problem+json on the Flagpost routes; the OFREP routes render it as `{errorDetails}`. */
     RateLimitedError: createError<[number, number]>(
       'FLAGPOST_ERR_RATE_LIMITED',
@@ -65,7 +64,7 @@ export const ERRORS = {
 
 export const {
   ValidationError, BadRequestError, InvalidJsonError, BodyTooLargeError, UnsupportedMediaTypeError, RouteNotFoundError,
-  MethodNotAllowedError, RequestTimeoutError, UriTooLongError, HeadersTooLargeError, NotHttpError, RateLimitedError
+  MethodNotAllowedError, RequestTimeoutError, UriTooLongError, HeadersTooLargeError, RateLimitedError
 } = ERRORS.request
 export const { UnauthorizedError, ForbiddenError } = ERRORS.auth
 export const { FlagNotFoundError, FlagExistsError, VersionMismatchError, ConflictError, FlagUnservableError } = ERRORS.flags
@@ -80,11 +79,11 @@ export function entryOf (E: CatalogueError): { code: string, statusCode: number 
   return { code, statusCode }
 }
 
+/** Every entry's code and status, in catalogue order. */
+const ENTRIES = Object.values(ERRORS).flatMap((group) => Object.values(group).map((E) => entryOf(E as CatalogueError)))
+
 /** The codes a status can carry, in catalogue order (for the API document's descriptions). */
-export function codesWith (status: number): string[] {
-  const entries = Object.values(ERRORS).flatMap((group) => Object.values(group).map((E) => entryOf(E as CatalogueError)))
-  return [...new Set(entries.filter((e) => e.statusCode === status).map((e) => e.code))]
-}
+export const codesWith = (status: number): string[] => ENTRIES.filter((e) => e.statusCode === status).map((e) => e.code)
 
 const UNAVAILABLE = entryOf(UnavailableError).code
 
