@@ -5,7 +5,7 @@
  * the limit, else the compiled program's size, so pinning it pins the estimate.
  */
 import t from 'tap'
-import { checkRegexSafety, FlagCompileError } from '../../src/engine/index.js'
+import { checkRegexSafety, FlagCompileError, MAX_PATTERNS_PER_FLAG } from '../../src/engine/index.js'
 import type { Clause, FlagDefinition } from '../../src/engine/index.js'
 
 function flag (clause: Partial<Clause>): FlagDefinition {
@@ -91,4 +91,9 @@ t.test('only matches clauses are checked, and only their string values', async (
     }
   })
   t.same(refused.map(([label]) => label), [])
+})
+
+t.test('a flag holding too many patterns is refused with the limit named', async (t) => {
+  const values = Array.from({ length: MAX_PATTERNS_PER_FLAG + 1 }, (_, i) => `^p${i}$`)
+  t.throws(() => checkRegexSafety(flag({ values })), { message: `a flag may hold at most ${MAX_PATTERNS_PER_FLAG} regular expressions` })
 })
