@@ -30,7 +30,8 @@ const TWICE = [
   'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
   'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
   'test/cache', // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema
-  'test/fuzz' // the OpenAPI-driven fuzz: hostile requests to every operation, every table compared after each refusal
+  'test/fuzz', // the OpenAPI-driven fuzz: hostile requests to every operation, every table compared after each refusal
+  'test/db/legacy-fixture.test.ts' // a pre-environments database (test/fixtures/legacy/postgres.sql) restored into a schema, migrated, every answer as recorded
 ]
 
 /** Dialect-independent, or on Postgres in the first pass already: run once, by the first pass. */
