@@ -21,12 +21,14 @@ const TWICE = [
   'test/cli', // the built binary on a schema of the test's own, with a server or container beside it
   'test/library.test.ts', // createFlagpost() on a schema; two instances on one; close() closes the pool
   'test/library-hostile.test.ts', // bad arguments to every library call write nothing to the schema
+  'test/library-environments.test.ts', // environments and promote through the library on a schema; the environment option
   'test/agreement.test.ts', // HTTP, CLI and library sharing one schema
   'test/client.test.ts', // the generated client against a live server
   'test/clients', // OpenFeature SDKs through OFREP against a live server
   'test/conformance', // flagd's evaluator scenarios through the API: flags stored, read back, evaluated
   'test/server.test.ts', // the server process: bootstrap key stored once, SIGTERM drain
   'test/server-shutdown.test.ts', // SIGTERM with keep-alive pools and through npm start, the server on a schema
+  'test/logs-secrets.test.ts', // managed keys created, used, revoked on the test's schema while the server's log is captured
   'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
   'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
   'test/cache', // the snapshot, the Redis feed and the Redis flag copy over two or three containers on one schema

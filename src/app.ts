@@ -13,6 +13,10 @@ import rateLimit from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
 import customerRoutes from './routes/customers.js'
+import customerFlagRoutes from './routes/customer-flags.js'
+import environmentRoutes from './routes/environments.js'
+import apiKeyRoutes from './routes/api-keys.js'
+import { environmentScoped } from './routes/environment-scope.js'
 import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
 import healthRoutes from './routes/health.js'
@@ -28,7 +32,14 @@ export interface AppOptions {
 }
 
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
-const OFREP_FLAG_PATH = '/ofrep/v1/evaluate/flags/'
+const OFREP_FLAGS_PATH = '/ofrep/v1/evaluate/flags'
+
+/** The OFREP route a path is, unprefixed or under /environments/{environment}: its errors are OFREP bodies. */
+function ofrepRouteOf (path: string): 'flag' | 'bulk' | undefined {
+  const rest = path.replace(/^\/environments\/[^/]*/, '')
+  if (rest === OFREP_FLAGS_PATH) return 'bulk'
+  return rest.startsWith(`${OFREP_FLAGS_PATH}/`) ? 'flag' : undefined
+}
 /** The methods a path may answer, for `Allow` on a 405 (OPTIONS is CORS preflight, not a route of the API). */
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 /** Longer than any flag name (128) or subject id (256) in a path, so only junk is cut off by the router. */
@@ -54,10 +65,11 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad percent-encoding and over-long path segments: problem+json like every other error, or an
-    // OFREP error body on the OFREP single-flag route (the only one whose path holds a parameter).
-    frameworkErrors: (error, request, reply) => pathOf(request.url).startsWith(OFREP_FLAG_PATH)
-      ? ofrepErrorHandler('flag')(routerError(error) as FastifyError, request, reply)
-      : sendProblem(routerError(error), request, reply),
+    // OFREP error body on the OFREP routes (a key, or an environment, in the path).
+    frameworkErrors: (error, request, reply) => {
+      const ofrep = ofrepRouteOf(pathOf(request.url))
+      return ofrep === undefined ? sendProblem(routerError(error), request, reply) : ofrepErrorHandler(ofrep)(routerError(error) as FastifyError, request, reply)
+    },
     // What Node's HTTP parser refuses (too slow, request line or headers too large, not HTTP): problem+json too.
     clientErrorHandler,
     // Behind a load balancer, request.ip (the rate-limit key) is the client's only if the proxy is trusted.
@@ -98,10 +110,12 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   await app.register(metrics)
   await app.register(swagger)
   await app.register(healthRoutes)
-  await app.register(flagRoutes)
-  await app.register(evaluateRoutes)
-  await app.register(ofrepRoutes)
-  await app.register(overrideRoutes)
+  // What addresses one environment: the default one here, any one under /environments/{environment}.
+  const scoped = [flagRoutes, evaluateRoutes, ofrepRoutes, overrideRoutes, customerFlagRoutes]
+  await app.register(environmentScoped(scoped, { prefixed: false }))
+  await app.register(environmentScoped(scoped, { prefixed: true }), { prefix: '/environments/:environment' })
+  await app.register(environmentRoutes)
+  await app.register(apiKeyRoutes)
   await app.register(customerRoutes)
   await app.register(userRoutes)
   return app

@@ -2,6 +2,7 @@ import { isIP } from 'node:net'
 import Type, { type Static } from 'typebox'
 import Value from 'typebox/value'
 import { isPostgresUrl, parsePostgresUrl } from './db/pg-url.js'
+import { ENVIRONMENT_KEY_RULE } from './schemas/names.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** proxy-addr's (Fastify's) names for address ranges, accepted in a TRUST_PROXY list. */
@@ -63,7 +64,9 @@ export const ConfigSchema = Type.Object({
    * Browser origins allowed to call the API (plugins/cors.ts): a listed origin on every route, `*` any
    * origin on the evaluation routes only. Empty: no CORS headers at all.
    */
-  corsOrigins: Type.Array(Type.String({ minLength: 1 }))
+  corsOrigins: Type.Array(Type.String({ minLength: 1 })),
+  /** The environment the original paths, CLI commands and library calls address (SPEC §9). */
+  defaultEnvironment: Type.String({ pattern: ENVIRONMENT_KEY_RULE.pattern, maxLength: ENVIRONMENT_KEY_RULE.maxLength })
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -151,6 +154,7 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 0),
     trustProxy: trustProxy(),
     corsOrigins: corsOrigins(),
+    defaultEnvironment: env.DEFAULT_ENVIRONMENT?.trim() || 'production',
     ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
   const names: Record<string, string> = {
@@ -168,7 +172,8 @@ export function loadConfig (env: Env = process.env): Config {
     rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
     trustProxy: 'TRUST_PROXY',
     requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
-    corsOrigins: 'CORS_ORIGINS'
+    corsOrigins: 'CORS_ORIGINS',
+    defaultEnvironment: 'DEFAULT_ENVIRONMENT'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {
@@ -178,9 +183,11 @@ export function loadConfig (env: Env = process.env): Config {
     const got = candidate[key as keyof typeof candidate]
     const detail = key === 'apiKeys' || key === 'readApiKeys'
       ? 'each key must be at least 16 characters'
-      : key === 'logLevel'
-        ? `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(got)}`
-        : `${error.message}, got ${JSON.stringify(typeof got === 'string' ? withoutCredentials(got) : got)}`
+      : key === 'defaultEnvironment'
+        ? `${ENVIRONMENT_KEY_RULE.message}, got ${JSON.stringify(got)}`
+        : key === 'logLevel'
+          ? `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(got)}`
+          : `${error.message}, got ${JSON.stringify(typeof got === 'string' ? withoutCredentials(got) : got)}`
     problems.push(`${names[key] ?? key}: ${detail}`)
   }
   if (problems.length > 0) throw new ConfigError(problems)

@@ -6,11 +6,13 @@ import { connectSnapshotToFeed, createRedisFeed, redisNamespace, type ChangeFeed
 import { createRedisFlagCache } from './cache/redis-flag-cache.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
+import { createEnvironmentService, type EnvironmentService } from './services/environment-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
 import { createSubjectService, type SubjectService } from './services/subject-service.js'
 
 export interface Services {
   flags: FlagService
+  environments: EnvironmentService
   subjects: SubjectService
   apiKeys: ApiKeyService
 }
@@ -55,16 +57,22 @@ export async function createContainer (config: Config, { logger = silent, poll =
       feed = createRedisFeed({ url: config.redisUrl, namespace, origin: randomUUID(), logger: feedLogger })
     }
     const shared = feed === undefined ? undefined : createRedisFlagCache(feed.commands, feed.namespace)
-    const snapshot = createFlagSnapshot(repositories.flags, logger, repositories.subjects, shared)
-    const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys })
+    const snapshot = createFlagSnapshot({ repo: repositories.flags, environments: repositories.environments, logger, subjects: repositories.subjects, shared })
+    const environments = createEnvironmentService({
+      repo: repositories.environments, flags: repositories.flags, subjects: repositories.subjects, snapshot, defaultKey: config.defaultEnvironment
+    })
+    const apiKeys = createApiKeyService({ repo: repositories.apiKeys, writeKeys: config.apiKeys, readKeys: config.readApiKeys, hasEnvironment: (key) => snapshot.hasEnvironment(key), committed: () => snapshot.committed() })
     await apiKeys.load()
+    // Before the first load: the default environment exists (or start-up stops), adopted once from a migrated database.
+    await environments.ensureDefault()
     await snapshot.load()
     // Keys written by another instance are known here within the same bound as flags.
     snapshot.onAdvanced(() => apiKeys.load())
-    if (poll) snapshot.start(config.cacheRefreshMs)
+    if (poll) { snapshot.start(config.cacheRefreshMs); apiKeys.start() }
     if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
     const services: Services = {
       flags: createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects }),
+      environments,
       subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
       apiKeys
     }
@@ -79,6 +87,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
         if (closed) return
         closed = true
         snapshot.close()
+        await apiKeys.close()
         await feed?.close()
         await handle?.close()
       }

@@ -29,7 +29,8 @@ export const ERRORS = {
   /** Who is asking. */
   auth: {
     UnauthorizedError: createError('FLAGPOST_ERR_UNAUTHORIZED', 'A valid API key is required (X-API-Key or Authorization: Bearer)', 401),
-    ForbiddenError: createError('FLAGPOST_ERR_FORBIDDEN', 'This API key may not perform writes', 403)
+    /** The key is valid but its role or environments do not cover the request; the message says which. */
+    ForbiddenError: createError<[string]>('FLAGPOST_ERR_FORBIDDEN', '%s', 403)
   },
   /** Flags. */
   flags: {
@@ -44,6 +45,18 @@ export const ERRORS = {
       'Flag "%s" is stored in a form that cannot be served; rewrite it (PUT /flags/{name}) to repair it',
       500
     )
+  },
+  /** Environments (SPEC §9). */
+  environments: {
+    EnvironmentNotFoundError: createError<[string]>('FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND', 'Environment "%s" does not exist', 404),
+    EnvironmentExistsError: createError<[string]>('FLAGPOST_ERR_ENVIRONMENT_EXISTS', 'Environment "%s" already exists', 409),
+    /** Deleting an environment that still configures flags, or the default one. */
+    EnvironmentInUseError: createError<[string]>('FLAGPOST_ERR_ENVIRONMENT_IN_USE', '%s', 409)
+  },
+  /** Managed API keys (SPEC §10). */
+  apiKeys: {
+    ApiKeyNotFoundError: createError<[string]>('FLAGPOST_ERR_API_KEY_NOT_FOUND', 'API key "%s" does not exist', 404),
+    ApiKeyExistsError: createError<[string]>('FLAGPOST_ERR_API_KEY_EXISTS', 'An API key named "%s" already exists', 409)
   },
   /** Customers, users and their overrides. */
   subjects: {
@@ -68,6 +81,8 @@ export const {
 } = ERRORS.request
 export const { UnauthorizedError, ForbiddenError } = ERRORS.auth
 export const { FlagNotFoundError, FlagExistsError, VersionMismatchError, ConflictError, FlagUnservableError } = ERRORS.flags
+export const { EnvironmentNotFoundError, EnvironmentExistsError, EnvironmentInUseError } = ERRORS.environments
+export const { ApiKeyNotFoundError, ApiKeyExistsError } = ERRORS.apiKeys
 export const { CustomerNotFoundError, CustomerExistsError, UserNotFoundError, UserExistsError, OverrideNotFoundError } = ERRORS.subjects
 export const { UnavailableError, InternalError } = ERRORS.service
 

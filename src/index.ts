@@ -2,6 +2,7 @@ import { openFlagpost, type Flagpost, type FlagpostOptions } from './library.js'
 
 export { isFlagpostError } from './library.js'
 export type { AddFeatureOptions, Flag, Flagpost, FlagpostContext, FlagpostError, FlagpostOptions, Subject, SubjectId } from './library.js'
+export type { Environment, PromotedFlag, PromoteOptions, PromoteResult, RemoveEnvironmentOptions } from './library.js'
 export type { EvaluationResult, FlagType, JsonValue, Reason } from './engine/types.js'
 export type { Customer, Override, User } from './services/subject-service.js'
 export { ConfigError } from './config.js'

@@ -3,13 +3,14 @@ import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
 import type { ContextInput } from './engine/context.js'
 import { FLAG_TYPES, type EvaluationContext, type EvaluationResult, type FlagType } from './engine/types.js'
-import { FlagNotFoundError, invalid, invalidField } from './errors.js'
+import { EnvironmentNotFoundError, FlagNotFoundError, invalid, invalidField } from './errors.js'
 import { LIMITS, type FlagBody } from './schemas/flags.js'
 import { inputProblems } from './schemas/storable.js'
-import { FLAG_NAME_RULE, SUBJECT_ID_RULE } from './schemas/names.js'
+import { ENVIRONMENT_KEY_RULE, FLAG_NAME_RULE, SUBJECT_ID_RULE } from './schemas/names.js'
 import { isOn } from './services/flag-service.js'
 import { everyItem } from './services/paging.js'
 import type { Customer, Override, SubjectKind, User } from './services/subject-service.js'
+import type { Environment as DomainEnvironment, PromotedFlag } from './services/environment-service.js'
 import { evaluationContext } from './services/evaluation-context.js'
 import { toFlagBody } from './services/flag-view.js'
 
@@ -25,6 +26,8 @@ export interface FlagpostOptions {
   cacheRefreshMs?: number
   /** Receives the snapshot's catch-up (debug) and refresh-failure (warn) messages; a pino logger fits. Default: silent. */
   logger?: SnapshotLogger
+  /** The environment every call addresses (SPEC §9). Default: the deployment's default (`production`). */
+  environment?: string
 }
 
 /** An id as the original tool took it: a string, or an integer (stored as its decimal string). */
@@ -54,6 +57,34 @@ export type FlagpostContext = ContextInput & { userId?: SubjectId, customerId?: 
 
 /** A flag as the HTTP API returns it (snake_case fields, all five value fields, ISO timestamps). */
 export type Flag = FlagBody
+
+/** An environment (SPEC §9): its key (what `environment` and URLs name), display name and place in the list. */
+export type Environment = DomainEnvironment
+
+/** How `removeEnvironment` goes about an environment that configures flags. */
+export interface RemoveEnvironmentOptions {
+  /** Delete it even when flags are configured there: their configurations and overrides in it go too. Default false. */
+  force?: boolean
+}
+
+/** What `promote` copies. */
+export interface PromoteOptions {
+  /** Only these features (default: every feature). */
+  flags?: string[]
+  /** Also make the target's explicit switches of each feature exactly the source's. Default false. */
+  includeOverrides?: boolean
+  /** Only answer what would change; nothing is written. Default false. */
+  dryRun?: boolean
+}
+
+/** One feature whose configuration in the target changes (or would): each field's value now (`from`) and after (`to`). */
+export type { PromotedFlag }
+
+/** What `promote` changed (or, with `dryRun`, would change). */
+export interface PromoteResult {
+  dryRun: boolean
+  flags: PromotedFlag[]
+}
 
 /** Any error Flagpost throws on purpose: a stable `code` (`FLAGPOST_ERR_…`) and the HTTP status it maps to. */
 export type FlagpostError = Error & { code: string, statusCode: number }
@@ -87,6 +118,44 @@ function existingName (name: unknown, field = 'name'): string {
   if (typeof name !== 'string') throw invalidField(field, `must be a string, got ${typeName(name)}`)
   if (!FLAG_NAME_RULE.test(name)) throw new FlagNotFoundError(name)
   return name
+}
+
+/**
+ * The key of an existing environment: a string, else a validation error. A string that cannot be an
+ * environment key names no environment (FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND) and never reaches the database.
+ */
+function existingEnvironment (key: unknown, field: string): string {
+  if (typeof key !== 'string') throw invalidField(field, `must be a string, got ${typeName(key)}`)
+  if (!ENVIRONMENT_KEY_RULE.test(key)) throw new EnvironmentNotFoundError(key)
+  return key
+}
+
+/** A plain options object with only these keys (undefined or null: none given). */
+function optionsObject (options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (options == null) return {}
+  if (!isPlainObject(options)) throw invalidField('options', `must be an object, got ${typeName(options)}`)
+  const unknown = Object.keys(options).filter((key) => !known.includes(key))
+  if (unknown.length > 0) throw invalid(unknown.map((key) => ({ field: `options.${key}`, message: 'is not a known option' })))
+  return options
+}
+
+/** An optional boolean option: undefined (or null) for the default. */
+const optionalBool = (field: string, value: unknown): boolean | undefined => value == null ? undefined : bool(field, value)
+
+function promoteOptions (given: unknown): PromoteOptions {
+  const options = optionsObject(given, ['flags', 'includeOverrides', 'dryRun'])
+  let flags: string[] | undefined
+  if (options.flags != null) {
+    if (!Array.isArray(options.flags)) throw invalidField('options.flags', `must be an array of feature names, got ${typeName(options.flags)}`)
+    flags = options.flags.map((name: unknown, i) => {
+      if (typeof name !== 'string') throw invalidField(`options.flags.${i}`, `must be a string, got ${typeName(name)}`)
+      if (!FLAG_NAME_RULE.test(name)) throw invalidField(`options.flags.${i}`, FLAG_NAME_RULE.message)
+      return name
+    })
+  }
+  const includeOverrides = optionalBool('options.includeOverrides', options.includeOverrides)
+  const dryRun = optionalBool('options.dryRun', options.dryRun)
+  return { ...(flags !== undefined ? { flags } : {}), ...(includeOverrides !== undefined ? { includeOverrides } : {}), ...(dryRun !== undefined ? { dryRun } : {}) }
 }
 
 function bool (field: string, value: unknown): boolean {
@@ -223,6 +292,26 @@ export interface Flagpost {
    * @example if (flagpost.isEnabled('new_dashboard', { customerId: 42 })) { … }
    */
   isEnabled (name: string, context?: FlagpostContext): boolean
+  /** Every environment, in order. */
+  listEnvironments (): Promise<Environment[]>
+  /**
+   * Create an environment: every feature is configured there as in the default environment, but served off.
+   * @example await flagpost.addEnvironment('staging', 'Staging')
+   * @throws `FLAGPOST_ERR_ENVIRONMENT_EXISTS` when the key is taken, `FLAGPOST_ERR_VALIDATION` on a bad key or name.
+   */
+  addEnvironment (key: string, name?: string): Promise<Environment>
+  /**
+   * Delete an environment (never the default one); one where features are configured only with `force`.
+   * @throws `FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND`, `FLAGPOST_ERR_ENVIRONMENT_IN_USE`
+   */
+  removeEnvironment (key: string, options?: RemoveEnvironmentOptions): Promise<void>
+  /**
+   * Copy features' configuration (kill switch, default and off variant, targeting; with `includeOverrides` their
+   * explicit switches too) from one environment to another in one transaction; `dryRun` only answers the diff.
+   * @example await flagpost.promote('staging', 'production', { flags: ['new_dashboard'], dryRun: true })
+   * @throws `FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND`, `FLAGPOST_ERR_VALIDATION` (an unknown feature in `flags`).
+   */
+  promote (from: string, to: string, options?: PromoteOptions): Promise<PromoteResult>
   /** Pick up other processes' writes now instead of at the next poll. */
   refresh (): Promise<void>
   /** Stop polling and close the database; the instance is unusable afterwards. Safe to call twice. */
@@ -235,10 +324,18 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
   if (options.databaseUrl !== undefined) env.DATABASE_URL = options.databaseUrl
   if (options.redisUrl !== undefined) env.REDIS_URL = options.redisUrl
   if (options.cacheRefreshMs !== undefined) env.CACHE_REFRESH_MS = String(options.cacheRefreshMs)
+  if (options.environment !== undefined && (typeof options.environment !== 'string' || !ENVIRONMENT_KEY_RULE.test(options.environment))) {
+    throw invalidField('environment', ENVIRONMENT_KEY_RULE.message)
+  }
   // An embedded library lives in a long-running app: poll (an unref'd timer) so it sees other processes' writes.
   const container = await createContainer(loadConfig(env), { poll: true, ...(options.logger ? { logger: options.logger } : {}) })
-  const { flags, subjects } = container.services
+  const { flags, subjects, environments } = container.services
   const opts = { actor: options.actor ?? 'library' }
+  const environment = options.environment ?? container.config.defaultEnvironment
+  if (!container.snapshot.hasEnvironment(environment)) {
+    await container.close()
+    throw new EnvironmentNotFoundError(environment)
+  }
   let closed = false
   const live = (): void => { if (closed) throw new Error('This Flagpost instance is closed') }
 
@@ -248,22 +345,22 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       const options = addFeatureOptions(given)
       if (typeof name !== 'string') throw invalidField('name', `must be a string, got ${typeName(name)}`)
       const { defaultEnabled, ...spec } = options
-      return toFlagBody(await flags.create({ name, ...spec, targetingRules: { percentage: defaultEnabled === true ? 100 : 0 } }, opts))
+      return toFlagBody(await flags.create(environment, { name, ...spec, targetingRules: { percentage: defaultEnabled === true ? 100 : 0 } }, opts))
     },
-    async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(existingName(name))) },
+    async getFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.get(environment, existingName(name))) },
     async setGlobalFlag (name: string, enabled: boolean): Promise<Flag> {
       live()
       const on = bool('enabled', enabled)
-      return toFlagBody(await flags.update(existingName(name), { targetingRules: { percentage: on ? 100 : 0 } }, opts))
+      return toFlagBody(await flags.update(environment, existingName(name), { targetingRules: { percentage: on ? 100 : 0 } }, opts))
     },
-    async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: true }, opts)) },
-    async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(existingName(name), { enabled: false }, opts)) },
+    async enableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(environment, existingName(name), { enabled: true }, opts)) },
+    async disableFeature (name: string): Promise<Flag> { live(); return toFlagBody(await flags.update(environment, existingName(name), { enabled: false }, opts)) },
     async renameFeature (oldName: string, newName: string): Promise<Flag> {
       live()
       if (typeof oldName !== 'string') existingName(oldName, 'oldName')
-      return toFlagBody(await flags.rename(existingName(oldName, 'oldName'), newName, opts))
+      return toFlagBody(await flags.rename(environment, existingName(oldName, 'oldName'), newName, opts))
     },
-    async removeFeature (name: string): Promise<void> { live(); await flags.remove(existingName(name), opts) },
+    async removeFeature (name: string): Promise<void> { live(); await flags.remove(environment, existingName(name), opts) },
     async addCustomer (id: SubjectId, name?: string): Promise<Customer> {
       live()
       const customerName = optionalString('name', name, LIMITS.customerName)
@@ -280,43 +377,66 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       const [kind, id] = checkedSubject(subject)
       const on = bool('enabled', enabled)
       const served = optionalString('variant', variant, LIMITS.variantName)
-      return subjects.setOverride(existingName(name), kind, id, { enabled: on, ...(served !== undefined ? { variant: served } : {}) }, opts)
+      return subjects.setOverride(environment, existingName(name), kind, id, { enabled: on, ...(served !== undefined ? { variant: served } : {}) }, opts)
     },
     async clearFlag (name: string, subject: Subject): Promise<void> {
       live()
       const [kind, id] = checkedSubject(subject)
-      await subjects.clearOverride(existingName(name), kind, id, opts)
+      await subjects.clearOverride(environment, existingName(name), kind, id, opts)
     },
     async listCustomersWithFeature (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'enabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(environment, flag, { ...q, state: 'enabled' }))).map((c) => c.id)
     },
     async listFeaturesForCustomer (customerId: SubjectId): Promise<string[]> {
       live()
-      return (await subjects.listFlagsForCustomer(checkedId(customerId, 'customerId'))).map((r) => r.name)
+      return (await subjects.listFlagsForCustomer(environment, checkedId(customerId, 'customerId'))).map((r) => r.name)
     },
     async listCustomersWithFeatureExplicitlyEnabled (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(environment, flag, { ...q, state: 'explicitly_enabled' }))).map((c) => c.id)
     },
     async listCustomersWithFeatureExplicitlyDisabled (name: string): Promise<string[]> {
       live()
       const flag = existingName(name)
-      return (await everyItem((q) => subjects.listCustomersForFlag(flag, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
+      return (await everyItem((q) => subjects.listCustomersForFlag(environment, flag, { ...q, state: 'explicitly_disabled' }))).map((c) => c.id)
     },
     evaluate (name: string, context?: FlagpostContext): EvaluationResult {
       live()
       const checked = contextOf(context)
-      return flags.evaluate(existingName(name), checked)
+      return flags.evaluate(environment, existingName(name), checked)
     },
     isEnabled (name: string, context?: FlagpostContext): boolean {
       live()
       if (typeof name !== 'string') existingName(name)
       const checked = contextOf(context)
-      const flag = container.snapshot.get(name)
-      return flag !== undefined && isOn(flag, flags.evaluate(name, checked))
+      const flag = container.snapshot.get(environment, name)
+      return flag !== undefined && isOn(flag, flags.evaluate(environment, name, checked))
+    },
+    async listEnvironments (): Promise<Environment[]> { live(); return environments.list() },
+    async addEnvironment (key: string, name?: string): Promise<Environment> {
+      live()
+      if (typeof key !== 'string') throw invalidField('key', `must be a string, got ${typeName(key)}`)
+      if (!ENVIRONMENT_KEY_RULE.test(key)) throw invalidField('key', ENVIRONMENT_KEY_RULE.message)
+      const displayName = optionalString('name', name, 64)
+      if (displayName !== undefined && displayName.trim() === '') throw invalidField('name', 'must be 1 to 64 characters, not only spaces')
+      return environments.create({ key, ...(displayName !== undefined ? { name: displayName } : {}) }, opts)
+    },
+    async removeEnvironment (key: string, given?: RemoveEnvironmentOptions): Promise<void> {
+      live()
+      const checked = existingEnvironment(key, 'key')
+      const force = optionalBool('options.force', optionsObject(given, ['force']).force) ?? false
+      await environments.remove(checked, { force }, opts)
+    },
+    async promote (from: string, to: string, given?: PromoteOptions): Promise<PromoteResult> {
+      live()
+      const source = existingEnvironment(from, 'from')
+      const target = existingEnvironment(to, 'to')
+      const options = promoteOptions(given)
+      if (source === target) throw invalidField('to', 'must be another environment than from')
+      return environments.promote(target, { from: source, ...options }, opts)
     },
     async refresh (): Promise<void> { live(); await container.snapshot.catchUp() },
     async close (): Promise<void> { closed = true; await container.close() }

@@ -34,11 +34,12 @@ t.test('defaults', async (t) => {
     bodyLimit: 256 * 1024,
     rateLimitPerMinute: 0,
     trustProxy: false,
-    corsOrigins: []
+    corsOrigins: [],
+    defaultEnvironment: 'production'
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.
-  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '' }),
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '', DEFAULT_ENVIRONMENT: '' }),
     loadConfig({}))
 })
 
@@ -229,4 +230,13 @@ t.test('a malformed CORS_ORIGINS entry is one problem line, naming each bad entr
     return differs(`${value} → ${err.problems.join(' | ')}`, got, { problems: 2, corsOrigins: 1, namesBadEntries: true, saysWhatIsAccepted: true, oneLine: true })
   }), [], `each of ${cases.length} bad values: one CORS_ORIGINS line beside the PORT problem, naming each bad entry and saying what is accepted`)
   t.notMatch(problemFor(configError({ CORS_ORIGINS: 'https://user:secret@app.example.com' }), 'CORS_ORIGINS')[0] ?? '', /secret/, 'no credentials echoed')
+})
+
+t.test('DEFAULT_ENVIRONMENT: an environment key, else one problem line saying what a key looks like', async (t) => {
+  t.equal(loadConfig({ DEFAULT_ENVIRONMENT: 'staging' }).defaultEnvironment, 'staging')
+  t.equal(loadConfig({ DEFAULT_ENVIRONMENT: ' dev-1 ' }).defaultEnvironment, 'dev-1')
+  t.same(['Prod', 'a b', '-x', 'x'.repeat(33), 'prod/1'].flatMap((value) => {
+    const problems = problemFor(configError({ DEFAULT_ENVIRONMENT: value }), 'DEFAULT_ENVIRONMENT')
+    return problems.length === 1 && /lower-case letters/.test(problems[0]) ? [] : [{ value, problems }]
+  }), [], 'each bad key is one DEFAULT_ENVIRONMENT problem naming the rule')
 })

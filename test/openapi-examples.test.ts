@@ -80,13 +80,15 @@ t.test('the request-body examples are accepted by the API as they stand ("Try it
   const create = schemas.FlagCreate.examples?.[0] as { name: string } | undefined
   if (create === undefined) throw new Error('FlagCreate has no example')
   // The flag every other example's path refers to: the one POST /flags creates from its example.
-  const path = (template: string): string => template.replace(/\{(name|key)\}/g, create.name).replace('{id}', 'acme')
+  const path = (template: string): string => template.replace(/\{(name|key)\}/g, create.name).replace('{id}', 'acme').replace('{environment}', 'production')
   let sent = 0
   // createFlag first: the other operations need its flag.
   const ops = operationsOf(doc).sort(([, , a], [, , b]) => Number(b.operationId === 'createFlag') - Number(a.operationId === 'createFlag'))
   for (const [method, template, op] of ops) {
     const name = componentName(op.requestBody?.content?.['application/json']?.schema?.$ref)
     for (const example of (name === undefined ? [] : schemas[name]?.examples) ?? []) {
+      // The same example under /environments/{environment}: the flag createFlag made goes first (a name is one flag in every environment).
+      if (op.operationId === 'createFlagInEnvironment') await ctx.app.inject({ method: 'DELETE', url: path('/flags/{name}'), headers: { 'x-api-key': WRITE_KEY } })
       const res = await ctx.app.inject({ method: method.toUpperCase() as 'POST', url: path(template), headers: { 'x-api-key': WRITE_KEY }, payload: example as object })
       t.ok(res.statusCode >= 200 && res.statusCode < 300, `${op.operationId} with the ${name} example: ${res.statusCode} ${res.body.slice(0, 300)}`)
       sent++

@@ -24,7 +24,11 @@ const BODIES: Record<string, unknown> = {
   OfrepBulkEvaluationRequest: { context: { targetingKey: 'alice' } },
   OverrideRequest: { enabled: true },
   CustomerCreate: { id: 'probe_customer' },
-  UserCreate: { id: 'probe_user' }
+  UserCreate: { id: 'probe_user' },
+  EnvironmentCreate: { key: 'probe-env' },
+  EnvironmentPatch: { name: 'Probe' },
+  PromoteRequest: { from: 'development', dry_run: true },
+  ApiKeyCreate: { name: 'probe-key', role: 'viewer' }
 }
 
 interface Sent { label: string, op: Operation, status: number, body: string }
@@ -34,7 +38,8 @@ async function sendEach (t: Test, app: FastifyInstance, doc: Doc, { anonymous = 
   const sent: Sent[] = []
   for (const [method, template, op] of operationsOf(doc)) {
     const label = `${method.toUpperCase()} ${template}`
-    const url = template.replace(/\{(name|key)\}/g, FLAG).replace('{id}', template.startsWith('/users') || template.includes('/users/') ? 'alice' : 'acme')
+    const url = template.replace(/\{(name|key)\}/g, FLAG).replace('{environment}', 'production')
+      .replace('{id}', template.startsWith('/users') || template.includes('/users/') ? 'alice' : 'acme')
     const ref = componentName(op.requestBody?.content?.['application/json']?.schema?.$ref)
     if (ref !== undefined && !(ref in BODIES)) t.fail(`${label}: add a valid ${ref} to BODIES`)
     const res = await app.inject({
@@ -82,15 +87,16 @@ t.test('429 once the rate limit is spent, exactly where documented', async (t) =
   t.equal((await ctx.app.inject({ url: `/evaluate/${FLAG}` })).statusCode, 200, 'the one request of the minute')
   const sent = await sendEach(t, ctx.app, await documentOf(ctx.app))
   agrees(t, sent, 429)
-  t.equal(sent.filter((s) => s.status === 429).length, 4, 'the four evaluation operations are limited')
+  t.equal(sent.filter((s) => s.status === 429).length, 8, 'the four evaluation operations are limited, unprefixed and under /environments/{environment}')
 })
 
 t.test('503 while the database is unavailable, exactly where documented', async (t) => {
   const ctx = await build(t)
   await seed(ctx)
   const doc = await documentOf(ctx.app)
-  // Every call to the flag and subject stores fails as a database that cannot serve does (repositories/unavailable.ts).
-  for (const repo of [ctx.container.repositories.flags, ctx.container.repositories.subjects] as unknown as Array<Record<string, unknown>>) {
+  // Every call to the flag, subject, environment and key stores fails as a database that cannot serve does (repositories/unavailable.ts).
+  const { flags, subjects, environments, apiKeys } = ctx.container.repositories
+  for (const repo of [flags, subjects, environments, apiKeys] as unknown as Array<Record<string, unknown>>) {
     for (const [name, fn] of Object.entries(repo)) {
       if (typeof fn === 'function') repo[name] = async () => { throw new UnavailableError('The database is unavailable; retry shortly') }
     }

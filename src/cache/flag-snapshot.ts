@@ -1,6 +1,6 @@
 import { compileFlag, type CompiledFlag } from '../engine/index.js'
 import type { FlagDefinition, OverrideSpec } from '../engine/types.js'
-import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
+import type { EnvironmentRepository, FlagRepository, StoredEnvironment, StoredFlag } from '../repositories/flag-repository.js'
 import { toDefinition } from '../repositories/flag-definition.js'
 import type { OverrideState, StoredUser, SubjectKind, SubjectRepository, UserCustomer } from '../repositories/subject-repository.js'
 import type { SharedFlagCache } from './redis-flag-cache.js'
@@ -50,8 +50,13 @@ export interface FlagSnapshot {
   readonly revision: number
   readonly loaded: boolean
   readonly health: SnapshotHealth
-  get (name: string): CompiledFlag | undefined
-  values (): IterableIterator<CompiledFlag>
+  /** One flag in one environment (undefined for an unknown flag or environment). */
+  get (environment: string, name: string): CompiledFlag | undefined
+  /** Every flag of one environment (none for an unknown environment). */
+  values (environment: string): IterableIterator<CompiledFlag>
+  /** The environments, by position then key. */
+  environments (): readonly StoredEnvironment[]
+  hasEnvironment (key: string): boolean
   /** The customer a registered user belongs to (for inferring `customer_id`). */
   customerOf (userId: string): string | undefined
   /** Full load; the first call makes the snapshot usable. */
@@ -76,16 +81,25 @@ export interface FlagSnapshot {
 interface OverrideSpecs { users: Map<string, OverrideSpec>, customers: Map<string, OverrideSpec> }
 interface Source { readonly id: string, specs: OverrideSpecs | undefined }
 
-/** Everything served, at one revision. */
-interface State {
+/** What one environment serves. */
+interface EnvState {
   flags: Map<string, CompiledFlag>
   // Per flag name: its id and its override specs (none until it has one), so that a single override
   // change is patched in place instead of reloading every override of the flag. The compiled flag
   // keeps the definition it is recompiled from.
   sources: Map<string, Source>
+}
+
+/** Everything served, at one revision. */
+interface State {
+  environments: StoredEnvironment[]
+  envs: Map<string, EnvState>
   userCustomers: Map<string, string>
   revision: number
 }
+
+const emptyEnv = (): EnvState => ({ flags: new Map(), sources: new Map() })
+const NO_FLAGS: ReadonlyMap<string, CompiledFlag> = new Map()
 
 /** What changed after a state's revision, with the rows it touched as of `revision`. */
 interface Delta {
@@ -96,7 +110,7 @@ interface Delta {
   /** Every override of the reloaded flags. */
   overrides: OverrideState[]
   /** Single override changes on flags not reloaded: the row now, or undefined when cleared. */
-  single: Array<{ name: string, subject: SubjectKind, id: string, row: OverrideState | undefined }>
+  single: Array<{ name: string, environment: string, subject: SubjectKind, id: string, row: OverrideState | undefined }>
   /** Users whose registration changed, and the rows of those still registered. */
   userIds: string[]
   users: StoredUser[]
@@ -109,7 +123,12 @@ const OFF: OverrideSpec = Object.freeze({ enabled: false, variant: null })
 const specOf = ({ enabled, variant }: Pick<OverrideState, 'enabled' | 'variant'>): OverrideSpec =>
   variant === null ? (enabled ? ON : OFF) : { enabled, variant }
 
-function addOverride (byFlag: Map<string, OverrideSpecs>, row: OverrideState): void {
+/** Override specs by environment, then flag id. */
+type SpecIndex = Map<string, Map<string, OverrideSpecs>>
+
+function addOverride (index: SpecIndex, row: OverrideState): void {
+  let byFlag = index.get(row.environment)
+  if (byFlag === undefined) index.set(row.environment, byFlag = new Map())
   let entry = byFlag.get(row.flagId)
   if (entry === undefined) byFlag.set(row.flagId, entry = { users: new Map(), customers: new Map() })
   ;(row.subject === 'user' ? entry.users : entry.customers).set(row.subjectId, specOf(row))
@@ -128,14 +147,20 @@ async function eachRow<T> (read: (last: T | undefined) => Promise<T[]>, visit: (
 
 /** A catch-up that could not finish: the database kept moving, or the log outran the incremental path. */
 class CatchUpRetry extends Error {}
+/** What readDelta answers when an environment changed: only a full load rebuilds the environments. */
+const RELOAD = Symbol('reload everything')
+/** Full loads one catch-up tries while environments keep changing under it. */
+const FULL_ATTEMPTS = 3
 
 /**
  * `subjects` is optional so that a flag-only setup (some tests) needs no subject store: without it
  * flags compile without overrides and no customer is ever inferred. `shared` is the Redis copy of
  * flag definitions (with REDIS_URL): catch-ups read changed flags from it before the database.
  */
-export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger, subjects?: SubjectRepository, shared?: SharedFlagCache): FlagSnapshot {
-  let state: State = { flags: new Map(), sources: new Map(), userCustomers: new Map(), revision: 0 }
+export function createFlagSnapshot ({ repo, environments, logger, subjects, shared }: {
+  repo: FlagRepository, environments: EnvironmentRepository, logger: SnapshotLogger, subjects?: SubjectRepository, shared?: SharedFlagCache
+}): FlagSnapshot {
+  let state: State = { environments: [], envs: new Map(), userCustomers: new Map(), revision: 0 }
   let loaded = false
   const health: SnapshotHealth = { failing: false, failures: 0, caughtUpAt: 0 }
   let timer: NodeJS.Timeout | undefined
@@ -148,17 +173,24 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
    * service, e.g. by an older version) is left out and logged, so it cannot stop every other flag
    * from being served; evaluating it answers FLAG_NOT_FOUND until it is rewritten.
    */
-  const compileInto = (target: State, definition: FlagDefinition, specs: OverrideSpecs | undefined): void => {
+  const compileInto = (target: EnvState, environment: string, definition: FlagDefinition, specs: OverrideSpecs | undefined): void => {
     try {
       target.flags.set(definition.name, compileFlag(definition, specs))
     } catch (err) {
       target.flags.delete(definition.name)
-      logger.warn({ flag: definition.name, err: { message: (err as Error).message } }, 'stored flag cannot be compiled; it is not served')
+      logger.warn({ flag: definition.name, environment, err: { message: (err as Error).message } }, 'stored flag cannot be compiled; it is not served')
     }
   }
-  const addFlag = (target: State, flag: StoredFlag, specs: OverrideSpecs | undefined): void => {
-    target.sources.set(flag.name, { id: flag.id, specs })
-    compileInto(target, toDefinition(flag), specs)
+  const envOf = (target: State, key: string): EnvState => {
+    let env = target.envs.get(key)
+    if (env === undefined) target.envs.set(key, env = emptyEnv())
+    return env
+  }
+  const addFlag = (target: State, flag: StoredFlag, specs: SpecIndex): void => {
+    const env = envOf(target, flag.environment)
+    const own = specs.get(flag.environment)?.get(flag.id)
+    env.sources.set(flag.name, { id: flag.id, specs: own })
+    compileInto(env, flag.environment, toDefinition(flag), own)
   }
 
   const serialized = (work: () => Promise<void>): Promise<void> => {
@@ -172,29 +204,36 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
    * or later, the rest from the database. An entry newer than `at` is only ever used in a read the
    * revision check then refuses (the database is past `at`), so what is served is exact.
    */
-  const readFlags = async (names: string[], at: number): Promise<{ flags: StoredFlag[], fromDb: Map<string, StoredFlag | null> }> => {
+  const readFlags = async (names: string[], at: number): Promise<{ flags: StoredFlag[], fromDb: Map<string, StoredFlag[] | null> }> => {
     if (names.length === 0) return { flags: [], fromDb: new Map() }
-    const cached = shared === undefined ? new Map<string, StoredFlag | null>() : await shared.read(names, at)
+    const cached = shared === undefined ? new Map<string, StoredFlag[] | null>() : await shared.read(names, at)
     const missing = names.filter((name) => !cached.has(name))
     const read = missing.length === 0 ? [] : await repo.getMany(missing)
-    const byName = new Map(read.map((flag) => [flag.name, flag]))
-    const fromDb = new Map<string, StoredFlag | null>(missing.map((name) => [name, byName.get(name) ?? null]))
-    return { flags: [...[...cached.values()].filter((flag) => flag !== null), ...read], fromDb }
+    const byName = new Map<string, StoredFlag[]>()
+    for (const flag of read) {
+      const views = byName.get(flag.name)
+      if (views === undefined) byName.set(flag.name, [flag])
+      else views.push(flag)
+    }
+    const fromDb = new Map<string, StoredFlag[] | null>(missing.map((name) => [name, byName.get(name) ?? null]))
+    return { flags: [...[...cached.values()].flatMap((views) => views ?? []), ...read], fromDb }
   }
 
   /** Read what changed after `base.revision`, checked to be the database at one revision; undefined when nothing did. */
-  const readDelta = async (base: State): Promise<Delta | undefined> => {
+  const readDelta = async (base: State): Promise<Delta | typeof RELOAD | undefined> => {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const changes = await repo.changesSince(base.revision, MAX_INCREMENTAL)
       if (changes.revision === base.revision) return undefined
+      if (changes.environments) return RELOAD
       const reload = new Set(changes.names)
       const { flags, fromDb } = await readFlags(changes.names, changes.revision)
       const overrides = subjects === undefined || flags.length === 0 ? [] : await subjects.overridesOf(flags.map((f) => f.id))
       const single: Delta['single'] = []
-      for (const [name, subject, id] of changes.overrides) {
-        const source = base.sources.get(name)
+      for (const [name, subject, id, environment] of changes.overrides) {
+        if (environment === undefined) continue // collectChanges reloads such a flag whole
+        const source = base.envs.get(environment)?.sources.get(name)
         if (source === undefined || reload.has(name) || subjects === undefined) continue
-        single.push({ name, subject, id, row: await subjects.getOverride(source.id, subject, id) })
+        single.push({ name, environment, subject, id, row: await subjects.getOverride(source.id, environment, subject, id) })
       }
       const users = subjects === undefined || changes.users.length === 0 ? [] : await subjects.getUsers(changes.users)
       const latest = await repo.latestRevision()
@@ -211,24 +250,31 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
 
   /** Apply a checked delta in one synchronous step: evaluation never sees half of it. */
   const apply = (target: State, delta: Delta): void => {
-    const specsOf = new Map<string, OverrideSpecs>()
+    const specsOf: SpecIndex = new Map()
     for (const row of delta.overrides) addOverride(specsOf, row)
-    for (const name of delta.names) { target.flags.delete(name); target.sources.delete(name) }
-    for (const flag of delta.flags) addFlag(target, flag, specsOf.get(flag.id))
+    for (const env of target.envs.values()) {
+      for (const name of delta.names) { env.flags.delete(name); env.sources.delete(name) }
+    }
+    for (const flag of delta.flags) addFlag(target, flag, specsOf)
     // Single override changes on flags not reloaded above: patch their specs, recompile each flag once.
-    const patched = new Set<string>()
-    for (const { name, subject, id, row } of delta.single) {
-      const source = target.sources.get(name)
+    const patched = new Map<string, Set<string>>()
+    for (const { name, environment, subject, id, row } of delta.single) {
+      const source = target.envs.get(environment)?.sources.get(name)
       if (source === undefined) continue
       source.specs ??= { users: new Map(), customers: new Map() }
       const specs = subject === 'user' ? source.specs.users : source.specs.customers
       if (row === undefined) specs.delete(id)
       else specs.set(id, specOf(row))
-      patched.add(name)
+      let names = patched.get(environment)
+      if (names === undefined) patched.set(environment, names = new Set())
+      names.add(name)
     }
-    for (const name of patched) {
-      const flag = target.flags.get(name)
-      if (flag !== undefined) compileInto(target, flag.definition, target.sources.get(name)!.specs)
+    for (const [environment, names] of patched) {
+      const env = target.envs.get(environment)!
+      for (const name of names) {
+        const flag = env.flags.get(name)
+        if (flag !== undefined) compileInto(env, environment, flag.definition, env.sources.get(name)!.specs)
+      }
     }
     for (const id of delta.userIds) target.userCustomers.delete(id)
     for (const user of delta.users) if (user.customerId !== null) target.userCustomers.set(user.id, user.customerId)
@@ -236,26 +282,37 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
   }
 
   const fullLoad = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const next = await readEverything()
+      // An environment changed while it read: read everything again.
+      if (next !== RELOAD) { state = next; loaded = true; return }
+      if (attempt === FULL_ATTEMPTS) throw new CatchUpRetry(`environments changed during each of ${FULL_ATTEMPTS} full loads`)
+    }
+  }
+
+  const readEverything = async (): Promise<State | typeof RELOAD> => {
     // Read the revision first, then everything: rows a commit changes meanwhile are newer than `at`,
     // and the checked catch-up from `at` below reads each of them again before this is served.
     const at = await repo.latestRevision()
-    const next: State = { flags: new Map(), sources: new Map(), userCustomers: new Map(), revision: at }
-    const overrides = new Map<string, OverrideSpecs>()
+    const list = await environments.all()
+    const next: State = { environments: list, envs: new Map(list.map((env) => [env.key, emptyEnv()])), userCustomers: new Map(), revision: at }
+    const overrides: SpecIndex = new Map()
     if (subjects !== undefined) await eachRow<OverrideState>((last) => subjects.overridePage(last, PAGE), (row) => addOverride(overrides, row))
-    for (const flag of await repo.all()) addFlag(next, flag, overrides.get(flag.id))
+    for (const flag of await repo.all()) addFlag(next, flag, overrides)
     // Many users share a customer: keep one copy of each customer id.
     const customerIds = new Map<string, string>()
     const intern = (id: string): string => { const known = customerIds.get(id); if (known !== undefined) return known; customerIds.set(id, id); return id }
     if (subjects !== undefined) await eachRow<UserCustomer>((last) => subjects.userCustomerPage(last?.id, PAGE), (user) => next.userCustomers.set(user.id, intern(user.customerId)))
     const delta = await readDelta(next)
+    if (delta === RELOAD) return RELOAD
     if (delta !== undefined) apply(next, delta)
-    state = next
-    loaded = true
+    return next
   }
 
   const incremental = async (): Promise<void> => {
     const delta = await readDelta(state)
     if (delta === undefined) return
+    if (delta === RELOAD) return fullLoad()
     const from = state.revision
     apply(state, delta)
     logger.debug({ from, to: delta.revision, names: delta.names.length, users: delta.userIds.length, overrides: delta.single.length }, 'snapshot caught up')
@@ -304,8 +361,10 @@ export function createFlagSnapshot (repo: FlagRepository, logger: SnapshotLogger
     get revision () { return state.revision },
     get loaded () { return loaded },
     get health () { return { ...health } },
-    get: (name) => state.flags.get(name),
-    values: () => state.flags.values(),
+    get: (environment, name) => state.envs.get(environment)?.flags.get(name),
+    values: (environment) => (state.envs.get(environment)?.flags ?? NO_FLAGS).values(),
+    environments: () => state.environments,
+    hasEnvironment: (key) => state.envs.has(key),
     customerOf: (userId) => state.userCustomers.get(userId),
     load: () => serialized(async () => { await fullLoad(); outcome(undefined) }),
     catchUp,

@@ -6,7 +6,8 @@ import { REDIS_BOUNDS } from './redis-feed.js'
 /**
  * The shared Redis copy of flag definitions, one hash per flag name: `r` the revision the entry is
  * exactly the database's state at (writers only store what a checked catch-up read at that
- * revision), `v` the stored flag as JSON (`null`: no flag by that name, a tombstone).
+ * revision), `v` the stored flag in every environment as a JSON array (`null`: no flag by that name,
+ * a tombstone).
  * The writer fills it after its commit, before it publishes; the other instances read it first and
  * the database only for what is missing or older than what they need (and then write it back).
  * Overrides and users are not copied: single override changes are patched from the database row by
@@ -17,13 +18,13 @@ export interface SharedFlagCache {
    * Entries current at `revision` or later: a flag, or null when the name has no flag. Names that
    * are missing, older, or unreadable (Redis down) are left out; the caller reads them from the DB.
    */
-  read (names: string[], revision: number): Promise<Map<string, StoredFlag | null>>
+  read (names: string[], revision: number): Promise<Map<string, StoredFlag[] | null>>
   /**
    * Store entries known to be current at `revision`. An entry already at that revision or later is
    * kept, so a slow writer never overwrites a newer copy. Never throws: Redis being down only means
    * the next reader goes to the database.
    */
-  write (entries: Map<string, StoredFlag | null>, revision: number): Promise<void>
+  write (entries: Map<string, StoredFlag[] | null>, revision: number): Promise<void>
 }
 
 /** Entries expire unless rewritten: a flag nobody changes for a day is read once more from the DB. */
@@ -39,9 +40,10 @@ return 1`
 
 type CacheClient = Redis & { flagpostPutIfNewer (key: string, revision: number, value: string, ttl: number): Promise<number> }
 
-const revive = (raw: string): StoredFlag | null => {
-  const flag = JSON.parse(raw) as (Omit<StoredFlag, 'createdAt' | 'updatedAt'> & { createdAt: string, updatedAt: string }) | null
-  return flag === null ? null : { ...flag, createdAt: new Date(flag.createdAt), updatedAt: new Date(flag.updatedAt) }
+type Revivable = Omit<StoredFlag, 'createdAt' | 'updatedAt'> & { createdAt: string, updatedAt: string }
+const revive = (raw: string): StoredFlag[] | null => {
+  const views = JSON.parse(raw) as Revivable[] | null
+  return views === null ? null : views.map((flag) => ({ ...flag, createdAt: new Date(flag.createdAt), updatedAt: new Date(flag.updatedAt) }))
 }
 
 /**
@@ -54,8 +56,9 @@ export function createRedisFlagCache (redis: Redis, namespace: string, bounds: {
   if (!('flagpostPutIfNewer' in redis)) redis.defineCommand('flagpostPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER })
   const client = redis as CacheClient
   // The prefix tags the stored shape; an entry of another shape is never read. `flag:` was written before
-  // checked catch-ups, `flag2:` before flags had a bucketing seed (read as is, it would hash by the name).
-  const key = (name: string): string => `${namespace}flag3:${name}`
+  // checked catch-ups, `flag2:` before flags had a bucketing seed (read as is, it would hash by the name),
+  // `flag3:` before environments (one flag, not its views in every environment).
+  const key = (name: string): string => `${namespace}flag4:${name}`
   let skipUntil = 0
   const timedOut = (): void => { skipUntil = performance.now() + bounds.cacheBackoff }
   // While the connection is down, or just after it stopped answering, skip Redis at once instead of
@@ -64,7 +67,7 @@ export function createRedisFlagCache (redis: Redis, namespace: string, bounds: {
 
   return {
     async read (names, revision) {
-      const found = new Map<string, StoredFlag | null>()
+      const found = new Map<string, StoredFlag[] | null>()
       if (names.length === 0 || !usable()) return found
       const pipeline = client.pipeline()
       for (const name of names) pipeline.hmget(key(name), 'r', 'v')

@@ -3,11 +3,13 @@ import type { ParseArgsConfig } from 'node:util'
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
 export type Values = Record<string, string | boolean | Array<string | boolean> | undefined>
 
-/** A parsed command line: positionals in order, option values, and whether `--json` was given. */
+/** A parsed command line: positionals in order, option values, whether `--json` was given, and `--environment`. */
 export interface Input {
   args: string[]
   values: Values
   json: boolean
+  /** `--environment ENV` of a command that addresses one environment (checked against ENVIRONMENT_KEY_RULE); absent: the default. */
+  environment?: string
 }
 
 /** One `flagpost <name>` command: its usage, its options, and what it does. */
@@ -24,6 +26,8 @@ export interface Command {
   options?: OptionSpec
   /** What `--json` prints; absent when the command takes no `--json`. */
   json?: string
+  /** The command addresses one environment: it takes the global `-e, --environment ENV` (default DEFAULT_ENVIRONMENT). */
+  scoped?: boolean
   /** Returns the exit code, or nothing for 0. */
   run (input: Input): Promise<number | void>
 }

@@ -2,8 +2,11 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { UsageError, type Command, type Input, type OptionSpec } from './command.js'
+import { ENVIRONMENT_KEY_RULE } from '../schemas/names.js'
 import { customerCommands } from './commands/customers.js'
+import { environmentCommands } from './commands/environments.js'
 import { featureCommands } from './commands/features.js'
+import { keyCommands } from './commands/keys.js'
 import { overrideCommands } from './commands/overrides.js'
 import { queryCommands } from './commands/queries.js'
 import { KEEP_RUNNING, systemCommands } from './commands/system.js'
@@ -16,6 +19,8 @@ const GROUPS: Group[] = [
   { title: 'Customers and users', commands: customerCommands },
   { title: 'Per-customer and per-user switches', commands: overrideCommands },
   { title: 'Queries', commands: queryCommands },
+  { title: 'Environments', commands: environmentCommands },
+  { title: 'API keys', commands: keyCommands },
   { title: 'Service', commands: systemCommands }
 ]
 const COMMANDS = new Map<string, Command>(GROUPS.flatMap((g) => g.commands.map((c) => [c.name, c] as const)))
@@ -34,17 +39,40 @@ const wantsHelp = (argv: string[]): boolean => {
 const parseMessage = (err: unknown): string => (err as Error).message.replace(/\. To specify a positional argument[\s\S]*$/, '')
 
 function parse (command: Command, argv: string[]): Input {
-  const options: OptionSpec = { ...command.options, ...(command.json !== undefined ? { json: { type: 'boolean' } } : {}) }
+  const options: OptionSpec = {
+    ...command.options,
+    ...(command.scoped === true ? { environment: { type: 'string', short: 'e' } } : {}),
+    ...(command.json !== undefined ? { json: { type: 'boolean' } } : {})
+  }
   let parsed
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   } catch (err) {
-    throw new UsageError(parseMessage(err))
+    const message = parseMessage(err)
+    // Customers, users, environments and keys are the same in every environment: say so.
+    if (/^Unknown option '(-e|--environment)'$/.test(message)) throw new UsageError('--environment does not apply: this command does not address one environment')
+    throw new UsageError(message)
   }
   const { positionals, values } = parsed
   if (positionals.length < command.args.length) throw new UsageError(`missing ${command.args.slice(positionals.length).join(' ')}`)
   if (positionals.length > command.args.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[command.args.length])}`)
-  return { args: positionals, values, json: values.json === true }
+  const environment = command.scoped === true && typeof values.environment === 'string' ? values.environment : undefined
+  if (environment !== undefined && !ENVIRONMENT_KEY_RULE.test(environment)) {
+    throw new UsageError(`--environment ${JSON.stringify(environment)}: ${ENVIRONMENT_KEY_RULE.message}`)
+  }
+  return { args: positionals, values, json: values.json === true, ...(environment !== undefined ? { environment } : {}) }
+}
+
+/**
+ * `flagpost -e ENV <command> …` / `flagpost --environment[=]ENV <command> …`: the global option before
+ * the command is moved after it, where the command's own parsing checks it.
+ */
+function leadingEnvironment (argv: string[]): string[] {
+  const isCommand = (word: string | undefined): word is string => word !== undefined && COMMANDS.has(word)
+  const [first, second, third, ...rest] = argv
+  if ((first === '-e' || first === '--environment') && second !== undefined && isCommand(third)) return [third, '--environment', second, ...rest]
+  if (first?.startsWith('--environment=') === true && isCommand(second)) return [second, first, ...(third === undefined ? [] : [third]), ...rest]
+  return argv
 }
 
 function unknownCommand (name: string): number {
@@ -55,7 +83,7 @@ function unknownCommand (name: string): number {
 
 /** The flagpost command line: exit 0 on success, 1 on an error, 2 on a usage or configuration error. */
 async function main (argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
+  const [name, ...rest] = leadingEnvironment(argv)
   if (name === undefined) { fail(USAGE); return 2 }
   if (name === '-h' || name === '--help') { out(USAGE); return 0 }
   if (name === '--version') { out(version()); return 0 }

@@ -1,4 +1,7 @@
 import { userInfo } from 'node:os'
+import { EnvironmentNotFoundError } from '../errors.js'
+import type { ApiKeyService } from '../services/api-key-service.js'
+import type { EnvironmentService } from '../services/environment-service.js'
 import type { FlagService } from '../services/flag-service.js'
 import type { SubjectService } from '../services/subject-service.js'
 
@@ -6,6 +9,12 @@ import type { SubjectService } from '../services/subject-service.js'
 export interface Session {
   flags: FlagService
   subjects: SubjectService
+  environments: EnvironmentService
+  apiKeys: ApiKeyService
+  /** The environment the command addresses: its `--environment`, else DEFAULT_ENVIRONMENT. */
+  environment: string
+  /** The configured DEFAULT_ENVIRONMENT. */
+  defaultEnvironment: string
   /** Write options for the change log: `cli:<os user>`. */
   write: { actor: string }
 }
@@ -22,15 +31,20 @@ export function cliActor (): string {
 
 /**
  * Open the configured database through the container (no revision poll: a command is one shot),
- * run `fn`, and close everything before returning, whatever happened. A running server sees the
- * writes through its own revision poll, as it sees another instance's.
+ * check that `environment` (when given) exists, run `fn`, and close everything before returning,
+ * whatever happened. A running server sees the writes through its own revision poll, as it sees
+ * another instance's.
  */
-export async function withSession<T> (fn: (session: Session) => Promise<T>): Promise<T> {
+export async function withSession<T> (fn: (session: Session) => Promise<T>, { environment }: { environment?: string } = {}): Promise<T> {
   // Loaded here, not at startup: --help and usage errors answer without loading the database layer.
   const [{ loadConfig }, { createContainer }] = await Promise.all([import('../config.js'), import('../container.js')])
   const container = await createContainer(loadConfig(), { poll: false, subscribe: false })
   try {
-    return await fn({ flags: container.services.flags, subjects: container.services.subjects, write: { actor: cliActor() } })
+    const { flags, subjects, environments, apiKeys } = container.services
+    const defaultEnvironment = container.config.defaultEnvironment
+    // An unknown --environment is refused before the command does anything.
+    if (environment !== undefined && !container.snapshot.hasEnvironment(environment)) throw new EnvironmentNotFoundError(environment)
+    return await fn({ flags, subjects, environments, apiKeys, environment: environment ?? defaultEnvironment, defaultEnvironment, write: { actor: cliActor() } })
   } finally {
     await container.close()
   }

@@ -2,6 +2,9 @@ import type { Command } from './command.js'
 
 export interface Group { title: string, commands: Command[] }
 
+/** The option line of the global `--environment`, shown by every command that takes it. */
+const ENVIRONMENT_OPTION: [string, string] = ['-e, --environment ENV', 'the environment to address (default: DEFAULT_ENVIRONMENT, production unless set)']
+
 const FOOTER = `Run "flagpost <command> --help" for a command's options.
 Exit codes: 0 success, 1 error (the reason on stderr), 2 usage or configuration error.
 Configuration comes from the environment (DATABASE_URL, API_KEY, PORT, …): see README.md.`
@@ -17,6 +20,7 @@ export function globalUsage (groups: Group[]): string {
   const width = Math.max(...groups.flatMap((g) => g.commands.map((c) => head(c).length)))
   const sections = groups.map((g) => [`${g.title}:`, ...g.commands.map((c) => `  ${head(c).padEnd(width)}  ${c.summary}`)].join('\n'))
   return `Usage: flagpost <command> [arguments] [options]\n\n${sections.join('\n\n')}\n\nOptions:\n${pad([
+    [ENVIRONMENT_OPTION[0], 'the environment a flag, override or query command addresses (default: DEFAULT_ENVIRONMENT)'],
     ['-h, --help', 'show this help'], ['--version', 'print the version']
   ]).join('\n')}\n\n${FOOTER}`
 }
@@ -30,6 +34,7 @@ export const usageLine = (command: Command): string =>
 export function commandUsage (command: Command): string {
   const options: Array<[string, string]> = [
     ...(command.optionHelp ?? []),
+    ...(command.scoped === true ? [ENVIRONMENT_OPTION] : []),
     ...(command.json !== undefined ? [['--json', `print ${command.json}`] as [string, string]] : []),
     ['-h, --help', 'show this help']
   ]

@@ -233,6 +233,322 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{id}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name */
+        get: operations["listCustomerFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List flags, by name, a page at a time */
+        get: operations["listFlagsInEnvironment"];
+        put?: never;
+        /** Create a flag */
+        post: operations["createFlagInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one flag (ETag: its version) */
+        get: operations["getFlagInEnvironment"];
+        /** Update a flag with JSON Merge Patch semantics (If-Match for optimistic concurrency) */
+        put: operations["updateFlagInEnvironment"];
+        post?: never;
+        /** Delete a flag */
+        delete: operations["deleteFlagInEnvironment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rename a flag; its targeting and history follow */
+        post: operations["renameFlagInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/evaluate/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Evaluate one flag for the context in the query string (user_id, customer_id, any attribute) */
+        get: operations["evaluateFlagInEnvironment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Evaluate all flags, or the named ones, for one context */
+        post: operations["evaluateFlagsInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/ofrep/v1/evaluate/flags/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OFREP: evaluate one flag for a context (server-side providers) */
+        post: operations["ofrepEvaluateFlagInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/ofrep/v1/evaluate/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OFREP: evaluate every flag for a context (web providers), with ETag / If-None-Match */
+        post: operations["ofrepEvaluateFlagsBulkInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/overrides/customers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Switch a flag on or off for one customer (registers an unknown customer) */
+        put: operations["setCustomerOverrideInEnvironment"];
+        post?: never;
+        /** Remove a flag's override for one customer */
+        delete: operations["clearCustomerOverrideInEnvironment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/overrides/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Switch a flag on or off for one user (registers an unknown user) */
+        put: operations["setUserOverrideInEnvironment"];
+        post?: never;
+        /** Remove a flag's override for one user */
+        delete: operations["clearUserOverrideInEnvironment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a flag's overrides, by subject then id, a page at a time */
+        get: operations["listOverridesInEnvironment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the customers that have a flag (effective, or explicitly switched), by id, a page at a time */
+        get: operations["listFlagCustomersInEnvironment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/customers/{id}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name */
+        get: operations["listCustomerFlagsInEnvironment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the environments, in order */
+        get: operations["listEnvironments"];
+        put?: never;
+        /** Create an environment: every flag is configured there as in the default environment, served off */
+        post: operations["createEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one environment */
+        get: operations["getEnvironment"];
+        put?: never;
+        post?: never;
+        /** Delete an environment; one that configures flags only with force=true (its configurations and overrides go too) */
+        delete: operations["deleteEnvironment"];
+        options?: never;
+        head?: never;
+        /** Rename an environment (its display name; the key stays) or move it in the list */
+        patch: operations["updateEnvironment"];
+        trace?: never;
+    };
+    "/environments/{environment}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy flags' configuration (and optionally overrides) from another environment into this one; dry_run answers the diff only */
+        post: operations["promoteEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the API keys (never their secrets) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create an API key; its secret is in this answer only */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one API key (never its secret) */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        /** Revoke an API key: it stops working on every instance within the propagation bound */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers": {
         parameters: {
             query?: never;
@@ -264,23 +580,6 @@ export interface paths {
         post?: never;
         /** Remove a customer and its overrides; its users stay, without a customer */
         delete: operations["deleteCustomer"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/customers/{id}/flags": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name */
-        get: operations["listCustomerFlags"];
-        put?: never;
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -796,6 +1095,125 @@ export interface components {
             /** @description By name */
             flags: components["schemas"]["EvaluationResult"][];
         };
+        Environment: {
+            /**
+             * @description Environment key: lower-case letters, digits, `_`, `-`; at most 32 characters
+             * @example production
+             */
+            key: string;
+            /** @description Display name */
+            name: string;
+            /** @description Where it is listed (ascending) */
+            position: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        EnvironmentList: {
+            environments: components["schemas"]["Environment"][];
+            next_cursor: components["schemas"]["NextCursor"];
+            /** @description The environment the unprefixed paths address (DEFAULT_ENVIRONMENT) */
+            default_environment: string;
+        };
+        EnvironmentCreate: {
+            /**
+             * @description Environment key: lower-case letters, digits, `_`, `-`; at most 32 characters
+             * @example production
+             */
+            key: string;
+            /** @description Display name (defaults to the key) */
+            name?: string;
+            /** @description Where it is listed (ascending; default: last) */
+            position?: number;
+        };
+        EnvironmentPatch: {
+            /** @description Display name (defaults to the key) */
+            name?: string;
+            /** @description Where it is listed (ascending; default: last) */
+            position?: number;
+        };
+        PromoteRequest: {
+            /**
+             * @description Environment key: lower-case letters, digits, `_`, `-`; at most 32 characters
+             * @example production
+             */
+            from: string;
+            /** @description Only these flags (default: every flag) */
+            flags?: string[];
+            /** @description Also make the target's overrides of each flag exactly the source's (default false) */
+            include_overrides?: boolean;
+            /** @description Only answer what would change (default false) */
+            dry_run?: boolean;
+        };
+        PromotedFlag: {
+            flag: string;
+            /** @description Each configuration field that changes: its value in the target now (from) and after (to) */
+            changes: {
+                [key: string]: {
+                    from: unknown;
+                    to: unknown;
+                };
+            };
+            /** @description With include_overrides: how the target's overrides of the flag change */
+            overrides?: {
+                added: number;
+                removed: number;
+                changed: number;
+            };
+        };
+        PromoteResult: {
+            dry_run: boolean;
+            /** @description The flags whose configuration in the target changes (or would) */
+            flags: components["schemas"]["PromotedFlag"][];
+        };
+        ApiKey: {
+            /** @description Key id (not the secret) */
+            id: string;
+            /** @description Unique; the actor of the key's writes in the change log */
+            name: string;
+            /** @description admin: everything, keys and environments included; editor: flag, customer, user and override writes in its environments; viewer: reads in its environments; client: evaluation only, in its one environment */
+            role: "admin" | "editor" | "viewer" | "client";
+            /** @description The environments it may address; empty: every one (admin keys, or editor/viewer keys made for all) */
+            environments: string[];
+            /** @description The secret's first characters, to recognise the key */
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            /** @description Coarse: recorded at most once a minute */
+            last_used_at: string | null;
+        };
+        ApiKeyCreated: {
+            /** @description Key id (not the secret) */
+            id: string;
+            /** @description Unique; the actor of the key's writes in the change log */
+            name: string;
+            /** @description admin: everything, keys and environments included; editor: flag, customer, user and override writes in its environments; viewer: reads in its environments; client: evaluation only, in its one environment */
+            role: "admin" | "editor" | "viewer" | "client";
+            /** @description The environments it may address; empty: every one (admin keys, or editor/viewer keys made for all) */
+            environments: string[];
+            /** @description The secret's first characters, to recognise the key */
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            /** @description Coarse: recorded at most once a minute */
+            last_used_at: string | null;
+            /** @description The key itself (`fp_<role>_…`): shown only in this answer, never again; only its SHA-256 is stored */
+            secret: string;
+        };
+        ApiKeyCreate: {
+            name: string;
+            /** @description admin: everything, keys and environments included; editor: flag, customer, user and override writes in its environments; viewer: reads in its environments; client: evaluation only, in its one environment */
+            role: "admin" | "editor" | "viewer" | "client";
+            /** @description client: exactly one; editor, viewer: the ones it covers (none: every one); admin: none */
+            environments?: string[];
+            /** @description When it stops working (default: never) */
+            expires_at?: string | null;
+        };
+        ApiKeyList: {
+            api_keys: components["schemas"]["ApiKey"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
     };
     responses: never;
     parameters: never;
@@ -895,6 +1313,15 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="flagpost" */
                     "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1001,7 +1428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1080,7 +1507,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1181,7 +1617,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1190,7 +1626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1288,7 +1724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1297,7 +1733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1401,7 +1837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1410,7 +1846,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1505,7 +1941,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1572,6 +2017,15 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="flagpost" */
                     "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1840,7 +2294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1928,7 +2382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2022,7 +2476,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2110,7 +2564,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,7 +2652,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2266,8 +2729,2506 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomerFlags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flags on for this customer, evaluated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerFlagList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFlagsInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only flags with this tag */
+                tag?: string;
+                /** @description Case-insensitive substring of name or description */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of flags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "new_checkout_flow",
+                 *       "description": "The redesigned checkout",
+                 *       "type": "boolean",
+                 *       "targeting_rules": {
+                 *         "user_ids": [
+                 *           "alice"
+                 *         ],
+                 *         "rules": [
+                 *           {
+                 *             "id": "germany",
+                 *             "clauses": [
+                 *               {
+                 *                 "attribute": "country",
+                 *                 "operator": "in",
+                 *                 "values": [
+                 *                   "DE",
+                 *                   "AT"
+                 *                 ]
+                 *               }
+                 *             ],
+                 *             "serve": {
+                 *               "variant": "on"
+                 *             }
+                 *           }
+                 *         ],
+                 *         "percentage": 10
+                 *       },
+                 *       "tags": [
+                 *         "checkout"
+                 *       ],
+                 *       "metadata": {
+                 *         "owner": "payments",
+                 *         "ticket": "PAY-42"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FlagCreate"];
+            };
+        };
+        responses: {
+            /** @description The created flag */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name} */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (version) the change was based on; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "targeting_rules": {
+                 *         "percentage": 50,
+                 *         "user_ids": [
+                 *           "alice",
+                 *           "bob"
+                 *         ]
+                 *       },
+                 *       "metadata": {
+                 *         "ticket": null
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["FlagPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated flag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (version) the change was based on; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    renameFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (version) the change was based on; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameRequest"];
+            };
+        };
+        responses: {
+            /** @description The renamed flag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluateFlagInEnvironment: {
+        parameters: {
+            query?: {
+                user_id?: string;
+                customer_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The value served to this context and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds until the client's window resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flag is stored in a form this version cannot serve (FLAGPOST_ERR_FLAG_UNSERVABLE): rewrite it with PUT /flags/{name} */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluateFlagsInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkEvaluateRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per flag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkEvaluateResponse"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (FLAGPOST_ERR_RATE_LIMITED): retry after the number of seconds in Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds until the client's window resets */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ofrepEvaluateFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description The flag key */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfrepEvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description The value served to this context, its variant, the reason and the flag's metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepEvaluationSuccess"];
+                };
+            };
+            /** @description The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepEvaluationFailure"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No flag has this key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepFlagNotFound"];
+                };
+            };
+            /** @description Too many evaluation requests from this client; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepGeneralError"];
+                };
+            };
+            /** @description GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepEvaluationFailure"];
+                };
+            };
+        };
+    };
+    ofrepEvaluateFlagsBulkInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                flagConfigEtag?: string;
+                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                flagConfigLastModified?: string;
+            };
+            header?: {
+                /** @description The ETag of a previous response for this context: 304 when nothing this context sees has changed */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OfrepBulkEvaluationRequest"];
+            };
+        };
+        responses: {
+            /** @description Every flag for this context, ordered by key */
+            200: {
+                headers: {
+                    /** @description Identifies this result for this context; send it back as If-None-Match */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepBulkEvaluationSuccess"];
+                };
+            };
+            /** @description Not Modified: If-None-Match is the current ETag; no body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not JSON (PARSE_ERROR) or not {"context": {...}} with a flat context (INVALID_CONTEXT) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepBulkEvaluationFailure"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many evaluation requests from this client; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepGeneralError"];
+                };
+            };
+            /** @description Unexpected server error (GENERAL) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OfrepBulkEvaluationFailure"];
+                };
+            };
+        };
+    };
+    setCustomerOverrideInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description The override as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Override"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clearCustomerOverrideInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setUserOverrideInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description The override as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Override"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clearUserOverrideInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOverridesInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Only overrides of customers, or of users */
+                subject?: "customer" | "user";
+                /** @description Only overrides that switch the flag on, or off */
+                state?: "enabled" | "disabled";
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of overrides */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFlagCustomersInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description `enabled`: every registered customer the flag is on for (effective: overrides, targeting, rollout by customer_id, kill switch); `explicitly_enabled` / `explicitly_disabled`: customers with an override on / off */
+                state?: "enabled" | "explicitly_enabled" | "explicitly_disabled";
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of customers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCustomerFlagsInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flags on for this customer, evaluated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerFlagList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEnvironments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentList"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentCreate"];
+            };
+        };
+        responses: {
+            /** @description The created environment */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Environment"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Environment"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Delete even when flags are configured in it (their configurations and overrides go too) */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentPatch"];
+            };
+        };
+        responses: {
+            /** @description The environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Environment"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    promoteEnvironment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"];
+            };
+        };
+        responses: {
+            /** @description What changed (or would) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromoteResult"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description The key, with its secret (shown once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2323,6 +5284,15 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="flagpost" */
                     "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2391,7 +5361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2470,7 +5440,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,7 +5517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2558,67 +5537,6 @@ export interface operations {
             };
             /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listCustomerFlags: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description 1–256 characters: letters, digits and `_ . @ + : | = ~ -`, starting with a letter, digit or `_` */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The flags on for this customer, evaluated */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerFlagList"];
-                };
-            };
-            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
-            401: {
-                headers: {
-                    /** @description Bearer realm="flagpost" */
-                    "www-authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2676,6 +5594,15 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="flagpost" */
                     "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2744,7 +5671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2823,7 +5750,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2891,7 +5827,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -20,10 +20,13 @@ export const EXPOSED_HEADERS = ['ETag', 'Retry-After', 'Location']
 /** How long (s) a browser may reuse a preflight answer. */
 export const PREFLIGHT_MAX_AGE_S = 600
 
-/** `METHOD path` → a matcher of concrete request paths (a `:param` is one non-empty segment). */
+/**
+ * `METHOD path` → a matcher of concrete request paths (a `:param` is one non-empty segment), unprefixed
+ * or under /environments/{environment}: a browser app's client key may name its environment in the URL.
+ */
 const EVALUATION = EVALUATION_ROUTES.map((route) => {
   const [method, path] = route.split(' ')
-  return { method, path: new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}$`) }
+  return { method, path: new RegExp(`^(?:/environments/[^/]+)?${path.replace(/:[^/]+/g, '[^/]+')}$`) }
 })
 
 /** Is this request (a preflight: the request it announces) one of the evaluation routes? */

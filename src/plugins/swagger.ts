@@ -55,11 +55,13 @@ export default fp(async function openapi (app) {
         { name: 'users', description: 'Registered users, each optionally of one customer' },
         { name: 'evaluation', description: 'Evaluate flags for a context' },
         { name: 'ofrep', description: 'OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) for OpenFeature providers; errors are OFREP bodies' },
+        { name: 'environments', description: 'Environments (development, production…): each flag is configured per environment; every environment-scoped path is also served under /environments/{environment}' },
+        { name: 'api-keys', description: 'Managed API keys with roles (admin, editor, viewer, client) and environments; the secret is shown once' },
         { name: 'health', description: 'Liveness and readiness' }
       ],
       components: {
         securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (write routes always; reads when AUTH_READS=true)' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (writes always, by role; reads and evaluations when AUTH_READS=true, or to address a client key\'s environment)' },
           bearer: { type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' }
         }
       }

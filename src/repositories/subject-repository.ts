@@ -6,6 +6,7 @@ export interface StoredCustomer { id: string, name: string | null, createdAt: Da
 export interface StoredUser { id: string, customerId: string | null, createdAt: Date }
 export interface StoredOverride {
   flagId: string
+  environment: string
   subject: SubjectKind
   subjectId: string
   enabled: boolean
@@ -15,7 +16,7 @@ export interface StoredOverride {
 }
 
 /** What the snapshot compiles from an override: no timestamps. */
-export type OverrideState = Pick<StoredOverride, 'flagId' | 'subject' | 'subjectId' | 'enabled' | 'variant'>
+export type OverrideState = Pick<StoredOverride, 'flagId' | 'environment' | 'subject' | 'subjectId' | 'enabled' | 'variant'>
 /** A user that belongs to a customer. */
 export interface UserCustomer { id: string, customerId: string }
 
@@ -59,20 +60,23 @@ export interface SubjectRepository {
   /** Deletes its overrides; null when there is no such user. */
   removeUser (id: string, audit: SubjectAudit): Promise<number | null>
 
-  /** Insert or replace; registers an unknown subject. Throws FlagNotFoundError if the flag is gone. */
+  /**
+   * Insert or replace (in `override.environment`); registers an unknown subject. Throws
+   * FlagNotFoundError if the flag is gone, EnvironmentNotFoundError if the environment is.
+   */
   setOverride (override: StoredOverride, flagName: string, audit: SubjectAudit): Promise<number>
   /** null when there was no such override. */
-  clearOverride (flagId: string, flagName: string, subject: SubjectKind, subjectId: string, audit: SubjectAudit): Promise<number | null>
-  getOverride (flagId: string, subject: SubjectKind, subjectId: string): Promise<StoredOverride | undefined>
-  /** One flag's overrides in (subject, subject id) order; `after` is `<subject>:<id>`. */
-  listOverrides (flagId: string, query: KeysetQuery & { subject?: SubjectKind, enabled?: boolean }): Promise<StoredOverride[]>
-  /** Every override of these flags: what the snapshot compiles in when it reloads them. */
+  clearOverride (flagId: string, flagName: string, environment: string, subject: SubjectKind, subjectId: string, audit: SubjectAudit): Promise<number | null>
+  getOverride (flagId: string, environment: string, subject: SubjectKind, subjectId: string): Promise<StoredOverride | undefined>
+  /** One flag's overrides in one environment, in (subject, subject id) order; `after` is `<subject>:<id>`. */
+  listOverrides (flagId: string, environment: string, query: KeysetQuery & { subject?: SubjectKind, enabled?: boolean }): Promise<StoredOverride[]>
+  /** Every override of these flags in every environment: what the snapshot compiles in when it reloads them. */
   overridesOf (flagIds: string[]): Promise<OverrideState[]>
   /**
-   * Every override, in (flag id, subject, subject id) order: at most `limit` after `after`. The
-   * snapshot's full load reads them a page at a time, so that 100k rows never sit in memory at once.
+   * Every override, in (flag id, environment, subject, subject id) order: at most `limit` after `after`.
+   * The snapshot's full load reads them a page at a time, so that 100k rows never sit in memory at once.
    */
   overridePage (after: OverrideState | undefined, limit: number): Promise<OverrideState[]>
-  /** Customers with an explicit override of one state on a flag, by id. */
-  customersWithOverride (flagId: string, enabled: boolean, query: KeysetQuery): Promise<StoredCustomer[]>
+  /** Customers with an explicit override of one state on a flag in one environment, by id. */
+  customersWithOverride (flagId: string, environment: string, enabled: boolean, query: KeysetQuery): Promise<StoredCustomer[]>
 }

@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
-import { Customer, CustomerCreate, CustomerFlagList, CustomerList, CustomerListQuery, idOf, SubjectParams } from '../schemas/subjects.js'
+import { Customer, CustomerCreate, CustomerList, CustomerListQuery, idOf, SubjectParams } from '../schemas/subjects.js'
 import { toCustomerBody } from '../services/subject-view.js'
 
 const location = (id: string): string => `/customers/${encodeURIComponent(id)}`
 
-/** Registered customers (SPEC §2.3, §3) and the flags each one has. */
+/** Registered customers (SPEC §2.3, §3); the flags each one has are in customer-flags.ts (per environment). */
 const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const subjects = app.services.subjects
 
@@ -34,7 +34,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List customers, by id, a page at a time',
       security: readSecurity,
       querystring: CustomerListQuery,
-      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 503) }
+      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
     const page = await subjects.listCustomers(request.query)
@@ -49,7 +49,7 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Get one customer',
       security: readSecurity,
       params: SubjectParams,
-      response: { 200: ref(Customer, 'The customer'), ...standardResponses(400, 401, 404, 503) }
+      response: { 200: ref(Customer, 'The customer'), ...standardResponses(400, 401, 403, 404, 503) }
     }
   }, async (request) => toCustomerBody(await subjects.getCustomer(request.params.id)))
 
@@ -67,18 +67,6 @@ const customerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await subjects.removeCustomer(request.params.id, { actor: actorOf(request) })
     return reply.code(204).send(null)
   })
-
-  app.get('/customers/:id/flags', {
-    config: { access: 'read' },
-    schema: {
-      operationId: 'listCustomerFlags',
-      tags: ['customers'],
-      security: readSecurity,
-      summary: 'The flags a customer has (effective: evaluated for {customer_id}, not the off variant), by name',
-      params: SubjectParams,
-      response: { 200: ref(CustomerFlagList, 'The flags on for this customer, evaluated'), ...standardResponses(400, 401, 404, 503) }
-    }
-  }, async (request) => ({ flags: await subjects.listFlagsForCustomer(request.params.id) }))
 }
 
 export default customerRoutes

@@ -3,6 +3,7 @@ import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
+import { environmentOf } from './environment-scope.js'
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -10,7 +11,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const flags = app.services.flags
 
   app.get('/evaluate/:name', {
-    config: { access: 'read', rateLimit: {} },
+    config: { access: 'evaluate', rateLimit: {} },
     schema: {
       operationId: 'evaluateFlag',
       tags: ['evaluation'],
@@ -19,12 +20,12 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: FlagParams,
       querystring: EvaluateQuery,
       // From the in-process snapshot: no database, so no 503.
-      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 404, 429, 500) }
+      response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 403, 404, 429, 500) }
     }
-  }, async (request) => flags.evaluate(request.params.name, request.query))
+  }, async (request) => flags.evaluate(environmentOf(request), request.params.name, request.query))
 
   app.post('/evaluate', {
-    config: { access: 'read', rateLimit: {} },
+    config: { access: 'evaluate', rateLimit: {} },
     schema: {
       operationId: 'evaluateFlags',
       tags: ['evaluation'],
@@ -32,9 +33,9 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Evaluate all flags, or the named ones, for one context',
       body: ref(BulkEvaluateBody),
       // A flag that cannot be served is reported in `results` (GENERAL), not as a 500.
-      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), ...standardResponses(400, 401, 413, 415, 429) }
+      response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), ...standardResponses(400, 401, 403, 413, 415, 429) }
     }
-  }, async (request) => ({ results: flags.evaluateMany(evaluationContext(request.body.context ?? {}), request.body.flags) }))
+  }, async (request) => ({ results: flags.evaluateMany(environmentOf(request), evaluationContext(request.body.context ?? {}), request.body.flags) }))
 }
 
 export default evaluateRoutes

@@ -8,8 +8,8 @@ import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMat
 import { toFlagBody } from '../services/flag-view.js'
 import { versionEtag, parseIfMatch } from './etag.js'
 import { toFlagChange, toNewFlag } from './flag-body.js'
+import { environmentOf, flagLocation } from './environment-scope.js'
 
-const location = (name: string): string => `/flags/${encodeURIComponent(name)}`
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** `payload` through the route's response serializer, or undefined when it does not fit the response schema. */
@@ -47,8 +47,8 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: ref(Flag, 'The created flag'), ...standardResponses(400, 401, 403, 409, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const flag = await flags.create(toNewFlag(request.body), { actor: actorOf(request) })
-    return reply.code(201).header('location', location(flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    const flag = await flags.create(environmentOf(request), toNewFlag(request.body), { actor: actorOf(request) })
+    return reply.code(201).header('location', flagLocation(request, flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 
   app.get('/flags', {
@@ -59,10 +59,10 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List flags, by name, a page at a time',
       security: readSecurity,
       querystring: FlagListQuery,
-      response: { 200: ref(FlagList, 'A page of flags'), ...standardResponses(400, 401, 503) }
+      response: { 200: ref(FlagList, 'A page of flags'), ...standardResponses(400, 401, 403, 503) }
     }
   }, async (request, reply) => {
-    const page = await flags.list(request.query)
+    const page = await flags.list(environmentOf(request), request.query)
     return reply.type(JSON_TYPE).send(renderPage(reply, page.items.map(toFlagBody), page.nextCursor))
   })
 
@@ -74,10 +74,10 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Get one flag (ETag: its version)',
       security: readSecurity,
       params: FlagParams,
-      response: { 200: ref(Flag, 'The flag'), ...standardResponses(400, 401, 404, 500, 503) }
+      response: { 200: ref(Flag, 'The flag'), ...standardResponses(400, 401, 403, 404, 500, 503) }
     }
   }, async (request, reply) => {
-    const flag = await flags.get(request.params.name)
+    const flag = await flags.get(environmentOf(request), request.params.name)
     const body = serialized(reply, toFlagBody(flag))
     if (body === undefined) throw new FlagUnservableError(flag.name)
     return reply.header('etag', versionEtag(flag.version)).type(JSON_TYPE).send(body)
@@ -97,12 +97,12 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await flags.update(request.params.name, toFlagChange(request.body), opts)
+    const flag = await flags.update(environmentOf(request), request.params.name, toFlagChange(request.body), opts)
     return reply.header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 
   app.delete('/flags/:name', {
-    config: { access: 'write' },
+    config: { access: 'write', everyEnvironment: true },
     schema: {
       operationId: 'deleteFlag',
       tags: ['flags'],
@@ -113,12 +113,12 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Deleted' }), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    await flags.remove(request.params.name, { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
+    await flags.remove(environmentOf(request), request.params.name, { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
     return reply.code(204).send(null)
   })
 
   app.post('/flags/:name/rename', {
-    config: { access: 'write' },
+    config: { access: 'write', everyEnvironment: true },
     schema: {
       operationId: 'renameFlag',
       tags: ['flags'],
@@ -131,8 +131,8 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await flags.rename(request.params.name, request.body.new_name, opts)
-    return reply.header('location', location(flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    const flag = await flags.rename(environmentOf(request), request.params.name, request.body.new_name, opts)
+    return reply.header('location', flagLocation(request, flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
   })
 }
 

@@ -7,6 +7,7 @@ import {
 } from '../schemas/ofrep.js'
 import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
 import { bodyEtag, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
+import { environmentOf } from './environment-scope.js'
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) over the flag service: one flag
@@ -31,7 +32,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const flags = app.services.flags
 
   app.post('/ofrep/v1/evaluate/flags/:key', {
-    config: { access: 'read', rateLimit: {} },
+    config: { access: 'evaluate', rateLimit: {} },
     errorHandler: ofrepErrorHandler('flag'),
     schema: {
       operationId: 'ofrepEvaluateFlag',
@@ -49,10 +50,10 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
         500: json(OfrepEvaluationFailure, 'GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error')
       }
     }
-  }, async (request) => toOfrepSuccess(flags.evaluate(request.params.key, toContext(request.body.context))))
+  }, async (request) => toOfrepSuccess(flags.evaluate(environmentOf(request), request.params.key, toContext(request.body.context))))
 
   app.post('/ofrep/v1/evaluate/flags', {
-    config: { access: 'read', rateLimit: {} },
+    config: { access: 'evaluate', rateLimit: {} },
     errorHandler: ofrepErrorHandler('bulk'),
     schema: {
       operationId: 'ofrepEvaluateFlagsBulk',
@@ -81,7 +82,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
-    const body = JSON.stringify({ flags: toOfrepFlags(flags.evaluateMany(toContext(request.body.context))) })
+    const body = JSON.stringify({ flags: toOfrepFlags(flags.evaluateMany(environmentOf(request), toContext(request.body.context))) })
     const etag = bodyEtag(body)
     void reply.header('etag', etag)
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.

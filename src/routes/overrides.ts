@@ -5,6 +5,7 @@ import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/
 import { FlagParams } from '../schemas/flags.js'
 import { CustomerList, FlagCustomersQuery, FlagSubjectParams, Override, OverrideList, OverrideListQuery, OverrideWrite } from '../schemas/subjects.js'
 import { toCustomerBody, toOverrideBody } from '../services/subject-view.js'
+import { environmentOf } from './environment-scope.js'
 
 /** The two override paths: `/flags/{name}/overrides/customers/{id}` and `…/users/{id}`. */
 const KINDS = [
@@ -30,7 +31,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }, async (request) => {
       const { name, id } = request.params
-      return toOverrideBody(await subjects.setOverride(name, subject, id, request.body, { actor: actorOf(request) }))
+      return toOverrideBody(await subjects.setOverride(environmentOf(request), name, subject, id, request.body, { actor: actorOf(request) }))
     })
 
     app.delete(`/flags/:name/overrides/${segment}/:id`, {
@@ -44,7 +45,7 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 204: Type.Null({ description: 'Removed' }), ...standardResponses(400, 401, 403, 404, 413, 415, 503) }
       }
     }, async (request, reply) => {
-      await subjects.clearOverride(request.params.name, subject, request.params.id, { actor: actorOf(request) })
+      await subjects.clearOverride(environmentOf(request), request.params.name, subject, request.params.id, { actor: actorOf(request) })
       return reply.code(204).send(null)
     })
   }
@@ -58,10 +59,10 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List a flag\'s overrides, by subject then id, a page at a time',
       params: FlagParams,
       querystring: OverrideListQuery,
-      response: { 200: ref(OverrideList, 'A page of overrides'), ...standardResponses(400, 401, 404, 503) }
+      response: { 200: ref(OverrideList, 'A page of overrides'), ...standardResponses(400, 401, 403, 404, 503) }
     }
   }, async (request) => {
-    const page = await subjects.listOverrides(request.params.name, request.query)
+    const page = await subjects.listOverrides(environmentOf(request), request.params.name, request.query)
     return { overrides: page.items.map(toOverrideBody), next_cursor: page.nextCursor }
   })
 
@@ -74,10 +75,10 @@ const overrideRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List the customers that have a flag (effective, or explicitly switched), by id, a page at a time',
       params: FlagParams,
       querystring: FlagCustomersQuery,
-      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 404, 503) }
+      response: { 200: ref(CustomerList, 'A page of customers'), ...standardResponses(400, 401, 403, 404, 503) }
     }
   }, async (request) => {
-    const page = await subjects.listCustomersForFlag(request.params.name, { ...request.query, state: request.query.state ?? 'enabled' })
+    const page = await subjects.listCustomersForFlag(environmentOf(request), request.params.name, { ...request.query, state: request.query.state ?? 'enabled' })
     return { customers: page.items.map(toCustomerBody), next_cursor: page.nextCursor }
   })
 }

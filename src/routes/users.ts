@@ -36,7 +36,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List users, by id, a page at a time; optionally of one customer',
       security: readSecurity,
       querystring: UserListQuery,
-      response: { 200: ref(UserList, 'A page of users'), ...standardResponses(400, 401, 503) }
+      response: { 200: ref(UserList, 'A page of users'), ...standardResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
     const { customer_id: customerId, ...page } = request.query
@@ -52,7 +52,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Get one user',
       security: readSecurity,
       params: SubjectParams,
-      response: { 200: ref(User, 'The user'), ...standardResponses(400, 401, 404, 503) }
+      response: { 200: ref(User, 'The user'), ...standardResponses(400, 401, 403, 404, 503) }
     }
   }, async (request) => toUserBody(await subjects.getUser(request.params.id)))
 

@@ -36,3 +36,11 @@ export const SUBJECT_ID_RULE = nameRule(/^[A-Za-z0-9_][A-Za-z0-9_.@+:|=~-]*$/, 2
 /** Context attribute names (the engine's rule): what rules and `bucket_by` name and a context provides. */
 export const ATTRIBUTE_NAME_RULE = nameRule(ATTRIBUTE_NAME, 64,
   'must be 1 to 64 characters: letters, digits, "_", "." or "-", starting with a letter or "_"')
+
+/** Environment keys (SPEC §9): short, lower-case, URL- and label-safe (`/environments/{env}`, metrics). */
+export const ENVIRONMENT_KEY_RULE = nameRule(/^[a-z0-9][a-z0-9_-]{0,31}$/, 32,
+  'must be 1 to 32 characters: lower-case letters, digits, "_" or "-", starting with a letter or digit')
+
+/** API key names: the change log's actor for the key's writes, so printable and short. */
+export const API_KEY_NAME_RULE = nameRule(/^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,63}$/, 64,
+  'must be 1 to 64 characters: letters, digits, spaces or "._@:-", starting with a letter or digit')

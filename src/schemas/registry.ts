@@ -1,5 +1,7 @@
 import type { TSchema } from 'typebox'
 import { commonSchemas } from './common.js'
+import { apiKeySchemas } from './api-keys.js'
+import { environmentSchemas } from './environments.js'
 import { evaluateSchemas } from './evaluate.js'
 import { flagSchemas } from './flags.js'
 import { ofrepSchemas } from './ofrep.js'
@@ -11,4 +13,4 @@ import { subjectSchemas } from './subjects.js'
  * to one of the lists below is known everywhere at once. (The library takes no HTTP bodies: it checks
  * its arguments with the same rules, schemas/names.ts and LIMITS, and the services check the rest.)
  */
-export const SCHEMAS: readonly TSchema[] = [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas]
+export const SCHEMAS: readonly TSchema[] = [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas, ...environmentSchemas, ...apiKeySchemas]

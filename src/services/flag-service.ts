@@ -3,7 +3,7 @@ import type { FlagSnapshot } from '../cache/flag-snapshot.js'
 import { checkRegexSafety, compileFlag, evaluate, FlagCompileError, type CompiledFlag } from '../engine/index.js'
 import { toDefinition } from '../repositories/flag-definition.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import { ConflictError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
+import { ConflictError, EnvironmentNotFoundError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { SubjectRepository } from '../repositories/subject-repository.js'
 import type { FlagChange, FlagSpec, NewFlag } from './flag-commands.js'
@@ -32,9 +32,9 @@ export type BulkEntry = EvaluationResult | EvaluationFailure | EvaluationUnserva
  * flag whose stored row cannot be served. Metrics count through this; it must be cheap and not throw.
  */
 export interface EvaluationObserver {
-  served (result: EvaluationResult): void
-  missing (name: string): void
-  unservable (name: string): void
+  served (environment: string, result: EvaluationResult): void
+  missing (environment: string, name: string): void
+  unservable (environment: string, name: string): void
 }
 
 /**
@@ -97,16 +97,33 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     const who = pinned.slice(0, 5).map((o) => `${o.subject} ${o.subjectId} → ${o.variant}`).join(', ')
     throw new ConflictError(`Overrides still serve the variants this change removes (${who}${pinned.length > 5 ? `, and ${pinned.length - 5} more` : ''}); change or clear them first`)
   }
-  const mustGet = async (name: string): Promise<StoredFlag> => {
-    const flag = await repo.get(name)
+  /** An unknown environment is its own 404, never "flag not found". */
+  const checkEnvironment = (environment: string): void => {
+    if (!snapshot.hasEnvironment(environment)) throw new EnvironmentNotFoundError(environment)
+  }
+  const mustGet = async (environment: string, name: string): Promise<StoredFlag> => {
+    checkEnvironment(environment)
+    const flag = await repo.get(environment, name)
     if (flag === undefined) throw new FlagNotFoundError(name)
     return flag
+  }
+  /**
+   * A change of the definition (variants, type…) reaches every environment: it must leave the flag
+   * servable in each of them, not only in the one it was made in.
+   */
+  const compilableEverywhere = async (current: StoredFlag, updated: StoredFlag): Promise<void> => {
+    // Only the type and the variants decide whether another environment's configuration still compiles.
+    if (current.type === updated.type && JSON.stringify(current.variants) === JSON.stringify(updated.variants)) return
+    const { enabled: _e, defaultVariant: _d, offVariant: _o, targetingRules: _t, environment, ...definition } = updated
+    for (const other of await repo.getMany([current.name])) {
+      if (other.environment !== environment) compilable({ ...other, ...definition })
+    }
   }
   const checkVersion = (flag: StoredFlag, ifMatch: number | undefined): void => {
     if (ifMatch !== undefined && flag.version !== ifMatch) throw new VersionMismatchError(flag.name, flag.version)
   }
   const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
-    ({ actor, action, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
+    ({ actor, action, environment: (after ?? before)?.environment ?? null, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
   const committed = async <T>(value: T): Promise<T> => { await snapshot.committed(); return value }
   /** SPEC §2.4: a registered user's customer stands in when the context names no customer. */
   const withInferredCustomer = (context: EvaluationContext): EvaluationContext => {
@@ -118,12 +135,12 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
   const serialized = createKeyedQueue()
   const observers = new Set<EvaluationObserver>()
   /** A bulk entry, told to the observers. */
-  const observed = (entry: BulkEntry): BulkEntry => {
+  const observed = (environment: string, entry: BulkEntry): BulkEntry => {
     if (observers.size === 0) return entry
     for (const observer of observers) {
-      if (!('error_code' in entry)) observer.served(entry)
-      else if (entry.error_code === 'FLAG_NOT_FOUND') observer.missing(entry.name)
-      else observer.unservable(entry.name)
+      if (!('error_code' in entry)) observer.served(environment, entry)
+      else if (entry.error_code === 'FLAG_NOT_FOUND') observer.missing(environment, entry.name)
+      else observer.unservable(environment, entry.name)
     }
     return entry
   }
@@ -133,11 +150,11 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
    * flag queue up in this process; when another process got in between, `attempt` returns RETRY
    * and the write is recomputed on the new version after a short backoff.
    */
-  function optimistic<T> (name: string, opts: WriteOptions, attempt: (current: StoredFlag) => Promise<T | typeof RETRY>): Promise<T> {
+  function optimistic<T> (environment: string, name: string, opts: WriteOptions, attempt: (current: StoredFlag) => Promise<T | typeof RETRY>): Promise<T> {
     return serialized(name, async () => {
       for (let i = 0; i < MAX_ATTEMPTS; i++) {
         if (i > 0) await backoff(i)
-        const current = await mustGet(name)
+        const current = await mustGet(environment, name)
         checkVersion(current, opts.ifMatch)
         const result = await attempt(current)
         if (result !== RETRY) return result
@@ -147,10 +164,11 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
   }
 
   /** Replace a flag with `next(current)`; null means nothing changes (no write, no new version). */
-  const change = (name: string, opts: WriteOptions, action: string, next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> =>
-    optimistic(name, opts, async (current) => {
+  const change = (environment: string, name: string, opts: WriteOptions, action: string, next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> =>
+    optimistic(environment, name, opts, async (current) => {
       const updated = next(current)
       if (updated === null) return current
+      await compilableEverywhere(current, updated)
       await checkPinnedVariants(current, updated)
       const names = updated.name === current.name ? [current.name] : [current.name, updated.name]
       const revision = await repo.update(updated, current.version, audit(opts.actor, action, names, current, updated))
@@ -161,26 +179,29 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     compilable({ ...current, ...state, version: current.version + 1, updatedAt: now() })
 
   return {
-    async create (input: NewFlag, opts: WriteOptions): Promise<StoredFlag> {
+    /** A new flag, configured as given in `environment` and served off in every other. */
+    async create (environment: string, input: NewFlag, opts: WriteOptions): Promise<StoredFlag> {
       checkFlagName('name', input.name)
+      checkEnvironment(environment)
       const at = now()
-      const flag = compilable({ id: randomUUID(), name: input.name, ...normalizeFlag(input, input.name), version: 1, createdAt: at, updatedAt: at })
+      const flag = compilable({ id: randomUUID(), name: input.name, environment, ...normalizeFlag(input, input.name), version: 1, createdAt: at, updatedAt: at })
       await repo.create(flag, audit(opts.actor, 'flag.create', [flag.name], null, flag))
       return committed(flag)
     },
 
     get: mustGet,
 
-    async list (query: PageQuery & { tag?: string, q?: string }): Promise<Page<StoredFlag>> {
+    async list (environment: string, query: PageQuery & { tag?: string, q?: string }): Promise<Page<StoredFlag>> {
+      checkEnvironment(environment)
       const limit = query.limit ?? 100
       const after = decodeCursor(query.cursor, FLAG_NAME_RULE.regex)
-      return page(await repo.list({ limit: limit + 1, after, tag: query.tag, q: query.q }), limit, (flag) => flag.name)
+      return page(await repo.list(environment, { limit: limit + 1, after, tag: query.tag, q: query.q }), limit, (flag) => flag.name)
     },
 
     /** Apply a merge patch to the flag's written state. */
-    update (name: string, patch: FlagChange, opts: WriteOptions): Promise<StoredFlag> {
+    update (environment: string, name: string, patch: FlagChange, opts: WriteOptions): Promise<StoredFlag> {
       if (patch.name !== undefined && patch.name !== name) throw invalidField('name', 'cannot change here; use POST /flags/{name}/rename')
-      return change(name, opts, 'flag.update', (current) => {
+      return change(environment, name, opts, 'flag.update', (current) => {
         const base = writtenForm(current)
         // percentage and rollout are alternatives: writing one replaces the stored other.
         const tr = patch.targetingRules
@@ -193,17 +214,19 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       })
     },
 
-    async rename (name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
+    /** Renames the flag in every environment; answers it as `environment` sees it. */
+    async rename (environment: string, name: string, newName: string, opts: WriteOptions): Promise<StoredFlag> {
       if (typeof newName !== 'string') throw invalidField('newName', 'must be a string')
       checkFlagName('newName', newName)
-      return change(name, opts, 'flag.rename', (current) =>
+      return change(environment, name, opts, 'flag.rename', (current) =>
         // Metadata an older version stored unservable is dropped, as any update does: the renamed flag is always served.
         // The bucketing seed stays (spread from current): a rename never moves anyone between buckets.
         newName === current.name ? null : { ...current, metadata: servableMetadata(current.metadata), name: newName, version: current.version + 1, updatedAt: now() })
     },
 
-    remove (name: string, opts: WriteOptions): Promise<void> {
-      return optimistic(name, opts, async (current) => {
+    /** Deletes the flag in every environment (`environment` is where the request was made). */
+    remove (environment: string, name: string, opts: WriteOptions): Promise<void> {
+      return optimistic(environment, name, opts, async (current) => {
         const revision = await repo.delete(current.id, current.version, audit(opts.actor, 'flag.delete', [name], current, null))
         return revision === null ? RETRY : committed(undefined)
       })
@@ -216,37 +239,39 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     },
 
     /** One flag for one context, from the snapshot. */
-    evaluate (name: string, context: EvaluationContext): EvaluationResult {
-      const flag = snapshot.get(name)
+    evaluate (environment: string, name: string, context: EvaluationContext): EvaluationResult {
+      const flag = snapshot.get(environment, name)
       if (flag === undefined) {
-        for (const observer of observers) observer.missing(name)
+        checkEnvironment(environment)
+        for (const observer of observers) observer.missing(environment, name)
         throw new FlagNotFoundError(name)
       }
       const result = evaluate(flag, withInferredCustomer(context), Date.now())
       if (!isServable(result)) {
-        for (const observer of observers) observer.unservable(name)
+        for (const observer of observers) observer.unservable(environment, name)
         throw new FlagUnservableError(name)
       }
-      for (const observer of observers) observer.served(result)
+      for (const observer of observers) observer.served(environment, result)
       return result
     },
 
     /** Every flag (or the named ones) for one context; unknown names are reported, not thrown. */
-    evaluateMany (context: EvaluationContext, names?: string[]): Record<string, BulkEntry> {
+    evaluateMany (environment: string, context: EvaluationContext, names?: string[]): Record<string, BulkEntry> {
+      checkEnvironment(environment)
       const at = Date.now()
       context = withInferredCustomer(context)
       const results: Record<string, BulkEntry> = {}
       if (names === undefined) {
-        for (const flag of snapshot.values()) {
+        for (const flag of snapshot.values(environment)) {
           const result = evaluate(flag, context, at)
-          results[flag.definition.name] = observed(isServable(result) ? result : unservable(flag.definition.name))
+          results[flag.definition.name] = observed(environment, isServable(result) ? result : unservable(flag.definition.name))
         }
         return results
       }
       for (const name of names) {
-        const flag = snapshot.get(name)
+        const flag = snapshot.get(environment, name)
         const result = flag === undefined ? undefined : evaluate(flag, context, at)
-        results[name] = observed(result === undefined
+        results[name] = observed(environment, result === undefined
           ? { name, error_code: 'FLAG_NOT_FOUND', error_message: new FlagNotFoundError(name).message }
           : isServable(result) ? result : unservable(name))
       }

@@ -1,7 +1,7 @@
 import type { FlagSnapshot } from '../cache/flag-snapshot.js'
 import { evaluate, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationResult } from '../engine/types.js'
-import { CustomerNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
+import { CustomerNotFoundError, EnvironmentNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
 import { isServableMetadata } from '../schemas/storable.js'
@@ -36,13 +36,18 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
   repo: SubjectRepository, flags: FlagRepository, snapshot: FlagSnapshot, now?: () => Date
 }) {
   const committed = async <T>(value: T): Promise<T> => { await snapshot.committed(); return value }
-  const mustFlag = async (name: string): Promise<StoredFlag> => {
-    const flag = await flags.get(name)
+  const checkEnvironment = (environment: string): void => {
+    if (!snapshot.hasEnvironment(environment)) throw new EnvironmentNotFoundError(environment)
+  }
+  const mustFlag = async (environment: string, name: string): Promise<StoredFlag> => {
+    checkEnvironment(environment)
+    const flag = await flags.get(environment, name)
     if (flag === undefined) throw new FlagNotFoundError(name)
     return flag
   }
-  const compiled = (name: string): CompiledFlag => {
-    const flag = snapshot.get(name)
+  const compiled = (environment: string, name: string): CompiledFlag => {
+    checkEnvironment(environment)
+    const flag = snapshot.get(environment, name)
     if (flag === undefined) throw new FlagNotFoundError(name)
     return flag
   }
@@ -91,45 +96,45 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       return committed(undefined)
     },
 
-    async setOverride (name: string, subject: SubjectKind, id: string, input: { enabled: boolean, variant?: string | null }, opts: WriteOptions): Promise<Override> {
+    async setOverride (environment: string, name: string, subject: SubjectKind, id: string, input: { enabled: boolean, variant?: string | null }, opts: WriteOptions): Promise<Override> {
       checkId('id', id)
-      const flag = await mustFlag(name)
+      const flag = await mustFlag(environment, name)
       const variant = input.variant ?? null
       if (variant !== null && !Object.hasOwn(flag.variants, variant)) {
         throw invalidField('variant', `"${variant}" is not one of the variants of ${name} (${Object.keys(flag.variants).join(', ')})`)
       }
-      const before = await repo.getOverride(flag.id, subject, id)
+      const before = await repo.getOverride(flag.id, environment, subject, id)
       // Setting what is already set writes nothing: no new revision, no cache refresh anywhere.
       if (before !== undefined && before.enabled === input.enabled && before.variant === variant) return toOverride(flag, before)
       const at = now()
-      const row: StoredOverride = { flagId: flag.id, subject, subjectId: id, enabled: input.enabled, variant, createdAt: at, updatedAt: at }
-      await repo.setOverride(row, flag.name, audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)))
+      const row: StoredOverride = { flagId: flag.id, environment, subject, subjectId: id, enabled: input.enabled, variant, createdAt: at, updatedAt: at }
+      await repo.setOverride(row, flag.name, { ...audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)), environment })
       return committed(toOverride(flag, row))
     },
-    async clearOverride (name: string, subject: SubjectKind, id: string, opts: WriteOptions): Promise<void> {
-      const flag = await mustFlag(name)
-      const before = await repo.getOverride(flag.id, subject, id)
+    async clearOverride (environment: string, name: string, subject: SubjectKind, id: string, opts: WriteOptions): Promise<void> {
+      const flag = await mustFlag(environment, name)
+      const before = await repo.getOverride(flag.id, environment, subject, id)
       const revision = before === undefined
         ? null
-        : await repo.clearOverride(flag.id, flag.name, subject, id, audit(opts.actor, 'override.clear', toOverride(flag, before), null))
+        : await repo.clearOverride(flag.id, flag.name, environment, subject, id, { ...audit(opts.actor, 'override.clear', toOverride(flag, before), null), environment })
       if (revision === null) throw new OverrideNotFoundError(name, subject, id)
       return committed(undefined)
     },
-    async listOverrides (name: string, { limit = 100, cursor, subject, state }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled' }): Promise<Page<Override>> {
-      const flag = await mustFlag(name)
+    async listOverrides (environment: string, name: string, { limit = 100, cursor, subject, state }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled' }): Promise<Page<Override>> {
+      const flag = await mustFlag(environment, name)
       const enabled = state === undefined ? undefined : state === 'enabled'
-      const rows = await repo.listOverrides(flag.id, { limit: limit + 1, after: decodeCursor(cursor, OVERRIDE_POSITION), subject, enabled })
+      const rows = await repo.listOverrides(flag.id, environment, { limit: limit + 1, after: decodeCursor(cursor, OVERRIDE_POSITION), subject, enabled })
       return page(rows.map((row) => toOverride(flag, row)), limit, (o) => `${o.subject}:${o.id}`)
     },
 
     /** Customers with the flag: effective (`enabled`), or with an explicit override either way. */
-    async listCustomersForFlag (name: string, { limit = 100, cursor, state }: PageQuery & { state: CustomerState }): Promise<Page<Customer>> {
+    async listCustomersForFlag (environment: string, name: string, { limit = 100, cursor, state }: PageQuery & { state: CustomerState }): Promise<Page<Customer>> {
       const after = decodeCursor(cursor, SUBJECT_ID_RULE.regex)
       if (state !== 'enabled') {
-        const flag = await mustFlag(name)
-        return page(await repo.customersWithOverride(flag.id, state === 'explicitly_enabled', { limit: limit + 1, after }), limit, (c) => c.id)
+        const flag = await mustFlag(environment, name)
+        return page(await repo.customersWithOverride(flag.id, environment, state === 'explicitly_enabled', { limit: limit + 1, after }), limit, (c) => c.id)
       }
-      const flag = compiled(name)
+      const flag = compiled(environment, name)
       const at = Date.now()
       const found: string[] = []
       let from = after
@@ -151,11 +156,12 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
     },
 
     /** The flags on for one customer, by name. */
-    async listFlagsForCustomer (customerId: string): Promise<EvaluationResult[]> {
+    async listFlagsForCustomer (environment: string, customerId: string): Promise<EvaluationResult[]> {
+      checkEnvironment(environment)
       await mustCustomer(customerId)
       const at = Date.now()
       const results: EvaluationResult[] = []
-      for (const flag of snapshot.values()) {
+      for (const flag of snapshot.values(environment)) {
         const result = evaluate(flag, { customer_id: customerId }, at)
         // A flag stored in a form that cannot be served (an older version's row) is left out, never failing the list.
         if (isOn(flag, result) && isServableMetadata(result.metadata)) results.push(result)

@@ -13,6 +13,8 @@ import { testDatabase, type TestDatabase } from '../support/test-database.js'
  * switch written afterwards must all go through.
  */
 const USERS = 70_000
+/** The default environment: the one the original paths address. */
+const P = 'production'
 
 async function seedUsers (db: TestDatabase, customer: string): Promise<void> {
   if (db.dialect === 'postgres') {
@@ -39,7 +41,7 @@ t.test(`removing a customer with ${USERS} users: committed, answered, and every 
   const other = await createContainer(loadConfig({ DATABASE_URL: db.url, LOG_LEVEL: 'silent', CACHE_REFRESH_MS: '60000' }))
   t.teardown(() => other.close())
   t.equal(other.snapshot.customerOf('u-69999'), 'big')
-  t.equal(other.services.flags.evaluate('kill', { user_id: 'u-69999' }).value, false, 'the customer override applies to its users')
+  t.equal(other.services.flags.evaluate(P, 'kill', { user_id: 'u-69999' }).value, false, 'the customer override applies to its users')
 
   const removed = await writer.write({ method: 'DELETE', url: '/customers/big' })
   t.equal(removed.statusCode, 204, removed.body)
@@ -50,13 +52,13 @@ t.test(`removing a customer with ${USERS} users: committed, answered, and every 
   await other.snapshot.catchUp()
   t.equal(other.snapshot.revision, await other.repositories.flags.latestRevision(), 'the other instance caught up')
   t.equal(other.snapshot.customerOf('u-69999'), undefined, 'the users are detached')
-  t.equal(other.services.flags.evaluate('kill', { user_id: 'u-69999' }).value, true, 'no customer override any more')
+  t.equal(other.services.flags.evaluate(P, 'kill', { user_id: 'u-69999' }).value, true, 'no customer override any more')
 
   // A kill switch written afterwards reaches both instances.
   t.equal((await writer.write({ method: 'PUT', url: '/flags/kill', payload: { enabled: false } })).statusCode, 200)
   await other.snapshot.catchUp()
-  t.equal(other.services.flags.evaluate('kill', { user_id: 'u-1' }).reason, 'DISABLED')
-  t.equal(writer.container.services.flags.evaluate('kill', { user_id: 'u-1' }).reason, 'DISABLED')
+  t.equal(other.services.flags.evaluate(P, 'kill', { user_id: 'u-1' }).reason, 'DISABLED')
+  t.equal(writer.container.services.flags.evaluate(P, 'kill', { user_id: 'u-1' }).reason, 'DISABLED')
   const ready = await writer.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 200, ready.body)
 })

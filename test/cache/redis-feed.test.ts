@@ -7,6 +7,8 @@ import { createContainer, type Container } from '../../src/container.js'
 import { testDatabase } from '../support/test-database.js'
 
 const WRITER = { actor: 'test' }
+/** The default environment: where a fresh database's flags are served. */
+const P = 'production'
 
 async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
   const end = Date.now() + timeoutMs
@@ -27,15 +29,15 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
   const [a, b, c] = instances
   await sleep(100) // subscriptions settle
 
-  const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(name, { user_id: 'u' }).value } catch { return undefined } }
-  await a.services.flags.create({ name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
+  const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(P, name, { user_id: 'u' }).value } catch { return undefined } }
+  await a.services.flags.create(P, { name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
   t.ok(await until(() => served(b, 'live') === 'v0' && served(c, 'live') === 'v0'), 'both other instances got the new flag')
 
   const latencies: number[] = []
   const lost: string[] = []
   for (let i = 1; i <= 50; i++) {
     const start = performance.now()
-    await a.services.flags.update('live', { defaultValue: `v${i}` }, WRITER)
+    await a.services.flags.update(P, 'live', { defaultValue: `v${i}` }, WRITER)
     if (!await until(() => served(b, 'live') === `v${i}` && served(c, 'live') === `v${i}`)) lost.push(`write ${i}: b serves ${String(served(b, 'live'))}, c ${String(served(c, 'live'))}`)
     latencies.push(performance.now() - start)
   }
@@ -43,7 +45,7 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
   latencies.sort((x, y) => x - y)
   t.comment(`propagation over 50 writes (write + delivery to 2 instances): p50 ${latencies[25].toFixed(1)} ms, p99 ${latencies[49].toFixed(1)} ms`)
 
-  await b.services.subjects.setOverride('live', 'user', 'u', { enabled: false }, WRITER)
+  await b.services.subjects.setOverride(P, 'live', 'user', 'u', { enabled: false }, WRITER)
   t.ok(await until(() => served(a, 'live') === '' && served(c, 'live') === ''), 'override writes travel the same way, from any instance')
   t.equal(a.snapshot.revision, b.snapshot.revision)
   t.equal(b.snapshot.revision, c.snapshot.revision)
@@ -57,7 +59,7 @@ t.test('stale and foreign-shaped messages are ignored', async (t) => {
   const container = await createContainer(loadConfig({ DATABASE_URL: db.url, REDIS_URL: url, LOG_LEVEL: 'silent' }), { poll: false })
   const raw = new Redis(url)
   t.teardown(async () => { await container.close(); raw.disconnect() })
-  await container.services.flags.create({ name: 'x', defaultValue: true }, WRITER)
+  await container.services.flags.create(P, { name: 'x', defaultValue: true }, WRITER)
   let catchUps = 0
   const original = container.snapshot.catchUp
   container.snapshot.catchUp = async () => { catchUps++; return original() }

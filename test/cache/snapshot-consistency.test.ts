@@ -11,6 +11,8 @@ import { testDatabase } from '../support/test-database.js'
  * had; the snapshot must serve both or neither, at the revision that has exactly that.
  */
 const WRITER = { actor: 'test' }
+/** The default environment: where a fresh database's flags are served. */
+const P = 'production'
 const silent = { warn () {}, debug () {} }
 
 async function setup (t: Test): Promise<{ observer: Container, writer: Container }> {
@@ -21,21 +23,21 @@ async function setup (t: Test): Promise<{ observer: Container, writer: Container
     return c
   }
   const writer = await open()
-  await writer.services.flags.create({ name: 'x', type: 'string', defaultValue: 'v1' }, WRITER)
-  await writer.services.flags.create({ name: 'y', type: 'boolean', defaultValue: false }, WRITER)
+  await writer.services.flags.create(P, { name: 'x', type: 'string', defaultValue: 'v1' }, WRITER)
+  await writer.services.flags.create(P, { name: 'y', type: 'boolean', defaultValue: false }, WRITER)
   return { observer: await open(), writer }
 }
 
 /** The two writes that must be seen together or not at all. */
 async function interleave (writer: Container): Promise<void> {
-  await writer.services.subjects.setOverride('y', 'user', 'u', { enabled: true }, WRITER)
-  await writer.services.flags.update('x', { defaultValue: 'v2' }, WRITER)
+  await writer.services.subjects.setOverride(P, 'y', 'user', 'u', { enabled: true }, WRITER)
+  await writer.services.flags.update(P, 'x', { defaultValue: 'v2' }, WRITER)
 }
 
 /** Serves `x` = v2 exactly when it serves the override on `y`, and its revision is the database's then. */
 function consistent (t: Test, snapshot: FlagSnapshot, revisions: { before: number, after: number }): void {
-  const x = snapshot.get('x')!.definition.variants.on
-  const y = snapshot.get('y')!
+  const x = snapshot.get(P, 'x')!.definition.variants.on
+  const y = snapshot.get(P, 'y')!
   const overridden = y.userOverrides?.has('u') ?? false
   t.equal(x === 'v2', overridden, `x=${String(x)} with the override ${overridden ? 'present' : 'missing'}`)
   t.equal(snapshot.revision, x === 'v2' ? revisions.after : revisions.before, 'at the revision that had exactly that')
@@ -53,9 +55,9 @@ t.test('a catch-up during which other writes commit serves a state of one revisi
       return await repos.flags.getMany(names)
     }
   }
-  const snapshot = createFlagSnapshot(flags, silent, repos.subjects)
+  const snapshot = createFlagSnapshot({ repo: flags, environments: repos.environments, logger: silent, subjects: repos.subjects })
   await snapshot.load()
-  await writer.services.flags.update('x', { description: 'touched' }, WRITER)
+  await writer.services.flags.update(P, 'x', { description: 'touched' }, WRITER)
   const before = await repos.flags.latestRevision()
   await snapshot.catchUp()
   t.ok(fired, 'the writes landed in the middle of the catch-up')
@@ -75,7 +77,7 @@ t.test('a full load during which other writes commit serves a state of one revis
       return await repos.flags.all()
     }
   }
-  const snapshot = createFlagSnapshot(flags, silent, repos.subjects)
+  const snapshot = createFlagSnapshot({ repo: flags, environments: repos.environments, logger: silent, subjects: repos.subjects })
   await snapshot.load()
   t.ok(fired)
   consistent(t, snapshot, { before, after: await repos.flags.latestRevision() })
@@ -89,21 +91,21 @@ t.test('a catch-up gives up, keeping the last state, when every read is overtake
   const flags = {
     ...repos.flags,
     async getMany (names: string[]) {
-      if (overtake) await writer.services.flags.update('x', { description: `d${++n}` }, WRITER)
+      if (overtake) await writer.services.flags.update(P, 'x', { description: `d${++n}` }, WRITER)
       return await repos.flags.getMany(names)
     }
   }
-  const snapshot = createFlagSnapshot(flags, silent, repos.subjects)
+  const snapshot = createFlagSnapshot({ repo: flags, environments: repos.environments, logger: silent, subjects: repos.subjects })
   await snapshot.load()
   const loaded = snapshot.revision
-  await writer.services.flags.update('x', { defaultValue: 'v2' }, WRITER)
+  await writer.services.flags.update(P, 'x', { defaultValue: 'v2' }, WRITER)
   await t.rejects(snapshot.catchUp(), /changed during each/)
   t.equal(snapshot.revision, loaded, 'nothing half-read was served')
-  t.equal(snapshot.get('x')!.definition.variants.on, 'v1')
+  t.equal(snapshot.get(P, 'x')!.definition.variants.on, 'v1')
   t.equal(snapshot.health.failing, true)
   overtake = false
   await snapshot.catchUp()
-  t.equal(snapshot.get('x')!.definition.variants.on, 'v2')
+  t.equal(snapshot.get(P, 'x')!.definition.variants.on, 'v2')
   t.equal(snapshot.revision, await repos.flags.latestRevision())
   t.equal(snapshot.health.failing, false)
 })
@@ -113,7 +115,7 @@ t.test('an incremental catch-up that keeps failing falls back to a full reload a
   const repos = observer.repositories
   // Only the incremental path reads users by id; the full load pages through them instead.
   const subjects = { ...repos.subjects, getUsers: async () => { throw new Error('injected') } }
-  const snapshot = createFlagSnapshot(repos.flags, silent, subjects)
+  const snapshot = createFlagSnapshot({ repo: repos.flags, environments: repos.environments, logger: silent, subjects })
   await snapshot.load()
   await writer.services.subjects.addUser({ id: 'u1', customerId: 'c1' }, WRITER)
   for (let i = 1; i <= 3; i++) {

@@ -11,6 +11,8 @@ import { testDatabase, type TestDatabase } from '../support/test-database.js'
  */
 const USERS = 6_000
 const WRITER = { actor: 'test' }
+/** The default environment: where a fresh database's flags are served. */
+const P = 'production'
 const pad = (i: number): string => `u-${String(i).padStart(5, '0')}`
 
 /** USERS users (customer c-<i % 7>), each with an override on `paged-a` (on for odd i), and ten on `paged-b`. */
@@ -19,9 +21,9 @@ async function seed (db: TestDatabase): Promise<void> {
     const run = async (sql: string): Promise<void> => { await queryPostgres(db.url, sql) }
     await run('insert into customers (id, name, created_at) select \'c-\' || i, null, now() from generate_series(0, 6) i')
     await run(`insert into users (id, customer_id, created_at) select 'u-' || lpad(i::text, 5, '0'), 'c-' || (i % 7), now() from generate_series(1, ${USERS}) i`)
-    await run(`insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at)
-      select f.id, 'user', 'u-' || lpad(i::text, 5, '0'), i % 2 = 1, null, now(), now() from flags f, generate_series(1, ${USERS}) i where f.name = 'paged-a'
-      union all select f.id, 'user', 'u-' || lpad(i::text, 5, '0'), true, null, now(), now() from flags f, generate_series(1, 10) i where f.name = 'paged-b'`)
+    await run(`insert into overrides (flag_id, environment, subject, subject_id, enabled, variant, created_at, updated_at)
+      select f.id, 'production', 'user', 'u-' || lpad(i::text, 5, '0'), i % 2 = 1, null, now(), now() from flags f, generate_series(1, ${USERS}) i where f.name = 'paged-a'
+      union all select f.id, 'production', 'user', 'u-' || lpad(i::text, 5, '0'), true, null, now(), now() from flags f, generate_series(1, 10) i where f.name = 'paged-b'`)
     return
   }
   const sqlite = new Database(db.file!)
@@ -30,9 +32,9 @@ async function seed (db: TestDatabase): Promise<void> {
       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${USERS})
         insert into users (id, customer_id, created_at) select printf('u-%05d', i), 'c-' || (i % 7), 0 from n;
       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${USERS})
-        insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at)
-        select (select id from flags where name = 'paged-a'), 'user', printf('u-%05d', i), i % 2, null, 0, 0 from n
-        union all select (select id from flags where name = 'paged-b'), 'user', printf('u-%05d', i), 1, null, 0, 0 from n where i <= 10;`)
+        insert into overrides (flag_id, environment, subject, subject_id, enabled, variant, created_at, updated_at)
+        select (select id from flags where name = 'paged-a'), 'production', 'user', printf('u-%05d', i), i % 2, null, 0, 0 from n
+        union all select (select id from flags where name = 'paged-b'), 'production', 'user', printf('u-%05d', i), 1, null, 0, 0 from n where i <= 10;`)
   } finally {
     sqlite.close()
   }
@@ -44,7 +46,7 @@ t.test('a full load reads every override and every user, across page boundaries'
   const writer = await createContainer(config)
   t.teardown(() => writer.close())
   for (const name of ['paged-a', 'paged-b', 'paged-c']) {
-    await writer.services.flags.create({ name, defaultValue: true, targetingRules: { percentage: 0 } }, WRITER)
+    await writer.services.flags.create(P, { name, defaultValue: true, targetingRules: { percentage: 0 } }, WRITER)
   }
   await seed(db)
 
@@ -52,7 +54,7 @@ t.test('a full load reads every override and every user, across page boundaries'
   const reader = await createContainer(config)
   t.teardown(() => reader.close())
   const evaluate = (flag: string, user: string): string => {
-    const { value, rule } = reader.services.flags.evaluate(flag, { user_id: user })
+    const { value, rule } = reader.services.flags.evaluate(P, flag, { user_id: user })
     return `${String(value)} ${rule}`
   }
   const wrong: string[] = []
@@ -68,7 +70,7 @@ t.test('a full load reads every override and every user, across page boundaries'
   t.equal(evaluate('paged-c', pad(1)), 'false fallthrough', 'a flag without overrides')
 
   // A flag loaded without overrides takes its first one by the incremental patch.
-  await writer.services.subjects.setOverride('paged-c', 'user', pad(1), { enabled: true }, WRITER)
+  await writer.services.subjects.setOverride(P, 'paged-c', 'user', pad(1), { enabled: true }, WRITER)
   await reader.snapshot.catchUp()
   t.equal(evaluate('paged-c', pad(1)), 'true user_override', 'the first override of a flag that had none')
   t.equal(evaluate('paged-c', pad(2)), 'false fallthrough')

@@ -40,7 +40,7 @@ t.test('add-customer, remove-customer, add-user, remove-user', async (t) => {
 
   res = ws.flagpost('remove-user', 'bob')
   t.equal(res.stdout, 'user bob removed\n')
-  t.same((await c.services.subjects.listOverrides('dashboard', {})).items, [], 'its override went with it')
+  t.same((await c.services.subjects.listOverrides(c.config.defaultEnvironment, 'dashboard', {})).items, [], 'its override went with it')
   t.same(json(ws.flagpost('remove-user', 'alice', '--json')), { id: 'alice', removed: true })
   await domainError(t, ws, ['remove-user', 'bob'], /User "bob" does not exist/)
 })
@@ -77,7 +77,7 @@ t.test('set-flag and clear-flag', async (t) => {
   t.equal(res.status, 0, res.stderr)
   t.equal(res.stdout, 'override of dashboard for user alice cleared\n')
   t.same(json(ws.flagpost('clear-flag', 'dashboard', '--customer-id', '7', '--json')), { flag: 'dashboard', subject: 'customer', id: '7', cleared: true })
-  t.same((await c.services.subjects.listOverrides('dashboard', {})).items, [])
+  t.same((await c.services.subjects.listOverrides(c.config.defaultEnvironment, 'dashboard', {})).items, [])
   await domainError(t, ws, ['clear-flag', 'dashboard', '--user-id', 'alice'], /Flag "dashboard" has no override for user "alice"/)
   await domainError(t, ws, ['clear-flag', 'nope', '--user-id', 'alice'], /Flag "nope" does not exist/)
   await usageError(t, ws, ['clear-flag', 'dashboard'], /give exactly one of --customer-id and --user-id/)

@@ -25,13 +25,15 @@ t.test('add-feature', async (t) => {
   t.equal(res.stdout, 'feature pricing added (json; serves {"currency":"EUR"} to everyone)\n')
 
   const c = await ws.container()
-  const dashboard = await c.services.flags.get('dashboard')
+  // The CLI writes to the default environment.
+  const env = c.config.defaultEnvironment
+  const dashboard = await c.services.flags.get(env, 'dashboard')
   t.equal(dashboard.type, 'boolean')
   t.equal(dashboard.targetingRules.percentage, 0, 'without --default-enabled: 0 %')
-  t.equal(c.services.flags.evaluate('dashboard', { user_id: 'anyone' }).value, false)
-  t.equal(c.services.flags.evaluate('color', { user_id: 'anyone' }).value, 'blue')
-  t.equal((await c.services.flags.get('cart_limit')).variants.on, 25, '"25" is coerced to a number')
-  t.same(c.services.flags.evaluate('pricing', {}).value, { currency: 'EUR' })
+  t.equal(c.services.flags.evaluate(env, 'dashboard', { user_id: 'anyone' }).value, false)
+  t.equal(c.services.flags.evaluate(env, 'color', { user_id: 'anyone' }).value, 'blue')
+  t.equal((await c.services.flags.get(env, 'cart_limit')).variants.on, 25, '"25" is coerced to a number')
+  t.same(c.services.flags.evaluate(env, 'pricing', {}).value, { currency: 'EUR' })
 
   await domainError(t, ws, ['add-feature', 'dashboard'], /Flag "dashboard" already exists/)
   await domainError(t, ws, ['add-feature', 'my flag'], /invalid feature name "my flag"/)

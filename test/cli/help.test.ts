@@ -8,7 +8,8 @@ import { run } from './support.js'
 const COMMANDS = [
   'add-feature', 'remove-feature', 'rename-feature', 'set-global', 'enable', 'disable', 'list-flags',
   'add-customer', 'remove-customer', 'add-user', 'remove-user', 'set-flag', 'clear-flag',
-  'list-features', 'list-customers', 'list-customers-enabled', 'list-customers-disabled', 'evaluate', 'serve', 'migrate'
+  'list-features', 'list-customers', 'list-customers-enabled', 'list-customers-disabled', 'evaluate',
+  'list-environments', 'add-environment', 'remove-environment', 'promote', 'add-key', 'list-keys', 'revoke-key', 'serve', 'migrate'
 ]
 
 // The usage line of each command, as `flagpost <command> --help` starts.
@@ -31,6 +32,13 @@ const USAGE_LINES: Record<string, string> = {
   'list-customers-enabled': 'Usage: flagpost list-customers-enabled NAME [--json]',
   'list-customers-disabled': 'Usage: flagpost list-customers-disabled NAME [--json]',
   evaluate: 'Usage: flagpost evaluate NAME [--user-id U] [--customer-id C] [--attr key=value]… [--json]',
+  'list-environments': 'Usage: flagpost list-environments [--json]',
+  'add-environment': 'Usage: flagpost add-environment KEY [--name N] [--json]',
+  'remove-environment': 'Usage: flagpost remove-environment KEY [--force] [--json]',
+  promote: 'Usage: flagpost promote --from ENV --to ENV [--flag NAME]… [--include-overrides] [--dry-run] [--json]',
+  'add-key': 'Usage: flagpost add-key NAME --role R [--environment ENV]… [--expires-at ISO] [--json]',
+  'list-keys': 'Usage: flagpost list-keys [--json]',
+  'revoke-key': 'Usage: flagpost revoke-key ID [--json]',
   serve: 'Usage: flagpost serve',
   migrate: 'Usage: flagpost migrate'
 }

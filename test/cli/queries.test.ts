@@ -10,7 +10,8 @@ t.test('list-features and the list-customers family', async (t) => {
   ws.flagpost('set-flag', 'beta', '--customer-id', 'b', '--disabled')
   ws.flagpost('set-flag', 'everyone', '--customer-id', 'b', '--disabled')
   const c = await ws.container()
-  await c.services.flags.update('beta', { targetingRules: { customer_ids: ['c'] } }, { actor: 'test' })
+  // The CLI reads and writes the default environment.
+  await c.services.flags.update(c.config.defaultEnvironment, 'beta', { targetingRules: { customer_ids: ['c'] } }, { actor: 'test' })
 
   t.equal(ws.flagpost('list-customers', 'beta').stdout, 'ID  NAME\na   Acme\nc   -\n', 'effective: the override and the id list')
   t.equal(ws.flagpost('list-customers-enabled', 'beta').stdout, 'ID  NAME\na   Acme\n')
@@ -58,7 +59,7 @@ t.test('lists walk every page', async (t) => {
   const c = await ws.container()
   for (let i = 0; i < 1001; i++) {
     const id = String(i).padStart(4, '0')
-    await c.services.flags.create({ name: `bulk-${id}` }, { actor: 'test' })
+    await c.services.flags.create(c.config.defaultEnvironment, { name: `bulk-${id}` }, { actor: 'test' })
     await c.services.subjects.addCustomer({ id: `cust-${id}` }, { actor: 'test' })
   }
   const flags = json<FlagListJson>(ws.flagpost('list-flags', '--json'))
@@ -78,7 +79,7 @@ t.test('evaluate', async (t) => {
   ws.flagpost('set-flag', 'beta', '--customer-id', 'acme', '--enabled')
   ws.flagpost('add-user', 'alice', '--customer-id', 'acme')
   const c = await ws.container()
-  await c.services.flags.update('beta', {
+  await c.services.flags.update(c.config.defaultEnvironment, 'beta', {
     targetingRules: { rules: [{ id: 'eu', clauses: [{ attribute: 'country', operator: 'in', values: ['DE', 'FR'] }], serve: { variant: 'on' } }] }
   }, { actor: 'test' })
 

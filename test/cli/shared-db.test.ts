@@ -43,12 +43,14 @@ t.test('a running server sees the CLI\'s writes through its revision poll', asyn
 t.test('a server container on the same database, and a second CLI process, see the writes', async (t) => {
   const ws = await workspace(t)
   const server = await ws.container({ poll: true, cacheRefreshMs: 50 })
+  // The CLI writes to the default environment.
+  const env = server.config.defaultEnvironment
   ws.flagpost('add-feature', 'dashboard', '--default-enabled')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--disabled')
-  t.ok(await until(() => server.snapshot.get('dashboard') !== undefined &&
-    server.services.flags.evaluate('dashboard', { customer_id: '101' }).value === false), 'the container caught up by polling')
-  t.match(server.services.flags.evaluate('dashboard', { customer_id: '102' }), { value: true })
-  t.same((await server.services.subjects.listCustomersForFlag('dashboard', { state: 'explicitly_disabled' })).items.map((c) => c.id), ['101'])
+  t.ok(await until(() => server.snapshot.get(env, 'dashboard') !== undefined &&
+    server.services.flags.evaluate(env, 'dashboard', { customer_id: '101' }).value === false), 'the container caught up by polling')
+  t.match(server.services.flags.evaluate(env, 'dashboard', { customer_id: '102' }), { value: true })
+  t.same((await server.services.subjects.listCustomersForFlag(env, 'dashboard', { state: 'explicitly_disabled' })).items.map((c) => c.id), ['101'])
 
   // And the other way round: what the container writes, the next CLI process reads.
   await server.services.subjects.addCustomer({ id: '102', name: 'Beta Corp' }, { actor: 'test' })

@@ -30,21 +30,29 @@ const FIXTURE = new URL('../fixtures/legacy/', import.meta.url)
 const manifest = JSON.parse(readFileSync(new URL('manifest.json', FIXTURE), 'utf8')) as Manifest
 const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURE), 'utf8')) as Recorded[]
 
-const db = await testDatabase(t, { shared: true })
-if (db.dialect === 'sqlite') {
-  copyFileSync(new URL('flagpost.db', FIXTURE), db.file!)
-} else {
-  // The dump names no schema: it lands in the test's own, created here (the app would create it on open).
-  const dump = readFileSync(new URL('postgres.sql', FIXTURE), 'utf8')
-  await queryPostgres(db.url, `create schema "${db.schema!}"; set search_path to "${db.schema!}";\n${dump}`)
+/** A private copy of the fixture on this pass's dialect. */
+async function legacyDatabase (): Promise<Awaited<ReturnType<typeof testDatabase>>> {
+  const db = await testDatabase(t, { shared: true })
+  if (db.dialect === 'sqlite') {
+    copyFileSync(new URL('flagpost.db', FIXTURE), db.file!)
+  } else {
+    // The dump names no schema: it lands in the test's own, created here (the app would create it on open).
+    const dump = readFileSync(new URL('postgres.sql', FIXTURE), 'utf8')
+    await queryPostgres(db.url, `create schema "${db.schema!}"; set search_path to "${db.schema!}";\n${dump}`)
+  }
+  return db
 }
+const db = await legacyDatabase()
 const ctx = await build(t, { DATABASE_URL: db.url })
 
-/** undefined when the request is answered as recorded: status, the recorded headers (the ETag), body. */
-async function replay (r: Recorded): Promise<unknown> {
-  const res = await ctx.app.inject({ method: r.request.method, url: r.request.url, headers: r.request.headers, payload: r.request.payload })
+/** undefined when the request is answered as recorded (under `prefix`): status, the recorded headers (the ETag), body. */
+async function replay (r: Recorded, app = ctx.app, prefix = ''): Promise<unknown> {
+  const res = await app.inject({ method: r.request.method, url: `${prefix}${r.request.url}`, headers: r.request.headers, payload: r.request.payload })
   const headers = Object.fromEntries(Object.keys(r.headers).map((h) => [h, String(res.headers[h])]))
-  const actual = { status: res.statusCode, headers, body: res.body === '' ? null : res.json() }
+  const body = res.body === '' ? null : res.json()
+  // A problem's `instance` is the path asked, prefix included: the rest must be as recorded.
+  if (prefix !== '' && typeof body?.instance === 'string' && body.instance.startsWith(prefix)) body.instance = body.instance.slice(prefix.length)
+  const actual = { status: res.statusCode, headers, body }
   return differs(`${r.request.method} ${r.request.url} ${JSON.stringify(r.request.payload ?? '')}`, actual, { status: r.status, headers: r.headers, body: r.body })
 }
 
@@ -65,9 +73,46 @@ t.test('the fixture records every group', async (t) => {
 for (const [group, what] of Object.entries(GROUPS)) {
   t.test(`${group}: ${what}, answered as before`, async (t) => {
     const cases = expected.filter((r) => r.group === group)
-    t.same(await failingInOrder(cases, replay), [], `all ${manifest.requests[group]} recorded answers of ${group}`)
+    t.same(await failingInOrder(cases, (r) => replay(r)), [], `all ${manifest.requests[group]} recorded answers of ${group}`)
   })
 }
+
+/** The groups that address one environment (customers and users are global). */
+const SCOPED = ['evaluate', 'bulk', 'ofrep', 'flags', 'overrides']
+
+t.test('everything migrated into production: the same answers under /environments/production', async (t) => {
+  const cases = expected.filter((r) => SCOPED.includes(r.group) && !r.request.url.startsWith('/customers'))
+  t.same(await failingInOrder(cases, (r) => replay(r, ctx.app, '/environments/production')), [], `${cases.length} recorded answers, prefixed`)
+})
+
+t.test('development exists beside it, every flag served off there and no override copied', async (t) => {
+  const environments = (await ctx.app.inject({ url: '/environments' })).json()
+  const flags = (await ctx.app.inject({ url: '/environments/development/flags?limit=1000' })).json().flags as Array<{ name: string, enabled: boolean }>
+  const production = (await ctx.app.inject({ url: '/flags?limit=1000' })).json().flags as Array<{ name: string }>
+  const overrides = await Promise.all(flags.map(async (f) => (await ctx.app.inject({ url: `/environments/development/flags/${f.name}/overrides` })).json().overrides.length as number))
+  t.same({
+    environments: environments.environments.map((e: { key: string }) => e.key),
+    default: environments.default_environment,
+    names: flags.map((f) => f.name),
+    enabled: flags.filter((f) => f.enabled).length,
+    overrides: overrides.reduce((a, b) => a + b, 0)
+  }, { environments: ['development', 'production'], default: 'production', names: production.map((f) => f.name), enabled: 0, overrides: 0 })
+})
+
+t.test('the bootstrap key is a stored admin key: listed, for every environment', async (t) => {
+  const res = await ctx.app.inject({ url: '/api-keys', headers: { 'x-api-key': manifest.bootstrap_key[db.dialect] } })
+  t.equal(res.statusCode, 200, res.body)
+  t.match(res.json().api_keys, [{ name: 'bootstrap-admin', role: 'admin', environments: [], prefix: 'fp_', expires_at: null }])
+})
+
+t.test('with DEFAULT_ENVIRONMENT=live the migrated flags are in live, answered as before', async (t) => {
+  const other = await legacyDatabase()
+  const live = await build(t, { DATABASE_URL: other.url, DEFAULT_ENVIRONMENT: 'live' })
+  const keys = (await live.app.inject({ url: '/environments' })).json().environments.map((e: { key: string }) => e.key)
+  const cases = expected.filter((r) => r.group === 'evaluate' || r.group === 'ofrep')
+  t.same({ keys, failing: await failingInOrder(cases, (r) => replay(r, live.app, '/environments/live')) }, { keys: ['development', 'live'], failing: [] },
+    'production became live, once; its flags answer there as before')
+})
 
 /** The change-log revision and the row counts of the tables that must keep every row. */
 async function stored (): Promise<Record<string, number>> {

@@ -15,6 +15,7 @@ const at = new Date(1_700_000_000_000)
 const flag = (name: string): StoredFlag => ({
   id: `id-${name}`,
   name,
+  environment: 'production',
   bucketingSeed: name,
   description: '',
   type: 'boolean',
@@ -76,7 +77,7 @@ if (url !== null) {
     const journal = await ha.pool.query(`select count(*)::int as n from "${a.schema}".__drizzle_migrations`)
     t.equal(journal.rows[0].n, readdirSync('drizzle/pg').filter((f) => f.endsWith('.sql')).length, 'each migration recorded once, in the schema itself')
     const tables = await ha.pool.query('select table_name from information_schema.tables where table_schema = $1 order by 1', [a.schema])
-    t.same(tables.rows.map((r) => r.table_name), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'flags', 'meta', 'overrides', 'users'])
+    t.same(tables.rows.map((r) => r.table_name), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'environments', 'flag_environments', 'flags', 'meta', 'overrides', 'users'])
     const ra = createRepositories(ha)
     await ra.flags.create(flag('only-in-a'), audit('only-in-a'))
     t.equal(await ra.flags.latestRevision(), 1)
@@ -98,7 +99,7 @@ if (url !== null) {
     await pause(100)
     t.equal(await repos.flags.latestRevision(), 0, 'no revision 2 is visible while revision 1 is uncommitted')
     t.same(await Promise.all([slow, fast]), [1, 2])
-    t.same(await repos.flags.changesSince(0, 10), { revision: 2, names: ['slow', 'fast'], users: [], overrides: [] })
+    t.same(await repos.flags.changesSince(0, 10), { revision: 2, environments: false, names: ['slow', 'fast'], users: [], overrides: [] })
   })
 
   t.test('after close: ping and every repository call fail as unavailable; closing twice is fine', async (t) => {
@@ -109,7 +110,7 @@ if (url !== null) {
     await handle.close()
     await handle.close()
     await t.rejects(handle.ping(), /after calling end/)
-    await t.rejects(repos.flags.get('kept'), UnavailableError)
+    await t.rejects(repos.flags.get('production', 'kept'), UnavailableError)
     await t.rejects(repos.subjects.addCustomer({ id: 'c', name: null, createdAt: at }, { actor: 'a', action: 'b', before: null, after: null }), UnavailableError)
     await t.rejects(repos.apiKeys.all(), UnavailableError)
   })
@@ -136,7 +137,7 @@ if (url !== null) {
     const handle = openPostgres(isolated)
     t.teardown(() => handle.close())
     const repos = createRepositories(handle)
-    t.equal((await repos.flags.get('from-cli'))?.name, 'from-cli')
-    t.match(await repos.flags.changesSince(0, 10), { revision: 1, names: ['from-cli'] })
+    t.equal((await repos.flags.get('production', 'from-cli'))?.name, 'from-cli')
+    t.match(await repos.flags.changesSince(0, 10), { revision: 1, environments: false, names: ['from-cli'] })
   })
 }

@@ -15,11 +15,15 @@ type TableExports<S> = { [K in keyof S]: S[K] extends Table ? K : never }[keyof 
 
 export type SchemaParity = [
   Expect<Equal<TableExports<typeof sqlite>, TableExports<typeof pg>>>,
-  Expect<Equal<TableExports<typeof pg>, 'flags' | 'changeLog' | 'meta' | 'apiKeys' | 'customers' | 'users' | 'overrides'>>,
+  Expect<Equal<TableExports<typeof pg>, 'flags' | 'environments' | 'flagEnvironments' | 'changeLog' | 'meta' | 'apiKeys' | 'customers' | 'users' | 'overrides'>>,
   Expect<Equal<typeof sqlite.meta.$inferSelect, typeof pg.meta.$inferSelect>>,
   Expect<Equal<typeof sqlite.meta.$inferInsert, typeof pg.meta.$inferInsert>>,
   Expect<Equal<typeof sqlite.flags.$inferSelect, typeof pg.flags.$inferSelect>>,
   Expect<Equal<typeof sqlite.flags.$inferInsert, typeof pg.flags.$inferInsert>>,
+  Expect<Equal<typeof sqlite.environments.$inferSelect, typeof pg.environments.$inferSelect>>,
+  Expect<Equal<typeof sqlite.environments.$inferInsert, typeof pg.environments.$inferInsert>>,
+  Expect<Equal<typeof sqlite.flagEnvironments.$inferSelect, typeof pg.flagEnvironments.$inferSelect>>,
+  Expect<Equal<typeof sqlite.flagEnvironments.$inferInsert, typeof pg.flagEnvironments.$inferInsert>>,
   Expect<Equal<typeof sqlite.changeLog.$inferSelect, typeof pg.changeLog.$inferSelect>>,
   Expect<Equal<typeof sqlite.changeLog.$inferInsert, typeof pg.changeLog.$inferInsert>>,
   Expect<Equal<typeof sqlite.apiKeys.$inferSelect, typeof pg.apiKeys.$inferSelect>>,
@@ -45,7 +49,10 @@ function shape (config: ReturnType<typeof pgTableConfig> | ReturnType<typeof sql
       .sort((a, b) => String(a.name).localeCompare(String(b.name))),
     foreignKeys: config.foreignKeys.map((fk) => {
       const ref = fk.reference()
-      return { columns: names(ref.columns), table: getTableName(ref.foreignTable), foreignColumns: names(ref.foreignColumns), onDelete: fk.onDelete }
+      // ON UPDATE CASCADE is what renames an environment everywhere. Unset is "no action": the SQLite
+      // builder says so, the pg one leaves it undefined.
+      const onUpdate = fk.onUpdate ?? 'no action'
+      return { columns: names(ref.columns), table: getTableName(ref.foreignTable), foreignColumns: names(ref.foreignColumns), onDelete: fk.onDelete, onUpdate }
     })
   }
 }

@@ -155,7 +155,7 @@ t.test('the image needs no dev dependency: everything dist/ imports is a depende
   const imported = new Set<string>()
   for (const file of filesUnder('dist').filter((f) => f.endsWith('.js'))) {
     // JSDoc examples (`import … from 'flagpost'`) are not imports.
-    for (const m of readRepoFile(file).replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g)) imported.add(m[1])
+    for (const m of readRepoFile(file).replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/(?:(?<![.'"])\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./$][^'"]*)['"]/g)) imported.add(m[1])
   }
   t.ok(imported.has('fastify'), 'the scan sees the imports')
   const packages = [...imported].map((s) => s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0])

@@ -45,7 +45,11 @@ const pool = (all: string[], seeded: Set<string>): Pools['flags'] => ({ all, see
 const poolsOf = (dump: Dump): Pools => ({
   flags: pool(column(dump.flags, 'name'), SEEDED.flags),
   customers: pool(column(dump.customers, 'id'), SEEDED.customers),
-  users: pool(column(dump.users, 'id'), SEEDED.users)
+  users: pool(column(dump.users, 'id'), SEEDED.users),
+  // A fresh database's environments; others come and go with the requests.
+  environments: pool(column(dump.environments, 'key'), new Set(['development', 'production'])),
+  // Keys the requests created (the seed state has none: the fuzz authenticates with the operator keys).
+  apiKeys: pool(column(dump.api_keys, 'id'), new Set())
 })
 
 /** After a 2xx write, GET of the resource returns what the write returned. */

@@ -28,12 +28,14 @@ export interface RequestSpec {
 }
 
 /** Names that exist when a request is sent, by what they name: all of them, and those of the seed state. */
-export type Pools = Record<'flags' | 'customers' | 'users', { all: string[], seeded: string[] }>
+export type Pools = Record<'flags' | 'customers' | 'users' | 'environments' | 'apiKeys', { all: string[], seeded: string[] }>
 
 type PoolName = keyof Pools
 /** Which pool a parameter's existing values come from. */
 function poolOf (op: Operation, p: Parameter): PoolName | null {
   if (p.in === 'path') {
+    if (p.name === 'environment') return 'environments'
+    if (/\/api-keys\/\{/.test(op.path)) return 'apiKeys'
     if (p.name === 'name' || p.name === 'key') return 'flags'
     if (/\/customers\/\{/.test(op.path)) return 'customers'
     if (/\/users\/\{/.test(op.path)) return 'users'

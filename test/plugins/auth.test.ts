@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js'
 import { createContainer } from '../../src/container.js'
 import { createMemoryApiKeyRepository } from '../../src/repositories/memory/flag-repository.js'
 import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
-import { createApiKeyService } from '../../src/services/api-key-service.js'
+import { createApiKeyService, SECRET_PATTERN } from '../../src/services/api-key-service.js'
 import { build, createFlag, READ_KEY, WRITE_KEY } from '../helper.js'
 
 const sha256hex = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex')
@@ -238,18 +238,18 @@ t.test('bootstrap key: generated once, only its SHA-256 is stored', async (t) =>
   await service.load()
   const key = await service.ensureBootstrapKey()
   if (key === null) throw new Error('expected a bootstrap key')
-  t.match(key, /^fp_[A-Za-z0-9_-]{32,}$/)
+  t.match(key, SECRET_PATTERN)
 
   const stored = await repo.all()
   t.equal(stored.length, 1)
   t.match(stored[0].keyHash, /^[0-9a-f]{64}$/)
   t.equal(stored[0].keyHash, sha256hex(key))
-  t.equal(stored[0].scope, 'write')
+  t.equal(stored[0].role, 'admin')
   t.notOk(JSON.stringify(stored).includes(key), 'the key itself is not stored')
   t.notOk(JSON.stringify(stored).includes(key.slice(3)), 'not even without its prefix')
 
   const principal = service.authenticate(key)
-  t.equal(principal?.scope, 'write')
+  t.equal(principal?.role, 'admin')
   t.notOk(principal?.actor.includes(key.slice(3)), 'the actor does not carry the key')
   t.equal(service.authenticate(`${key}x`), null)
   t.equal(service.authenticate(sha256hex(key)), null, 'the stored hash is not itself a key')
@@ -260,7 +260,7 @@ t.test('bootstrap key: generated once, only its SHA-256 is stored', async (t) =>
   // After a restart the stored hash still authenticates, and no new key is generated.
   const restarted = createApiKeyService({ repo, writeKeys: [], readKeys: [] })
   await restarted.load()
-  t.equal(restarted.authenticate(key)?.scope, 'write')
+  t.equal(restarted.authenticate(key)?.role, 'admin')
   t.equal(await restarted.ensureBootstrapKey(), null)
 
   t.test('two services generate different keys', async (t) => {

@@ -50,8 +50,9 @@ function valueOf (samples: Sample[], name: string, labels: Record<string, string
   const key = JSON.stringify(Object.entries(labels).sort())
   return named(samples, name).find((s) => JSON.stringify(Object.entries(s.labels).sort()) === key)?.value
 }
-/** flagpost_evaluations_total as {"flag reason [error_code]": count}. */
-const evaluations = (samples: Sample[]): Record<string, number> => Object.fromEntries(named(samples, 'flagpost_evaluations_total')
+/** flagpost_evaluations_total in one environment (the default one unless named) as {"flag reason [error_code]": count}. */
+const evaluations = (samples: Sample[], environment = 'production'): Record<string, number> => Object.fromEntries(named(samples, 'flagpost_evaluations_total')
+  .filter((s) => s.labels.environment === environment)
   .map((s) => [[s.labels.flag, s.labels.reason, s.labels.error_code].filter(Boolean).join(' '), s.value]))
 
 t.test('GET /metrics: Prometheus text format 0.0.4, everything prefixed flagpost_, not in the API document', async (t) => {
@@ -115,6 +116,17 @@ t.test('flagpost_evaluations_total: each evaluation through GET /evaluate, POST 
   }
   t.strictSame(evaluations(await scrape(t, ctx)), expected, 'exactly the evaluations made, by flag and reason')
   t.strictSame(evaluations(await scrape(t, ctx)), expected, 'scraping counts nothing')
+
+  t.test('every series names its environment; evaluations under /environments/{env} are counted there', async (t) => {
+    const before = named(await scrape(t, ctx), 'flagpost_evaluations_total')
+    t.same([...new Set(before.map((s) => s.labels.environment))], ['production'], 'the unprefixed paths evaluate in the default environment')
+    t.equal(await reasonOf('/environments/development/evaluate/everyone'), 'DISABLED', 'a new flag is served off in the other environments')
+    t.equal(await reasonOf('/environments/development/evaluate/missing-5'), '404')
+    t.equal(await reasonOf('/environments/nowhere/evaluate/everyone'), '404')
+    const development = named(await scrape(t, ctx), 'flagpost_evaluations_total').filter((s) => s.labels.environment === 'development')
+      .map((s) => [s.labels.flag, s.labels.reason, s.value])
+    t.same(development.sort(), [['__unknown__', 'ERROR', 1], ['everyone', 'DISABLED', 1]], 'counted in development; an unknown environment is refused before it is counted')
+  })
 
   t.test('unknown names cannot create series', async (t) => {
     const names = Array.from({ length: 50 }, (_, i) => `nope-${i}`)
@@ -185,7 +197,7 @@ t.test('revision gauges: the snapshot against the database, caught up after a wr
 
   const other = await createContainer(ctx.config, { poll: false })
   t.teardown(() => other.close())
-  await other.services.flags.create({ name: 'elsewhere', defaultValue: true }, { actor: 'test' })
+  await other.services.flags.create(ctx.config.defaultEnvironment, { name: 'elsewhere', defaultValue: true }, { actor: 'test' })
   t.equal(await revisionOf(ctx), 2)
   t.strictSame(await revisions(), [1, 2, 1, 1], 'a write by another instance: the database is one revision ahead')
   await ctx.container.snapshot.catchUp()

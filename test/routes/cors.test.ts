@@ -11,7 +11,7 @@ import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.
 
 const PAGE = 'https://app.example.com'
 const OTHER = 'https://elsewhere.example.org'
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE'
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 const preflight = (ctx: TestApp, url: string, origin: string, method: Method, headers = 'content-type,x-api-key'): Promise<LightMyRequestResponse> =>
   ctx.app.inject({ method: 'OPTIONS', url, headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } })
@@ -70,9 +70,13 @@ function withProblems (checked: Array<[string, string[]]>): unknown[] {
 }
 
 // One of each route class: evaluation (all four), reads, writes (with path parameters where routes have them).
-const EVALUATION: Array<[Method, string]> = [['GET', '/evaluate/beta'], ['HEAD', '/evaluate/beta'], ['POST', '/evaluate'], ['POST', '/ofrep/v1/evaluate/flags'], ['POST', '/ofrep/v1/evaluate/flags/beta']]
-const READS: Array<[Method, string]> = [['GET', '/flags'], ['GET', '/flags/beta'], ['GET', '/flags/beta/overrides'], ['GET', '/customers/acme/flags'], ['GET', '/users'], ['GET', '/healthz']]
-const WRITES: Array<[Method, string]> = [['POST', '/flags'], ['PUT', '/flags/beta'], ['DELETE', '/flags/beta'], ['POST', '/flags/beta/rename'], ['PUT', '/flags/beta/overrides/users/u1'], ['POST', '/customers'], ['DELETE', '/users/u1']]
+// Evaluation unprefixed and under /environments/{environment} (a browser app's URL may name its environment).
+const EVALUATION: Array<[Method, string]> = [['GET', '/evaluate/beta'], ['HEAD', '/evaluate/beta'], ['POST', '/evaluate'], ['POST', '/ofrep/v1/evaluate/flags'], ['POST', '/ofrep/v1/evaluate/flags/beta'],
+  ['GET', '/environments/development/evaluate/beta'], ['POST', '/environments/development/ofrep/v1/evaluate/flags']]
+const READS: Array<[Method, string]> = [['GET', '/flags'], ['GET', '/flags/beta'], ['GET', '/flags/beta/overrides'], ['GET', '/customers/acme/flags'], ['GET', '/users'], ['GET', '/healthz'],
+  ['GET', '/environments/development/flags/beta'], ['GET', '/environments']]
+const WRITES: Array<[Method, string]> = [['POST', '/flags'], ['PUT', '/flags/beta'], ['DELETE', '/flags/beta'], ['POST', '/flags/beta/rename'], ['PUT', '/flags/beta/overrides/users/u1'], ['POST', '/customers'], ['DELETE', '/users/u1'],
+  ['PATCH', '/environments/development'], ['POST', '/api-keys']]
 
 t.test('CORS_ORIGINS unset: no CORS headers at all, a preflight is refused as any OPTIONS is', async (t) => {
   const ctx = await build(t)
@@ -96,7 +100,7 @@ t.test('a listed origin: every route\'s preflight is allowed, with no key, on an
   preflightOk(t, await preflight(ctx, '/no/such/route', PAGE, 'GET'), PAGE, 'GET', 'an unknown path (its request will get the 404)')
   preflightOk(t, await preflight(ctx, '/flags/beta?x=1', PAGE, 'GET', 'if-none-match'), PAGE, 'GET', 'a query string')
   const res = await preflight(ctx, '/flags/beta', PAGE, 'PUT')
-  t.strictSame(listOf(res.headers['access-control-allow-methods']).sort(), ['delete', 'get', 'head', 'post', 'put'], 'every method the routes answer')
+  t.strictSame(listOf(res.headers['access-control-allow-methods']).sort(), ['delete', 'get', 'head', 'patch', 'post', 'put'], 'every method the routes answer')
   // A bare OPTIONS (no Access-Control-Request-Method) is no text/plain 400.
   const bare = await ctx.app.inject({ method: 'OPTIONS', url: '/flags', headers: { origin: PAGE } })
   t.equal(bare.statusCode, 204)

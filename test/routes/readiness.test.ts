@@ -30,8 +30,9 @@ t.test('an instance behind the database catches up before it says ready', async 
   const db = await testDatabase(t, { shared: true })
   const a = await instance(t, db.url)
   const b = await instance(t, db.url)
-  await b.container.services.flags.create({ name: 'fresh', type: 'boolean', defaultValue: true }, WRITER)
-  t.equal(a.container.snapshot.get('fresh'), undefined, 'the other instance has not polled yet')
+  const env = b.container.config.defaultEnvironment
+  await b.container.services.flags.create(env, { name: 'fresh', type: 'boolean', defaultValue: true }, WRITER)
+  t.equal(a.container.snapshot.get(env, 'fresh'), undefined, 'the other instance has not polled yet')
   const res = await a.app.inject({ url: '/readyz' })
   t.equal(res.statusCode, 200, res.body)
   t.same(res.json(), { status: 'ready', revision: 1, checks: { snapshot: 'ok', database: 'ok' } })

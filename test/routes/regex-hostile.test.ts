@@ -42,7 +42,7 @@ t.test('a flag stored with a pattern RE2 cannot run still loads: that clause nev
   await createFlag(ctx, withPattern('other', '@example\\.com$'))
   // As written before RE2: the RegExp-era check accepted lookahead. Straight into the store.
   const repo = ctx.container.repositories.flags
-  const stored = (await repo.get('legacy'))!
+  const stored = (await repo.get(ctx.config.defaultEnvironment, 'legacy'))!
   const rules = [{ id: 're', clauses: [{ attribute: 'email', operator: 'matches' as const, values: ['^(?!admin)'] }], serve: { variant: 'on' } }]
   const revision = await repo.update({ ...stored, targetingRules: { ...stored.targetingRules, rules }, version: stored.version + 1 }, stored.version,
     { actor: 'test', action: 'flag.update', names: ['legacy'], before: null, after: null })

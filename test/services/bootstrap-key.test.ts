@@ -29,7 +29,7 @@ t.test('the generated admin key works on every instance started with it', async 
   // Within a few polls every instance accepts it.
   let accepted: boolean[] = []
   for (let i = 0; i < 50; i++) {
-    accepted = instances.map((c) => c.services.apiKeys.authenticate(keys[0])?.scope === 'write')
+    accepted = instances.map((c) => c.services.apiKeys.authenticate(keys[0])?.role === 'admin')
     if (accepted.every(Boolean)) break
     await sleep(POLL_MS / 2)
   }
@@ -39,5 +39,5 @@ t.test('the generated admin key works on every instance started with it', async 
   const restarted = await createContainer(config)
   t.teardown(() => restarted.close())
   t.equal(await restarted.services.apiKeys.ensureBootstrapKey(), null)
-  t.equal(restarted.services.apiKeys.authenticate(keys[0])?.scope, 'write')
+  t.equal(restarted.services.apiKeys.authenticate(keys[0])?.role, 'admin')
 })

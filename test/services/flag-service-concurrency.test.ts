@@ -9,37 +9,43 @@ import { testDatabase } from '../support/test-database.js'
 
 const silent = { warn () {}, debug () {} }
 const WRITER = { actor: 'test' }
+const ENV = 'production'
 
 /** Two services on one database (the pass's dialect), as two instances would be; `racing` lets a test write in between. */
 async function setup (t: { teardown (fn: () => unknown): void }) {
   const handle = await openDatabase((await testDatabase(t)).url)
   t.teardown(() => handle.close())
   await migrateDatabase(handle)
-  const repo = createRepositories(handle).flags
+  const { flags: repo, environments } = createRepositories(handle)
   let between: (() => Promise<void>) | undefined
   // The same repository, except that once, right after a read, another writer gets in first.
   const racing: FlagRepository = {
     ...repo,
-    async get (name) {
-      const flag = await repo.get(name)
+    async get (environment, name) {
+      const flag = await repo.get(environment, name)
       const hook = between
       between = undefined
       if (hook !== undefined) await hook()
       return flag
     }
   }
-  const other = createFlagService({ repo, snapshot: createFlagSnapshot(repo, silent) })
-  const service = createFlagService({ repo: racing, snapshot: createFlagSnapshot(racing, silent) })
+  const otherSnapshot = createFlagSnapshot({ repo, environments, logger: silent })
+  const serviceSnapshot = createFlagSnapshot({ repo: racing, environments, logger: silent })
+  // The services check the environment against their snapshot: load it, as a container does.
+  await otherSnapshot.load()
+  await serviceSnapshot.load()
+  const other = createFlagService({ repo, snapshot: otherSnapshot })
+  const service = createFlagService({ repo: racing, snapshot: serviceSnapshot })
   return { repo, service, other, interleave: (fn: () => Promise<void>) => { between = fn } }
 }
 
 t.test('a write that loses the race is recomputed on the new version: no update is lost', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', defaultValue: true }, WRITER)
-  interleave(async () => { await other.update('f', { tags: ['from-other'] }, WRITER) })
-  const result = await service.update('f', { description: 'from-service' }, WRITER)
+  await other.create(ENV, { name: 'f', defaultValue: true }, WRITER)
+  interleave(async () => { await other.update(ENV, 'f', { tags: ['from-other'] }, WRITER) })
+  const result = await service.update(ENV, 'f', { description: 'from-service' }, WRITER)
   t.equal(result.version, 3, 'applied after the other write')
-  const stored = await repo.get('f')
+  const stored = await repo.get(ENV, 'f')
   t.equal(stored?.description, 'from-service')
   t.same(stored?.tags, ['from-other'], 'the other writer\'s change survived')
   t.equal(await repo.latestRevision(), 3, 'one revision per applied write, none for the lost attempt')
@@ -47,10 +53,10 @@ t.test('a write that loses the race is recomputed on the new version: no update 
 
 t.test('with If-Match, the loser of a race gets 412 and changes nothing', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', defaultValue: true }, WRITER)
-  interleave(async () => { await other.update('f', { tags: ['winner'] }, { ...WRITER, ifMatch: 1 }) })
-  await t.rejects(service.update('f', { description: 'loser' }, { ...WRITER, ifMatch: 1 }), VersionMismatchError)
-  const stored = await repo.get('f')
+  await other.create(ENV, { name: 'f', defaultValue: true }, WRITER)
+  interleave(async () => { await other.update(ENV, 'f', { tags: ['winner'] }, { ...WRITER, ifMatch: 1 }) })
+  await t.rejects(service.update(ENV, 'f', { description: 'loser' }, { ...WRITER, ifMatch: 1 }), VersionMismatchError)
+  const stored = await repo.get(ENV, 'f')
   t.equal(stored?.description, '')
   t.same(stored?.tags, ['winner'])
   t.equal(stored?.version, 2)
@@ -58,18 +64,18 @@ t.test('with If-Match, the loser of a race gets 412 and changes nothing', async 
 
 t.test('a delete racing an update: the update is retried and finds the flag gone (404), nothing resurrects', async (t) => {
   const { repo, service, other, interleave } = await setup(t)
-  await other.create({ name: 'f', defaultValue: true }, WRITER)
-  interleave(async () => { await other.remove('f', WRITER) })
-  await t.rejects(service.update('f', { description: 'too late' }, WRITER), { code: 'FLAGPOST_ERR_FLAG_NOT_FOUND' })
-  t.equal(await repo.get('f'), undefined)
+  await other.create(ENV, { name: 'f', defaultValue: true }, WRITER)
+  interleave(async () => { await other.remove(ENV, 'f', WRITER) })
+  await t.rejects(service.update(ENV, 'f', { description: 'too late' }, WRITER), { code: 'FLAGPOST_ERR_FLAG_NOT_FOUND' })
+  t.equal(await repo.get(ENV, 'f'), undefined)
 })
 
 t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
   const { repo, service, other } = await setup(t)
   const results = await Promise.allSettled([
-    service.create({ name: 'same', defaultValue: 'true' }, WRITER),
-    other.create({ name: 'same', defaultValue: 'false' }, WRITER),
-    service.create({ name: 'same', defaultValue: true }, WRITER)
+    service.create(ENV, { name: 'same', defaultValue: 'true' }, WRITER),
+    other.create(ENV, { name: 'same', defaultValue: 'false' }, WRITER),
+    service.create(ENV, { name: 'same', defaultValue: true }, WRITER)
   ])
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -80,11 +86,11 @@ t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
 
 t.test('many concurrent unconditional updates through the HTTP-free service all land', async (t) => {
   const { repo, service, other } = await setup(t)
-  await other.create({ name: 'counter', defaultValue: true }, WRITER)
+  await other.create(ENV, { name: 'counter', defaultValue: true }, WRITER)
   const writers = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? service : other)
-    .update('counter', { metadata: { [`k${i}`]: i } }, WRITER))
+    .update(ENV, 'counter', { metadata: { [`k${i}`]: i } }, WRITER))
   await Promise.all(writers)
-  const stored = await repo.get('counter')
+  const stored = await repo.get(ENV, 'counter')
   t.equal(Object.keys(stored?.metadata ?? {}).length, 20, 'every writer\'s key is there')
   t.equal(stored?.version, 21)
 })

@@ -30,7 +30,8 @@ const addFeature: Command = {
   ],
   options: { 'default-enabled': { type: 'boolean' }, type: { type: 'string' }, 'default-value': { type: 'string' }, description: { type: 'string' } },
   json: 'the created flag, as GET /flags/{name} returns it',
-  async run ({ args: [name], values, json }) {
+  scoped: true,
+  async run ({ args: [name], values, json, environment }) {
     const type = str(values, 'type') ?? 'boolean'
     if (!(FLAG_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${FLAG_TYPES.join(', ')}, got ${JSON.stringify(type)}`)
     const defaultValue = str(values, 'default-value')
@@ -44,7 +45,7 @@ const addFeature: Command = {
       ...(defaultValue !== undefined ? { defaultValue } : {}),
       ...(description !== undefined ? { description: checkDescription(description) } : {})
     }
-    const flag = await withSession((s) => s.flags.create(body, s.write))
+    const flag = await withSession((s) => s.flags.create(s.environment, body, s.write), { environment })
     emit(json, toFlagBody(flag), () => {
       const served = flag.type === 'boolean'
         ? `${on ? 'enabled' : 'disabled'} for everyone`
@@ -59,8 +60,9 @@ const removeFeature: Command = {
   args: ['NAME'],
   summary: 'delete a feature flag and its overrides',
   json: '{"name": NAME, "removed": true}',
-  async run ({ args: [name], json }) {
-    await withSession((s) => s.flags.remove(name, s.write))
+  scoped: true,
+  async run ({ args: [name], json, environment }) {
+    await withSession((s) => s.flags.remove(s.environment, name, s.write), { environment })
     emit(json, { name, removed: true }, () => printLine(`feature ${name} removed`))
   }
 }
@@ -70,9 +72,10 @@ const renameFeature: Command = {
   args: ['OLD', 'NEW'],
   summary: 'rename a feature flag (its overrides follow)',
   json: 'the renamed flag',
-  async run ({ args: [from, to], json }) {
+  scoped: true,
+  async run ({ args: [from, to], json, environment }) {
     checkFlagName(to)
-    const flag = await withSession((s) => s.flags.rename(from, to, s.write))
+    const flag = await withSession((s) => s.flags.rename(s.environment, from, to, s.write), { environment })
     emit(json, toFlagBody(flag), () => printLine(`feature ${from} renamed to ${flag.name}`))
   }
 }
@@ -85,9 +88,10 @@ const setGlobal: Command = {
   optionHelp: ON_OFF,
   options: { enabled: { type: 'boolean' }, disabled: { type: 'boolean' } },
   json: 'the updated flag',
-  async run ({ args: [name], values, json }) {
+  scoped: true,
+  async run ({ args: [name], values, json, environment }) {
     const on = onOff(values)
-    const flag = await withSession((s) => s.flags.update(name, { targetingRules: { percentage: on ? 100 : 0 } }, s.write))
+    const flag = await withSession((s) => s.flags.update(s.environment, name, { targetingRules: { percentage: on ? 100 : 0 } }, s.write), { environment })
     emit(json, toFlagBody(flag), () =>
       printLine(`feature ${name} ${on ? 'enabled' : 'disabled'} for everyone (overrides still apply${flag.enabled ? '' : '; the kill switch is on: run enable'})`))
   }
@@ -100,8 +104,9 @@ const killSwitch = (name: string, enabled: boolean): Command => ({
     ? 'release the kill switch: the flag serves by its targeting again'
     : 'kill switch: the flag serves its off value to everyone, overrides included',
   json: 'the updated flag',
-  async run ({ args: [flagName], json }) {
-    const flag = await withSession((s) => s.flags.update(flagName, { enabled }, s.write))
+  scoped: true,
+  async run ({ args: [flagName], json, environment }) {
+    const flag = await withSession((s) => s.flags.update(s.environment, flagName, { enabled }, s.write), { environment })
     emit(json, toFlagBody(flag), () => printLine(enabled
       ? `feature ${flagName} enabled (serving by its targeting)`
       : `feature ${flagName} disabled (kill switch: everyone gets ${showValue(flag.variants[flag.offVariant])}, overrides included)`))
@@ -113,8 +118,9 @@ const listFlags: Command = {
   args: [],
   summary: 'list every feature flag',
   json: '{"flags": [flag…], "next_cursor": null}, as GET /flags returns it (every page)',
-  async run ({ json }) {
-    const flags = await withSession((s) => everyItem((query) => s.flags.list(query)))
+  scoped: true,
+  async run ({ json, environment }) {
+    const flags = await withSession((s) => everyItem((query) => s.flags.list(s.environment, query)), { environment })
     emit(json, { flags: flags.map(toFlagBody), next_cursor: null }, () => {
       if (flags.length === 0) { printLine('no features'); return }
       printTable(['NAME', 'TYPE', 'ENABLED', 'FALLTHROUGH', 'DEFAULT', 'DESCRIPTION'], flags.map((f) => [

@@ -28,13 +28,14 @@ const setFlag: Command = {
     variant: { type: 'string' }
   },
   json: 'the override, as PUT /flags/{name}/overrides/… returns it',
-  async run ({ args: [name], values, json }) {
+  scoped: true,
+  async run ({ args: [name], values, json, environment }) {
     const { subject, id } = subjectOption(values)
     const enabled = onOff(values)
     const variant = str(values, 'variant')
     checkSubjectId(subject, id)
     if (variant !== undefined && !VARIANT.test(variant)) throw new ValidationError(`--variant: ${JSON.stringify(variant)} is not a variant name`)
-    const override = await withSession((s) => s.subjects.setOverride(name, subject, id, { enabled, ...(variant !== undefined ? { variant } : {}) }, s.write))
+    const override = await withSession((s) => s.subjects.setOverride(s.environment, name, subject, id, { enabled, ...(variant !== undefined ? { variant } : {}) }, s.write), { environment })
     emit(json, toOverrideBody(override), () => printLine(
       `feature ${name} ${enabled ? 'enabled' : 'disabled'} for ${subject} ${id}${override.variant === null ? '' : ` (variant ${override.variant})`}`))
   }
@@ -48,9 +49,10 @@ const clearFlag: Command = {
   optionHelp: WHO,
   options: { 'customer-id': { type: 'string' }, 'user-id': { type: 'string' } },
   json: '{"flag": NAME, "subject": "customer"|"user", "id": ID, "cleared": true}',
-  async run ({ args: [name], values, json }) {
+  scoped: true,
+  async run ({ args: [name], values, json, environment }) {
     const { subject, id } = subjectOption(values)
-    await withSession((s) => s.subjects.clearOverride(name, subject, id, s.write))
+    await withSession((s) => s.subjects.clearOverride(s.environment, name, subject, id, s.write), { environment })
     emit(json, { flag: name, subject, id, cleared: true }, () => printLine(`override of ${name} for ${subject} ${id} cleared`))
   }
 }

@@ -12,8 +12,9 @@ const listFeatures: Command = {
   args: ['CUSTOMER_ID'],
   summary: 'the flags on for a customer (evaluated for it: overrides, targeting, rollout by customer_id)',
   json: '{"flags": [evaluation result…]}, as GET /customers/{id}/flags returns it',
-  async run ({ args: [customerId], json }) {
-    const flags = await withSession((s) => s.subjects.listFlagsForCustomer(customerId))
+  scoped: true,
+  async run ({ args: [customerId], json, environment }) {
+    const flags = await withSession((s) => s.subjects.listFlagsForCustomer(s.environment, customerId), { environment })
     emit(json, { flags }, () => {
       if (flags.length === 0) { printLine(`no features are enabled for customer ${customerId}`); return }
       printTable(['NAME', 'VALUE', 'VARIANT', 'REASON', 'RULE'], flags.map((r) => [r.name, showValue(r.value), r.variant, r.reason, r.rule]))
@@ -26,8 +27,9 @@ const listCustomers = (name: string, state: CustomerState, summary: string, none
   args: ['NAME'],
   summary,
   json: '{"customers": [customer…], "next_cursor": null}, as GET /flags/{name}/customers returns it (every page)',
-  async run ({ args: [flag], json }) {
-    const customers = await withSession((s) => everyItem((query) => s.subjects.listCustomersForFlag(flag, { ...query, state })))
+  scoped: true,
+  async run ({ args: [flag], json, environment }) {
+    const customers = await withSession((s) => everyItem((query) => s.subjects.listCustomersForFlag(s.environment, flag, { ...query, state })), { environment })
     emit(json, { customers: customers.map(toCustomerBody), next_cursor: null }, () => {
       if (customers.length === 0) { printLine(`no customers ${none} ${flag}`); return }
       printTable(['ID', 'NAME'], customers.map((c) => [c.id, orDash(c.name)]))
@@ -61,7 +63,8 @@ const evaluate: Command = {
   ],
   options: { 'user-id': { type: 'string' }, 'customer-id': { type: 'string' }, attr: { type: 'string', multiple: true } },
   json: 'the evaluation result {name, value, variant, reason, type, version, rule, metadata}',
-  async run ({ args: [name], values, json }) {
+  scoped: true,
+  async run ({ args: [name], values, json, environment }) {
     const context: EvaluationContext = attributes((values.attr as string[] | undefined) ?? [])
     for (const [option, key] of [['user-id', 'user_id'], ['customer-id', 'customer_id']]) {
       const value = str(values, option)
@@ -69,7 +72,7 @@ const evaluate: Command = {
       if (key in context) throw new UsageError(`give ${key} once: --${option} or --attr ${key}=…`)
       context[key] = value
     }
-    const result = await withSession(async (s) => s.flags.evaluate(name, context))
+    const result = await withSession(async (s) => s.flags.evaluate(s.environment, name, context), { environment })
     emit(json, result, () => printLine(`${result.name}: ${showValue(result.value)} (variant ${result.variant}, reason ${result.reason}, rule ${result.rule})`))
   }
 }

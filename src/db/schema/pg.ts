@@ -1,6 +1,6 @@
 import { pgTable, text, integer, boolean, json, timestamp, index, primaryKey, customType } from 'drizzle-orm/pg-core'
 import type { FlagType, JsonValue, TargetingRules } from '../../engine/types.js'
-import type { OverrideKey } from './shared.js'
+import type { ApiKeyRole, OverrideKey } from './shared.js'
 
 // The Postgres twin of sqlite.ts: same tables, columns, indexes and row types ($inferSelect), which
 // test/db/schema-parity.test.ts checks at compile time and at run time.
@@ -21,11 +21,7 @@ export const flags = pgTable('flags', {
   bucketingSeed: text('bucketing_seed').notNull(),
   description: text('description').notNull().default(''),
   type: text('type').$type<FlagType>().notNull(),
-  enabled: boolean('enabled').notNull(),
   variants: json('variants').$type<Record<string, JsonValue>>().notNull(),
-  defaultVariant: text('default_variant').notNull(),
-  offVariant: text('off_variant').notNull(),
-  targetingRules: json('targeting_rules').$type<TargetingRules>().notNull(),
   tags: json('tags').$type<string[]>().notNull(),
   metadata: json('metadata').$type<Record<string, string | number | boolean>>().notNull(),
   version: integer('version').notNull(),
@@ -33,12 +29,32 @@ export const flags = pgTable('flags', {
   updatedAt: at('updated_at').notNull()
 })
 
+/** Environments (SPEC §9): every flag has one configuration in each. */
+export const environments = pgTable('environments', {
+  key: key('key').primaryKey(),
+  name: text('name').notNull(),
+  position: integer('position').notNull(),
+  createdAt: at('created_at').notNull()
+})
+
+/** A flag's configuration in one environment: what it serves there. Created for every environment with the flag. */
+export const flagEnvironments = pgTable('flag_environments', {
+  flagId: key('flag_id').notNull().references(() => flags.id, { onDelete: 'cascade' }),
+  environment: key('environment').notNull().references(() => environments.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+  enabled: boolean('enabled').notNull(),
+  defaultVariant: text('default_variant').notNull(),
+  offVariant: text('off_variant').notNull(),
+  targetingRules: json('targeting_rules').$type<TargetingRules>().notNull()
+}, (t) => [primaryKey({ columns: [t.flagId, t.environment] }), index('flag_environments_environment_idx').on(t.environment)])
+
 /** Every write appends one row in the same transaction; its id is the global revision. */
 export const changeLog = pgTable('change_log', {
   id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
   at: at('at').notNull(),
   actor: text('actor').notNull(),
   action: text('action').notNull(),
+  /** The environment the change was made in; null for what is global (customers, users, keys). */
+  environment: text('environment'),
   /** Flag names the change touched (both names for a rename): what caches must refresh. */
   names: json('names').$type<string[]>().notNull(),
   /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
@@ -55,13 +71,20 @@ export const meta = pgTable('meta', {
   value: text('value').notNull()
 })
 
-/** API keys created by the service itself (the bootstrap admin key); only SHA-256 hashes are stored. */
+/** Managed API keys (SPEC §10), the bootstrap admin key among them; only SHA-256 hashes are stored. */
 export const apiKeys = pgTable('api_keys', {
   id: text('id').primaryKey(),
-  name: text('name').notNull(),
+  name: text('name').notNull().unique(),
   keyHash: text('key_hash').notNull().unique(),
-  scope: text('scope').$type<'read' | 'write'>().notNull(),
-  createdAt: at('created_at').notNull()
+  role: text('role').$type<ApiKeyRole>().notNull(),
+  /** The environments the key may address; empty: every one (admin keys). */
+  environments: json('environments').$type<string[]>().notNull().default([]),
+  /** The secret's first characters, to recognise a key in a listing. */
+  prefix: text('prefix').notNull().default(''),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at'),
+  /** Coarse: written at most once a minute per key, never once per request. */
+  lastUsedAt: at('last_used_at')
 })
 
 /** Registered customers (SPEC §2.3). */
@@ -84,6 +107,7 @@ export const users = pgTable('users', {
  */
 export const overrides = pgTable('overrides', {
   flagId: key('flag_id').notNull().references(() => flags.id, { onDelete: 'cascade' }),
+  environment: key('environment').notNull().references(() => environments.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
   subject: key('subject').$type<'customer' | 'user'>().notNull(),
   subjectId: key('subject_id').notNull(),
   enabled: boolean('enabled').notNull(),
@@ -91,12 +115,14 @@ export const overrides = pgTable('overrides', {
   createdAt: at('created_at').notNull(),
   updatedAt: at('updated_at').notNull()
 }, (t) => [
-  primaryKey({ columns: [t.flagId, t.subject, t.subjectId] }),
+  primaryKey({ columns: [t.flagId, t.environment, t.subject, t.subjectId] }),
   // "which flags does this subject have overrides on" (removing a subject, a customer's flags)
   index('overrides_subject_idx').on(t.subject, t.subjectId),
   // "explicitly enabled / disabled customers of a flag", in id order for pagination
-  index('overrides_state_idx').on(t.flagId, t.subject, t.enabled, t.subjectId)
+  index('overrides_state_idx').on(t.flagId, t.environment, t.subject, t.enabled, t.subjectId)
 ])
 
 export type FlagRow = typeof flags.$inferSelect
+export type FlagEnvironmentRow = typeof flagEnvironments.$inferSelect
+export type EnvironmentRow = typeof environments.$inferSelect
 export type ChangeLogRow = typeof changeLog.$inferSelect

@@ -1,6 +1,6 @@
 import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core'
 import type { FlagType, JsonValue, TargetingRules } from '../../engine/types.js'
-import type { OverrideKey } from './shared.js'
+import type { ApiKeyRole, OverrideKey } from './shared.js'
 
 export type { OverrideKey }
 
@@ -12,11 +12,7 @@ export const flags = sqliteTable('flags', {
   bucketingSeed: text('bucketing_seed').notNull(),
   description: text('description').notNull().default(''),
   type: text('type').$type<FlagType>().notNull(),
-  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
   variants: text('variants', { mode: 'json' }).$type<Record<string, JsonValue>>().notNull(),
-  defaultVariant: text('default_variant').notNull(),
-  offVariant: text('off_variant').notNull(),
-  targetingRules: text('targeting_rules', { mode: 'json' }).$type<TargetingRules>().notNull(),
   tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
   metadata: text('metadata', { mode: 'json' }).$type<Record<string, string | number | boolean>>().notNull(),
   version: integer('version').notNull(),
@@ -24,12 +20,32 @@ export const flags = sqliteTable('flags', {
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
 })
 
+/** Environments (SPEC §9): every flag has one configuration in each. */
+export const environments = sqliteTable('environments', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  position: integer('position').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull()
+})
+
+/** A flag's configuration in one environment: what it serves there. Created for every environment with the flag. */
+export const flagEnvironments = sqliteTable('flag_environments', {
+  flagId: text('flag_id').notNull().references(() => flags.id, { onDelete: 'cascade' }),
+  environment: text('environment').notNull().references(() => environments.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  defaultVariant: text('default_variant').notNull(),
+  offVariant: text('off_variant').notNull(),
+  targetingRules: text('targeting_rules', { mode: 'json' }).$type<TargetingRules>().notNull()
+}, (t) => [primaryKey({ columns: [t.flagId, t.environment] }), index('flag_environments_environment_idx').on(t.environment)])
+
 /** Every write appends one row in the same transaction; its id is the global revision. */
 export const changeLog = sqliteTable('change_log', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   at: integer('at', { mode: 'timestamp_ms' }).notNull(),
   actor: text('actor').notNull(),
   action: text('action').notNull(),
+  /** The environment the change was made in; null for what is global (customers, users, keys). */
+  environment: text('environment'),
   /** Flag names the change touched (both names for a rename): what caches must refresh. */
   names: text('names', { mode: 'json' }).$type<string[]>().notNull(),
   /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
@@ -46,13 +62,20 @@ export const meta = sqliteTable('meta', {
   value: text('value').notNull()
 })
 
-/** API keys created by the service itself (the bootstrap admin key); only SHA-256 hashes are stored. */
+/** Managed API keys (SPEC §10), the bootstrap admin key among them; only SHA-256 hashes are stored. */
 export const apiKeys = sqliteTable('api_keys', {
   id: text('id').primaryKey(),
-  name: text('name').notNull(),
+  name: text('name').notNull().unique(),
   keyHash: text('key_hash').notNull().unique(),
-  scope: text('scope').$type<'read' | 'write'>().notNull(),
-  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull()
+  role: text('role').$type<ApiKeyRole>().notNull(),
+  /** The environments the key may address; empty: every one (admin keys). */
+  environments: text('environments', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  /** The secret's first characters, to recognise a key in a listing. */
+  prefix: text('prefix').notNull().default(''),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+  /** Coarse: written at most once a minute per key, never once per request. */
+  lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' })
 })
 
 /** Registered customers (SPEC §2.3). */
@@ -75,6 +98,7 @@ export const users = sqliteTable('users', {
  */
 export const overrides = sqliteTable('overrides', {
   flagId: text('flag_id').notNull().references(() => flags.id, { onDelete: 'cascade' }),
+  environment: text('environment').notNull().references(() => environments.key, { onDelete: 'cascade', onUpdate: 'cascade' }),
   subject: text('subject').$type<'customer' | 'user'>().notNull(),
   subjectId: text('subject_id').notNull(),
   enabled: integer('enabled', { mode: 'boolean' }).notNull(),
@@ -82,12 +106,14 @@ export const overrides = sqliteTable('overrides', {
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull()
 }, (t) => [
-  primaryKey({ columns: [t.flagId, t.subject, t.subjectId] }),
+  primaryKey({ columns: [t.flagId, t.environment, t.subject, t.subjectId] }),
   // "which flags does this subject have overrides on" (removing a subject, a customer's flags)
   index('overrides_subject_idx').on(t.subject, t.subjectId),
   // "explicitly enabled / disabled customers of a flag", in id order for pagination
-  index('overrides_state_idx').on(t.flagId, t.subject, t.enabled, t.subjectId)
+  index('overrides_state_idx').on(t.flagId, t.environment, t.subject, t.enabled, t.subjectId)
 ])
 
 export type FlagRow = typeof flags.$inferSelect
+export type FlagEnvironmentRow = typeof flagEnvironments.$inferSelect
+export type EnvironmentRow = typeof environments.$inferSelect
 export type ChangeLogRow = typeof changeLog.$inferSelect

@@ -1,10 +1,9 @@
-import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
+import { CustomerExistsError, EnvironmentNotFoundError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import type { OverrideState, StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../subject-repository.js'
-import { appendMemoryLog, createMemoryStore, type MemoryStore } from './flag-repository.js'
+import { appendMemoryLog, createMemoryStore, overrideKey, type MemoryStore } from './flag-repository.js'
 
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-const keyOf = (flagId: string, subject: SubjectKind, id: string): string => JSON.stringify([flagId, subject, id])
-const state = ({ flagId, subject, subjectId, enabled, variant }: OverrideState): OverrideState => ({ flagId, subject, subjectId, enabled, variant })
+const state = ({ flagId, environment, subject, subjectId, enabled, variant }: OverrideState): OverrideState => ({ flagId, environment, subject, subjectId, enabled, variant })
 /** Row-value order, as SQL compares `(a, b, c) > (x, y, z)`. */
 const compareKeys = (a: string[], b: string[]): number => {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
@@ -12,13 +11,14 @@ const compareKeys = (a: string[], b: string[]): number => {
 }
 const position = (o: StoredOverride): string => `${o.subject}:${o.subjectId}`
 const byPosition = (a: StoredOverride, b: StoredOverride): number => compareKeys([a.subject, a.subjectId], [b.subject, b.subjectId])
+/** The primary key's order: (flag id, environment, subject, subject id). */
+const pageKey = (o: OverrideState): string[] => [o.flagId, o.environment, o.subject, o.subjectId]
 
-/** In-memory SubjectRepository over the same store as the in-memory flags (for the cascade and the log). */
+/** In-memory SubjectRepository over the same store as the in-memory flags (for the cascades and the log). */
 export function createMemorySubjectRepository (store: MemoryStore = createMemoryStore()): SubjectRepository {
   const customers = new Map<string, StoredCustomer>()
   const users = new Map<string, StoredUser>()
-  const overrides = new Map<string, StoredOverride>()
-  store.onFlagDeleted.push((flagId) => { for (const [k, o] of overrides) if (o.flagId === flagId) overrides.delete(k) })
+  const { overrides } = store
 
   const flagName = (flagId: string): string | undefined => store.flags.get(flagId)?.name
   const namesOverriding = (subject: SubjectKind, id: string): string[] =>
@@ -27,6 +27,7 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
     for (const [k, o] of overrides) if (o.subject === subject && o.subjectId === id) overrides.delete(k)
   }
   const copy = <T>(value: T): T => structuredClone(value)
+  const key = (flagId: string, environment: string, subject: SubjectKind, subjectId: string): string => overrideKey({ flagId, environment, subject, subjectId })
 
   return {
     async getCustomer (id) { return copy(customers.get(id)) },
@@ -78,38 +79,39 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
     },
 
     async setOverride (override, name, audit) {
-      if (!store.flags.has(override.flagId)) throw new FlagNotFoundError(name)
+      const { flagId, environment, subject, subjectId } = override
+      if (!store.flags.has(flagId)) throw new FlagNotFoundError(name)
+      if (!store.environments.has(environment)) throw new EnvironmentNotFoundError(environment)
       const at = override.createdAt
-      if (override.subject === 'customer' && !customers.has(override.subjectId)) customers.set(override.subjectId, { id: override.subjectId, name: null, createdAt: at })
-      if (override.subject === 'user' && !users.has(override.subjectId)) users.set(override.subjectId, { id: override.subjectId, customerId: null, createdAt: at })
-      const key = keyOf(override.flagId, override.subject, override.subjectId)
-      const existing = overrides.get(key)
-      overrides.set(key, { ...copy(override), createdAt: existing?.createdAt ?? override.createdAt })
-      return appendMemoryLog(store, { ...audit, names: [], overrides: [[name, override.subject, override.subjectId]] })
+      if (subject === 'customer' && !customers.has(subjectId)) customers.set(subjectId, { id: subjectId, name: null, createdAt: at })
+      if (subject === 'user' && !users.has(subjectId)) users.set(subjectId, { id: subjectId, customerId: null, createdAt: at })
+      const k = overrideKey(override)
+      const existing = overrides.get(k)
+      overrides.set(k, { ...copy(override), createdAt: existing?.createdAt ?? override.createdAt })
+      return appendMemoryLog(store, { ...audit, environment, names: [], overrides: [[name, subject, subjectId, environment]] })
     },
-    async clearOverride (flagId, name, subject, subjectId, audit) {
-      if (!overrides.delete(keyOf(flagId, subject, subjectId))) return null
-      return appendMemoryLog(store, { ...audit, names: [], overrides: [[name, subject, subjectId]] })
+    async clearOverride (flagId, name, environment, subject, subjectId, audit) {
+      if (!overrides.delete(key(flagId, environment, subject, subjectId))) return null
+      return appendMemoryLog(store, { ...audit, environment, names: [], overrides: [[name, subject, subjectId, environment]] })
     },
-    async getOverride (flagId, subject, subjectId) { return copy(overrides.get(keyOf(flagId, subject, subjectId))) },
-    async listOverrides (flagId, { limit, after, subject, enabled }) {
-      return [...overrides.values()].filter((o) => o.flagId === flagId &&
+    async getOverride (flagId, environment, subject, subjectId) { return copy(overrides.get(key(flagId, environment, subject, subjectId))) },
+    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
+      return [...overrides.values()].filter((o) => o.flagId === flagId && o.environment === environment &&
         (subject === undefined || o.subject === subject) && (enabled === undefined || o.enabled === enabled) &&
         (after === undefined || position(o) > after))
         .sort(byPosition).slice(0, limit).map(copy)
     },
     async overridesOf (flagIds) {
       const wanted = new Set(flagIds)
-      return [...overrides.values()].filter((o) => wanted.has(o.flagId)).map(state)
+      return [...overrides.values()].filter((o) => wanted.has(o.flagId)).sort((a, b) => compareKeys(pageKey(a), pageKey(b))).map(state)
     },
     async overridePage (after, limit) {
-      const key = (o: OverrideState): string[] => [o.flagId, o.subject, o.subjectId]
-      const later = (o: OverrideState): boolean => after === undefined || compareKeys(key(o), key(after)) > 0
-      return [...overrides.values()].filter(later).sort((a, b) => compareKeys(key(a), key(b))).slice(0, limit).map(state)
+      const later = (o: OverrideState): boolean => after === undefined || compareKeys(pageKey(o), pageKey(after)) > 0
+      return [...overrides.values()].filter(later).sort((a, b) => compareKeys(pageKey(a), pageKey(b))).slice(0, limit).map(state)
     },
-    async customersWithOverride (flagId, enabled, { limit, after }) {
+    async customersWithOverride (flagId, environment, enabled, { limit, after }) {
       return [...overrides.values()]
-        .filter((o) => o.flagId === flagId && o.subject === 'customer' && o.enabled === enabled && (after === undefined || o.subjectId > after))
+        .filter((o) => o.flagId === flagId && o.environment === environment && o.subject === 'customer' && o.enabled === enabled && (after === undefined || o.subjectId > after))
         .map((o) => customers.get(o.subjectId)).filter((c): c is StoredCustomer => c !== undefined)
         .sort(byId).slice(0, limit).map(copy)
     }

@@ -1,19 +1,19 @@
 import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
-import { customers, flags, overrides, users } from '../../db/schema/pg.js'
-import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
+import { customers, environments, flags, overrides, users } from '../../db/schema/pg.js'
+import { CustomerExistsError, EnvironmentNotFoundError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
 import { inList } from './in-list.js'
 
-/** Names of the flags that have overrides for one subject (what a removal must refresh). */
+/** Names of the flags that have overrides for one subject, in any environment (what a removal must refresh). */
 const flagsOverriding = async (tx: PgTx, subject: 'customer' | 'user', id: string): Promise<string[]> =>
   (await tx.selectDistinct({ name: flags.name }).from(overrides).innerJoin(flags, eq(flags.id, overrides.flagId))
     .where(and(eq(overrides.subject, subject), eq(overrides.subjectId, id)))).map((r) => r.name)
 
 /** The columns of an override the snapshot compiles. */
-const overrideState = { flagId: overrides.flagId, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
+const overrideState = { flagId: overrides.flagId, environment: overrides.environment, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
 
 /** SubjectRepository on Postgres: the same semantics as the SQLite one, asynchronously. */
 export function createPgSubjectRepository (db: PgDb): SubjectRepository {
@@ -91,14 +91,17 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
     async setOverride (override, flagName, audit) {
       try {
         return await writeTransaction(db, async (tx) => {
+          // Writers go one at a time (writeTransaction): the environment is still there at the commit.
+          const known = await tx.select({ key: environments.key }).from(environments).where(eq(environments.key, override.environment)).limit(1)
+          if (known.length === 0) throw new EnvironmentNotFoundError(override.environment)
           const at = override.createdAt
           if (override.subject === 'customer') await tx.insert(customers).values({ id: override.subjectId, name: null, createdAt: at }).onConflictDoNothing()
           else await tx.insert(users).values({ id: override.subjectId, customerId: null, createdAt: at }).onConflictDoNothing()
           await tx.insert(overrides).values(override).onConflictDoUpdate({
-            target: [overrides.flagId, overrides.subject, overrides.subjectId],
+            target: [overrides.flagId, overrides.environment, overrides.subject, overrides.subjectId],
             set: { enabled: override.enabled, variant: override.variant, updatedAt: override.updatedAt }
           })
-          return await appendLog(tx, { ...audit, names: [], overrides: [[flagName, override.subject, override.subjectId]] })
+          return await appendLog(tx, { ...audit, environment: override.environment, names: [], overrides: [[flagName, override.subject, override.subjectId, override.environment]] })
         })
       } catch (err) {
         // The flag was deleted between the service's read and this write.
@@ -106,18 +109,19 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
         throw err
       }
     },
-    async clearOverride (flagId, flagName, subject, subjectId, audit) {
+    async clearOverride (flagId, flagName, environment, subject, subjectId, audit) {
       return await writeTransaction(db, async (tx) => {
         const cleared = await tx.delete(overrides)
-          .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).returning({ flagId: overrides.flagId })
-        return cleared.length === 0 ? null : await appendLog(tx, { ...audit, names: [], overrides: [[flagName, subject, subjectId]] })
+          .where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId)))
+          .returning({ flagId: overrides.flagId })
+        return cleared.length === 0 ? null : await appendLog(tx, { ...audit, environment, names: [], overrides: [[flagName, subject, subjectId, environment]] })
       })
     },
-    async getOverride (flagId, subject, subjectId) {
+    async getOverride (flagId, environment, subject, subjectId) {
       return (await db.select().from(overrides)
-        .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).limit(1))[0]
+        .where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).limit(1))[0]
     },
-    async listOverrides (flagId, { limit, after, subject, enabled }) {
+    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
       let position
       if (after !== undefined) {
         const [afterSubject, afterId] = splitPosition(after)
@@ -125,6 +129,7 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
       }
       return await db.select().from(overrides).where(and(
         eq(overrides.flagId, flagId),
+        eq(overrides.environment, environment),
         subject === undefined ? undefined : eq(overrides.subject, subject),
         enabled === undefined ? undefined : eq(overrides.enabled, enabled),
         position
@@ -136,13 +141,13 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
     },
     async overridePage (after, limit) {
       return await db.select(overrideState).from(overrides)
-        .where(after === undefined ? undefined : sql`(${overrides.flagId}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.subject}, ${after.subjectId})`)
-        .orderBy(asc(overrides.flagId), asc(overrides.subject), asc(overrides.subjectId)).limit(limit)
+        .where(after === undefined ? undefined : sql`(${overrides.flagId}, ${overrides.environment}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.environment}, ${after.subject}, ${after.subjectId})`)
+        .orderBy(asc(overrides.flagId), asc(overrides.environment), asc(overrides.subject), asc(overrides.subjectId)).limit(limit)
     },
-    async customersWithOverride (flagId, enabled, { limit, after }) {
+    async customersWithOverride (flagId, environment, enabled, { limit, after }) {
       return await db.select({ id: customers.id, name: customers.name, createdAt: customers.createdAt }).from(overrides)
         .innerJoin(customers, eq(customers.id, overrides.subjectId))
-        .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, 'customer'), eq(overrides.enabled, enabled),
+        .where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment), eq(overrides.subject, 'customer'), eq(overrides.enabled, enabled),
           after === undefined ? undefined : gt(overrides.subjectId, after)))
         .orderBy(asc(overrides.subjectId)).limit(limit)
     }

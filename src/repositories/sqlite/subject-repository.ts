@@ -1,20 +1,20 @@
 import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/sqlite-client.js'
-import { customers, flags, overrides, users } from '../../db/schema/sqlite.js'
-import { CustomerExistsError, FlagNotFoundError, UserExistsError } from '../../errors.js'
+import { customers, environments, flags, overrides, users } from '../../db/schema/sqlite.js'
+import { CustomerExistsError, EnvironmentNotFoundError, FlagNotFoundError, UserExistsError } from '../../errors.js'
 import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
 import { appendLog, inList, isConstraint } from './change-log.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
 const IMMEDIATE = { behavior: 'immediate' } as const
 
-/** Names of the flags that have overrides for one subject (what a removal must refresh). */
+/** Names of the flags that have overrides for one subject in any environment (what a removal must refresh). */
 const flagsOverriding = (tx: Tx, subject: 'customer' | 'user', id: string): string[] =>
   tx.selectDistinct({ name: flags.name }).from(overrides).innerJoin(flags, eq(flags.id, overrides.flagId))
     .where(and(eq(overrides.subject, subject), eq(overrides.subjectId, id))).all().map((r) => r.name)
 
 /** The columns of an override the snapshot compiles. */
-const overrideState = { flagId: overrides.flagId, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
+const overrideState = { flagId: overrides.flagId, environment: overrides.environment, subject: overrides.subject, subjectId: overrides.subjectId, enabled: overrides.enabled, variant: overrides.variant }
 
 /** SubjectRepository on SQLite. */
 export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository {
@@ -88,14 +88,17 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
     async setOverride (override, flagName, audit) {
       try {
         return db.transaction((tx) => {
+          if (tx.select({ key: environments.key }).from(environments).where(eq(environments.key, override.environment)).get() === undefined) {
+            throw new EnvironmentNotFoundError(override.environment)
+          }
           const at = override.createdAt
           if (override.subject === 'customer') tx.insert(customers).values({ id: override.subjectId, name: null, createdAt: at }).onConflictDoNothing().run()
           else tx.insert(users).values({ id: override.subjectId, customerId: null, createdAt: at }).onConflictDoNothing().run()
           tx.insert(overrides).values(override).onConflictDoUpdate({
-            target: [overrides.flagId, overrides.subject, overrides.subjectId],
+            target: [overrides.flagId, overrides.environment, overrides.subject, overrides.subjectId],
             set: { enabled: override.enabled, variant: override.variant, updatedAt: override.updatedAt }
           }).run()
-          return appendLog(tx, { ...audit, names: [], overrides: [[flagName, override.subject, override.subjectId]] })
+          return appendLog(tx, { ...audit, environment: override.environment, names: [], overrides: [[flagName, override.subject, override.subjectId, override.environment]] })
         }, IMMEDIATE)
       } catch (err) {
         // The flag was deleted between the service's read and this write.
@@ -103,18 +106,18 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
         throw err
       }
     },
-    async clearOverride (flagId, flagName, subject, subjectId, audit) {
+    async clearOverride (flagId, flagName, environment, subject, subjectId, audit) {
       return db.transaction((tx) => {
-        const result = tx.delete(overrides)
-          .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).run()
-        return result.changes === 0 ? null : appendLog(tx, { ...audit, names: [], overrides: [[flagName, subject, subjectId]] })
+        const result = tx.delete(overrides).where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment),
+          eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).run()
+        return result.changes === 0 ? null : appendLog(tx, { ...audit, environment, names: [], overrides: [[flagName, subject, subjectId, environment]] })
       }, IMMEDIATE)
     },
-    async getOverride (flagId, subject, subjectId) {
-      return db.select().from(overrides)
-        .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).get()
+    async getOverride (flagId, environment, subject, subjectId) {
+      return db.select().from(overrides).where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment),
+        eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).get()
     },
-    async listOverrides (flagId, { limit, after, subject, enabled }) {
+    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
       let position
       if (after !== undefined) {
         const [afterSubject, afterId] = splitPosition(after)
@@ -122,6 +125,7 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
       }
       return db.select().from(overrides).where(and(
         eq(overrides.flagId, flagId),
+        eq(overrides.environment, environment),
         subject === undefined ? undefined : eq(overrides.subject, subject),
         enabled === undefined ? undefined : eq(overrides.enabled, enabled),
         position
@@ -133,13 +137,15 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
     },
     async overridePage (after, limit) {
       return db.select(overrideState).from(overrides)
-        .where(after === undefined ? undefined : sql`(${overrides.flagId}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.subject}, ${after.subjectId})`)
-        .orderBy(asc(overrides.flagId), asc(overrides.subject), asc(overrides.subjectId)).limit(limit).all()
+        .where(after === undefined
+          ? undefined
+          : sql`(${overrides.flagId}, ${overrides.environment}, ${overrides.subject}, ${overrides.subjectId}) > (${after.flagId}, ${after.environment}, ${after.subject}, ${after.subjectId})`)
+        .orderBy(asc(overrides.flagId), asc(overrides.environment), asc(overrides.subject), asc(overrides.subjectId)).limit(limit).all()
     },
-    async customersWithOverride (flagId, enabled, { limit, after }) {
+    async customersWithOverride (flagId, environment, enabled, { limit, after }) {
       return db.select({ id: customers.id, name: customers.name, createdAt: customers.createdAt }).from(overrides)
         .innerJoin(customers, eq(customers.id, overrides.subjectId))
-        .where(and(eq(overrides.flagId, flagId), eq(overrides.subject, 'customer'), eq(overrides.enabled, enabled),
+        .where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment), eq(overrides.subject, 'customer'), eq(overrides.enabled, enabled),
           after === undefined ? undefined : gt(overrides.subjectId, after)))
         .orderBy(asc(overrides.subjectId)).limit(limit).all()
     }
