@@ -19,14 +19,16 @@ const dir = mkdtempSync(join(tmpdir(), 'flagpost-bench-subjects-'))
 const url = `file:${join(dir, 'bench.db')}`
 const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent' })
 const writer = { actor: 'bench' }
+// Everything in the default environment: the one the service calls below (and the API without ?environment) address.
+const env = config.defaultEnvironment
 
 try {
   const setup = await createContainer(config, { poll: false })
-  await setup.services.flags.create({ name: 'plain', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
-  await setup.services.flags.create({ name: 'crowded', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
-  await setup.services.flags.create({ name: 'few', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
-  for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride('few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
-  const flagId = (await setup.repositories.flags.get('crowded'))!.id
+  await setup.services.flags.create(env, { name: 'plain', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
+  await setup.services.flags.create(env, { name: 'crowded', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
+  await setup.services.flags.create(env, { name: 'few', defaultValue: true, targetingRules: { percentage: 50 } }, writer)
+  for (let i = 0; i < 10; i++) await setup.services.subjects.setOverride(env, 'few', 'customer', `few-${i}`, { enabled: i % 10 === 0 }, writer)
+  const flagId = (await setup.repositories.flags.get(env, 'crowded'))!.id
   await setup.close()
 
   // Bulk rows in one transaction: setting 100k overrides one API call at a time measures fsync, not Flagpost.
@@ -34,11 +36,11 @@ try {
   const now = Date.now()
   raw.transaction(() => {
     const customer = raw.prepare('insert into customers (id, name, created_at) values (?, null, ?)')
-    const override = raw.prepare("insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at) values (?, 'customer', ?, ?, null, ?, ?)")
+    const override = raw.prepare("insert into overrides (flag_id, environment, subject, subject_id, enabled, variant, created_at, updated_at) values (?, ?, 'customer', ?, ?, null, ?, ?)")
     for (let i = 0; i < N; i++) {
       const id = `cust-${String(i).padStart(6, '0')}`
       customer.run(id, now)
-      override.run(flagId, id, i % 10 === 0 ? 1 : 0, now, now) // 10 % explicitly on, the rest explicitly off
+      override.run(flagId, env, id, i % 10 === 0 ? 1 : 0, now, now) // 10 % explicitly on, the rest explicitly off
     }
   })()
   raw.close()
@@ -48,7 +50,7 @@ try {
   const coldStartMs = performance.now() - t0
   const rss = process.memoryUsage().rss
 
-  const nsPerEval = (name: string, contexts: Array<Record<string, string>>): number => medianEvaluationNs(container.snapshot.get(name)!, contexts, 0)
+  const nsPerEval = (name: string, contexts: Array<Record<string, string>>): number => medianEvaluationNs(container.snapshot.get(env, name)!, contexts, 0)
   const strangers = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `other-${i}` }))
   const members = Array.from({ length: 1024 }, (_, i) => ({ user_id: `u${i}`, customer_id: `cust-${String(i * 97).padStart(6, '0')}` }))
 
@@ -58,12 +60,12 @@ try {
     return times.sort((a, b) => a - b)[runs >> 1]
   }
   const subjects = container.services.subjects
-  const firstPage = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000 }))
+  const firstPage = await ms(() => subjects.listCustomersForFlag(env, 'crowded', { state: 'enabled', limit: 1000 }))
   const allPages = await ms(async () => {
     let cursor: string | undefined
-    do { cursor = (await subjects.listCustomersForFlag('crowded', { state: 'enabled', limit: 1000, cursor })).nextCursor ?? undefined } while (cursor !== undefined)
+    do { cursor = (await subjects.listCustomersForFlag(env, 'crowded', { state: 'enabled', limit: 1000, cursor })).nextCursor ?? undefined } while (cursor !== undefined)
   })
-  const explicit = await ms(() => subjects.listCustomersForFlag('crowded', { state: 'explicitly_enabled', limit: 1000 }))
+  const explicit = await ms(() => subjects.listCustomersForFlag(env, 'crowded', { state: 'explicitly_enabled', limit: 1000 }))
 
   printRunHeader(`bench:subjects: ${N.toLocaleString('en-US')} customers, ${N.toLocaleString('en-US')} overrides on one flag`)
   console.log('| measure | figure |\n| --- | ---: |')

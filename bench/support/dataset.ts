@@ -77,9 +77,12 @@ export interface DatasetSize { flags: number, overrides: number, customers: numb
  * (one in four switched on) plus USER_OVERRIDES_PER_FLAG users on every fifth flag.
  */
 export async function seedDataset (path: string, { flags, subjects }: { flags: number, subjects: boolean }): Promise<DatasetSize> {
-  const container = await createContainer(loadConfig({ DATABASE_URL: `file:${path}`, LOG_LEVEL: 'silent' }), { poll: false })
+  const config = loadConfig({ DATABASE_URL: `file:${path}`, LOG_LEVEL: 'silent' })
+  // Everything goes to the default environment: the one the load's requests (no ?environment) evaluate.
+  const environment = config.defaultEnvironment
+  const container = await createContainer(config, { poll: false })
   try {
-    for (let k = 0; k < Math.min(KINDS, flags); k++) await container.services.flags.create({ name: flagName(k), ...kinds[k] }, { actor: 'bench' })
+    for (let k = 0; k < Math.min(KINDS, flags); k++) await container.services.flags.create(environment, { name: flagName(k), ...kinds[k] }, { actor: 'bench' })
   } finally {
     await container.close()
   }
@@ -87,27 +90,34 @@ export async function seedDataset (path: string, { flags, subjects }: { flags: n
   try {
     const size = { flags, overrides: 0, customers: 0, users: 0 }
     db.transaction(() => {
-      const copy = db.prepare(`insert into flags (id, name, description, type, enabled, variants, default_variant, off_variant,
-        targeting_rules, tags, metadata, version, created_at, updated_at)
-        select ?, ?, description, type, enabled, variants, default_variant, off_variant, targeting_rules, tags, metadata, version, created_at, updated_at
+      // A copy is a flag as the service would create it: its own bucketing seed (its name), and the
+      // configuration of its kind in every environment.
+      const copy = db.prepare(`insert into flags (id, name, bucketing_seed, description, type, variants, tags, metadata, version, created_at, updated_at)
+        select ?, ?, ?, description, type, variants, tags, metadata, version, created_at, updated_at
         from flags where name = ?`)
-      for (let i = KINDS; i < flags; i++) copy.run(`bench-${pad(i)}`, flagName(i), flagName(i % KINDS))
+      const copyConfig = db.prepare(`insert into flag_environments (flag_id, environment, enabled, default_variant, off_variant, targeting_rules)
+        select ?, environment, enabled, default_variant, off_variant, targeting_rules
+        from flag_environments where flag_id = (select id from flags where name = ?)`)
+      for (let i = KINDS; i < flags; i++) {
+        copy.run(`bench-${pad(i)}`, flagName(i), flagName(i), flagName(i % KINDS))
+        copyConfig.run(`bench-${pad(i)}`, flagName(i % KINDS))
+      }
       if (!subjects) return
       const now = Date.now()
       const customer = db.prepare('insert into customers (id, name, created_at) values (?, null, ?)')
       const user = db.prepare('insert into users (id, customer_id, created_at) values (?, ?, ?)')
-      const override = db.prepare(`insert into overrides (flag_id, subject, subject_id, enabled, variant, created_at, updated_at)
-        values ((select id from flags where name = ?), ?, ?, ?, null, ?, ?)`)
+      const override = db.prepare(`insert into overrides (flag_id, environment, subject, subject_id, enabled, variant, created_at, updated_at)
+        values ((select id from flags where name = ?), ?, ?, ?, ?, null, ?, ?)`)
       for (let c = 0; c < CUSTOMERS; c++) customer.run(customerId(c), now)
       for (let u = 0; u < USERS; u++) user.run(userId(u), customerId(u % CUSTOMERS), now)
       size.customers = CUSTOMERS
       size.users = USERS
       for (const f of CROWDED.filter((i) => i < flags)) {
-        for (let c = 0; c < CUSTOMERS; c++) override.run(flagName(f), 'customer', customerId(c), c % 4 === 0 ? 1 : 0, now, now)
+        for (let c = 0; c < CUSTOMERS; c++) override.run(flagName(f), environment, 'customer', customerId(c), c % 4 === 0 ? 1 : 0, now, now)
         size.overrides += CUSTOMERS
       }
       for (let f = 1; f < flags; f += 5) {
-        for (let k = 0; k < USER_OVERRIDES_PER_FLAG; k++) override.run(flagName(f), 'user', userId((f * USER_OVERRIDES_PER_FLAG + k) % USERS), k % 2, now, now)
+        for (let k = 0; k < USER_OVERRIDES_PER_FLAG; k++) override.run(flagName(f), environment, 'user', userId((f * USER_OVERRIDES_PER_FLAG + k) % USERS), k % 2, now, now)
         size.overrides += USER_OVERRIDES_PER_FLAG
       }
     })()
