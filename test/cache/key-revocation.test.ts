@@ -34,12 +34,22 @@ async function pair (t: Build, env: Record<string, string>): Promise<{ a: TestAp
 }
 
 /**
+ * Until A's Redis command connection is ready (at most 5 s): an announcement made while it reconnects is
+ * lost (pub/sub is at most once; the poll is the safety net), and this test is about the feed, not the poll.
+ */
+async function publishing (a: TestApp): Promise<void> {
+  const start = performance.now()
+  while (a.container.feed?.commands.status !== 'ready' && performance.now() - start < 5000) await sleep(10)
+}
+
+/**
  * Wait until B's subscription carries A's announcements: A writes a probe flag (again every half second)
- * until B serves one from its snapshot. A message published before B has subscribed is lost (pub/sub is
- * at most once; the poll is the safety net), so timing starts only once the feed is known to be live.
+ * until B serves one from its snapshot, each written while A can publish, and B at the probe's revision
+ * only by a message (B's poll is far slower). Timing starts only once the feed is known to be live.
  */
 async function feedLive (a: TestApp, b: TestApp): Promise<void> {
   for (let i = 0; i < 20; i++) {
+    await publishing(a)
     await createFlag(a, { name: `probe-${i}`, type: 'boolean' })
     const start = performance.now()
     while (performance.now() - start < 500) {
@@ -50,10 +60,11 @@ async function feedLive (a: TestApp, b: TestApp): Promise<void> {
   throw new Error('B never received an announcement from A over Redis')
 }
 
-async function createAndRevoke (t: Test, a: TestApp, b: TestApp, bound: string): Promise<void> {
+async function createAndRevoke (t: Test, a: TestApp, b: TestApp, bound: string, ready: () => Promise<void> = async () => {}): Promise<void> {
   const statusOnB = async (secret: string, url: string): Promise<number> =>
     (await b.app.inject({ method: 'GET', url, headers: { 'x-api-key': secret } })).statusCode
 
+  await ready()
   const created = await a.write({ method: 'POST', url: '/api-keys', payload: { name: 'roaming', role: 'editor' } })
   t.equal(created.statusCode, 201, 'created on A')
   const { id, secret } = created.json() as { id: string, secret: string }
@@ -69,6 +80,7 @@ async function createAndRevoke (t: Test, a: TestApp, b: TestApp, bound: string):
   const write = await b.app.inject({ method: 'PUT', url: '/flags/f', headers: { authorization: `Bearer ${secret}` }, payload: { description: 'from B' } })
   t.equal(write.statusCode, 200, 'and lets it write, as an editor')
 
+  await ready()
   const revoked = await a.write({ method: 'DELETE', url: `/api-keys/${id}` })
   t.equal(revoked.statusCode, 204, 'revoked on A')
   t.equal((await a.app.inject({ method: 'GET', url: '/flags/f', headers: { 'x-api-key': secret } })).statusCode, 401, 'A refuses it at once')
@@ -94,7 +106,7 @@ t.test('with Redis: the change feed carries them, without waiting for the poll',
   // The poll (the safety net) is slower than the test waits: only the feed can carry the change in time.
   const { a, b } = await pair(t, { REDIS_URL: url, CACHE_REFRESH_MS: '60000' })
   await feedLive(a, b)
-  await createAndRevoke(t, a, b, 'Redis feed; poll every 60 s')
+  await createAndRevoke(t, a, b, 'Redis feed; poll every 60 s', () => publishing(a))
 })
 
 t.test('with Redis and the default poll: revocation still reaches the other instance', async (t) => {
@@ -103,5 +115,5 @@ t.test('with Redis and the default poll: revocation still reaches the other inst
   if (url === null) return
   const { a, b } = await pair(t, { REDIS_URL: url, CACHE_REFRESH_MS: '200' })
   await feedLive(a, b)
-  await createAndRevoke(t, a, b, 'Redis feed; poll every 200 ms')
+  await createAndRevoke(t, a, b, 'Redis feed; poll every 200 ms', () => publishing(a))
 })

@@ -58,7 +58,8 @@ async function timed<T> (work: () => Promise<T>): Promise<{ result: T, ms: numbe
   return { result, ms: Math.round(performance.now() - started) }
 }
 const storedValue = async (s: Setup, name: string): Promise<unknown> =>
-  (await s.sql<{ value: unknown }>('select variants->>default_variant as value from flags where name = $1', [name]))[0]?.value
+  (await s.sql<{ value: unknown }>(`select f.variants->>c.default_variant as value from flags f
+    join flag_environments c on c.flag_id = f.id and c.environment = 'production' where f.name = $1`, [name]))[0]?.value
 const logRowsMentioning = async (s: Setup, text: string): Promise<number> =>
   Number((await s.sql<{ n: string }>('select count(*) as n from change_log where after::text like $1', [`%${text}%`]))[0].n)
 
