@@ -10,26 +10,11 @@ import { createRepositories } from '../../src/repositories/index.js'
 import { isPgUnavailable } from '../../src/repositories/pg/unavailable.js'
 import { run } from '../cli/support.js'
 import { dropSchema, isolatedUrl, openIsolated, postgresUrlOrSkip } from '../support/postgres.js'
+import { storedFlag } from '../support/stored-flag.js'
 
 const at = new Date(1_700_000_000_000)
-const flag = (name: string): StoredFlag => ({
-  id: `id-${name}`,
-  name,
-  environment: 'production',
-  bucketingSeed: name,
-  description: '',
-  type: 'boolean',
-  enabled: true,
-  variants: { on: true, off: false },
-  defaultVariant: 'on',
-  offVariant: 'off',
-  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' },
-  tags: [],
-  metadata: {},
-  version: 1,
-  createdAt: at,
-  updatedAt: at
-})
+const flag = (name: string): StoredFlag =>
+  storedFlag(name, { targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' } })
 const audit = (name: string) => ({ actor: 'tester', action: 'test', names: [name], before: null, after: null })
 
 t.test('?schema= is ours: checked, and taken off the URL node-postgres sees', async (t) => {

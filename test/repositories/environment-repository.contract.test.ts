@@ -1,8 +1,9 @@
 import t from 'tap'
 import { EnvironmentExistsError, EnvironmentNotFoundError } from '../../src/errors.js'
-import type { AuditEntry, StoredEnvironment, StoredFlag } from '../../src/repositories/flag-repository.js'
+import type { AuditEntry, StoredEnvironment } from '../../src/repositories/flag-repository.js'
 import { repositoryImplementations } from './implementations.js'
 import type { StoredOverride } from '../../src/repositories/subject-repository.js'
+import { storedFlag } from '../support/stored-flag.js'
 
 /** One contract, every implementation: environments, their cascades and the once-only adoption of the default key. */
 const { implementations } = await repositoryImplementations(t, 'Postgres environment-repository contract')
@@ -11,25 +12,7 @@ const at = new Date(1_700_000_000_000)
 const audit = (action: string, environment?: string): AuditEntry =>
   ({ actor: 'tester', action, ...(environment === undefined ? {} : { environment }), names: [], before: null, after: null })
 const environment = (key: string, position: number, name = key): StoredEnvironment => ({ key, name, position, createdAt: at })
-const flag = (name: string, over: Partial<StoredFlag> = {}): StoredFlag => ({
-  id: `id-${name}`,
-  name,
-  environment: 'production',
-  bucketingSeed: name,
-  description: '',
-  type: 'boolean',
-  enabled: true,
-  variants: { on: true, off: false },
-  defaultVariant: 'on',
-  offVariant: 'off',
-  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
-  tags: [],
-  metadata: {},
-  version: 1,
-  createdAt: at,
-  updatedAt: at,
-  ...over
-})
+const flag = storedFlag
 const override = (flagName: string, environment: string, subjectId: string): StoredOverride =>
   ({ flagId: `id-${flagName}`, environment, subject: 'user', subjectId, enabled: true, variant: null, createdAt: at, updatedAt: at })
 const overrideAudit = { actor: 'tester', action: 'override.set', before: null, after: null }

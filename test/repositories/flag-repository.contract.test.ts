@@ -8,31 +8,15 @@ import { createPgFlagRepository } from '../../src/repositories/pg/flag-repositor
 import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
 import { openIsolated } from '../support/postgres.js'
 import type { StoredOverride } from '../../src/repositories/subject-repository.js'
+import { storedFlag } from '../support/stored-flag.js'
 
 const { implementations, pgUrl } = await repositoryImplementations(t, 'Postgres flag-repository contract')
 
 let seq = 0
 function flag (name: string, over: Partial<StoredFlag> = {}): StoredFlag {
+  // Each flag its own id and time, so rows written in one test never collide or tie.
   const at = new Date(1_700_000_000_000 + seq++)
-  return {
-    id: `id-${name}-${seq}`,
-    name,
-    environment: 'production',
-    bucketingSeed: name,
-    description: '',
-    type: 'boolean',
-    enabled: true,
-    variants: { on: true, off: false },
-    defaultVariant: 'on',
-    offVariant: 'off',
-    targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 100, rollout: null, bucket_by: 'user_id' },
-    tags: [],
-    metadata: {},
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    ...over
-  }
+  return storedFlag(name, { id: `id-${name}-${seq}`, createdAt: at, updatedAt: at, ...over })
 }
 const audit = (names: string[], action = 'test', environment?: string): AuditEntry =>
   ({ actor: 'tester', action, ...(environment === undefined ? {} : { environment }), names, before: null, after: { names } })

@@ -10,6 +10,7 @@ import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-r
 import { createSqliteSubjectRepository } from '../../src/repositories/sqlite/subject-repository.js'
 import type { StoredOverride, SubjectRepository } from '../../src/repositories/subject-repository.js'
 import { openIsolated, postgresUrlOrSkip } from '../support/postgres.js'
+import { storedFlag } from '../support/stored-flag.js'
 
 interface TestLike { teardown (fn: () => unknown): void }
 type Pair = { flags: FlagRepository, subjects: SubjectRepository }
@@ -35,24 +36,8 @@ const implementations: Array<[string, (t: TestLike) => Promise<Pair>]> = [
 
 const at = new Date(1_700_000_000_000)
 const audit = { actor: 'tester', action: 'test', before: null, after: null }
-const flag = (name: string): StoredFlag => ({
-  id: `id-${name}`,
-  name,
-  environment: 'production',
-  bucketingSeed: name,
-  description: '',
-  type: 'boolean',
-  enabled: true,
-  variants: { on: true, off: false },
-  defaultVariant: 'on',
-  offVariant: 'off',
-  targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' },
-  tags: [],
-  metadata: {},
-  version: 1,
-  createdAt: at,
-  updatedAt: at
-})
+const flag = (name: string): StoredFlag =>
+  storedFlag(name, { targetingRules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id' } })
 const override = (flagName: string, subject: 'customer' | 'user', subjectId: string, enabled = true, variant: string | null = null, environment = 'production'): StoredOverride =>
   ({ flagId: `id-${flagName}`, environment, subject, subjectId, enabled, variant, createdAt: at, updatedAt: at })
 const noChanges = { environments: false, names: [], users: [], overrides: [] }
