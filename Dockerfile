@@ -8,10 +8,15 @@
 # dependencies are kept. The full image has python3/make/g++ in case better-sqlite3 compiles.
 FROM node:20-bookworm AS build
 WORKDIR /app
+# ui/ is an npm workspace (the admin UI): npm ci needs its package.json; the build then compiles the
+# service and builds the UI into dist/ui, which the runtime stage gets with the rest of dist/.
 COPY package.json package-lock.json ./
+COPY ui/package.json ./ui/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY ui/index.html ui/vite.config.ts ui/tsconfig.json ui/tsconfig.node.json ./ui/
+COPY ui/src ./ui/src
 RUN npm run build
 RUN npm prune --omit=dev
 

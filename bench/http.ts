@@ -1,94 +1,77 @@
 /**
  * HTTP benchmark: `GET /evaluate/{name}` and OFREP single (`POST /ofrep/v1/evaluate/flags/{key}`) on
- * Flagpost in the default config (info logging, SQLite file), without and with Redis (the instance
- * subscribes to the change feed), against bare Fastify routes returning the same JSON: one process,
- * one run, autocannon in a worker thread, targets alternating round by round.
- * Run: npm run bench:http   (DURATION=2 s per round, ROUNDS=7, CONNECTIONS=32, WARMUP=1 s, REDIS_URL=redis://127.0.0.1:6379;
- * TARGETS='flagpost GET,flagpost OFREP' measures only the targets with those labels: what bench:profile does)
+ * Flagpost as `npm start` runs it: a real `node dist/server.js` in the default configuration (LOG_LEVEL
+ * unset, so info; its stdout to a file; SQLite), and a second one on the same database with REDIS_URL
+ * (subscribed to the change feed); against a bare Fastify process (support/bare-server.ts) answering
+ * the same JSON. Each server in its own process, autocannon in this one (a worker thread), targets
+ * alternating round by round; CPU per request from /proc for each server process.
+ * Run: npm run bench:http   (builds first; DURATION=2 s per round, ROUNDS=7, CONNECTIONS=32, WARMUP=1 s,
+ * REDIS_URL=redis://127.0.0.1:6379; TARGETS='flagpost GET,flagpost OFREP' measures only those targets;
+ * PROFILE_DIR=dir runs the Flagpost servers under --cpu-prof into dir/<target>: what bench:profile does)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { createContainer, type Container } from '../src/container.js'
-import { printRunFooter, printRunHeader } from './support/machine.js'
+import type autocannon from 'autocannon'
+import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, loadRow, ratio, verdict, type LoadTarget } from './support/load.js'
-import { mainThreadCpuMs } from './support/cpu-time.js'
-import { ownRedisClients } from './support/redis-clients.js'
+import { processCpuMs } from './support/cpu-time.js'
+import { redisClientsOf } from './support/redis-clients.js'
+import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ONLY = process.env.TARGETS
+const PROFILE_DIR = process.env.PROFILE_DIR
 const KEY = 'bench-write-key-0123456789'
+/** SPEC §8 / issue 17: the default configuration's GET /evaluate against the bare route. */
+const TARGET_PERCENT = 85
 
-const dir = mkdtempSync(join(tmpdir(), 'flagpost-bench-http-'))
-// Whoever opens closes: servers first, then the containers under them.
-const apps: FastifyInstance[] = []
-const containers: Container[] = []
-try {
-  await main()
-} finally {
-  for (const app of apps) await app.close()
-  for (const container of containers) await container.close()
-  rmSync(dir, { recursive: true, force: true })
-}
+await withServers('flagpost-bench-http-', main)
 
-async function main (): Promise<void> {
+async function main ({ dir, servers }: BenchRun): Promise<void> {
   printRunHeader(`bench:http: ${describeLoad(OPTIONS)}`)
   const env = { DATABASE_URL: `file:${join(dir, 'bench.db')}`, API_KEY: KEY }
-  // Default config logs every request at info; the lines go somewhere cheap but real.
-  const sink = new Writable({ write (_chunk, _enc, done) { done() } })
-  const serve = async (container: Container): Promise<FastifyInstance> => {
-    containers.push(container)
-    const app = await buildApp(container, { logger: { level: 'info', stream: sink } })
-    apps.push(app)
-    return app
+  const flagpost = async (label: string, extra: Record<string, string> = {}): Promise<ServerProcess> => {
+    const server = await startServer({ ...env, ...extra }, join(dir, `${label}.log`), PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, label)}`])
+    servers.push(server)
+    return server
   }
-
-  const plain = await serve(await createContainer(loadConfig(env)))
-  const created = await plain.inject({
+  const plain = await flagpost('flagpost')
+  const created = await fetch(`${plain.base}/flags`, {
     method: 'POST',
-    url: '/flags',
-    headers: { 'x-api-key': KEY },
-    payload: { name: 'checkout', default_value: true, targeting_rules: { user_ids: ['alice', 'bob'], percentage: 50 } }
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'checkout', default_value: true, targeting_rules: { user_ids: ['alice', 'bob'], percentage: 50 } })
   })
-  if (created.statusCode !== 201) throw new Error(`creating the flag: ${created.statusCode} ${created.body}`)
-  // A second instance on the same database, subscribed to the Redis change feed.
-  const redisContainer = await createContainer(loadConfig({ ...env, REDIS_URL }))
-  const withRedis = await serve(redisContainer)
+  if (created.status !== 201) throw new Error(`creating the flag: ${created.status} ${await created.text()}`)
+  const withRedis = await flagpost('flagpost-redis', { REDIS_URL })
 
-  const get = { method: 'GET' as const, path: '/evaluate/checkout?user_id=carol&country=DE' }
-  const ofrep = {
-    method: 'POST' as const,
+  const get: autocannon.Request = { method: 'GET', path: '/evaluate/checkout?user_id=carol&country=DE' }
+  const ofrep: autocannon.Request = {
+    method: 'POST',
     path: '/ofrep/v1/evaluate/flags/checkout',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ context: { targetingKey: 'carol', country: 'DE' } })
   }
-  const answer = async (app: FastifyInstance, r: typeof get | typeof ofrep): Promise<string> => {
-    const res = await app.inject({ method: r.method, url: r.path, headers: 'headers' in r ? r.headers : {}, payload: 'body' in r ? r.body : undefined })
-    if (res.statusCode !== 200) throw new Error(`${r.method} ${r.path}: ${res.statusCode} ${res.body}`)
-    return res.body
+  const answer = async (server: ServerProcess, r: autocannon.Request): Promise<string> => {
+    const res = await fetch(`${server.base}${r.path!}`, { method: r.method, headers: r.headers as Record<string, string>, body: r.body as string })
+    const text = await res.text()
+    if (res.status !== 200) throw new Error(`${r.method} ${r.path}: ${res.status} ${text}`)
+    return text
   }
-  const getBody = JSON.parse(await answer(plain, get)) as object
-  const ofrepBody = JSON.parse(await answer(plain, ofrep)) as object
+  const getBody = await answer(plain, get)
+  const ofrepBody = await answer(plain, ofrep)
   for (const r of [get, ofrep]) {
     if (await answer(withRedis, r) !== await answer(plain, r)) throw new Error(`${r.path}: the Redis instance answers differently`)
   }
+  // The bare routes: Fastify's defaults (no logger), the same JSON (the POST body is parsed as JSON too), nothing else.
+  const bare = await startBareServer([
+    { method: 'GET', url: '/evaluate/:name', body: JSON.parse(getBody) },
+    { method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', body: JSON.parse(ofrepBody) }
+  ], dir)
+  servers.push(bare)
 
-  // The bare routes: Fastify, the same logger, the same JSON (the POST body is parsed as JSON too), nothing else.
-  const bare = Fastify({ logger: { level: 'info', stream: sink } })
-  apps.push(bare)
-  bare.get('/evaluate/:name', async () => getBody)
-  bare.post('/ofrep/v1/evaluate/flags/:key', async () => ofrepBody)
-
-  for (const app of [plain, withRedis, bare]) await app.listen({ port: 0, host: '127.0.0.1' })
-  const baseOf = (app: FastifyInstance) => () => `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-  // Every server runs on this process's main thread (autocannon has its own): its CPU time is theirs.
-  const target = (label: string, app: FastifyInstance, request: typeof get | typeof ofrep): LoadTarget =>
-    ({ label, base: baseOf(app), requests: [request], cpuMs: mainThreadCpuMs })
+  const target = (label: string, server: ServerProcess, request: autocannon.Request): LoadTarget =>
+    ({ label, base: () => server.base, requests: [request], cpuMs: () => processCpuMs(server.pid) })
   const targets = [
     target('bare Fastify GET', bare, get),
     target('flagpost GET', plain, get),
@@ -98,22 +81,22 @@ async function main (): Promise<void> {
     target('flagpost+redis OFREP', withRedis, ofrep)
   ].filter((t) => ONLY === undefined || ONLY.split(',').includes(t.label))
 
-  const redisBefore = await ownRedisClients(REDIS_URL)
+  const redisBefore = await redisClientsOf(REDIS_URL, withRedis.pid)
   const loadStart = performance.now()
+  const load = sampleLoad()
   const windowStartUs = Number(process.hrtime.bigint() / 1000n)
   const results = await alternate(targets, OPTIONS)
-  // For bench:profile: when the load ran, on the clock V8 stamps profile samples with.
-  if (process.env.PROFILE_WINDOW_FILE !== undefined) {
-    writeFileSync(process.env.PROFILE_WINDOW_FILE, JSON.stringify({ startUs: windowStartUs, endUs: Number(process.hrtime.bigint() / 1000n) }))
-  }
+  // For bench:profile: when the load ran, on the clock V8 stamps the servers' profile samples with.
+  if (PROFILE_DIR !== undefined) writeFileSync(join(PROFILE_DIR, 'load-window.json'), JSON.stringify({ startUs: windowStartUs, endUs: Number(process.hrtime.bigint() / 1000n) }))
+  const during = load()
   const loadSeconds = (performance.now() - loadStart) / 1000
-  const redisAfter = await ownRedisClients(REDIS_URL)
+  const redisAfter = await redisClientsOf(REDIS_URL, withRedis.pid)
 
   const labels: Record<string, string> = {
-    'bare Fastify GET': 'bare Fastify route, same JSON',
+    'bare Fastify GET': 'bare Fastify process (no logger), same JSON',
     'flagpost GET': 'Flagpost `GET /evaluate/{name}` (50 % split, user outside it)',
     'flagpost+redis GET': 'Flagpost `GET /evaluate/{name}`, with `REDIS_URL` (subscribed to the change feed)',
-    'bare Fastify OFREP': 'bare Fastify `POST` route (JSON body parsed), same JSON',
+    'bare Fastify OFREP': 'bare Fastify process, `POST` route (JSON body parsed), same JSON',
     'flagpost OFREP': 'Flagpost OFREP `POST /ofrep/v1/evaluate/flags/{key}`',
     'flagpost+redis OFREP': 'Flagpost OFREP single, with `REDIS_URL`'
   }
@@ -133,11 +116,12 @@ async function main (): Promise<void> {
     const y = results.get(b)
     if (x === undefined || y === undefined) continue
     const r = ratio(x, y)
-    console.log(`| ${label} | ${r.rps.text} | ${r.cpu.text} | ${label.includes('÷ bare') ? verdict(r, 70) : ''} |`)
+    console.log(`| ${label} | ${r.rps.text} | ${r.cpu.text} | ${label.startsWith('GET') && label.includes('÷ bare') ? verdict(r, TARGET_PERCENT) : label.includes('÷ bare') ? verdict(r, 70) : ''} |`)
   }
   const failed = failureReport(results)
   if (failed !== '') console.log(`\n${failed}`)
   reportRedis(redisBefore, redisAfter, loadSeconds)
+  console.log(`\n${during}`)
   printRunFooter()
 }
 
@@ -147,9 +131,9 @@ async function main (): Promise<void> {
  * subscriber's idle time is reset by messages other processes publish; its last command is not.
  */
 function reportRedis (before: Array<Record<string, string>>, after: Array<Record<string, string>>, loadSeconds: number): void {
-  if (after.length === 0) { console.log('\nRedis: no connection of this process found in CLIENT LIST (not Linux?)'); return }
+  if (after.length === 0) { console.log('\nRedis: no connection of the Redis instance found in CLIENT LIST (not Linux?)'); return }
   const unchanged = after.every((c) => before.some((b) => b.id === c.id && b.cmd === c.cmd))
   const describe = (c: Record<string, string>): string => `${c.name?.replace(/-[0-9a-f-]{36}$/, '')}: last command \`${c.cmd}\`, idle ${c.idle} s of age ${c.age} s`
-  console.log(`\nRedis connections of this process after ${loadSeconds.toFixed(0)} s of load: ${after.map(describe).join('; ')}. ` +
+  console.log(`\nRedis connections of the Redis instance's process after ${loadSeconds.toFixed(0)} s of load: ${after.map(describe).join('; ')}. ` +
     (unchanged ? 'Same connections, same last command as before the load: the evaluation path sent Redis nothing.' : 'Their last command changed during the load.'))
 }

@@ -7,15 +7,13 @@
  * - the server's RSS and V8 heap (/metrics) after the load.
  * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1, FLAGS=10000, COLD_STARTS=3)
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
 import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, verdict, type LoadTarget, type Measured } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
-import { startServer, type ServerProcess } from './support/server-process.js'
+import { startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
@@ -25,14 +23,7 @@ const TALLY = 2_000
 const COLD_STARTS = Number(process.env.COLD_STARTS ?? 3)
 const KEY = 'bench-write-key-0123456789'
 
-const dir = mkdtempSync(join(tmpdir(), 'flagpost-bench-scale-'))
-const servers: ServerProcess[] = []
-try {
-  await main()
-} finally {
-  for (const server of servers) await server.stop()
-  rmSync(dir, { recursive: true, force: true })
-}
+await withServers('flagpost-bench-scale-', main)
 
 interface Case {
   label: string
@@ -46,7 +37,7 @@ interface Case {
   ofrep: autocannon.Request[]
 }
 
-async function main (): Promise<void> {
+async function main ({ dir, servers }: BenchRun): Promise<void> {
   printRunHeader(`bench:scale: ${describeLoad(OPTIONS)}`)
   const seeded = performance.now()
   const small = { label: `${KINDS} flags`, path: join(dir, 'small.db'), size: await seedDataset(join(dir, 'small.db'), { flags: KINDS, subjects: false }) }

@@ -22,12 +22,14 @@ const TWICE = [
   'test/library.test.ts', // createFlagpost() on a schema; two instances on one; close() closes the pool
   'test/library-hostile.test.ts', // bad arguments to every library call write nothing to the schema
   'test/library-environments.test.ts', // environments and promote through the library on a schema; the environment option
+  'test/library-history.test.ts', // history, changes and revert through the library: the change log's filters and revert's writes on a schema
   'test/agreement.test.ts', // HTTP, CLI and library sharing one schema
   'test/client.test.ts', // the generated client against a live server
   'test/clients', // OpenFeature SDKs through OFREP against a live server
   'test/conformance', // flagd's evaluator scenarios through the API: flags stored, read back, evaluated
   'test/server.test.ts', // the server process: bootstrap key stored once, SIGTERM drain
   'test/server-shutdown.test.ts', // SIGTERM with keep-alive pools and through npm start, the server on a schema
+  'test/server-streams.test.ts', // SIGTERM with event streams open and a write in flight: the write commits to the schema after the hub has shut down, the streams' replay reads the change log
   'test/logs-secrets.test.ts', // managed keys created, used, revoked on the test's schema while the server's log is captured
   'test/faults/kill9.test.ts', // kill -9 mid-burst: every acknowledged write is committed
   'test/faults/redis-outage.test.ts', // two instances on one schema converge by poll while Redis is cut
@@ -58,7 +60,12 @@ const ONCE: Record<string, string> = {
   'test/faults/redis-stall.test.ts': 'always Postgres and Redis, in the first pass: Redis stalled at a TCP proxy under a Postgres-backed instance',
   'test/cli/help.test.ts': 'usage text; --help never opens the database',
   'test/services/keyed-queue.test.ts': 'an in-process queue; no database',
+  'test/services/stream-hub.test.ts': 'the stream hub over a fake change log and fake connections; no database (test/routes/streams*.test.ts run it on Postgres)',
+  'test/services/history-retention.test.ts': 'ages a SQLite file\'s change log in place to start with CHANGE_RETENTION_DAYS; prune itself is in the repository contract, Postgres included',
+  'test/cache/redis-timers.test.ts': 'ioredis\'s timeouts against Redis and a silent socket; no database',
   'test/routes/cors.test.ts': 'CORS headers follow from the request alone (Origin, path, method); the database is incidental',
+  'test/ui': 'the admin UI in chromium against a live server on SQLite (SPEC §13); the pages call the same API test/routes runs on Postgres',
+  'test/routes/ui.test.ts': 'static files of the built UI and their headers; no database',
   'test/browser': 'chromium against a live server tests CORS and the OFREP web provider in a page, not the dialect (test/routes and test/clients cover the API on Postgres)',
   'test/deploy': 'container files: the compose topology is on Postgres and Redis in the first pass; the image runs its own SQLite default; TRUST_PROXY is Fastify\'s'
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { clientErrorHandler } from './client-errors.js'
 import type { Container } from './container.js'
@@ -6,10 +6,12 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
 import { invalidField, MethodNotAllowedError, RouteNotFoundError } from './errors.js'
 import { pathOf, sendProblem, toProblem, type ErrorLike } from './problem.js'
 import { stdoutDestination } from './log-destination.js'
+import { requestLogger } from './request-logger.js'
 import auth from './plugins/auth.js'
 import cors from './plugins/cors.js'
 import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
+import requestLog from './plugins/request-log.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
 import customerRoutes from './routes/customers.js'
@@ -20,10 +22,14 @@ import { environmentScoped } from './routes/environment-scope.js'
 import evaluateRoutes from './routes/evaluate.js'
 import flagRoutes from './routes/flags.js'
 import healthRoutes from './routes/health.js'
+import flagHistoryRoutes from './routes/history.js'
+import changeRoutes from './routes/changes.js'
+import { changeStreamRoutes, ofrepStreamRoutes } from './routes/streams.js'
 import ofrepRoutes from './routes/ofrep.js'
 import { ofrepErrorHandler } from './routes/ofrep-errors.js'
 import overrideRoutes from './routes/overrides.js'
 import userRoutes from './routes/users.js'
+import { uiRoutes } from './routes/ui.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
 
 export interface AppOptions {
@@ -32,6 +38,12 @@ export interface AppOptions {
 }
 
 const REDACT = { paths: ['req.headers["x-api-key"]', 'req.headers.authorization'], censor: '[redacted]' }
+/** A stream token in a URL (SPEC §12) is a credential: request logs show `token=[redacted]`. */
+export const redactUrl = (url: string): string => url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]')
+/** Fastify's request log fields, with the URL's credentials taken out. */
+const requestSerializer = (req: FastifyRequest) => ({
+  method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort
+})
 const OFREP_FLAGS_PATH = '/ofrep/v1/evaluate/flags'
 
 /** The OFREP route a path is, unprefixed or under /environments/{environment}: its errors are OFREP bodies. */
@@ -58,7 +70,11 @@ function routerError (error: { code?: string }): Error {
 export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = container.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const app = Fastify({
-    logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT },
+    logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT, serializers: { req: requestSerializer } },
+    // One line per request, at a level by what it was (plugins/request-log.ts), instead of Fastify's two at info.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger is made only if the request logs (request-logger.ts).
+    childLoggerFactory: requestLogger,
     bodyLimit: container.config.bodyLimit,
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
     // close() waits for those requests, so clients see no errors.
@@ -104,6 +120,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   })
 
   await app.register(services, { container })
+  await app.register(requestLog, { slowMs: container.config.logSlowMs })
   await app.register(cors) // before auth and rate limiting: preflights carry no key
   await app.register(auth)
   await app.register(rateLimit)
@@ -111,12 +128,17 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   await app.register(swagger)
   await app.register(healthRoutes)
   // What addresses one environment: the default one here, any one under /environments/{environment}.
-  const scoped = [flagRoutes, evaluateRoutes, ofrepRoutes, overrideRoutes, customerFlagRoutes]
+  const scoped = [flagRoutes, flagHistoryRoutes, evaluateRoutes, ofrepRoutes, ofrepStreamRoutes, overrideRoutes, customerFlagRoutes]
   await app.register(environmentScoped(scoped, { prefixed: false }))
   await app.register(environmentScoped(scoped, { prefixed: true }), { prefix: '/environments/:environment' })
   await app.register(environmentRoutes)
   await app.register(apiKeyRoutes)
+  await app.register(changeRoutes)
+  await app.register(changeStreamRoutes)
+  // Streams never finish on their own: end them before the server waits for its requests to (SIGTERM).
+  app.addHook('preClose', async () => { container.services.streams.shutdown() })
   await app.register(customerRoutes)
   await app.register(userRoutes)
+  await app.register(uiRoutes)
   return app
 }

@@ -44,6 +44,8 @@ export const ConfigSchema = Type.Object({
   readApiKeys: Type.Array(Type.String({ minLength: 16 })),
   authReads: Type.Boolean(),
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+  /** A request that takes at least this long (ms) is logged at info whatever it is (plugins/request-log.ts). */
+  logSlowMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
   cacheRefreshMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
   migrateOnStart: Type.Boolean(),
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 10 * 1024 * 1024 }),
@@ -66,7 +68,15 @@ export const ConfigSchema = Type.Object({
    */
   corsOrigins: Type.Array(Type.String({ minLength: 1 })),
   /** The environment the original paths, CLI commands and library calls address (SPEC §9). */
-  defaultEnvironment: Type.String({ pattern: ENVIRONMENT_KEY_RULE.pattern, maxLength: ENVIRONMENT_KEY_RULE.maxLength })
+  defaultEnvironment: Type.String({ pattern: ENVIRONMENT_KEY_RULE.pattern, maxLength: ENVIRONMENT_KEY_RULE.maxLength }),
+  /** Days of change history kept (SPEC §11); 0 keeps everything. It is also how far back streams can replay. */
+  changeRetentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
+  /** A comment line on every stream this often (ms), so that proxies keep idle streams open (SPEC §12). */
+  streamHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
+  /** Bytes a stream may have unsent before it is dropped as a slow consumer. */
+  streamBufferBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
+  /** The built admin UI served at /ui (SPEC §13). Unset: dist/ui, where `npm run build` puts it. */
+  uiDir: Type.Optional(Type.String({ minLength: 1 }))
 })
 export type Config = Static<typeof ConfigSchema>
 
@@ -148,6 +158,7 @@ export function loadConfig (env: Env = process.env): Config {
     readApiKeys: list('READ_API_KEY'),
     authReads: bool('AUTH_READS', false),
     logLevel: (env.LOG_LEVEL?.trim() || 'info').toLowerCase(),
+    logSlowMs: int('LOG_SLOW_MS', 1000),
     cacheRefreshMs: int('CACHE_REFRESH_MS', 1000),
     migrateOnStart: bool('MIGRATE_ON_START', true),
     bodyLimit: int('BODY_LIMIT', 256 * 1024),
@@ -155,6 +166,10 @@ export function loadConfig (env: Env = process.env): Config {
     trustProxy: trustProxy(),
     corsOrigins: corsOrigins(),
     defaultEnvironment: env.DEFAULT_ENVIRONMENT?.trim() || 'production',
+    changeRetentionDays: int('CHANGE_RETENTION_DAYS', 0),
+    streamHeartbeatMs: int('STREAM_HEARTBEAT_MS', 15_000),
+    streamBufferBytes: int('STREAM_BUFFER_BYTES', 256 * 1024),
+    ...(env.UI_DIR?.trim() ? { uiDir: env.UI_DIR.trim() } : {}),
     ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
   const names: Record<string, string> = {
@@ -166,6 +181,7 @@ export function loadConfig (env: Env = process.env): Config {
     readApiKeys: 'READ_API_KEY',
     authReads: 'AUTH_READS',
     logLevel: 'LOG_LEVEL',
+    logSlowMs: 'LOG_SLOW_MS',
     cacheRefreshMs: 'CACHE_REFRESH_MS',
     migrateOnStart: 'MIGRATE_ON_START',
     bodyLimit: 'BODY_LIMIT',
@@ -173,7 +189,11 @@ export function loadConfig (env: Env = process.env): Config {
     trustProxy: 'TRUST_PROXY',
     requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
     corsOrigins: 'CORS_ORIGINS',
-    defaultEnvironment: 'DEFAULT_ENVIRONMENT'
+    defaultEnvironment: 'DEFAULT_ENVIRONMENT',
+    changeRetentionDays: 'CHANGE_RETENTION_DAYS',
+    streamHeartbeatMs: 'STREAM_HEARTBEAT_MS',
+    streamBufferBytes: 'STREAM_BUFFER_BYTES',
+    uiDir: 'UI_DIR'
   }
   const seen = new Set<string>()
   for (const error of Value.Errors(ConfigSchema, candidate)) {

@@ -8,6 +8,9 @@ import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createEnvironmentService, type EnvironmentService } from './services/environment-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
+import { createHistoryService, type HistoryService } from './services/history-service.js'
+import { createStreamHub, type StreamHub } from './services/stream-hub.js'
+import { createStreamTokens, type StreamTokens } from './services/stream-tokens.js'
 import { createSubjectService, type SubjectService } from './services/subject-service.js'
 
 export interface Services {
@@ -15,6 +18,10 @@ export interface Services {
   environments: EnvironmentService
   subjects: SubjectService
   apiKeys: ApiKeyService
+  history: HistoryService
+  /** Server-sent event streams (SPEC §12). */
+  streams: StreamHub
+  streamTokens: StreamTokens
 }
 
 export interface Container {
@@ -31,6 +38,24 @@ export interface Container {
 /** A pino logger fits; `info` is optional so a bare snapshot logger does too. */
 export type ContainerLogger = SnapshotLogger & { info?: (obj: object, msg: string) => void }
 const silent: ContainerLogger = { warn () {}, debug () {} }
+
+/** Change-log entries a resumed change stream replays at most (SPEC §12); past that it is told to reset. */
+const STREAM_REPLAY_LIMIT = 1000
+/** How often old change history is pruned when CHANGE_RETENTION_DAYS is set. */
+const RETENTION_INTERVAL_MS = 6 * 3_600_000
+
+/** Prune now and every RETENTION_INTERVAL_MS (unref'd); a failure waits for the next round. */
+function startRetention (history: HistoryService, days: number, logger: ContainerLogger): NodeJS.Timeout {
+  const prune = (): void => {
+    history.prune(days).then(
+      (deleted) => { if (deleted > 0) logger.info?.({ deleted, days }, 'pruned change history older than the retention') },
+      (err: unknown) => { logger.warn({ err: { message: (err as Error).message } }, 'pruning change history failed; retried later') })
+  }
+  prune()
+  const timer = setInterval(prune, RETENTION_INTERVAL_MS)
+  timer.unref()
+  return timer
+}
 
 /**
  * The composition root: database → repositories → snapshot → services. The server, the CLI, the
@@ -70,12 +95,26 @@ export async function createContainer (config: Config, { logger = silent, poll =
     snapshot.onAdvanced(() => apiKeys.load())
     if (poll) { snapshot.start(config.cacheRefreshMs); apiKeys.start() }
     if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
+    const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects })
+    const history = createHistoryService({ changes: repositories.changes, repo: repositories.flags, flags, snapshot })
+    const streams = createStreamHub({
+      source: history,
+      revision: () => snapshot.revision,
+      logger,
+      options: { heartbeatMs: config.streamHeartbeatMs, bufferLimit: config.streamBufferBytes, replayLimit: STREAM_REPLAY_LIMIT }
+    })
     const services: Services = {
-      flags: createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects }),
+      flags,
       environments,
       subjects: createSubjectService({ repo: repositories.subjects, flags: repositories.flags, snapshot }),
-      apiKeys
+      apiKeys,
+      history,
+      streams,
+      streamTokens: createStreamTokens(await repositories.meta.streamSecret())
     }
+    // Streams hear of every revision the snapshot reaches: this process's writes, other instances'.
+    snapshot.onAdvanced((revision) => { streams.advanced(revision) })
+    const retention = config.changeRetentionDays > 0 ? startRetention(history, config.changeRetentionDays, logger) : undefined
     let closed = false
     return {
       config,
@@ -86,6 +125,8 @@ export async function createContainer (config: Config, { logger = silent, poll =
       async close () {
         if (closed) return
         closed = true
+        streams.shutdown()
+        if (retention !== undefined) clearInterval(retention)
         snapshot.close()
         await apiKeys.close()
         await feed?.close()

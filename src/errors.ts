@@ -53,6 +53,11 @@ export const ERRORS = {
     /** Deleting an environment that still configures flags, or the default one. */
     EnvironmentInUseError: createError<[string]>('FLAGPOST_ERR_ENVIRONMENT_IN_USE', '%s', 409)
   },
+  /** History (SPEC §11). */
+  history: {
+    /** A revert the flag's current type or variants no longer allow, or to a revision the flag did not exist at. */
+    RevertConflictError: createError<[string]>('FLAGPOST_ERR_REVERT_CONFLICT', '%s', 409)
+  },
   /** Managed API keys (SPEC §10). */
   apiKeys: {
     ApiKeyNotFoundError: createError<[string]>('FLAGPOST_ERR_API_KEY_NOT_FOUND', 'API key "%s" does not exist', 404),
@@ -82,6 +87,7 @@ export const {
 export const { UnauthorizedError, ForbiddenError } = ERRORS.auth
 export const { FlagNotFoundError, FlagExistsError, VersionMismatchError, ConflictError, FlagUnservableError } = ERRORS.flags
 export const { EnvironmentNotFoundError, EnvironmentExistsError, EnvironmentInUseError } = ERRORS.environments
+export const { RevertConflictError } = ERRORS.history
 export const { ApiKeyNotFoundError, ApiKeyExistsError } = ERRORS.apiKeys
 export const { CustomerNotFoundError, CustomerExistsError, UserNotFoundError, UserExistsError, OverrideNotFoundError } = ERRORS.subjects
 export const { UnavailableError, InternalError } = ERRORS.service

@@ -3,9 +3,10 @@ import { createContainer } from './container.js'
 import type { SnapshotLogger } from './cache/flag-snapshot.js'
 import type { ContextInput } from './engine/context.js'
 import { FLAG_TYPES, type EvaluationContext, type EvaluationResult, type FlagType } from './engine/types.js'
-import { EnvironmentNotFoundError, FlagNotFoundError, invalid, invalidField } from './errors.js'
+import { EnvironmentNotFoundError, invalid, invalidField } from './errors.js'
+import { existingEnvironment, existingName, isPlainObject, optionsObject, storable, typeName } from './library-arguments.js'
+import { historyCalls, type FlagpostHistory } from './library-history.js'
 import { LIMITS, type FlagBody } from './schemas/flags.js'
-import { inputProblems } from './schemas/storable.js'
 import { ENVIRONMENT_KEY_RULE, FLAG_NAME_RULE, SUBJECT_ID_RULE } from './schemas/names.js'
 import { isOn } from './services/flag-service.js'
 import { everyItem } from './services/paging.js'
@@ -86,6 +87,8 @@ export interface PromoteResult {
   flags: PromotedFlag[]
 }
 
+export type { Change, ChangesFilter, HistoryOptions, RevertOptions } from './library-history.js'
+
 /** Any error Flagpost throws on purpose: a stable `code` (`FLAGPOST_ERR_…`) and the HTTP status it maps to. */
 export type FlagpostError = Error & { code: string, statusCode: number }
 
@@ -95,49 +98,7 @@ export function isFlagpostError (err: unknown): err is FlagpostError {
   return err instanceof Error && typeof code === 'string' && code.startsWith('FLAGPOST_ERR_')
 }
 
-/*
- * Arguments are checked before anything reaches a service or the database, whatever a caller without
- * TypeScript passes: a wrong type, a missing argument or a value that breaks the input rule
- * (schemas/storable.ts) is a FLAGPOST_ERR_VALIDATION naming the argument, and nothing is written.
- */
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const typeName = (v: unknown): string => v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v
-
-/** The input rule on one argument, reported under its name. */
-function storable (field: string, value: unknown): void {
-  const problems = inputProblems(value)
-  if (problems !== undefined) throw invalid(problems.map(({ path, message }) => ({ field: [field, ...path].join('.'), message })))
-}
-
-/**
- * The name of an existing feature: a string, else a validation error. A string that cannot be a flag name
- * names no flag (FLAGPOST_ERR_FLAG_NOT_FOUND) and never reaches the database.
- */
-function existingName (name: unknown, field = 'name'): string {
-  if (typeof name !== 'string') throw invalidField(field, `must be a string, got ${typeName(name)}`)
-  if (!FLAG_NAME_RULE.test(name)) throw new FlagNotFoundError(name)
-  return name
-}
-
-/**
- * The key of an existing environment: a string, else a validation error. A string that cannot be an
- * environment key names no environment (FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND) and never reaches the database.
- */
-function existingEnvironment (key: unknown, field: string): string {
-  if (typeof key !== 'string') throw invalidField(field, `must be a string, got ${typeName(key)}`)
-  if (!ENVIRONMENT_KEY_RULE.test(key)) throw new EnvironmentNotFoundError(key)
-  return key
-}
-
-/** A plain options object with only these keys (undefined or null: none given). */
-function optionsObject (options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options == null) return {}
-  if (!isPlainObject(options)) throw invalidField('options', `must be an object, got ${typeName(options)}`)
-  const unknown = Object.keys(options).filter((key) => !known.includes(key))
-  if (unknown.length > 0) throw invalid(unknown.map((key) => ({ field: `options.${key}`, message: 'is not a known option' })))
-  return options
-}
+/* Arguments are checked as library-arguments.ts says, before anything reaches a service or the database. */
 
 /** An optional boolean option: undefined (or null) for the default. */
 const optionalBool = (field: string, value: unknown): boolean | undefined => value == null ? undefined : bool(field, value)
@@ -230,9 +191,10 @@ function contextOf (given: unknown): EvaluationContext {
  * to the database at once (with a change-log row); evaluation reads an in-process snapshot that catches up
  * after this instance's own writes immediately and with other processes' writes every `cacheRefreshMs`.
  * Every method rejects with a Flagpost error (`code` `FLAGPOST_ERR_…`, see `isFlagpostError`) on bad input or
- * an unknown feature/customer/user, and then writes nothing.
+ * an unknown feature/customer/user, and then writes nothing. The change log's calls (`history`, `changes`,
+ * `revert`) are described in library-history.ts.
  */
-export interface Flagpost {
+export interface Flagpost extends FlagpostHistory {
   /**
    * Create a feature: a boolean flag off for everyone (global switch 0 %) unless `defaultEnabled`.
    * @example await flagpost.addFeature('new_dashboard')
@@ -329,7 +291,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
   }
   // An embedded library lives in a long-running app: poll (an unref'd timer) so it sees other processes' writes.
   const container = await createContainer(loadConfig(env), { poll: true, ...(options.logger ? { logger: options.logger } : {}) })
-  const { flags, subjects, environments } = container.services
+  const { flags, subjects, environments, history } = container.services
   const opts = { actor: options.actor ?? 'library' }
   const environment = options.environment ?? container.config.defaultEnvironment
   if (!container.snapshot.hasEnvironment(environment)) {
@@ -438,6 +400,7 @@ export async function openFlagpost (options: FlagpostOptions = {}): Promise<Flag
       if (source === target) throw invalidField('to', 'must be another environment than from')
       return environments.promote(target, { from: source, ...options }, opts)
     },
+    ...historyCalls({ history, environment, write: opts, live }),
     async refresh (): Promise<void> { live(); await container.snapshot.catchUp() },
     async close (): Promise<void> { closed = true; await container.close() }
   }

@@ -29,17 +29,21 @@ t.test('defaults', async (t) => {
     readApiKeys: [],
     authReads: false,
     logLevel: 'info',
+    logSlowMs: 1000,
     cacheRefreshMs: 1000,
     migrateOnStart: true,
     bodyLimit: 256 * 1024,
     rateLimitPerMinute: 0,
     trustProxy: false,
     corsOrigins: [],
-    defaultEnvironment: 'production'
+    defaultEnvironment: 'production',
+    changeRetentionDays: 0,
+    streamHeartbeatMs: 15_000,
+    streamBufferBytes: 256 * 1024
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.
-  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '', DEFAULT_ENVIRONMENT: '' }),
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', LOG_SLOW_MS: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '', DEFAULT_ENVIRONMENT: '', CHANGE_RETENTION_DAYS: '', STREAM_HEARTBEAT_MS: '', STREAM_BUFFER_BYTES: '' }),
     loadConfig({}))
 })
 
@@ -239,4 +243,21 @@ t.test('DEFAULT_ENVIRONMENT: an environment key, else one problem line saying wh
     const problems = problemFor(configError({ DEFAULT_ENVIRONMENT: value }), 'DEFAULT_ENVIRONMENT')
     return problems.length === 1 && /lower-case letters/.test(problems[0]) ? [] : [{ value, problems }]
   }), [], 'each bad key is one DEFAULT_ENVIRONMENT problem naming the rule')
+})
+
+t.test('history retention and streams: read, bounded, each bad value one problem line', async (t) => {
+  const config = loadConfig({ CHANGE_RETENTION_DAYS: '90', STREAM_HEARTBEAT_MS: '5000', STREAM_BUFFER_BYTES: '65536' })
+  t.same([config.changeRetentionDays, config.streamHeartbeatMs, config.streamBufferBytes], [90, 5000, 65536])
+  const err = configError({ CHANGE_RETENTION_DAYS: '-1', STREAM_HEARTBEAT_MS: '50', STREAM_BUFFER_BYTES: '1024' })
+  for (const variable of ['CHANGE_RETENTION_DAYS', 'STREAM_HEARTBEAT_MS', 'STREAM_BUFFER_BYTES']) {
+    t.equal(problemFor(err, variable).length, 1, `${variable}: ${problemFor(err, variable).join(' | ')}`)
+  }
+  t.match(problemFor(configError({ STREAM_HEARTBEAT_MS: '1000000' }), 'STREAM_HEARTBEAT_MS')[0], /300000/, 'the bound is named')
+})
+
+t.test('LOG_SLOW_MS: read, at least 1 ms, a bad value one problem line naming it', async (t) => {
+  t.equal(loadConfig({ LOG_SLOW_MS: '250' }).logSlowMs, 250)
+  for (const value of ['0', '-5', '1.5', 'fast', '3600001']) {
+    t.equal(problemFor(configError({ LOG_SLOW_MS: value }), 'LOG_SLOW_MS').length, 1, `LOG_SLOW_MS=${value}`)
+  }
 })

@@ -83,7 +83,28 @@ t.test('every library call with a bad argument throws a Flagpost error and write
     ['evaluate', ['existing', { country: B }], [undefined, null, 42, -1, 1.5, true, '', ' ', {}, [], ['x']]],
     ['evaluate', ['existing', { userId: B }], [undefined, null, 42]],
     ['isEnabled', ['existing', B], [undefined, null, {}]],
-    ['isEnabled', ['existing', { customerId: B }], [undefined, null, 42]]
+    ['isEnabled', ['existing', { customerId: B }], [undefined, null, 42]],
+    ['history', [B], []],
+    ['history', ['existing', B], [undefined, null, {}]],
+    ['history', ['existing', { environment: B }], [undefined, null]],
+    ['history', ['existing', { limit: B }], [undefined, null, 42]],
+    ['changes', [B], [undefined, null, {}]],
+    ['changes', [{ flag: B }], [undefined, null]],
+    ['changes', [{ environment: B }], [undefined, null]],
+    ['changes', [{ actor: B }], [undefined, null, ' ']],
+    ['changes', [{ action: B }], [undefined, null]],
+    ['changes', [{ fromRevision: B }], [undefined, null, 42]],
+    ['changes', [{ toRevision: B }], [undefined, null, 42]],
+    ['changes', [{ since: B }], [undefined, null]],
+    ['changes', [{ until: B }], [undefined, null]],
+    ['changes', [{ limit: B }], [undefined, null, 42]],
+    ['changes', [{ unknown: B }], []],
+    // 42 is after the latest revision, so it is refused as well.
+    ['revert', [B, 1], []],
+    ['revert', ['existing', B], []],
+    ['revert', ['existing', 1, B], [undefined, null, {}]],
+    ['revert', ['existing', 1, { environment: B }], [undefined, null]],
+    ['revert', ['existing', 1, { unknown: B }], []]
   ]
   const put = (args: unknown[], bad: unknown): unknown[] => args.map(function swap (a): unknown {
     if (a === B) return bad

@@ -50,7 +50,7 @@ t.test('no log line holds a managed secret or an operator key', async (t) => {
   t.strictSame(statuses, [201, 200, 400, 200, 200, 200, 200, 403, 403, 204, 401, 401, 401, 401])
   await container.services.apiKeys.flushUsage()
 
-  t.ok(lines.some((l) => l.includes('incoming request')), 'the capture really holds request logs')
+  t.ok(lines.some((l) => l.includes('request completed')), 'the capture really holds request logs')
   t.ok(lines.some((l) => l.includes('FLAGPOST_ERR_UNAUTHORIZED')), 'and the refusals')
   t.ok(lines.some((l) => l.includes(`/api-keys/${id}`)), 'including the revocation')
   // Secrets without their `fp_<role>_` marker too: a log must not hold the random part in any form.

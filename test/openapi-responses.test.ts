@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { UnavailableError } from '../src/errors.js'
 import { build, createFlag, WRITE_KEY, type TestApp } from './helper.js'
 import { componentName, documentOf, operationsOf, type Doc, type Operation } from './openapi-support.js'
+import { injectAny } from './support/inject-stream.js'
 
 /**
  * The document tells the truth about the statuses that depend on the deployment rather than on the
@@ -28,7 +29,8 @@ const BODIES: Record<string, unknown> = {
   EnvironmentCreate: { key: 'probe-env' },
   EnvironmentPatch: { name: 'Probe' },
   PromoteRequest: { from: 'development', dry_run: true },
-  ApiKeyCreate: { name: 'probe-key', role: 'viewer' }
+  ApiKeyCreate: { name: 'probe-key', role: 'viewer' },
+  RevertRequest: { revision: 1 }
 }
 
 interface Sent { label: string, op: Operation, status: number, body: string }
@@ -42,7 +44,7 @@ async function sendEach (t: Test, app: FastifyInstance, doc: Doc, { anonymous = 
       .replace('{id}', template.startsWith('/users') || template.includes('/users/') ? 'alice' : 'acme')
     const ref = componentName(op.requestBody?.content?.['application/json']?.schema?.$ref)
     if (ref !== undefined && !(ref in BODIES)) t.fail(`${label}: add a valid ${ref} to BODIES`)
-    const res = await app.inject({
+    const res = await injectAny(app, {
       method: method.toUpperCase() as 'GET',
       url,
       headers: anonymous ? {} : { 'x-api-key': WRITE_KEY },
@@ -94,9 +96,9 @@ t.test('503 while the database is unavailable, exactly where documented', async 
   const ctx = await build(t)
   await seed(ctx)
   const doc = await documentOf(ctx.app)
-  // Every call to the flag, subject, environment and key stores fails as a database that cannot serve does (repositories/unavailable.ts).
-  const { flags, subjects, environments, apiKeys } = ctx.container.repositories
-  for (const repo of [flags, subjects, environments, apiKeys] as unknown as Array<Record<string, unknown>>) {
+  // Every call to the flag, subject, environment, key and change-log stores fails as a database that cannot serve does (repositories/unavailable.ts).
+  const { flags, subjects, environments, apiKeys, changes } = ctx.container.repositories
+  for (const repo of [flags, subjects, environments, apiKeys, changes] as unknown as Array<Record<string, unknown>>) {
     for (const [name, fn] of Object.entries(repo)) {
       if (typeof fn === 'function') repo[name] = async () => { throw new UnavailableError('The database is unavailable; retry shortly') }
     }

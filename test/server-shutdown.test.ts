@@ -52,7 +52,8 @@ const answer = (req: ClientRequest): Promise<Answer> => new Promise((resolve, re
 })
 
 t.test('node:http keep-alive pool: the in-flight request is answered, idle sockets closed, exit 0 within the bound', async (t) => {
-  const server = await start({ DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890' })
+  // debug: the server logs each request as it arrives, which is how the test knows a half-sent one reached it.
+  const server = await start({ DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890', LOG_LEVEL: 'debug' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   t.ok(server.ready, 'the server listens')
   const { port } = new URL(server.base)
@@ -109,7 +110,8 @@ t.test('node:http keep-alive pool: the in-flight request is answered, idle socke
 })
 
 t.test('fetch (undici pool): a streaming upload in flight is answered; a request arriving during the drain too', async (t) => {
-  const server = await start({ DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890' })
+  // debug: the server logs each request as it arrives, which is how the test knows a half-sent one reached it.
+  const server = await start({ DATABASE_URL: (await testDatabase(t, { shared: true })).url, API_KEY: 'a-configured-key-1234567890', LOG_LEVEL: 'debug' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   // undici's global pool keeps these connections alive after the responses.
   t.same(await Promise.all([1, 2].map(async () => (await fetch(`${server.base}/healthz`)).status)), [200, 200])

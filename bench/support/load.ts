@@ -97,6 +97,12 @@ export function failureReport (results: Map<string, Measured>): string {
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US')
 
+/** Throughput over the rounds, `min / median / max` req/s. */
+export const rpsSpread = (m: Measured): string => {
+  const sorted = m.rounds.map(rps).sort((a, b) => a - b)
+  return `${int(sorted[0])} / ${int(sorted[sorted.length >> 1])} / ${int(sorted[sorted.length - 1])}`
+}
+
 const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
 /** The server's CPU µs per request, median over the rounds. */

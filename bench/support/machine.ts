@@ -14,3 +14,19 @@ export function printRunHeader (what: string): void {
 export function printRunFooter (): void {
   console.log(`load average at end ${loadNow()}\n`)
 }
+
+/**
+ * The 1-minute load average sampled every 5 s from now until the returned function is called, which
+ * gives its range: what else ran on the machine while the figures were taken (the bench itself counts
+ * about 2: a server and the load generator).
+ */
+export function sampleLoad (): () => string {
+  const samples = [loadavg()[0]]
+  const timer = setInterval(() => samples.push(loadavg()[0]), 5000)
+  timer.unref()
+  return () => {
+    clearInterval(timer)
+    samples.push(loadavg()[0])
+    return `load average ${Math.min(...samples).toFixed(2)}–${Math.max(...samples).toFixed(2)} over the run (${samples.length} samples)`
+  }
+}

@@ -1,26 +1,27 @@
 /**
- * This process's own connections as Redis sees them (CLIENT LIST), to show what the service sent
- * to Redis during a load. Other processes on the machine use the same Redis, so connections are
- * told apart by socket: the local ports of this process's TCP sockets to the Redis port
- * (/proc/self/fd → socket inodes → /proc/self/net/tcp*). Linux only; elsewhere the list is empty.
+ * One process's connections as Redis sees them (CLIENT LIST), to show what a server sent to Redis
+ * during a load. Other processes on the machine use the same Redis, so connections are told apart
+ * by socket: the local ports of that process's TCP sockets to the Redis port (/proc/<pid>/fd →
+ * socket inodes → /proc/<pid>/net/tcp*; readable for this user's own processes). Linux only;
+ * elsewhere the list is empty.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { Redis } from 'ioredis'
 
 export type RedisClientInfo = Record<string, string>
 
-function ownPortsTo (redisPort: number): Set<number> {
+function portsTo (redisPort: number, pid: number | 'self'): Set<number> {
   const inodes = new Set<string>()
   try {
-    for (const fd of readdirSync('/proc/self/fd')) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
-        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
         if (match !== null) inodes.add(match[1])
       } catch { /* the fd closed meanwhile */ }
     }
   } catch { return new Set() }
   const ports = new Set<number>()
-  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+  for (const table of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
     let text = ''
     try { text = readFileSync(table, 'utf8') } catch { continue }
     for (const line of text.split('\n').slice(1)) {
@@ -34,12 +35,12 @@ function ownPortsTo (redisPort: number): Set<number> {
   return ports
 }
 
-/** CLIENT LIST rows of this process's connections to `url` (the probe connection itself excluded). */
-export async function ownRedisClients (url: string): Promise<RedisClientInfo[]> {
+/** CLIENT LIST rows of process `pid`'s connections to `url` (default: this process's; the probe connection itself excluded). */
+export async function redisClientsOf (url: string, pid: number | 'self' = 'self'): Promise<RedisClientInfo[]> {
   const probe = new Redis(url, { connectionName: 'flagpost-bench-probe', maxRetriesPerRequest: 1 })
   try {
     const listing = await probe.client('LIST') as string
-    const ports = ownPortsTo(Number(new URL(url).port || 6379))
+    const ports = portsTo(Number(new URL(url).port || 6379), pid)
     return listing.split('\n').filter((l) => l.trim() !== '').map((line) =>
       Object.fromEntries(line.trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])))
       .filter((c) => c.name !== 'flagpost-bench-probe' && ports.has(Number(c.addr?.split(':').pop())))

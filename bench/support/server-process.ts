@@ -4,13 +4,17 @@
  * file (the default config logs every request at info: writing it is part of serving).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/support/process.js'
+import type { BareRoute } from './bare-server.js'
 import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+const BARE_SERVER = fileURLToPath(new URL('./bare-server.ts', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
 const running = new Set<ChildProcess>()
 // Never leave a server behind, whatever ends the bench.
@@ -46,12 +50,12 @@ export function statusOf (url: string): Promise<number> {
  * Start a server with exactly `env` (plus PATH, HOST, PORT); its stdout and stderr go to `logFile`.
  * `nodeArgs` go to node before the script (`--cpu-prof` and the like, which NODE_OPTIONS refuses).
  */
-export async function startServer (env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<ServerProcess> {
+export async function startServer (env: Record<string, string>, logFile: string, nodeArgs: string[] = [], script = SERVER): Promise<ServerProcess> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const log = openSync(logFile, 'a')
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, SERVER], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', log, log]
   })
@@ -90,5 +94,29 @@ export async function startServer (env: Record<string, string>, logFile: string,
       await exited
       clearTimeout(force)
     }
+  }
+}
+
+/**
+ * The bare Fastify baseline (support/bare-server.ts) in a process of its own, answering `routes`:
+ * `dir` holds its route file and its log.
+ */
+export async function startBareServer (routes: BareRoute[], dir: string, label = 'bare'): Promise<ServerProcess> {
+  const file = `${dir}/${label}-routes.json`
+  writeFileSync(file, JSON.stringify(routes))
+  return startServer({ BARE_ROUTES: file }, `${dir}/${label}.log`, ['--import', 'tsx'], BARE_SERVER)
+}
+
+/** A bench run's temporary directory and the servers it starts. */
+export interface BenchRun { dir: string, servers: ServerProcess[] }
+
+/** Run `body` with a new temporary directory; the servers it adds to `servers` are stopped and the directory removed however it ends. */
+export async function withServers (prefix: string, body: (run: BenchRun) => Promise<void>): Promise<void> {
+  const run: BenchRun = { dir: mkdtempSync(join(tmpdir(), prefix)), servers: [] }
+  try {
+    await body(run)
+  } finally {
+    for (const server of run.servers) await server.stop()
+    rmSync(run.dir, { recursive: true, force: true })
   }
 }

@@ -54,6 +54,11 @@ export interface FlagSnapshot {
   get (environment: string, name: string): CompiledFlag | undefined
   /** Every flag of one environment (none for an unknown environment). */
   values (environment: string): IterableIterator<CompiledFlag>
+  /**
+   * Every flag of one environment ordered by name (code unit order, the same on every instance), sorted
+   * once per revision that changed it: the same array until then, a new one after.
+   */
+  sorted (environment: string): readonly CompiledFlag[]
   /** The environments, by position then key. */
   environments (): readonly StoredEnvironment[]
   hasEnvironment (key: string): boolean
@@ -84,6 +89,8 @@ interface Source { readonly id: string, specs: OverrideSpecs | undefined }
 /** What one environment serves. */
 interface EnvState {
   flags: Map<string, CompiledFlag>
+  /** `flags` by name, made on first use after a change (apply() drops it). */
+  sorted: readonly CompiledFlag[] | undefined
   // Per flag name: its id and its override specs (none until it has one), so that a single override
   // change is patched in place instead of reloading every override of the flag. The compiled flag
   // keeps the definition it is recompiled from.
@@ -98,8 +105,10 @@ interface State {
   revision: number
 }
 
-const emptyEnv = (): EnvState => ({ flags: new Map(), sources: new Map() })
+const emptyEnv = (): EnvState => ({ flags: new Map(), sorted: undefined, sources: new Map() })
 const NO_FLAGS: ReadonlyMap<string, CompiledFlag> = new Map()
+const NO_SORTED_FLAGS: readonly CompiledFlag[] = Object.freeze([])
+const byName = (a: CompiledFlag, b: CompiledFlag): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 
 /** What changed after a state's revision, with the rows it touched as of `revision`. */
 interface Delta {
@@ -276,6 +285,8 @@ export function createFlagSnapshot ({ repo, environments, logger, subjects, shar
         if (flag !== undefined) compileInto(env, environment, flag.definition, env.sources.get(name)!.specs)
       }
     }
+    // Any environment's flags may have changed above: each sorts its list again on its next use.
+    for (const env of target.envs.values()) env.sorted = undefined
     for (const id of delta.userIds) target.userCustomers.delete(id)
     for (const user of delta.users) if (user.customerId !== null) target.userCustomers.set(user.id, user.customerId)
     target.revision = delta.revision
@@ -363,6 +374,12 @@ export function createFlagSnapshot ({ repo, environments, logger, subjects, shar
     get health () { return { ...health } },
     get: (environment, name) => state.envs.get(environment)?.flags.get(name),
     values: (environment) => (state.envs.get(environment)?.flags ?? NO_FLAGS).values(),
+    sorted (environment) {
+      const env = state.envs.get(environment)
+      if (env === undefined) return NO_SORTED_FLAGS
+      env.sorted ??= [...env.flags.values()].sort(byName)
+      return env.sorted
+    },
     environments: () => state.environments,
     hasEnvironment: (key) => state.envs.has(key),
     customerOf: (userId) => state.userCustomers.get(userId),

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { patientRedisTimers } from './redis-timers.js'
 
 /**
  * Every key and channel lives under `flagpost:v1:<deployment id>:`. `v1` is the shape of what is
@@ -57,6 +58,7 @@ export interface ChangeFeed {
 export function createRedisFeed ({ url, namespace, origin, logger }: {
   url: string, namespace: string, origin: string, logger: FeedLogger
 }): ChangeFeed {
+  patientRedisTimers()
   const channel = changesChannel(namespace)
   const options = { lazyConnect: false, retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000), connectTimeout: REDIS_BOUNDS.connect, keepAlive: REDIS_BOUNDS.keepAliveDelay }
   // The command connection never queues and never replays: a command fails at once while Redis is

@@ -4,7 +4,7 @@ import type { FieldProblem } from '../errors.js'
 import { separatedField } from '../services/field-names.js'
 
 // The services name domain fields (`defaultValue`); a CLI user wrote arguments and options.
-const ARGUMENTS: Record<string, string> = { name: 'NAME', newName: 'NEW', id: 'ID', environments: '--environment', flags: '--flag' }
+const ARGUMENTS: Record<string, string> = { name: 'NAME', newName: 'NEW', id: 'ID', revision: 'REVISION', environments: '--environment', flags: '--flag' }
 const asOption = (field: string): string => ARGUMENTS[field] ?? `--${separatedField(field, '-')}`
 
 /**

@@ -6,6 +6,7 @@ import { ENVIRONMENT_KEY_RULE } from '../schemas/names.js'
 import { customerCommands } from './commands/customers.js'
 import { environmentCommands } from './commands/environments.js'
 import { featureCommands } from './commands/features.js'
+import { historyCommands } from './commands/history.js'
 import { keyCommands } from './commands/keys.js'
 import { overrideCommands } from './commands/overrides.js'
 import { queryCommands } from './commands/queries.js'
@@ -20,6 +21,7 @@ const GROUPS: Group[] = [
   { title: 'Per-customer and per-user switches', commands: overrideCommands },
   { title: 'Queries', commands: queryCommands },
   { title: 'Environments', commands: environmentCommands },
+  { title: 'History', commands: historyCommands },
   { title: 'API keys', commands: keyCommands },
   { title: 'Service', commands: systemCommands }
 ]

@@ -3,6 +3,7 @@ import { EnvironmentNotFoundError } from '../errors.js'
 import type { ApiKeyService } from '../services/api-key-service.js'
 import type { EnvironmentService } from '../services/environment-service.js'
 import type { FlagService } from '../services/flag-service.js'
+import type { HistoryService } from '../services/history-service.js'
 import type { SubjectService } from '../services/subject-service.js'
 
 /** What a command works with: the same services the server uses, and who the change log says wrote. */
@@ -11,6 +12,7 @@ export interface Session {
   subjects: SubjectService
   environments: EnvironmentService
   apiKeys: ApiKeyService
+  history: HistoryService
   /** The environment the command addresses: its `--environment`, else DEFAULT_ENVIRONMENT. */
   environment: string
   /** The configured DEFAULT_ENVIRONMENT. */
@@ -40,11 +42,11 @@ export async function withSession<T> (fn: (session: Session) => Promise<T>, { en
   const [{ loadConfig }, { createContainer }] = await Promise.all([import('../config.js'), import('../container.js')])
   const container = await createContainer(loadConfig(), { poll: false, subscribe: false })
   try {
-    const { flags, subjects, environments, apiKeys } = container.services
+    const { flags, subjects, environments, apiKeys, history } = container.services
     const defaultEnvironment = container.config.defaultEnvironment
     // An unknown --environment is refused before the command does anything.
     if (environment !== undefined && !container.snapshot.hasEnvironment(environment)) throw new EnvironmentNotFoundError(environment)
-    return await fn({ flags, subjects, environments, apiKeys, environment: environment ?? defaultEnvironment, defaultEnvironment, write: { actor: cliActor() } })
+    return await fn({ flags, subjects, environments, apiKeys, history, environment: environment ?? defaultEnvironment, defaultEnvironment, write: { actor: cliActor() } })
   } finally {
     await container.close()
   }

@@ -95,6 +95,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/flags/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A flag's changes in this environment, newest first (across renames; override changes included) */
+        get: operations["getFlagHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/flags/{name}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Serve the flag in this environment as it was at a revision: its configuration then (on/off, default and off variant, targeting), with the variants it has now; recorded as a new change */
+        post: operations["revertFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/evaluate/{name}": {
         parameters: {
             query?: never;
@@ -157,6 +191,23 @@ export interface paths {
         put?: never;
         /** OFREP: evaluate every flag for a context (web providers), with ETag / If-None-Match */
         post: operations["ofrepEvaluateFlagsBulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ofrep/v1/event-stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OFREP change notifications (server-sent events): `refetchEvaluation` with the revision as id and etag; the bulk evaluation advertises this URL with a stream token */
+        get: operations["ofrepEventStream"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -304,6 +355,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/environments/{environment}/flags/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A flag's changes in this environment, newest first (across renames; override changes included) */
+        get: operations["getFlagHistoryInEnvironment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/flags/{name}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Serve the flag in this environment as it was at a revision: its configuration then (on/off, default and off variant, targeting), with the variants it has now; recorded as a new change */
+        post: operations["revertFlagInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/environments/{environment}/evaluate/{name}": {
         parameters: {
             query?: never;
@@ -366,6 +451,23 @@ export interface paths {
         put?: never;
         /** OFREP: evaluate every flag for a context (web providers), with ETag / If-None-Match */
         post: operations["ofrepEvaluateFlagsBulkInEnvironment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/environments/{environment}/ofrep/v1/event-stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OFREP change notifications (server-sent events): `refetchEvaluation` with the revision as id and etag; the bulk evaluation advertises this URL with a stream token */
+        get: operations["ofrepEventStreamInEnvironment"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -531,6 +633,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api-keys/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key this request is made with: its name, role and environments (never its secret) */
+        get: operations["getCurrentApiKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -544,6 +663,40 @@ export interface paths {
         post?: never;
         /** Revoke an API key: it stops working on every instance within the propagation bound */
         delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The change log, newest first: who changed what, when, before and after; filtered, a page at a time, restricted to the environments the key covers */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Change-log entries as server-sent events (`change`, id = revision), restricted to the environments the key covers; resumable with Last-Event-ID */
+        get: operations["streamChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1010,10 +1163,25 @@ export interface components {
         };
         /** @description One flag of a bulk evaluation: its value, or why it could not be evaluated */
         OfrepBulkEvaluationItem: components["schemas"]["OfrepEvaluationSuccess"] | components["schemas"]["OfrepEvaluationFailure"] | components["schemas"]["OfrepFlagNotFound"];
+        OfrepEventStream: {
+            /**
+             * @description `sse`: server-sent events
+             * @example sse
+             */
+            type: string;
+            endpoint: {
+                /** @description Path and query of the stream, on the provider's OFREP base URL origin; the query holds a short-lived stream token, never the API key */
+                requestUri: string;
+            };
+            /** @description Seconds of client inactivity (a hidden tab) after which the provider closes the stream */
+            inactivityDelaySec: number;
+        };
         /** @description Every flag evaluated for one context */
         OfrepBulkEvaluationSuccess: {
             /** @description Every flag, ordered by key; a flag that could not be evaluated is reported here with its key and errorCode */
             flags: components["schemas"]["OfrepBulkEvaluationItem"][];
+            /** @description Where to hear of changes (OFREP ADR-0008): on a `refetchEvaluation` event, re-fetch with its etag as flagConfigEtag */
+            eventStreams?: components["schemas"]["OfrepEventStream"][];
         };
         /** @description The request as a whole could not be evaluated */
         OfrepBulkEvaluationFailure: {
@@ -1213,6 +1381,50 @@ export interface components {
         ApiKeyList: {
             api_keys: components["schemas"]["ApiKey"][];
             next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description The key a request was made with: what it may do (the admin UI follows it) */
+        CurrentApiKey: {
+            /** @description Unique; the actor of the key's writes in the change log */
+            name: string;
+            /** @description admin: everything, keys and environments included; editor: flag, customer, user and override writes in its environments; viewer: reads in its environments; client: evaluation only, in its one environment */
+            role: "admin" | "editor" | "viewer" | "client";
+            /** @description The environments it may address; empty: every one (admin keys, or editor/viewer keys made for all) */
+            environments: string[];
+        };
+        Change: {
+            /** @description The global revision this write made */
+            revision: number;
+            /**
+             * Format: date-time
+             * @description When it committed
+             */
+            at: string;
+            /** @description Who made it: an API key's name, `env-key:<hash prefix>` for API_KEY/READ_API_KEY, `cli`, `library`, `system`… */
+            actor: string;
+            /**
+             * @description `flag.create|update|rename|delete|promote|revert`, `override.set|clear`, `customer.*`, `user.*`, `environment.*`, `api_key.*`
+             * @example flag.update
+             */
+            action: string;
+            /** @description The environment it was made in; null for what is global (customers, users, keys) */
+            environment: string | null;
+            /** @description The flag it is about, by its name after the change; null for other changes */
+            flag: string | null;
+            /** @description The resource before (null for a creation): a flag as GET /flags/{name} shows it, an override, a customer… */
+            before: unknown;
+            /** @description The resource after (null for a deletion); a revert adds `reverted_to`, a promotion `promoted_from` */
+            after: unknown;
+            /** @description The fields that differ, one level deep (`enabled`, `targeting_rules.percentage`, `variants.on`) */
+            changed: string[];
+        };
+        ChangeList: {
+            /** @description Newest first */
+            changes: components["schemas"]["Change"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        RevertRequest: {
+            /** @description Serve the flag in this environment as it was at this revision */
+            revision: number;
         };
     };
     responses: never;
@@ -1428,7 +1640,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1626,7 +1838,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1733,7 +1945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1846,7 +2058,195 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFlagHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revertFlag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (version) the change was based on; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevertRequest"];
+            };
+        };
+        responses: {
+            /** @description The flag as it is now served */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2151,9 +2551,9 @@ export interface operations {
     ofrepEvaluateFlagsBulk: {
         parameters: {
             query?: {
-                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                /** @description The etag of the `refetchEvaluation` event that triggered this re-fetch (OFREP ADR-0008): the answer reflects at least that revision */
                 flagConfigEtag?: string;
-                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                /** @description The lastModified of that event (Unix seconds or RFC 3339): without an etag, the instance catches up with the database before answering */
                 flagConfigLastModified?: string;
             };
             header?: {
@@ -2234,6 +2634,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OfrepBulkEvaluationFailure"];
+                };
+            };
+        };
+    };
+    ofrepEventStream: {
+        parameters: {
+            query?: {
+                /** @description The stream token of the URL the bulk evaluation advertised (instead of an API key: EventSource sends no headers) */
+                token?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: what was missed since is replayed (SSE resume) */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events until the client or the server closes the stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2613,6 +3077,8 @@ export interface operations {
                 subject?: "customer" | "user";
                 /** @description Only overrides that switch the flag on, or off */
                 state?: "enabled" | "disabled";
+                /** @description Only ids that start with this (a prefix, case-sensitive, every character literal); the cursor continues within it */
+                q?: string;
             };
             header?: never;
             path: {
@@ -3008,7 +3474,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3210,7 +3676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3319,7 +3785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3434,7 +3900,199 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current version (FLAGPOST_ERR_VERSION_MISMATCH) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large (FLAGPOST_ERR_BODY_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type: send application/json (FLAGPOST_ERR_UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFlagHistoryInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revertFlagInEnvironment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag (version) the change was based on; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+                /** @description Flag name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevertRequest"];
+            };
+        };
+        responses: {
+            /** @description The flag as it is now served */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3751,9 +4409,9 @@ export interface operations {
     ofrepEvaluateFlagsBulkInEnvironment: {
         parameters: {
             query?: {
-                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                /** @description The etag of the `refetchEvaluation` event that triggered this re-fetch (OFREP ADR-0008): the answer reflects at least that revision */
                 flagConfigEtag?: string;
-                /** @description Event-stream metadata (OFREP ADR-0008); accepted and ignored */
+                /** @description The lastModified of that event (Unix seconds or RFC 3339): without an etag, the instance catches up with the database before answering */
                 flagConfigLastModified?: string;
             };
             header?: {
@@ -3837,6 +4495,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OfrepBulkEvaluationFailure"];
+                };
+            };
+        };
+    };
+    ofrepEventStreamInEnvironment: {
+        parameters: {
+            query?: {
+                /** @description The stream token of the URL the bulk evaluation advertised (instead of an API key: EventSource sends no headers) */
+                token?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: what was missed since is replayed (SSE resume) */
+                "last-event-id"?: string;
+            };
+            path: {
+                /** @description Environment key */
+                environment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events until the client or the server closes the stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (FLAGPOST_ERR_NOT_FOUND, FLAGPOST_ERR_FLAG_NOT_FOUND, FLAGPOST_ERR_ENVIRONMENT_NOT_FOUND, FLAGPOST_ERR_API_KEY_NOT_FOUND, FLAGPOST_ERR_CUSTOMER_NOT_FOUND, FLAGPOST_ERR_USER_NOT_FOUND, FLAGPOST_ERR_OVERRIDE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4224,6 +4949,8 @@ export interface operations {
                 subject?: "customer" | "user";
                 /** @description Only overrides that switch the flag on, or off */
                 state?: "enabled" | "disabled";
+                /** @description Only ids that start with this (a prefix, case-sensitive, every character literal); the cursor continues within it */
+                q?: string;
             };
             header?: never;
             path: {
@@ -4545,7 +5272,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4713,7 +5440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4906,7 +5633,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5053,7 +5780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5083,6 +5810,37 @@ export interface operations {
             /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCurrentApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentApiKey"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5247,6 +6005,142 @@ export interface operations {
             };
         };
     };
+    listChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Flag key: letters, digits, `.`, `_`, `-`; at most 128 characters
+                 * @example new_checkout_flow
+                 */
+                flag?: string;
+                /**
+                 * @description Environment key: lower-case letters, digits, `_`, `-`; at most 32 characters
+                 * @example production
+                 */
+                environment?: string;
+                actor?: string;
+                /** @description One action (`flag.update`) or a group (`flag`: every `flag.*`) */
+                action?: string;
+                /** @description A revision: the id of a change-log entry */
+                from_revision?: number;
+                /** @description A revision: the id of a change-log entry */
+                to_revision?: number;
+                /** @description Entries at or after this time (RFC 3339) */
+                since?: string;
+                /** @description Entries before this time (RFC 3339) */
+                until?: string;
+                /** @description Page size (≤ 1000) */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeList"];
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database cannot serve now: unreachable, or stalled past its bound (FLAGPOST_ERR_UNAVAILABLE); retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamChanges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received: what was missed since is replayed (SSE resume) */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `change` events (data: an entry as GET /changes shows it) and `reset` when more was missed than a replay sends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: each bad field is listed in `errors` (FLAGPOST_ERR_VALIDATION, FLAGPOST_ERR_BAD_REQUEST, FLAGPOST_ERR_INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid API key (FLAGPOST_ERR_UNAUTHORIZED) */
+            401: {
+                headers: {
+                    /** @description Bearer realm="flagpost" */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key may not perform writes (FLAGPOST_ERR_FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listCustomers: {
         parameters: {
             query?: {
@@ -5361,7 +6255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5671,7 +6565,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
+            /** @description Conflict with an existing resource or a concurrent change (FLAGPOST_ERR_FLAG_EXISTS, FLAGPOST_ERR_CONFLICT, FLAGPOST_ERR_ENVIRONMENT_EXISTS, FLAGPOST_ERR_ENVIRONMENT_IN_USE, FLAGPOST_ERR_REVERT_CONFLICT, FLAGPOST_ERR_API_KEY_EXISTS, FLAGPOST_ERR_CUSTOMER_EXISTS, FLAGPOST_ERR_USER_EXISTS) */
             409: {
                 headers: {
                     [name: string]: unknown;

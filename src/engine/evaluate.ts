@@ -7,7 +7,7 @@
  */
 import { bucketIndex, bucketingSeedOf, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
-import { compileRules, NO_SPLIT_VALUES, type CompiledRule } from './rules.js'
+import { compileRules, type CompiledRule } from './rules.js'
 import type {
   EvaluationContext,
   EvaluationResult,
@@ -41,9 +41,7 @@ export interface CompiledFlag {
   readonly version: number
   readonly enabled: boolean
   readonly defaultVariant: string
-  readonly defaultValue: JsonValue
   readonly offVariant: string
-  readonly offValue: JsonValue
   readonly userIds: ReadonlySet<string>
   readonly customerIds: ReadonlySet<string>
   /** No user_ids, customer_ids, rules or rollout: a 100 % fallthrough is then `STATIC`. */
@@ -54,8 +52,6 @@ export interface CompiledFlag {
   readonly fallthrough: Fallthrough
   /** The fallthrough split when `fallthrough === 'split'`, else null. */
   readonly split: CompiledSplit | null
-  /** `definition.variants[split.variants[i]]`, looked up once. */
-  readonly splitValues: readonly JsonValue[]
   /** What every split of the flag (fallthrough and rules) hashes before the bucket value; already in their prefixes. */
   readonly bucketingSeed: string
   /** Context attribute the split hashes. */
@@ -66,9 +62,37 @@ export interface CompiledFlag {
   readonly rules: readonly CompiledRule[]
   /** `definition.metadata`, returned by reference with every result. */
   readonly metadata: Readonly<Record<string, string | number | boolean>>
+  /** Every result the flag can serve, made once (`evaluate` returns one of these, never a new object). */
+  readonly outcomes: Outcomes
+}
+
+/**
+ * The results of a compiled flag, one frozen object per step and variant it can serve: evaluation
+ * allocates nothing, and a caller may key what it derives from a result (a serialized form) on the
+ * object itself. Null where the flag cannot reach that step.
+ */
+export interface Outcomes {
+  /** The kill switch (step 2): off variant, `DISABLED`. */
+  readonly disabled: EvaluationResult
+  /** `user_ids` and `customer_ids` (steps 5 and 6): default variant, `TARGETING_MATCH`. */
+  readonly userIds: EvaluationResult | null
+  readonly customerIds: EvaluationResult | null
+  /** Per rule (step 7), in order. */
+  readonly rules: readonly RuleOutcomes[]
+  /** The fallthrough (step 8) when it is not a split; for a split, what a context without the bucket value gets (off, `DEFAULT`). */
+  readonly fallthrough: EvaluationResult
+  /** The fallthrough split's results, by split index (empty unless `fallthrough === 'split'`). */
+  readonly split: readonly EvaluationResult[]
+}
+
+/** What one rule serves: its variant, or for a rollout rule the split's results and the miss (off, `DEFAULT`). */
+export interface RuleOutcomes {
+  readonly match: EvaluationResult
+  readonly split: readonly EvaluationResult[]
 }
 
 const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
+const NO_RESULTS: readonly EvaluationResult[] = Object.freeze([])
 // Most flags have no id lists: they share this instead of allocating their own (10k flags).
 const NO_IDS: ReadonlySet<string> = new Set()
 // Stryker disable next-line ConditionalExpression: an empty Set of its own behaves like the shared NO_IDS (allocation only)
@@ -88,8 +112,11 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
   const customerIds = idSet(tr.customer_ids)
   const rollout = tr.rollout
   const rules = compileRules(def)
-  const userOverrides = compileOverrides(def, overrides?.users)
-  const customerOverrides = compileOverrides(def, overrides?.customers)
+  const metadata = def.metadata ?? NO_METADATA
+  const make = (variant: string, reason: Reason, rule: string): EvaluationResult =>
+    Object.freeze({ name: def.name, value: variants[variant], variant, reason, type: def.type, version: def.version, rule, metadata })
+  const userOverrides = compileOverrides(def, overrides?.users, 'user_override', make)
+  const customerOverrides = compileOverrides(def, overrides?.customers, 'customer_override', make)
   const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&
     userOverrides === null && customerOverrides === null
 
@@ -133,6 +160,19 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
   }
 
   const bucketBy = tr.bucket_by || 'user_id'
+  const off = (rule: string): EvaluationResult => make(def.off_variant, 'DEFAULT', rule)
+  const outcomes: Outcomes = {
+    disabled: make(def.off_variant, 'DISABLED', 'disabled'),
+    userIds: userIds.size === 0 ? null : make(def.default_variant, 'TARGETING_MATCH', 'user_ids'),
+    customerIds: customerIds.size === 0 ? null : make(def.default_variant, 'TARGETING_MATCH', 'customer_ids'),
+    rules: rules.map((rule) => rule.split === null
+      ? { match: make(rule.variant, 'TARGETING_MATCH', rule.label), split: NO_RESULTS }
+      : { match: off(rule.label), split: rule.split.variants.map((v) => make(v, 'SPLIT', rule.label)) }),
+    fallthrough: fallthrough === 'static'
+      ? make(def.default_variant, 'STATIC', 'fallthrough')
+      : fallthrough === 'default' ? make(def.default_variant, 'DEFAULT', 'fallthrough') : off('fallthrough'),
+    split: split === null ? NO_RESULTS : split.variants.map((v) => make(v, 'SPLIT', 'fallthrough'))
+  }
   return {
     definition: def,
     name: def.name,
@@ -140,9 +180,7 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     version: def.version,
     enabled: def.enabled,
     defaultVariant: def.default_variant,
-    defaultValue: variants[def.default_variant],
     offVariant: def.off_variant,
-    offValue: variants[def.off_variant],
     userIds,
     customerIds,
     noTargeting,
@@ -150,12 +188,12 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     customerOverrides,
     fallthrough,
     split,
-    splitValues: split === null ? NO_SPLIT_VALUES : split.variants.map((v) => variants[v]),
     bucketingSeed,
     bucketBy,
     bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
     rules,
-    metadata: def.metadata ?? NO_METADATA
+    metadata,
+    outcomes
   }
 }
 
@@ -173,65 +211,63 @@ function requireVariant (def: FlagDefinition, variant: string, field: string): v
  * reference from the compiled flag: callers must not mutate them.
  */
 export function evaluate (flag: CompiledFlag, context: EvaluationContext, now: number): EvaluationResult {
-  if (!flag.enabled) return result(flag, flag.offVariant, flag.offValue, 'DISABLED', 'disabled')
+  const outcomes = flag.outcomes
+  if (!flag.enabled) return outcomes.disabled
 
   if (flag.userOverrides !== null) {
     const userId = userIdOf(context)
     // Stryker disable next-line ConditionalExpression: the map's keys are strings, so get(undefined) is undefined as well
     const hit = userId === undefined ? undefined : flag.userOverrides.get(userId)
-    if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'user_override')
+    if (hit !== undefined) return hit.result
   }
   if (flag.customerOverrides !== null) {
     const customerId = attr(context.customer_id)
     // Stryker disable next-line ConditionalExpression: the map's keys are strings, so get(undefined) is undefined as well
     const hit = customerId === undefined ? undefined : flag.customerOverrides.get(customerId)
-    if (hit !== undefined) return result(flag, hit.variant, hit.value, 'TARGETING_MATCH', 'customer_override')
+    if (hit !== undefined) return hit.result
   }
 
   // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty set matches no one either; the size test only skips the lookup
   if (flag.userIds.size > 0) {
     const userId = userIdOf(context)
     // Stryker disable next-line ConditionalExpression: the set holds strings only, so has(undefined) is false as well
-    if (userId !== undefined && flag.userIds.has(userId)) {
-      return result(flag, flag.defaultVariant, flag.defaultValue, 'TARGETING_MATCH', 'user_ids')
-    }
+    if (userId !== undefined && flag.userIds.has(userId)) return outcomes.userIds as EvaluationResult
   }
   // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty set matches no one either; the size test only skips the lookup
   if (flag.customerIds.size > 0) {
     const customerId = attr(context.customer_id)
     // Stryker disable next-line ConditionalExpression: the set holds strings only, so has(undefined) is false as well
-    if (customerId !== undefined && flag.customerIds.has(customerId)) {
-      return result(flag, flag.defaultVariant, flag.defaultValue, 'TARGETING_MATCH', 'customer_ids')
-    }
+    if (customerId !== undefined && flag.customerIds.has(customerId)) return outcomes.customerIds as EvaluationResult
   }
 
   const rules = flag.rules
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r]
     if (!rule.matches(context, now)) continue
+    const served = outcomes.rules[r]
     const split = rule.split
-    if (split === null) return result(flag, rule.variant, rule.value, 'TARGETING_MATCH', rule.label)
+    if (split === null) return served.match
     const key = bucketValue(flag, context)
     const i = key === undefined ? -1 : bucketIndex(split, key)
-    if (i < 0) return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', rule.label)
-    return result(flag, split.variants[i], rule.splitValues[i], 'SPLIT', rule.label)
+    return i < 0 ? served.match : served.split[i]
   }
 
-  switch (flag.fallthrough) {
-    case 'static':
-      return result(flag, flag.defaultVariant, flag.defaultValue, 'STATIC', 'fallthrough')
-    case 'default':
-      return result(flag, flag.defaultVariant, flag.defaultValue, 'DEFAULT', 'fallthrough')
-    case 'off':
-      return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', 'fallthrough')
-    case 'split': {
-      const split = flag.split as CompiledSplit
-      const key = bucketValue(flag, context)
-      const i = key === undefined ? -1 : bucketIndex(split, key)
-      if (i < 0) return result(flag, flag.offVariant, flag.offValue, 'DEFAULT', 'fallthrough')
-      return result(flag, split.variants[i], flag.splitValues[i], 'SPLIT', 'fallthrough')
-    }
-  }
+  if (flag.fallthrough !== 'split') return outcomes.fallthrough
+  const key = bucketValue(flag, context)
+  const i = key === undefined ? -1 : bucketIndex(flag.split as CompiledSplit, key)
+  return i < 0 ? outcomes.fallthrough : outcomes.split[i]
+}
+
+/**
+ * The result `evaluate` gives this flag for every context at every time, or null when the context
+ * can change it: switched off, or nothing that reads the context (no overrides, ids, rules or split).
+ * Bulk evaluation serves such a flag's result without evaluating it per request.
+ */
+export function fixedResult (flag: CompiledFlag): EvaluationResult | null {
+  if (!flag.enabled) return flag.outcomes.disabled
+  const readsContext = flag.userOverrides !== null || flag.customerOverrides !== null || flag.userIds.size > 0 ||
+    flag.customerIds.size > 0 || flag.rules.length > 0 || flag.fallthrough === 'split'
+  return readsContext ? null : flag.outcomes.fallthrough
 }
 
 /** The value rollouts hash: the `bucket_by` attribute (`user_id` with its alias). */
@@ -255,27 +291,30 @@ function attr (value: unknown): string | undefined {
   return undefined
 }
 
-/** What an override serves, looked up once when the flag is compiled. */
-export interface Served { readonly variant: string, readonly value: JsonValue }
+/** What an override serves, looked up once when the flag is compiled: one object per variant served, shared by every override serving it. */
+export interface Served { readonly variant: string, readonly value: JsonValue, readonly result: EvaluationResult }
 
 /**
  * Resolve each override to the variant it serves: its own variant, else the default variant when
  * enabled and the off variant when not. An override naming a variant the flag no longer has (the
  * flag was edited since) falls back the same way rather than failing the whole flag.
  */
-function compileOverrides (def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined): ReadonlyMap<string, Served> | null {
+function compileOverrides (
+  def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined, rule: 'user_override' | 'customer_override',
+  make: (variant: string, reason: Reason, rule: string) => EvaluationResult
+): ReadonlyMap<string, Served> | null {
   if (specs === undefined || specs.size === 0) return null
-  const on: Served = { variant: def.default_variant, value: def.variants[def.default_variant] }
-  const off: Served = { variant: def.off_variant, value: def.variants[def.off_variant] }
+  const byVariant = new Map<string, Served>()
+  const servedAs = (variant: string): Served => {
+    let served = byVariant.get(variant)
+    if (served === undefined) byVariant.set(variant, served = { variant, value: def.variants[variant], result: make(variant, 'TARGETING_MATCH', rule) })
+    return served
+  }
   const served = new Map<string, Served>()
   for (const [id, spec] of specs) {
-    served.set(id, spec.variant !== null && Object.hasOwn(def.variants, spec.variant)
-      ? { variant: spec.variant, value: def.variants[spec.variant] }
-      : spec.enabled ? on : off)
+    served.set(id, servedAs(spec.variant !== null && Object.hasOwn(def.variants, spec.variant)
+      ? spec.variant
+      : spec.enabled ? def.default_variant : def.off_variant))
   }
   return served
-}
-
-function result (flag: CompiledFlag, variant: string, value: JsonValue, reason: Reason, rule: string): EvaluationResult {
-  return { name: flag.name, value, variant, reason, type: flag.type, version: flag.version, rule, metadata: flag.metadata }
 }

@@ -4,10 +4,10 @@
  * and tests that need flagd-compatible hashing on their own, the rule compiler and value readers
  * for tools that check or explain rules.
  */
-export { compileFlag, evaluate, FlagCompileError } from './evaluate.js'
+export { compileFlag, evaluate, fixedResult, FlagCompileError } from './evaluate.js'
 export { ATTRIBUTE_NAME, MAX_CONTEXT_ATTRIBUTES, readContext } from './context.js'
 export type { ContextInput, ContextInputValue, ContextProblem, ContextReading } from './context.js'
-export type { CompiledFlag, Fallthrough, Served } from './evaluate.js'
+export type { CompiledFlag, Fallthrough, Outcomes, RuleOutcomes, Served } from './evaluate.js'
 export { compileClause, compileRules, RULE_LIMITS } from './rules.js'
 export { checkRegexSafety, MAX_PATTERNS_PER_FLAG } from './regex-safety.js'
 export type { CompiledRule, Predicate } from './rules.js'

@@ -4,6 +4,8 @@ import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
 export const UNKNOWN_FLAG = '__unknown__'
+/** Distinct result arrays counted by `servedAll` before they are expanded without waiting for a scrape. */
+const MAX_PENDING = 64
 
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
@@ -20,16 +22,28 @@ function entryOf<T> (tallies: Tallies<T>, environment: string, name: string, fre
 
 /**
  * Count every evaluation the flag service answers, by environment, flag and reason, in `flagpost_evaluations_total`
- * of `registry` (the service tells its observers). The hot path only bumps a number in a Map keyed by
- * the flag's own name; the labelled counter is built from those numbers when it is scraped.
+ * of `registry` (the service tells its observers). The hot path only bumps a number found by the result
+ * object; the labelled counter is built from those numbers when it is scraped.
  * Unknown names are counted under one fixed label, so requests cannot create series at will.
  */
 export function evaluationCounter (registry: Registry): EvaluationObserver {
   const tallies: Tallies<Tally> = new Map()
   const notFound = new Map<string, number>()
   const unservable: Tallies<{ n: number }> = new Map()
-  const count = (environment: string, result: EvaluationResult): void => {
-    entryOf(tallies, environment, result.name, emptyTally)[result.reason]++
+  // A result is the engine's object for one flag of one environment (made once per compile), so its
+  // tally is found once and then by the object: one lookup per evaluation instead of two by name.
+  const tallyOf = new WeakMap<EvaluationResult, Tally>()
+  const count = (environment: string, result: EvaluationResult, n = 1): void => {
+    let tally = tallyOf.get(result)
+    if (tally === undefined) tallyOf.set(result, tally = entryOf(tallies, environment, result.name, emptyTally))
+    tally[result.reason] += n
+  }
+  // servedAll's arrays, counted whole: a bulk request adds 1 here for all of its fixed results, and
+  // each of them gets its share when the counter is collected (or when too many arrays are pending).
+  const pending = new Map<readonly EvaluationResult[], { environment: string, n: number }>()
+  const expand = (): void => {
+    for (const [results, { environment, n }] of pending) for (const result of results) count(environment, result, n)
+    pending.clear()
   }
 
   // Built from the tallies at each scrape.
@@ -39,6 +53,7 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
     labelNames: ['environment', 'flag', 'reason', 'error_code'] as const,
     registers: [],
     collect () {
+      expand()
       this.reset()
       for (const [environment, byName] of tallies) {
         for (const [flag, tally] of byName) {
@@ -55,6 +70,12 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
 
   return {
     served: count,
+    servedAll (environment, results) {
+      const entry = pending.get(results)
+      if (entry !== undefined) { entry.n++; return }
+      if (pending.size >= MAX_PENDING) expand()
+      pending.set(results, { environment, n: 1 })
+    },
     // Only environments that exist reach here (the service refuses the others first): the label is bounded.
     missing: (environment) => { notFound.set(environment, (notFound.get(environment) ?? 0) + 1) },
     unservable: (environment, name) => { entryOf(unservable, environment, name, () => ({ n: 0 })).n++ }

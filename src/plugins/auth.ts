@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import type { Principal, Role } from '../services/api-key-service.js'
+import { ANONYMOUS_REF, type StreamGrant } from '../services/stream-tokens.js'
 
 /**
  * What a route needs (SPEC §10): `admin` an admin key (API keys, environments); `write` an editor or
@@ -17,8 +18,14 @@ declare module 'fastify' {
     environmentScoped?: boolean
     /** The route changes the flag in every environment (delete, rename): the key must cover them all. */
     everyEnvironment?: boolean
+    /** The route (an event stream) also takes a stream token in `?token=` instead of a key (SPEC §12). */
+    streamToken?: boolean
   }
-  interface FastifyRequest { principal: Principal | null }
+  interface FastifyRequest {
+    principal: Principal | null
+    /** What a stream token in the URL granted, on the routes that take one. */
+    streamGrant: StreamGrant | null
+  }
 }
 
 const ANONYMOUS = 'anonymous'
@@ -56,15 +63,54 @@ export const covers = (principal: Principal, environment: string): boolean =>
   principal.environments.length === 0 || principal.environments.includes(environment)
 
 /**
+ * Whether the key a request was authorized with still may do it, for a response that outlives the
+ * request (an event stream): not revoked, not expired, still covering `environment`. Undefined for
+ * anonymous requests (open reads stay open for the life of the process).
+ */
+export function stillAllowed (request: FastifyRequest, environment?: string): (() => boolean) | undefined {
+  const principal = request.principal
+  if (principal === null) return undefined
+  const apiKeys = request.server.services.apiKeys
+  return () => {
+    const current = apiKeys.principalByRef(principal.ref)
+    return current !== null && (environment === undefined || covers(current, environment))
+  }
+}
+
+/**
+ * A stream token (services/stream-tokens.ts) instead of a key: valid only while the key it names
+ * still is (not revoked, not expired, still covering the environment), and, for anonymous tokens,
+ * while reads are open. A token is for one environment: under another's prefix it is refused.
+ */
+function grantFromToken (request: FastifyRequest, token: string): void {
+  const app = request.server
+  const grant = app.services.streamTokens.verify(token)
+  if (grant === null) throw new UnauthorizedError()
+  const anonymous = grant.ref === ANONYMOUS_REF
+  const principal = anonymous ? null : app.services.apiKeys.principalByRef(grant.ref)
+  if (anonymous ? app.config.authReads : principal === null) throw new UnauthorizedError()
+  if (principal !== null && !covers(principal, grant.environment)) throw new ForbiddenError(`This API key may not address environment "${grant.environment}"`)
+  const params = request.params as { environment?: unknown } | undefined
+  if (typeof params?.environment === 'string' && params.environment !== grant.environment) {
+    throw new ForbiddenError(`This stream token is for environment "${grant.environment}"`)
+  }
+  request.principal = principal
+  request.streamGrant = grant
+}
+
+/**
  * Checks API keys per route (`config.access`), before the body is parsed. A key presented to an open
  * route is checked too: a revoked or mistyped key is a 401 everywhere, never silently anonymous (a
  * client key decides the environment, so ignoring a bad one would answer from another environment).
  */
 export default fp(async function auth (app) {
   app.decorateRequest('principal', null)
+  app.decorateRequest('streamGrant', null)
   app.addHook('onRequest', async (request) => {
-    const { access = 'none', environmentScoped = false, everyEnvironment = false } = request.routeOptions.config
+    const { access = 'none', environmentScoped = false, everyEnvironment = false, streamToken = false } = request.routeOptions.config
     if (access === 'none') return
+    const token = streamToken ? (request.query as { token?: unknown } | undefined)?.token : undefined
+    if (typeof token === 'string') return grantFromToken(request, token)
     const key = presentedKey(request)
     if (key === undefined) {
       if ((access === 'read' || access === 'evaluate') && !app.config.authReads) return

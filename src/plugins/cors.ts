@@ -10,7 +10,8 @@ export const EVALUATION_ROUTES = [
   'GET /evaluate/:name',
   'POST /evaluate',
   'POST /ofrep/v1/evaluate/flags',
-  'POST /ofrep/v1/evaluate/flags/:key'
+  'POST /ofrep/v1/evaluate/flags/:key',
+  'GET /ofrep/v1/event-stream'
 ] as const
 
 /** The request headers the clients send: JSON bodies, conditional reads and writes, the two key headers. */

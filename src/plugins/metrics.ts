@@ -4,6 +4,7 @@ import { evaluationCounter } from '../metrics/evaluation-metrics.js'
 import { processMetrics } from '../metrics/process-metrics.js'
 import { createRequestMetrics } from '../metrics/request-metrics.js'
 import { registerStateMetrics } from '../metrics/state-metrics.js'
+import { registerStreamMetrics } from '../metrics/stream-metrics.js'
 
 export const METRICS_PATH = '/metrics'
 
@@ -19,6 +20,7 @@ export default fp(async function metrics (app) {
   const stopCounting = app.services.flags.observe(evaluationCounter(registry))
   app.addHook('onClose', async () => { stopCounting() })
   registerStateMetrics(registry, app.container)
+  registerStreamMetrics(registry, app.services.streams)
 
   const observe = createRequestMetrics(registry)
   app.addHook('onResponse', (request, reply, done) => {

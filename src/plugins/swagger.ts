@@ -56,6 +56,8 @@ export default fp(async function openapi (app) {
         { name: 'evaluation', description: 'Evaluate flags for a context' },
         { name: 'ofrep', description: 'OpenFeature Remote Evaluation Protocol (OFREP 0.3.0) for OpenFeature providers; errors are OFREP bodies' },
         { name: 'environments', description: 'Environments (development, production…): each flag is configured per environment; every environment-scoped path is also served under /environments/{environment}' },
+        { name: 'history', description: 'The change log read back: who changed what, when, before and after; a flag\'s history; revert' },
+        { name: 'streaming', description: 'Server-sent event streams: OFREP change notifications per environment, and the change log as it is written' },
         { name: 'api-keys', description: 'Managed API keys with roles (admin, editor, viewer, client) and environments; the secret is shown once' },
         { name: 'health', description: 'Liveness and readiness' }
       ],

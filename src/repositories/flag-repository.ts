@@ -35,6 +35,9 @@ export interface AuditEntry {
   action: string
   /** The environment the change was made in; absent for what is global (customers, users, keys). */
   environment?: string | null
+  /** The one flag the write is about (flag and override writes): its id, and its name after the write. */
+  flagId?: string | null
+  flag?: string | null
   /** Flag names the write touched: what caches must refresh. */
   names: string[]
   /** Users whose registration (and so inferred customer) the write changed. */
@@ -201,4 +204,9 @@ export interface MetaRepository {
    * deployment share and no other deployment does, e.g. the namespace of their Redis keys.
    */
   deploymentId (): Promise<string>
+  /**
+   * A random secret created once per database, the same way: the key that signs stream tokens
+   * (SPEC §12), so that a token one instance issued is honoured by every other.
+   */
+  streamSecret (): Promise<string>
 }

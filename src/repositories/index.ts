@@ -1,4 +1,7 @@
 import type { DatabaseHandle } from '../db/database.js'
+import type { ChangeLogRepository } from './change-log-repository.js'
+import { createPgChangeLogRepository } from './pg/change-log-repository.js'
+import { createSqliteChangeLogRepository } from './sqlite/change-log-repository.js'
 import type { ApiKeyRepository, EnvironmentRepository, FlagRepository, MetaRepository } from './flag-repository.js'
 import { createPgApiKeyRepository } from './pg/api-key-repository.js'
 import { createPgEnvironmentRepository } from './pg/environment-repository.js'
@@ -20,6 +23,7 @@ export interface Repositories {
   environments: EnvironmentRepository
   subjects: SubjectRepository
   apiKeys: ApiKeyRepository
+  changes: ChangeLogRepository
   meta: MetaRepository
 }
 
@@ -31,6 +35,7 @@ export function createRepositories (handle: DatabaseHandle): Repositories {
       environments: guardUnavailable(createPgEnvironmentRepository(handle.db), isPgUnavailable),
       subjects: guardUnavailable(createPgSubjectRepository(handle.db), isPgUnavailable),
       apiKeys: guardUnavailable(createPgApiKeyRepository(handle.db), isPgUnavailable),
+      changes: guardUnavailable(createPgChangeLogRepository(handle.db), isPgUnavailable),
       meta: guardUnavailable(createPgMetaRepository(handle.db), isPgUnavailable)
     }
   }
@@ -39,6 +44,7 @@ export function createRepositories (handle: DatabaseHandle): Repositories {
     environments: guardUnavailable(createSqliteEnvironmentRepository(handle.db), isSqliteUnavailable),
     subjects: guardUnavailable(createSqliteSubjectRepository(handle.db), isSqliteUnavailable),
     apiKeys: guardUnavailable(createSqliteApiKeyRepository(handle.db), isSqliteUnavailable),
+    changes: guardUnavailable(createSqliteChangeLogRepository(handle.db), isSqliteUnavailable),
     meta: guardUnavailable(createSqliteMetaRepository(handle.db), isSqliteUnavailable)
   }
 }

@@ -24,6 +24,8 @@ export interface UserCustomer { id: string, customerId: string }
 export type SubjectAudit = Omit<AuditEntry, 'names' | 'users'>
 
 export interface KeysetQuery { limit: number, after?: string }
+/** An override listing: `after` is `<subject>:<id>`; `prefix` keeps the ids that start with it (literally). */
+export interface OverrideListQuery extends KeysetQuery { subject?: SubjectKind, enabled?: boolean, prefix?: string }
 
 /** An override list position `<subject>:<id>` (ids may contain ':' themselves) as its two parts. */
 export function splitPosition (after: string): [SubjectKind, string] {
@@ -69,7 +71,7 @@ export interface SubjectRepository {
   clearOverride (flagId: string, flagName: string, environment: string, subject: SubjectKind, subjectId: string, audit: SubjectAudit): Promise<number | null>
   getOverride (flagId: string, environment: string, subject: SubjectKind, subjectId: string): Promise<StoredOverride | undefined>
   /** One flag's overrides in one environment, in (subject, subject id) order; `after` is `<subject>:<id>`. */
-  listOverrides (flagId: string, environment: string, query: KeysetQuery & { subject?: SubjectKind, enabled?: boolean }): Promise<StoredOverride[]>
+  listOverrides (flagId: string, environment: string, query: OverrideListQuery): Promise<StoredOverride[]>
   /** Every override of these flags in every environment: what the snapshot compiles in when it reloads them. */
   overridesOf (flagIds: string[]): Promise<OverrideState[]>
   /**

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { invalidField } from '../errors.js'
+import { invalidField, UnauthorizedError } from '../errors.js'
 import { actorOf } from '../plugins/auth.js'
-import { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyParams } from '../schemas/api-keys.js'
+import { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyParams, CurrentApiKey } from '../schemas/api-keys.js'
 import { ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { toApiKeyBody } from '../services/api-key-view.js'
 
@@ -43,6 +43,22 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(ApiKeyList, 'Every key'), ...standardResponses(401, 403, 503) }
     }
   }, async () => ({ api_keys: (await keys.list()).map(toApiKeyBody), next_cursor: null }))
+
+  // Any key may read itself (client keys too: a tool can then tell them apart); never anonymous.
+  app.get('/api-keys/current', {
+    config: { access: 'evaluate' },
+    schema: {
+      operationId: 'getCurrentApiKey',
+      tags: ['api-keys'],
+      summary: 'The key this request is made with: its name, role and environments (never its secret)',
+      security: writeSecurity,
+      response: { 200: ref(CurrentApiKey, 'The key'), ...standardResponses(401) }
+    }
+  }, async (request) => {
+    const principal = request.principal
+    if (principal === null) throw new UnauthorizedError()
+    return { name: principal.actor, role: principal.role, environments: [...principal.environments] }
+  })
 
   app.get('/api-keys/:id', {
     config: { access: 'admin' },

@@ -4,6 +4,11 @@ import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import { environmentOf } from './environment-scope.js'
+import { perEntry } from './bulk-json.js'
+import { JSON_TYPE } from './ofrep-errors.js'
+
+/** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it. */
+const memberOf = perEntry((entry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -35,7 +40,16 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // A flag that cannot be served is reported in `results` (GENERAL), not as a 500.
       response: { 200: ref(BulkEvaluateResponse, 'One result per flag'), ...standardResponses(400, 401, 403, 413, 415, 429) }
     }
-  }, async (request) => ({ results: flags.evaluateMany(environmentOf(request), evaluationContext(request.body.context ?? {}), request.body.flags) }))
+  }, async (request, reply) => {
+    const environment = environmentOf(request)
+    const context = evaluationContext(request.body.context ?? {})
+    const names = request.body.flags
+    const entries = names === undefined ? flags.evaluateAll(environment, context) : flags.evaluateNamed(environment, context, names)
+    // Already JSON, from each entry's own (made once per entry): not re-serialized.
+    let json = '{"results":{'
+    for (let i = 0; i < entries.length; i++) json += i === 0 ? memberOf(entries[i]) : `,${memberOf(entries[i])}`
+    return reply.type(JSON_TYPE).send(`${json}}}` as never)
+  })
 }
 
 export default evaluateRoutes

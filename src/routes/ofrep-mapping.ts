@@ -3,6 +3,7 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry } from '../services/flag-service.js'
+import { perEntry } from './bulk-json.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -17,24 +18,42 @@ export function toOfrepSuccess (result: EvaluationResult): OfrepEvaluationSucces
   return { key: result.name, value: result.value, reason: result.reason, variant: result.variant, metadata: result.metadata }
 }
 
-const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/**
- * Bulk results as OFREP's `flags` array, ordered by key so that the same result is the same bytes
- * (and the same ETag) on every instance, whatever order its snapshot holds the flags in. A flag
- * that could not be evaluated stays in the array with its key and errorCode.
- */
-export function toOfrepFlags (results: Record<string, BulkEntry>): Array<OfrepEvaluationSuccessBody | OfrepEvaluationFailureBody | OfrepFlagNotFoundBody> {
-  return Object.keys(results).sort(byKey).map((name) => {
-    const entry = results[name]
-    if (!('error_code' in entry)) return toOfrepSuccess(entry)
-    // FLAG_NOT_FOUND, or GENERAL for a flag whose stored row cannot be served.
-    return { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
-  })
+/** One bulk entry as OFREP's `flags` array holds it; a flag that could not be evaluated stays in it with its key and errorCode. */
+export function toOfrepEntry (entry: BulkEntry): OfrepEvaluationSuccessBody | OfrepEvaluationFailureBody | OfrepFlagNotFoundBody {
+  if (!('error_code' in entry)) return toOfrepSuccess(entry)
+  // FLAG_NOT_FOUND, or GENERAL for a flag whose stored row cannot be served.
+  return { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
 }
 
-/** A strong ETag over the exact response bytes: it changes exactly when what this context sees changes. */
-export const bodyEtag = (body: string): string => `"${createHash('sha256').update(body).digest('base64url')}"`
+/** An entry's JSON in the array, and the first 8 bytes of its SHA-256 as two 32-bit words (for the ETag). */
+interface Piece { json: string, d0: number, d1: number }
+const pieceOf = perEntry((entry): Piece => {
+  const json = JSON.stringify(toOfrepEntry(entry))
+  const digest = createHash('sha256').update(json).digest()
+  return { json, d0: digest.readUInt32LE(0), d1: digest.readUInt32LE(4) }
+})
+/** The digests of one answer's entries, in order (reused: building an answer is synchronous). */
+let digests = new Uint32Array(2 * 1024)
+
+/**
+ * A bulk answer's `{"flags":[…]` (the caller closes the object) and its ETag, from entries ordered by
+ * key (evaluateAll's order), so that the same result is the same bytes and the same ETag on every
+ * instance. The ETag is a strong one over the entries: SHA-256 of their own digests in order (each
+ * made once, with its JSON), not of the ~40 KB the answer is at 350 flags. It changes exactly when an
+ * entry does, that is when what this context sees changes.
+ */
+export function ofrepBulkAnswer (entries: readonly BulkEntry[]): { flagsJson: string, etag: string } {
+  if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
+  let flagsJson = '{"flags":['
+  for (let i = 0; i < entries.length; i++) {
+    const piece = pieceOf(entries[i])
+    flagsJson += i === 0 ? piece.json : `,${piece.json}`
+    digests[2 * i] = piece.d0
+    digests[2 * i + 1] = piece.d1
+  }
+  const hash = createHash('sha256').update(new Uint8Array(digests.buffer, 0, 8 * entries.length)).digest('base64url')
+  return { flagsJson: `${flagsJson}]`, etag: `"${hash}"` }
+}
 
 /** RFC 9110 If-None-Match (weak comparison): `*`, or a list of tags one of which is ours; bare tags are accepted too. */
 export function ifNoneMatches (header: string | undefined, etag: string): boolean {

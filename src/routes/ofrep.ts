@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import Type, { type TSchema } from 'typebox'
+import { ANONYMOUS_REF } from '../services/stream-tokens.js'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
-import { bodyEtag, ifNoneMatches, toContext, toOfrepFlags, toOfrepSuccess } from './ofrep-mapping.js'
+import { ifNoneMatches, ofrepBulkAnswer, toContext, toOfrepSuccess } from './ofrep-mapping.js'
 import { environmentOf } from './environment-scope.js'
 
 /**
@@ -26,6 +28,20 @@ const json = (schema: TSchema, description: string) =>
 
 const RETRY_AFTER = { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' } }
 const rateLimited = { ...json(OfrepGeneralError, 'Too many evaluation requests from this client; retry after Retry-After seconds'), headers: RETRY_AFTER }
+
+/** Seconds of inactivity (a hidden tab) after which a provider closes its stream (ADR-0008's default). */
+const INACTIVITY_DELAY_S = 120
+
+/**
+ * The stream a bulk evaluation advertises: this environment's, under the prefix the request used,
+ * on the provider's own origin (a relative `requestUri`, so proxies in front need no configuration),
+ * with a stream token for the key that asked instead of the key.
+ */
+function eventStreamOf (request: FastifyRequest, environment: string) {
+  const token = request.server.services.streamTokens.issue(environment, request.principal?.ref ?? ANONYMOUS_REF)
+  const prefix = typeof (request.params as { environment?: unknown }).environment === 'string' ? `/environments/${environment}` : ''
+  return { type: 'sse', endpoint: { requestUri: `${prefix}/ofrep/v1/event-stream?token=${token}` }, inactivityDelaySec: INACTIVITY_DELAY_S }
+}
 
 const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
@@ -61,8 +77,14 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: readSecurity,
       summary: 'OFREP: evaluate every flag for a context (web providers), with ETag / If-None-Match',
       querystring: Type.Object({
-        flagConfigEtag: Type.Optional(Type.String({ description: 'Event-stream metadata (OFREP ADR-0008); accepted and ignored' })),
-        flagConfigLastModified: Type.Optional(Type.String({ description: 'Event-stream metadata (OFREP ADR-0008); accepted and ignored' }))
+        flagConfigEtag: Type.Optional(Type.String({
+          pattern: '^"\\d{1,16}"$',
+          description: 'The etag of the `refetchEvaluation` event that triggered this re-fetch (OFREP ADR-0008): the answer reflects at least that revision'
+        })),
+        flagConfigLastModified: Type.Optional(Type.String({
+          maxLength: 40,
+          description: 'The lastModified of that event (Unix seconds or RFC 3339): without an etag, the instance catches up with the database before answering'
+        }))
       }),
       headers: Type.Object({
         'if-none-match': Type.Optional(Type.String({ description: 'The ETag of a previous response for this context: 304 when nothing this context sees has changed' }))
@@ -81,14 +103,21 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
+    const { flagConfigEtag: etagOfEvent, flagConfigLastModified: eventTime } = request.query
+    // Re-fetched because of an event: answer from at least the revision the event announced, even on
+    // an instance that has not heard of it yet (behind a load balancer the stream and the re-fetch
+    // may reach different instances).
+    if (etagOfEvent !== undefined || eventTime !== undefined) await flags.freshAsOf(etagOfEvent === undefined ? undefined : Number(etagOfEvent.slice(1, -1)))
+    const environment = environmentOf(request)
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
-    const body = JSON.stringify({ flags: toOfrepFlags(flags.evaluateMany(environmentOf(request), toContext(request.body.context))) })
-    const etag = bodyEtag(body)
+    const { flagsJson, etag } = ofrepBulkAnswer(flags.evaluateAll(environment, toContext(request.body.context)))
+    // The ETag is the evaluated result's alone, as before event streams: the stream's token changes every
+    // hour and with the key, and must not make a poll see a change that no flag made.
     void reply.header('etag', etag)
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
     if (ifNoneMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
-    // Already JSON, and exactly the bytes the ETag was computed over: sent as is, not re-serialized.
-    return reply.code(200).type(JSON_TYPE).send(body as never)
+    // Already JSON: sent as is, not re-serialized.
+    return reply.code(200).type(JSON_TYPE).send(`${flagsJson},"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}` as never)
   })
 }
 

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { NextCursor, ref } from './common.js'
+import { DateTimeInput, NextCursor, ref } from './common.js'
 import { EnvironmentKey } from './environments.js'
 import { API_KEY_NAME_RULE } from './names.js'
 
@@ -31,7 +31,7 @@ export const ApiKeyCreate = Type.Object({
   role: Role,
   environments: Type.Optional(Type.Array(EnvironmentKey, { maxItems: 100, description: 'client: exactly one; editor, viewer: the ones it covers (none: every one); admin: none' })),
   expires_at: Type.Optional(Type.Union([
-    Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$', maxLength: 40, description: 'RFC 3339 date-time' }),
+    DateTimeInput,
     Type.Null()
   ], { description: 'When it stops working (default: never)' }))
 }, { $id: 'ApiKeyCreate', additionalProperties: false })
@@ -42,6 +42,12 @@ export const ApiKeyList = Type.Object({
   next_cursor: ref(NextCursor)
 }, { $id: 'ApiKeyList', additionalProperties: false })
 
+export const CurrentApiKey = Type.Object({
+  name: fields.name,
+  role: Role,
+  environments: fields.environments
+}, { $id: 'CurrentApiKey', additionalProperties: false, description: 'The key a request was made with: what it may do (the admin UI follows it)' })
+
 export const ApiKeyParams = Type.Object({ id: Type.String({ maxLength: 64, description: 'Key id' }) })
 
-export const apiKeySchemas = [ApiKey, ApiKeyCreated, ApiKeyCreate, ApiKeyList]
+export const apiKeySchemas = [ApiKey, ApiKeyCreated, ApiKeyCreate, ApiKeyList, CurrentApiKey]

@@ -74,6 +74,9 @@ export function standardResponses<S extends ErrorStatus> (...statuses: S[]): { [
   return Object.fromEntries(statuses.map((status) => [status, errors[status]])) as { [K in S]: (typeof errors)[K] }
 }
 
+/** A time a client sends (RFC 3339), checked by pattern: the format alone admits what Date cannot parse. */
+export const DateTimeInput = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$', maxLength: 40, description: 'RFC 3339 date-time' })
+
 /** A page's cursor, shared by every paginated list. */
 export const NextCursor = Type.Union([Type.String(), Type.Null()], {
   $id: 'NextCursor', description: 'Pass as `cursor` for the next page; null on the last page'

@@ -81,10 +81,22 @@ export const OfrepBulkEvaluationItem = Type.Union([ref(OfrepEvaluationSuccess), 
   $id: 'OfrepBulkEvaluationItem', description: 'One flag of a bulk evaluation: its value, or why it could not be evaluated'
 })
 
+/** An event stream a provider connects to for change notifications (OFREP ADR-0008). */
+export const OfrepEventStream = Type.Object({
+  type: Type.String({ description: '`sse`: server-sent events', examples: ['sse'] }),
+  endpoint: Type.Object({
+    requestUri: Type.String({ description: 'Path and query of the stream, on the provider\'s OFREP base URL origin; the query holds a short-lived stream token, never the API key' })
+  }, { additionalProperties: false }),
+  inactivityDelaySec: Type.Integer({ minimum: 1, description: 'Seconds of client inactivity (a hidden tab) after which the provider closes the stream' })
+}, { $id: 'OfrepEventStream', additionalProperties: false })
+
 export const OfrepBulkEvaluationSuccess = Type.Object({
   flags: Type.Array(ref(OfrepBulkEvaluationItem), {
     description: 'Every flag, ordered by key; a flag that could not be evaluated is reported here with its key and errorCode'
-  })
+  }),
+  eventStreams: Type.Optional(Type.Array(ref(OfrepEventStream), {
+    description: 'Where to hear of changes (OFREP ADR-0008): on a `refetchEvaluation` event, re-fetch with its etag as flagConfigEtag'
+  }))
 }, { $id: 'OfrepBulkEvaluationSuccess', description: 'Every flag evaluated for one context' })
 
 export const OfrepBulkEvaluationFailure = Type.Object({
@@ -101,5 +113,5 @@ export const OfrepGeneralError = Type.Object({
 /** Registered once with `app.addSchema` (OpenAPI components) and with the OFREP routes' validator. */
 export const ofrepSchemas = [
   OfrepMetadata, OfrepReason, OfrepContextValue, OfrepContext, OfrepEvaluationRequest, OfrepBulkEvaluationRequest, OfrepEvaluationSuccess,
-  OfrepEvaluationFailure, OfrepFlagNotFound, OfrepBulkEvaluationItem, OfrepBulkEvaluationSuccess, OfrepBulkEvaluationFailure, OfrepGeneralError
+  OfrepEvaluationFailure, OfrepFlagNotFound, OfrepBulkEvaluationItem, OfrepEventStream, OfrepBulkEvaluationSuccess, OfrepBulkEvaluationFailure, OfrepGeneralError
 ]

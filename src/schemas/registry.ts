@@ -2,6 +2,7 @@ import type { TSchema } from 'typebox'
 import { commonSchemas } from './common.js'
 import { apiKeySchemas } from './api-keys.js'
 import { environmentSchemas } from './environments.js'
+import { historySchemas } from './history.js'
 import { evaluateSchemas } from './evaluate.js'
 import { flagSchemas } from './flags.js'
 import { ofrepSchemas } from './ofrep.js'
@@ -13,4 +14,4 @@ import { subjectSchemas } from './subjects.js'
  * to one of the lists below is known everywhere at once. (The library takes no HTTP bodies: it checks
  * its arguments with the same rules, schemas/names.ts and LIMITS, and the services check the rest.)
  */
-export const SCHEMAS: readonly TSchema[] = [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas, ...environmentSchemas, ...apiKeySchemas]
+export const SCHEMAS: readonly TSchema[] = [...commonSchemas, ...flagSchemas, ...evaluateSchemas, ...ofrepSchemas, ...subjectSchemas, ...environmentSchemas, ...apiKeySchemas, ...historySchemas]

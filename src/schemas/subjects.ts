@@ -77,7 +77,14 @@ export const UserListQuery = Type.Object({
 export const OverrideListQuery = Type.Object({
   ...Pagination,
   subject: Type.Optional(Type.Union([Type.Literal('customer'), Type.Literal('user')], { description: 'Only overrides of customers, or of users' })),
-  state: Type.Optional(Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { description: 'Only overrides that switch the flag on, or off' }))
+  state: Type.Optional(Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { description: 'Only overrides that switch the flag on, or off' })),
+  q: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: SUBJECT_ID_RULE.maxLength,
+    pattern: NO_NUL,
+    description: 'Only ids that start with this (a prefix, case-sensitive, every character literal); the cursor continues within it',
+    examples: ['acme', 'alice@']
+  }))
 }, { additionalProperties: false })
 export const FlagCustomersQuery = Type.Object({
   ...Pagination,

@@ -11,6 +11,11 @@ export interface Principal {
   actor: string
   role: Role
   environments: readonly string[]
+  /**
+   * Names the key without revealing it (a prefix of its SHA-256): what a stream token carries, so
+   * that the token stops working when the key does (revoked, expired).
+   */
+  ref: string
 }
 export type ApiKey = StoredApiKey
 export interface NewApiKey { name: string, role: Role, environments?: string[], expiresAt?: Date | null }
@@ -18,6 +23,8 @@ interface KnownKey { hash: Buffer, principal: Principal, id?: string, expiresAt?
 interface WriteOptions { actor: string }
 
 const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest()
+/** A key's reference: 12 bytes of its hash, enough to tell keys apart, useless to present as the key. */
+const refOf = (hash: Buffer): string => hash.subarray(0, 12).toString('base64url')
 /** How much of a secret a listing shows after `fp_<role>_`: enough to tell keys apart, far too little to guess the rest. */
 const SHOWN = 6
 /** Last use is recorded per key at most this often, and written in one batch at most this often. */
@@ -54,7 +61,7 @@ export function createApiKeyService ({ repo, writeKeys, readKeys, hasEnvironment
   let timer: NodeJS.Timeout | undefined
   const fromEnv = (key: string, role: Role): KnownKey => {
     const hash = sha256(key)
-    return { hash, principal: { actor: `env-key:${hash.toString('hex').slice(0, 8)}`, role, environments: [] } }
+    return { hash, principal: { actor: `env-key:${hash.toString('hex').slice(0, 8)}`, role, environments: [], ref: refOf(hash) } }
   }
   const audit = (actor: string, action: string, before: unknown, after: unknown): AuditEntry => ({ actor, action, names: [], before, after })
 
@@ -77,7 +84,7 @@ export function createApiKeyService ({ repo, writeKeys, readKeys, hasEnvironment
       const stored = (await repo.all()).map((k): KnownKey => ({
         hash: Buffer.from(k.keyHash, 'hex'),
         id: k.id,
-        principal: { actor: k.name, role: k.role, environments: k.environments },
+        principal: { actor: k.name, role: k.role, environments: k.environments, ref: refOf(Buffer.from(k.keyHash, 'hex')) },
         ...(k.expiresAt === null ? {} : { expiresAt: k.expiresAt.getTime() })
       }))
       known = [...writeKeys.map((k) => fromEnv(k, 'admin')), ...readKeys.map((k) => fromEnv(k, 'viewer')), ...stored]
@@ -95,6 +102,13 @@ export function createApiKeyService ({ repo, writeKeys, readKeys, hasEnvironment
         lastRecorded.set(match.id, at)
         pending.set(match.id, new Date(at))
       }
+      return match.principal
+    },
+
+    /** The principal of the key a stream token names (`Principal.ref`), or null once it is revoked or expired. */
+    principalByRef (ref: string): Principal | null {
+      const match = known.find((key) => key.principal.ref === ref)
+      if (match === undefined || (match.expiresAt !== undefined && match.expiresAt <= Date.now())) return null
       return match.principal
     },
 

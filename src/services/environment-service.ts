@@ -89,6 +89,10 @@ export function createEnvironmentService ({ repo, flags, subjects, snapshot, def
 
     list: (): Promise<Environment[]> => repo.all(),
     get: mustGet,
+    /** 404 unless the environment is served (from the snapshot: no database read, for what must work in an outage). */
+    mustBeServed (key: string): void {
+      if (!snapshot.hasEnvironment(key)) throw new EnvironmentNotFoundError(key)
+    },
 
     async create (input: { key: string, name?: string, position?: number }, opts: WriteOptions): Promise<Environment> {
       const key = checkKey('key', input.key)
@@ -191,7 +195,7 @@ export function createEnvironmentService ({ repo, flags, subjects, snapshot, def
           flag: next,
           expectedVersion: to.version,
           overrides,
-          audit: { actor: opts.actor, action: 'flag.promote', environment: target, names: [name], before: toFlagBody(to), after: { ...toFlagBody(next), promoted_from: command.from } }
+          audit: { actor: opts.actor, action: 'flag.promote', environment: target, flagId: to.id, flag: name, names: [name], before: toFlagBody(to), after: { ...toFlagBody(next), promoted_from: command.from } }
         })
       }
       if (command.dryRun === true || updates.length === 0) return { dryRun: command.dryRun === true, flags: diff }

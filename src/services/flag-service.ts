@@ -3,7 +3,7 @@ import type { FlagSnapshot } from '../cache/flag-snapshot.js'
 import { checkRegexSafety, compileFlag, evaluate, FlagCompileError, type CompiledFlag } from '../engine/index.js'
 import { toDefinition } from '../repositories/flag-definition.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import { ConflictError, EnvironmentNotFoundError, FlagNotFoundError, FlagUnservableError, invalidField, VersionMismatchError } from '../errors.js'
+import { ConflictError, EnvironmentNotFoundError, FlagNotFoundError, FlagUnservableError, invalidField, RevertConflictError, VersionMismatchError } from '../errors.js'
 import type { AuditEntry, FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { SubjectRepository } from '../repositories/subject-repository.js'
 import type { FlagChange, FlagSpec, NewFlag } from './flag-commands.js'
@@ -15,6 +15,18 @@ import { decodeCursor } from './cursor.js'
 import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
+import { settleWithin } from '../settle-within.js'
+import { bulkPlanOf, isServable, unservable, type BulkEntry } from './bulk-plan.js'
+
+export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
+export { isServable } from './bulk-plan.js'
+
+/** A flag's configuration in one environment at a revision, as the change log recorded it: what a revert restores. */
+export interface RestoreTarget extends Pick<StoredFlag, 'type' | 'enabled' | 'defaultVariant' | 'offVariant' | 'targetingRules'> {
+  revision: number
+  /** The flag the configuration belonged to (a flag deleted and recreated under its name is another one). */
+  flagId: string
+}
 
 /** Who is writing and on which version the change is based (`If-Match`). */
 export interface WriteOptions {
@@ -22,31 +34,27 @@ export interface WriteOptions {
   ifMatch?: number
 }
 
-export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
-/** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
-export interface EvaluationUnservable { name: string, error_code: 'GENERAL', error_message: string }
-export type BulkEntry = EvaluationResult | EvaluationFailure | EvaluationUnservable
-
 /**
  * Told of every evaluation the service answers (one and many): a result, a name no flag has, or a
  * flag whose stored row cannot be served. Metrics count through this; it must be cheap and not throw.
  */
 export interface EvaluationObserver {
   served (environment: string, result: EvaluationResult): void
+  /**
+   * Each of `results` was served once. A bulk evaluation passes the same array object every time for
+   * the flags whose results are fixed until the next revision (BulkPlan.fixedResults), so an observer
+   * may count the array and expand it later.
+   */
+  servedAll (environment: string, results: readonly EvaluationResult[]): void
   missing (environment: string, name: string): void
   unservable (environment: string, name: string): void
 }
 
-/**
- * Whether a result can be sent as the API describes it. Writes refuse anything else; a row written
- * by an older version (metadata `{"x": null}` from a non-finite number) may still hold it.
- */
-export const isServable = (result: EvaluationResult): boolean => isServableMetadata(result.metadata)
-const unservable = (name: string): EvaluationUnservable => ({ name, error_code: 'GENERAL', error_message: new FlagUnservableError(name).message })
-
 /** Whether a flag is on for a context: it serves anything but its off variant. */
 export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => result.variant !== flag.offVariant
 
+/** How long a re-fetch triggered by an event waits for this instance to reach the event's revision. */
+const FRESH_WAIT_MS = 1000
 const MAX_ATTEMPTS = 8
 const RETRY = Symbol('retry')
 /** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
@@ -122,8 +130,10 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
   const checkVersion = (flag: StoredFlag, ifMatch: number | undefined): void => {
     if (ifMatch !== undefined && flag.version !== ifMatch) throw new VersionMismatchError(flag.name, flag.version)
   }
-  const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry =>
-    ({ actor, action, environment: (after ?? before)?.environment ?? null, names, before: before && toFlagBody(before), after: after && toFlagBody(after) })
+  const audit = (actor: string, action: string, names: string[], before: StoredFlag | null, after: StoredFlag | null): AuditEntry => {
+    const flag = (after ?? before)!
+    return { actor, action, environment: flag.environment, flagId: flag.id, flag: flag.name, names, before: before && toFlagBody(before), after: after && toFlagBody(after) }
+  }
   const committed = async <T>(value: T): Promise<T> => { await snapshot.committed(); return value }
   /** SPEC §2.4: a registered user's customer stands in when the context names no customer. */
   const withInferredCustomer = (context: EvaluationContext): EvaluationContext => {
@@ -163,15 +173,19 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
     })
   }
 
-  /** Replace a flag with `next(current)`; null means nothing changes (no write, no new version). */
-  const change = (environment: string, name: string, opts: WriteOptions, action: string, next: (current: StoredFlag) => StoredFlag | null): Promise<StoredFlag> =>
+  /**
+   * Replace a flag with `next(current)`; null means nothing changes (no write, no new version).
+   * `note` is recorded with the change-log row's `after` (what a revert restored).
+   */
+  const change = (environment: string, name: string, opts: WriteOptions, action: string, next: (current: StoredFlag) => StoredFlag | null, note?: object): Promise<StoredFlag> =>
     optimistic(environment, name, opts, async (current) => {
       const updated = next(current)
       if (updated === null) return current
       await compilableEverywhere(current, updated)
       await checkPinnedVariants(current, updated)
       const names = updated.name === current.name ? [current.name] : [current.name, updated.name]
-      const revision = await repo.update(updated, current.version, audit(opts.actor, action, names, current, updated))
+      const entry = audit(opts.actor, action, names, current, updated)
+      const revision = await repo.update(updated, current.version, note === undefined ? entry : { ...entry, after: { ...entry.after as object, ...note } })
       return revision === null ? RETRY : committed(updated)
     })
 
@@ -224,12 +238,44 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
         newName === current.name ? null : { ...current, metadata: servableMetadata(current.metadata), name: newName, version: current.version + 1, updatedAt: now() })
     },
 
+    /**
+     * Serve in `environment` the configuration the flag had there at an earlier revision (SPEC §11),
+     * keeping its definition (type, variants, description…: shared by every environment). Refused
+     * (409) when the flag was deleted and recreated since, or its type or variants no longer allow it.
+     */
+    restore (environment: string, name: string, target: RestoreTarget, opts: WriteOptions): Promise<StoredFlag> {
+      const at = `revision ${target.revision}`
+      return change(environment, name, opts, 'flag.revert', (current) => {
+        if (current.id !== target.flagId) throw new RevertConflictError(`Flag "${name}" was created after ${at}; it has no state there to restore`)
+        if (current.type !== target.type) throw new RevertConflictError(`Flag "${name}" was a ${target.type} flag at ${at} and is a ${current.type} flag now: its configuration then cannot be served`)
+        const { enabled, defaultVariant, offVariant, targetingRules } = target
+        const next = { ...current, enabled, defaultVariant, offVariant, targetingRules, version: current.version + 1, updatedAt: now() }
+        if (JSON.stringify([enabled, defaultVariant, offVariant, targetingRules]) === JSON.stringify([current.enabled, current.defaultVariant, current.offVariant, current.targetingRules])) return null
+        try {
+          return compilable(next)
+        } catch (err) {
+          if (!(err instanceof Error) || (err as { statusCode?: number }).statusCode !== 400) throw err
+          throw new RevertConflictError(`Flag "${name}" cannot be served as it was at ${at} with the variants it has now (${Object.keys(current.variants).join(', ')}): ${err.message}`)
+        }
+      }, { reverted_to: target.revision })
+    },
+
     /** Deletes the flag in every environment (`environment` is where the request was made). */
     remove (environment: string, name: string, opts: WriteOptions): Promise<void> {
       return optimistic(environment, name, opts, async (current) => {
         const revision = await repo.delete(current.id, current.version, audit(opts.actor, 'flag.delete', [name], current, null))
         return revision === null ? RETRY : committed(undefined)
       })
+    },
+
+    /**
+     * Serve at least `revision` (an event's), or, without one, what the database has now: for a
+     * re-fetch an event triggered (OFREP ADR-0008). Bounded: past FRESH_WAIT_MS it answers from what
+     * it has (the poll catches up), as a stale answer beats none.
+     */
+    async freshAsOf (revision: number | undefined): Promise<void> {
+      if (revision !== undefined && snapshot.revision >= revision) return
+      await settleWithin(snapshot.catchUp(), FRESH_WAIT_MS, undefined)
     },
 
     /** Be told of every evaluation from now on; returns what stops it. */
@@ -255,27 +301,47 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       return result
     },
 
-    /** Every flag (or the named ones) for one context; unknown names are reported, not thrown. */
-    evaluateMany (environment: string, context: EvaluationContext, names?: string[]): Record<string, BulkEntry> {
+    /**
+     * Every flag of the environment for one context, ordered by name (the same order on every
+     * instance): what bulk evaluation answers. Only the flags whose result the context can change are
+     * evaluated; the others' entries were worked out once for the revision (services/bulk-plan.ts).
+     */
+    evaluateAll (environment: string, context: EvaluationContext): readonly BulkEntry[] {
+      checkEnvironment(environment)
+      const plan = bulkPlanOf(snapshot.sorted(environment))
+      const at = Date.now()
+      context = withInferredCustomer(context)
+      const entries = plan.fixed.slice() as BulkEntry[]
+      const { flags, evaluated } = plan
+      for (let k = 0; k < evaluated.length; k++) {
+        const i = evaluated[k]
+        entries[i] = evaluate(flags[i], context, at)
+      }
+      for (const observer of observers) {
+        for (let k = 0; k < evaluated.length; k++) observer.served(environment, entries[evaluated[k]] as EvaluationResult)
+        observer.servedAll(environment, plan.fixedResults)
+        for (const name of plan.unservable) observer.unservable(environment, name)
+      }
+      return entries
+    },
+
+    /** The named flags for one context, in the order asked (a name asked twice, once); unknown names are reported, not thrown. */
+    evaluateNamed (environment: string, context: EvaluationContext, names: readonly string[]): BulkEntry[] {
       checkEnvironment(environment)
       const at = Date.now()
       context = withInferredCustomer(context)
-      const results: Record<string, BulkEntry> = {}
-      if (names === undefined) {
-        for (const flag of snapshot.values(environment)) {
-          const result = evaluate(flag, context, at)
-          results[flag.definition.name] = observed(environment, isServable(result) ? result : unservable(flag.definition.name))
-        }
-        return results
-      }
+      const seen = new Set<string>()
+      const entries: BulkEntry[] = []
       for (const name of names) {
+        if (seen.has(name)) continue
+        seen.add(name)
         const flag = snapshot.get(environment, name)
         const result = flag === undefined ? undefined : evaluate(flag, context, at)
-        results[name] = observed(environment, result === undefined
+        entries.push(observed(environment, result === undefined
           ? { name, error_code: 'FLAG_NOT_FOUND', error_message: new FlagNotFoundError(name).message }
-          : isServable(result) ? result : unservable(name))
+          : isServable(result) ? result : unservable(name)))
       }
-      return results
+      return entries
     }
   }
 }

@@ -10,14 +10,18 @@ export function page<T> (rows: T[], limit: number, cursorOf: (last: T) => string
   return { items, nextCursor: rows.length > limit ? encodeCursor(cursorOf(items[items.length - 1])) : null }
 }
 
-/** Every item of a listing, read a page of `size` at a time (the CLI and the library list everything). */
-export async function everyItem<T> (list: (query: { limit: number, cursor?: string }) => Promise<Page<T>>, size = 1000): Promise<T[]> {
+/**
+ * Every item of a listing, read a page of `size` at a time (the CLI and the library list everything),
+ * or only its first `max` (a history's newest entries): no page asks for more than are still wanted.
+ */
+export async function everyItem<T> (list: (query: { limit: number, cursor?: string }) => Promise<Page<T>>, size = 1000, max = Number.POSITIVE_INFINITY): Promise<T[]> {
   const items: T[] = []
   let cursor: string | undefined
   do {
-    const next: Page<T> = await list(cursor === undefined ? { limit: size } : { limit: size, cursor })
+    const limit = Math.min(size, max - items.length)
+    const next: Page<T> = await list(cursor === undefined ? { limit } : { limit, cursor })
     items.push(...next.items)
     cursor = next.nextCursor ?? undefined
-  } while (cursor !== undefined)
+  } while (cursor !== undefined && items.length < max)
   return items
 }

@@ -108,7 +108,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       if (before !== undefined && before.enabled === input.enabled && before.variant === variant) return toOverride(flag, before)
       const at = now()
       const row: StoredOverride = { flagId: flag.id, environment, subject, subjectId: id, enabled: input.enabled, variant, createdAt: at, updatedAt: at }
-      await repo.setOverride(row, flag.name, { ...audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)), environment })
+      await repo.setOverride(row, flag.name, { ...audit(opts.actor, 'override.set', before && toOverride(flag, before), toOverride(flag, row)), environment, flagId: flag.id, flag: flag.name })
       return committed(toOverride(flag, row))
     },
     async clearOverride (environment: string, name: string, subject: SubjectKind, id: string, opts: WriteOptions): Promise<void> {
@@ -116,14 +116,15 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       const before = await repo.getOverride(flag.id, environment, subject, id)
       const revision = before === undefined
         ? null
-        : await repo.clearOverride(flag.id, flag.name, environment, subject, id, { ...audit(opts.actor, 'override.clear', toOverride(flag, before), null), environment })
+        : await repo.clearOverride(flag.id, flag.name, environment, subject, id, { ...audit(opts.actor, 'override.clear', toOverride(flag, before), null), environment, flagId: flag.id, flag: flag.name })
       if (revision === null) throw new OverrideNotFoundError(name, subject, id)
       return committed(undefined)
     },
-    async listOverrides (environment: string, name: string, { limit = 100, cursor, subject, state }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled' }): Promise<Page<Override>> {
+    /** `q`: only ids that start with it (literally: a prefix, read off the index in id order, never a scan). */
+    async listOverrides (environment: string, name: string, { limit = 100, cursor, subject, state, q }: PageQuery & { subject?: SubjectKind, state?: 'enabled' | 'disabled', q?: string }): Promise<Page<Override>> {
       const flag = await mustFlag(environment, name)
       const enabled = state === undefined ? undefined : state === 'enabled'
-      const rows = await repo.listOverrides(flag.id, environment, { limit: limit + 1, after: decodeCursor(cursor, OVERRIDE_POSITION), subject, enabled })
+      const rows = await repo.listOverrides(flag.id, environment, { limit: limit + 1, after: decodeCursor(cursor, OVERRIDE_POSITION), subject, enabled, prefix: q })
       return page(rows.map((row) => toOverride(flag, row)), limit, (o) => `${o.subject}:${o.id}`)
     },
 

@@ -37,12 +37,13 @@ const details = (d) => ({ value: d.value, variant: d.variant, reason: d.reason, 
 
 window.flagpost = {
   events,
-  async start ({ baseUrl, apiKey, context, pollInterval }) {
+  async start ({ baseUrl, apiKey, context, pollInterval, changeDetection = 'polling' }) {
     await OpenFeature.setContext(context)
     let error
     try {
-      // No persisted cache: every context is evaluated by the server, as the tests expect.
-      await OpenFeature.setProviderAndWait(new OFREPWebProvider({ baseUrl, pollInterval, cacheMode: 'disabled', headers: [['X-API-Key', apiKey]] }))
+      // No persisted cache: every context is evaluated by the server, as the tests expect. Polling
+      // unless a test asks for the event stream the bulk evaluation advertises (the provider's default).
+      await OpenFeature.setProviderAndWait(new OFREPWebProvider({ baseUrl, pollInterval, changeDetection, cacheMode: 'disabled', headers: [['X-API-Key', apiKey]] }))
     } catch (err) { error = String(err?.message ?? err) }
     return { status: OpenFeature.getClient().providerStatus, ...(error ? { error } : {}) }
   },
@@ -62,13 +63,13 @@ window.flagpost = {
 interface Details { value: unknown, variant?: string, reason?: string, errorCode?: string }
 interface PageResponse { status?: number, etag?: string | null, body?: string, refused?: string }
 interface Seen { method: string, url: string, status: number, etag?: string, ifNoneMatch?: string, allowOrigin?: string }
-interface Api { ctx: TestApp, baseUrl: string, seen: Seen[] }
+interface Api { ctx: TestApp, baseUrl: string, seen: Seen[], streams: string[] }
 interface Setup { browser: Browser, page: string, other: string, api: Api }
 
 /** What the harness puts on the page's window; only ever called inside page.evaluate. */
 declare const flagpost: {
   events: Array<{ type: string, flags?: string[], message?: string }>
-  start: (opts: { baseUrl: string, apiKey: string, context: Record<string, unknown>, pollInterval: number }) => Promise<{ status: string, error?: string }>
+  start: (opts: { baseUrl: string, apiKey: string, context: Record<string, unknown>, pollInterval: number, changeDetection?: 'sse' | 'polling' }) => Promise<{ status: string, error?: string }>
   setContext: (context: Record<string, unknown>) => Promise<void>
   boolean: (key: string, fallback: boolean) => Details
   string: (key: string, fallback: string) => Details
@@ -124,6 +125,9 @@ async function pageOrigin (t: Test, script: string): Promise<string> {
 async function api (t: Test, corsOrigins: string): Promise<Api> {
   const ctx = await build(t, { CORS_ORIGINS: corsOrigins, AUTH_READS: 'true' })
   const seen: Seen[] = []
+  // Event streams the browser opened (hijacked responses have no onResponse: recorded as they arrive).
+  const streams: string[] = []
+  ctx.app.addHook('onRequest', async (request) => { if (request.url.includes('/event-stream')) streams.push(request.url) })
   // What the browser sent (the requests with an Origin), not the test's own setup through app.inject.
   ctx.app.addHook('onResponse', async (request, reply) => {
     if (request.headers.origin === undefined) return
@@ -140,7 +144,7 @@ async function api (t: Test, corsOrigins: string): Promise<Api> {
     })
   })
   await ctx.app.listen({ port: 0, host: '127.0.0.1' })
-  return { ctx, baseUrl: `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`, seen }
+  return { ctx, baseUrl: `http://127.0.0.1:${(ctx.app.server.address() as AddressInfo).port}`, seen, streams }
 }
 
 /** A fresh browser context (no shared cache, storage or preflight cache) with the page loaded from `origin`. */
@@ -200,7 +204,7 @@ const bulkPolls = (seen: Seen[]): Seen[] => seen.filter((s) => s.method === 'POS
 
 function defineTests ({ browser, page: origin, other, api: shared }: Setup): void {
   /** The shared Flagpost, its record of what browsers sent emptied for this test. */
-  const fresh = (): Api => { shared.seen.length = 0; return shared }
+  const fresh = (): Api => { shared.seen.length = 0; shared.streams.length = 0; return shared }
 
   t.test('the provider becomes READY and the page reads real values that follow its context', async (t) => {
     const { baseUrl, seen } = fresh()
@@ -314,5 +318,27 @@ function defineTests ({ browser, page: origin, other, api: shared }: Setup): voi
     t.match(await page.evaluate(() => flagpost.string('plan-gate', 'fallback')), { value: 'pro-ui', variant: 'pro', reason: 'TARGETING_MATCH' })
     await page.evaluate(() => flagpost.setContext({ targetingKey: 'u1', user: { plan: 'free' } }))
     t.match(await page.evaluate(() => flagpost.string('plan-gate', 'fallback')), { value: 'basic-ui', variant: 'basic' })
+  })
+
+  t.test('with the event stream the bulk evaluation advertises, a change reaches the page at once, not by a poll', async (t) => {
+    const { ctx, baseUrl, seen, streams } = fresh()
+    // A flag of its own (the earlier tests switch to-write around).
+    await createFlag(ctx, { name: 'streamed', targeting_rules: { user_ids: ['alice'] } })
+    t.teardown(() => ctx.write({ method: 'DELETE', url: '/flags/streamed' }))
+    const page = await openPage(t, browser, origin)
+    // No polling at all: only the stream can bring the change.
+    t.match(await page.evaluate((opts) => flagpost.start(opts), { baseUrl, apiKey: READ_KEY, context: { targetingKey: 'bob' }, pollInterval: 0, changeDetection: 'sse' as const }), { status: 'READY' })
+    t.match(await page.evaluate(() => flagpost.boolean('streamed', true)), { value: false }, 'bob is not targeted yet')
+    await until('the page to open the event stream', () => streams.length > 0)
+    t.ok(streams.every((url) => url.includes('token=') && !url.includes(READ_KEY)), 'the stream URL carries a token, never the key')
+
+    const written = await ctx.write({ method: 'PUT', url: '/flags/streamed', payload: { targeting_rules: { user_ids: ['alice', 'bob'] } } })
+    t.equal(written.statusCode, 200)
+    await changedInPage(page, 'streamed')
+    t.match(await page.evaluate(() => flagpost.boolean('streamed', false)), { value: true, reason: 'TARGETING_MATCH' }, 'the page serves the new value')
+    t.equal(bulkPolls(seen).length, 1, 'one plain bulk evaluation (the first): no polls')
+    const refetches = seen.filter((s) => s.method === 'POST' && s.url.startsWith(`${BULK}?`))
+    t.ok(refetches.length >= 1 && refetches.every((s) => /flagConfigEtag=%22\d+%22/.test(s.url) && s.status === 200 && s.allowOrigin === origin),
+      `re-fetched because of the event, with its etag: ${JSON.stringify(seen.map((s) => [s.method, s.url.slice(0, 80), s.status]))}`)
   })
 }

@@ -157,3 +157,28 @@ t.test('an environment created in the database is served after a catch-up', asyn
   t.equal(b.services.flags.evaluate('staging', 'carried', { user_id: 'u1' }).reason, 'DISABLED')
   t.same(b.snapshot.get(P, 'carried')?.definition, prod.definition, 'production is served as before')
 })
+
+t.test('sorted(): the environment\'s flags by name, the same array until a catch-up changes them, a new one after', async (t) => {
+  const [a, b] = await twoInstances(t, 3_600_000)
+  // Code-unit order, whatever order they were written in: the bulk answer's order on every instance.
+  for (const name of ['b-two', 'a.one', 'B-upper', 'a-one', 'c']) await a.services.flags.create(P, { name, defaultValue: true }, WRITER)
+  await b.snapshot.catchUp()
+  const sorted = b.snapshot.sorted(P)
+  t.strictSame(sorted.map((f) => f.name), ['B-upper', 'a-one', 'a.one', 'b-two', 'c'])
+  t.equal(b.snapshot.sorted(P), sorted, 'asked again: the same array')
+  await b.snapshot.catchUp()
+  t.equal(b.snapshot.sorted(P), sorted, 'a catch-up that found nothing keeps it')
+  t.strictSame(b.snapshot.sorted('nowhere'), [], 'an unknown environment has none')
+
+  await a.services.flags.update(P, 'c', { enabled: false }, WRITER)
+  await b.snapshot.catchUp()
+  const after = b.snapshot.sorted(P)
+  t.not(after, sorted, 'a change: a new array')
+  t.equal(after[4], b.snapshot.get(P, 'c'), 'holding the recompiled flag')
+  t.equal(after[4].enabled, false)
+  t.equal(after[0], sorted[0], 'and the unchanged flags as they were')
+
+  await a.services.flags.remove(P, 'a.one', WRITER)
+  await b.snapshot.catchUp()
+  t.strictSame(b.snapshot.sorted(P).map((f) => f.name), ['B-upper', 'a-one', 'b-two', 'c'], 'a deleted flag is gone from it')
+})

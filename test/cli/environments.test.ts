@@ -1,46 +1,13 @@
-import { execFile } from 'node:child_process'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { Container } from '../../src/container.js'
 import { SECRET_PATTERN } from '../../src/services/api-key-service.js'
-import { CLI, json, run, type Result, type Workspace, workspace } from './support.js'
+import { json, refused, run, workspace } from './support.js'
 
 interface EnvironmentJson { key: string, name: string, position: number, created_at: string }
 interface EnvironmentListJson { environments: EnvironmentJson[], next_cursor: null, default_environment: string }
 interface KeyJson { id: string, name: string, role: string, environments: string[], prefix: string, created_at: string, expires_at: string | null, last_used_at: string | null, secret?: string }
 
 const write = { actor: 'test' }
-
-/** `flagpost …` on the workspace, without blocking: independent command lines run side by side. */
-const spawnAsync = (ws: Workspace, args: string[]): Promise<Result> => new Promise((resolve) => {
-  execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: ws.url }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-    const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
-    resolve({ status, stdout, stderr })
-  })
-})
-
-/**
- * Command lines that must be refused, two at a time: exit 1 with `flagpost: <reason>` (a domain error)
- * or exit 2 with `flagpost <command>: <reason>` and its usage (a usage error), nothing on stdout, no
- * stack trace; and not one change-log row written by any of them.
- */
-async function refused (t: Test, ws: Workspace, cases: Array<[1 | 2, string[], RegExp]>): Promise<void> {
-  const before = await ws.revision()
-  const pending = [...cases]
-  const worker = async (): Promise<void> => {
-    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-      const [code, args, reason] = next
-      const res = await spawnAsync(ws, args)
-      const prefix = code === 1 ? 'flagpost: ' : `flagpost ${args[0]}: `
-      t.equal(res.status, code, `${args.join(' ')} exits ${code}`)
-      t.match(res.stderr, new RegExp(`^${prefix}${reason.source}`), `${args.join(' ')}: ${res.stderr.split('\n')[0]}`)
-      if (code === 2) t.match(res.stderr, new RegExp(`\\n\\nUsage: flagpost ${args[0]} `), `${args.join(' ')}: the usage follows`)
-      t.notMatch(res.stderr, /\n\s+at /, 'no stack trace')
-      t.equal(res.stdout, '')
-    }
-  }
-  await Promise.all([worker(), worker()])
-  t.equal(await ws.revision(), before, `none of ${cases.length} refused command lines wrote anything`)
-}
 
 /** The value a container reads for a flag, after catching up with what the CLI wrote. */
 async function served (c: Container, environment: string, name: string, userId: string): Promise<unknown> {

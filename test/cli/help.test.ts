@@ -9,7 +9,7 @@ const COMMANDS = [
   'add-feature', 'remove-feature', 'rename-feature', 'set-global', 'enable', 'disable', 'list-flags',
   'add-customer', 'remove-customer', 'add-user', 'remove-user', 'set-flag', 'clear-flag',
   'list-features', 'list-customers', 'list-customers-enabled', 'list-customers-disabled', 'evaluate',
-  'list-environments', 'add-environment', 'remove-environment', 'promote', 'add-key', 'list-keys', 'revoke-key', 'serve', 'migrate'
+  'list-environments', 'add-environment', 'remove-environment', 'promote', 'history', 'changes', 'revert', 'add-key', 'list-keys', 'revoke-key', 'serve', 'migrate'
 ]
 
 // The usage line of each command, as `flagpost <command> --help` starts.
@@ -36,6 +36,9 @@ const USAGE_LINES: Record<string, string> = {
   'add-environment': 'Usage: flagpost add-environment KEY [--name N] [--json]',
   'remove-environment': 'Usage: flagpost remove-environment KEY [--force] [--json]',
   promote: 'Usage: flagpost promote --from ENV --to ENV [--flag NAME]… [--include-overrides] [--dry-run] [--json]',
+  history: 'Usage: flagpost history NAME [--limit N] [--json]',
+  changes: 'Usage: flagpost changes [--flag NAME] [--environment ENV] [--actor A] [--action X] [--from-revision N] [--to-revision N] [--since ISO] [--until ISO] [--limit N] [--json]',
+  revert: 'Usage: flagpost revert NAME REVISION [--json]',
   'add-key': 'Usage: flagpost add-key NAME --role R [--environment ENV]… [--expires-at ISO] [--json]',
   'list-keys': 'Usage: flagpost list-keys [--json]',
   'revoke-key': 'Usage: flagpost revoke-key ID [--json]',

@@ -85,7 +85,8 @@ t.test('serve runs the HTTP service until SIGTERM, then exits 0', async (t) => {
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  for (let i = 0; i < 200 && !out.includes('Server listening'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  // Until it listens or exits, at most 60 s: a loaded machine (CI on two cores) can take over 10 s to boot and migrate.
+  for (let i = 0; i < 1200 && !out.includes('Server listening') && child.exitCode === null; i++) await new Promise((resolve) => setTimeout(resolve, 50))
   const res = await fetch(`http://127.0.0.1:${port}/healthz`)
   t.equal(res.status, 200, out)
   child.kill('SIGTERM')

@@ -45,11 +45,32 @@ async function legacyDatabase (): Promise<Awaited<ReturnType<typeof testDatabase
 const db = await legacyDatabase()
 const ctx = await build(t, { DATABASE_URL: db.url })
 
+/**
+ * The OFREP bulk ETag is opaque: its value changed since the recording (issue 17: SHA-256 of the
+ * entries' digests, not of the body), its meaning did not. A recorded tag stands for the tag the same
+ * answer has now, one to one: the first answer carrying it fixes the pair, every later one must agree,
+ * and an `If-None-Match` of a recorded tag is sent as the tag it stands for.
+ */
+const bulkEtags = new Map<string, string>()
+const isBulk = (url: string): boolean => url.endsWith('/ofrep/v1/evaluate/flags')
+function asRecorded (recorded: string | undefined, now: string): string {
+  if (recorded === undefined) return now
+  const paired = bulkEtags.get(recorded)
+  if (paired === undefined && ![...bulkEtags.values()].includes(now)) { bulkEtags.set(recorded, now); return recorded }
+  return paired === now ? recorded : now
+}
+
 /** undefined when the request is answered as recorded (under `prefix`): status, the recorded headers (the ETag), body. */
 async function replay (r: Recorded, app = ctx.app, prefix = ''): Promise<unknown> {
-  const res = await app.inject({ method: r.request.method, url: `${prefix}${r.request.url}`, headers: r.request.headers, payload: r.request.payload })
+  const bulk = isBulk(r.request.url)
+  const sent = r.request.headers?.['if-none-match']
+  const requestHeaders = bulk && sent !== undefined ? { ...r.request.headers, 'if-none-match': bulkEtags.get(sent) ?? sent } : r.request.headers
+  const res = await app.inject({ method: r.request.method, url: `${prefix}${r.request.url}`, headers: requestHeaders, payload: r.request.payload })
   const headers = Object.fromEntries(Object.keys(r.headers).map((h) => [h, String(res.headers[h])]))
+  if (bulk && headers.etag !== undefined) headers.etag = asRecorded(r.headers.etag, headers.etag)
   const body = res.body === '' ? null : res.json()
+  // Added since the recording, and not part of what is compared: where to hear of changes (SPEC §12).
+  if (body !== null && typeof body === 'object' && 'eventStreams' in body) delete body.eventStreams
   // A problem's `instance` is the path asked, prefix included: the rest must be as recorded.
   if (prefix !== '' && typeof body?.instance === 'string' && body.instance.startsWith(prefix)) body.instance = body.instance.slice(prefix.length)
   const actual = { status: res.statusCode, headers, body }

@@ -53,6 +53,10 @@ t.test('CMD with the image ENV serves, passes its HEALTHCHECK, and exits 0 on SI
   // The same check against a port nobody listens on fails: it really asks the server.
   const down = await run(HEALTHCHECK, { ...env, PORT: String(await freePort()) }).exited
   t.equal(down.code, 1, 'and fails when nothing answers')
+  // The admin UI comes with dist/ (built into dist/ui by npm run build), nothing else to copy or build.
+  const ui = await fetch(`http://127.0.0.1:${port}/ui/flags`)
+  t.equal(ui.status, 200, 'the admin UI is served at /ui')
+  t.match(await ui.text(), /<div id="root">/)
 
   server.child.kill('SIGTERM')
   const stopped = await server.exited

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -98,4 +98,75 @@ t.test('nginx accepts deploy/nginx.conf and balances two replicas, passing the c
   // Client B has its own budget: nginx passed its address, rather than every request looking like nginx's.
   t.equal(await get(listen, '/evaluate/lb?user_id=u', '127.0.0.3'), 200, 'another client is not limited by the first')
   for (const r of replicas) t.match(r.output(), '"url":"/evaluate/lb?user_id=u"', `${r.base} got evaluations through nginx`)
+})
+
+/** Reads a text/event-stream response: `until(pattern)` resolves with everything read once it appears. */
+function streamReader (res: Response): { until: (pattern: RegExp, ms: number) => Promise<string>, ended: () => Promise<boolean>, cancel: () => Promise<void> } {
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let done = false
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const chunk = await reader.read()
+        if (chunk.done) break
+        text += decoder.decode(chunk.value, { stream: true })
+      }
+    } catch {}
+    done = true
+  })()
+  const waitFor = async (check: () => boolean, ms: number): Promise<boolean> => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 20))) if (check()) return true
+    return check()
+  }
+  return {
+    until: async (pattern, ms) => { await waitFor(() => pattern.test(text), ms); return text },
+    ended: () => waitFor(() => done, 5000),
+    cancel: async () => { await reader.cancel().catch(() => {}); await pump }
+  }
+}
+
+t.test('event streams pass through nginx as they come, stay open on heartbeats, and move to another replica on SIGTERM', async (t) => {
+  if (NGINX === undefined) {
+    t.test('nginx', { skip: 'nginx is not installed (apt-get install nginx-light to run this check)' }, async () => {})
+    return
+  }
+  const dir = dataDir(t)
+  const env = { DATABASE_URL: `file:${join(dir, 'flagpost.db')}`, API_KEY: KEY, TRUST_PROXY: '127.0.0.1', CACHE_REFRESH_MS: '100', STREAM_HEARTBEAT_MS: '300' }
+  const replicas: Running[] = []
+  t.teardown(() => { for (const r of replicas) r.child.kill('SIGKILL') })
+  for (let i = 0; i < 2; i++) replicas.push(await startReplica(env))
+  const listen = await freePort()
+  const conf = localConfig(dir, listen, replicas.map((r) => Number(new URL(r.base).port)), atLeast(await nginxVersion(NGINX), [1, 27, 3]))
+  const nginx: ChildProcess = spawn(NGINX, ['-c', conf, '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  t.teardown(() => { nginx.kill('SIGTERM') })
+  for (let i = 0; i < 200 && !(await listening(listen)); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  const base = `http://127.0.0.1:${listen}`
+  const headers = { 'content-type': 'application/json', 'x-api-key': KEY }
+
+  const events = streamReader(await fetch(`${base}/events`, { headers }))
+  t.match(await events.until(/: connected/, 5000), /retry: 2000/, 'the stream opens at once (no buffering)')
+  t.equal((await fetch(`${base}/flags`, { method: 'POST', headers, body: JSON.stringify({ name: 'streamed' }) })).status, 201)
+  t.match(await events.until(/event: change/, 5000), /"action":"flag\.create"[\s\S]*"flag":"streamed"/, 'the change arrives through nginx as it happens')
+  t.match(await events.until(/: heartbeat/, 5000), /: heartbeat/, 'heartbeats pass through')
+
+  // The OFREP stream's URL holds a token: nginx does not log it (nor does Flagpost, in the clear).
+  const bulk = await (await fetch(`${base}/ofrep/v1/evaluate/flags`, { method: 'POST', headers, body: JSON.stringify({ context: { targetingKey: 'u' } }) })).json() as { eventStreams: Array<{ endpoint: { requestUri: string } }> }
+  const ofrep = streamReader(await fetch(base + String(bulk.eventStreams[0].endpoint.requestUri)))
+  t.match(await ofrep.until(/: connected/, 5000), /retry/, 'the OFREP stream through nginx')
+  await ofrep.cancel()
+
+  // SIGTERM on the replica holding the change stream: the stream ends, and a reconnect reaches the other one.
+  const holder = replicas.find((r) => r.output().includes('"url":"/events"'))
+  t.ok(holder !== undefined, 'a replica served the stream')
+  holder!.child.kill('SIGTERM')
+  t.ok(await events.ended(), 'the stream ends when its replica stops')
+  const again = streamReader(await fetch(`${base}/events`, { headers, signal: AbortSignal.timeout(10_000) }))
+  t.match(await again.until(/: connected/, 5000), /retry/, 'the client reconnects through nginx to the other replica')
+  await again.cancel()
+  await events.cancel()
+  const token = String(bulk.eventStreams[0].endpoint.requestUri).split('token=')[1]
+  const logs = readFileSync(join(dir, 'access.log'), 'utf8') + replicas.map((r) => r.output()).join('')
+  t.notOk(logs.includes(token), 'the stream token appears in no log (nginx\'s access log, the replicas\' request logs)')
 })

@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import t from 'tap'
-import { compileFlag, evaluate, FlagCompileError } from '../../src/engine/index.js'
+import { compileFlag, evaluate, fixedResult, FlagCompileError } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition, TargetingRules } from '../../src/engine/index.js'
 import { differs, failing, range } from '../support/cases.js'
 
@@ -274,4 +275,45 @@ t.test('evaluate never throws on odd contexts', async (t) => {
     return undefined
   }), [], 'booleans, NaN, null, objects and a prototype-less context never throw')
   t.same(evaluate(f, { user_id: null } as unknown as EvaluationContext, NOW).reason, 'DEFAULT')
+})
+
+t.test('results are made once per flag: the same frozen object for the same step and variant', async (t) => {
+  const compiled = compileFlag(flag({}, { user_ids: ['alice'], percentage: 50, rules: [{ id: 'de', clauses: [{ attribute: 'country', operator: 'eq', values: ['DE'] }], serve: { variant: 'on' } }] }))
+  for (const context of [{ user_id: 'alice' }, { user_id: 'bob', country: 'DE' }, { user_id: 'carol' }, {}]) {
+    const first = evaluate(compiled, context, NOW)
+    t.equal(evaluate(compiled, { ...context }, NOW + 1), first, `${JSON.stringify(context)}: the same object again`)
+    t.ok(Object.isFrozen(first), 'frozen: a caller cannot change what the next one is served')
+    t.throws(() => { (first as { value: unknown }).value = 'changed' }, TypeError)
+  }
+  const results = new Set(Array.from({ length: 200 }, (_, i) => evaluate(compiled, { user_id: `user-${i}` }, NOW)))
+  t.equal(results.size, 2, 'two hundred users of a 50 % split: two result objects, in and out')
+})
+
+t.test('fixedResult: what every context gets whenever the context cannot change it, else null', async (t) => {
+  const rule = { id: 'de', clauses: [{ attribute: 'country', operator: 'eq' as const, values: ['DE'] }], serve: { variant: 'on' } }
+  const fixed: Array<[string, FlagDefinition, Record<string, { enabled: boolean, variant: string | null }>?]> = [
+    ['no targeting, 100 %', flag()],
+    ['no targeting, 0 %', flag({}, { percentage: 0 })],
+    ['switched off, with every kind of targeting', flag({ enabled: false }, { user_ids: ['alice'], customer_ids: ['acme'], rules: [rule], percentage: 50 }), { bob: { enabled: true, variant: null } }],
+    ['a json flag', flag({ type: 'json', variants: { on: { a: [1] }, off: null } })]
+  ]
+  const dynamic: Array<[string, FlagDefinition, Record<string, { enabled: boolean, variant: string | null }>?]> = [
+    ['user_ids', flag({}, { user_ids: ['alice'] })],
+    ['customer_ids', flag({}, { customer_ids: ['acme'], percentage: 0 })],
+    ['a rule', flag({}, { rules: [rule] })],
+    ['a split', flag({}, { percentage: 50 })],
+    ['a rollout', flag({}, { percentage: null, rollout: { on: 1, off: 1 } })],
+    ['a user override only', flag(), { alice: { enabled: false, variant: null } }]
+  ]
+  const compile = (def: FlagDefinition, users?: Record<string, { enabled: boolean, variant: string | null }>) =>
+    compileFlag(def, users === undefined ? undefined : { users: new Map(Object.entries(users)), customers: new Map() })
+  t.same(dynamic.filter(([, def, users]) => fixedResult(compile(def, users)) !== null).map(([name]) => name), [], 'null wherever the context can decide')
+  const context = fc.dictionary(fc.constantFrom('user_id', 'customer_id', 'country', 'targetingKey', 'plan'), fc.oneof(fc.string(), fc.constantFrom('alice', 'bob', 'acme', 'DE'), fc.integer()))
+  for (const [name, def, users] of fixed) {
+    const compiled = compile(def, users)
+    const result = fixedResult(compiled)
+    t.not(result, null, `${name}: fixed`)
+    fc.assert(fc.property(context, fc.integer({ min: 0, max: 4_102_444_800_000 }), (ctx, now) => evaluate(compiled, ctx, now) === result),
+      { numRuns: 300 })
+  }
 })

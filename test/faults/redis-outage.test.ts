@@ -26,6 +26,9 @@ t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances co
   const appA = await buildApp(a)
   const appB = await buildApp(b)
   t.teardown(async () => { await appA.close(); await appB.close(); await a.close(); await b.close(); await proxy.close() })
+  // Both apps compile their schemas now (seconds on a loaded machine, the event loop blocked meanwhile), not
+  // inside the bounds below: B's first request would otherwise spend the 5 s waiting for v0 compiling.
+  await Promise.all([appA.ready(), appB.ready()])
   const write = (value: string) => appA.inject({ method: 'PUT', url: '/flags/f', headers: { 'x-api-key': WRITE_KEY }, payload: { default_value: value } })
   const valueOnB = async (): Promise<unknown> => (await appB.inject({ url: '/evaluate/f?user_id=u' })).json().value
   t.equal((await appA.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'f', type: 'string', default_value: 'v0' } })).statusCode, 201)

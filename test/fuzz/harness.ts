@@ -3,6 +3,7 @@ import { build, testDatabase, WRITE_KEY, type TestApp } from '../helper.js'
 import { dumpDiff, openDumper, type Dump } from './db-dump.js'
 import { createResponseChecker, matchOperation, operationsOf, routedPath, type Operation } from './operations.js'
 import { describe, materialize, type Pools, type RequestSpec } from './requests.js'
+import { injectAny } from '../support/inject-stream.js'
 import { resolveRefs } from './schema-arbitrary.js'
 import { seed, SEED_CUSTOMERS, SEED_FLAGS, SEED_USERS } from './seed.js'
 
@@ -32,7 +33,7 @@ function existingIn (dump: Dump): (key: string) => boolean {
     ...column(dump.flags, 'name').map((n) => `flag:${n}`),
     ...column(dump.customers, 'id').map((id) => `customer:${id}`),
     ...column(dump.users, 'id').map((id) => `user:${id}`),
-    ...dump.overrides.map((r) => { const row = JSON.parse(r); return `override:${names.get(String(row.flag_id)) ?? ''}|${String(row.subject)}|${String(row.subject_id)}` })
+    ...dump.overrides.map((r) => { const row = JSON.parse(r); return `override:${String(row.environment)}|${names.get(String(row.flag_id)) ?? ''}|${String(row.subject)}|${String(row.subject_id)}` })
   ])
   return (key) => keys.has(key)
 }
@@ -97,13 +98,13 @@ export async function fuzzTarget (t: TestLike, env: Record<string, string> = {})
       return refused
     },
     async exchange (op, spec) {
-      const opts = materialize(op, spec, poolsOf(last))
+      const opts = materialize(op, spec, poolsOf(last), ctx.container.snapshot.revision)
       const request = `${spec.method} ${opts.url.length > 300 ? `${opts.url.slice(0, 300)}… (${opts.url.length} chars)` : opts.url}` +
         ` [auth ${spec.auth}${Object.keys(spec.headers).length > 0 ? `, headers ${JSON.stringify(spec.headers).slice(0, 120)}` : ''}]` +
         (opts.payload === undefined ? '' : ` ${String((opts.headers as Record<string, string>)['content-type'] ?? '(no content-type)')} ${describe(Buffer.isBuffer(opts.payload) ? opts.payload : String(opts.payload)).slice(0, 400)}`) +
         ` — ${spec.mutation}`
       const started = performance.now()
-      const res = await ctx.app.inject(opts)
+      const res = await injectAny(ctx.app, opts)
       const took = performance.now() - started
       const before = last
       last = await dumper.dump()

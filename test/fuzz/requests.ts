@@ -78,6 +78,19 @@ function setAt (value: unknown, at: Array<string | number>, replacement: unknown
 }
 const label = (at: Array<string | number>): string => ['body', ...at].join('.')
 
+/** Stands for the latest revision in a body, filled in when the request is sent (materialize). */
+const LATEST_REVISION = new Raw('"<latest revision>"')
+
+/**
+ * A body from the operation's schema. A `revision` (revert) is also the latest one half the time:
+ * an arbitrary integer is rarely a revision the flag existed at, so a revert would hardly ever succeed.
+ */
+function bodyOf (op: Operation, opts: ArbitraryOptions): fc.Arbitrary<Body> {
+  const json = arbitraryOf(op.body!.schema, opts)
+  if (op.body!.schema.properties?.revision === undefined) return json.map((j): Body => ({ json: j }))
+  return fc.oneof(json, json.map((j) => j !== null && typeof j === 'object' ? { ...j, revision: LATEST_REVISION } : j)).map((j): Body => ({ json: j }))
+}
+
 /** Valid and near-valid requests for `op`. */
 export function requestArbitrary (op: Operation, opts: ArbitraryOptions): fc.Arbitrary<RequestSpec> {
   const path = op.parameters.filter((p) => p.in === 'path')
@@ -109,7 +122,7 @@ export function requestArbitrary (op: Operation, opts: ArbitraryOptions): fc.Arb
     headers: fc.tuple(...headers.map((p) => fc.option(headerValue(p), { nil: undefined })
       .map((v) => v === undefined ? {} : { [p.name]: v }))).map((parts) => Object.assign({}, ...parts) as Record<string, string>),
     auth,
-    body: op.body === undefined ? fc.constant(undefined) : arbitraryOf(op.body.schema, opts).map((json): Body => ({ json }))
+    body: op.body === undefined ? fc.constant(undefined) : bodyOf(op, opts)
   }).map((r): RequestSpec => ({ ...r, method: op.method.toUpperCase(), mutation: 'valid' }))
 
   const nearValid = valid.chain((req) => {
@@ -173,7 +186,7 @@ const AUTH_HEADERS: Record<Auth, Record<string, string>> = {
 }
 
 /** The request to send, with existing names looked up in `pools` now. */
-export function materialize (op: Operation, spec: RequestSpec, pools: Pools): InjectOptions & { url: string } {
+export function materialize (op: Operation, spec: RequestSpec, pools: Pools, latestRevision = 1): InjectOptions & { url: string } {
   const resolve = (p: Parameter | undefined, s: string | Segment): string => {
     if (typeof s === 'string') return s
     if ('raw' in s) return s.raw
@@ -189,7 +202,7 @@ export function materialize (op: Operation, spec: RequestSpec, pools: Pools): In
   let payload: string | Buffer | undefined
   if (spec.body !== undefined) {
     if ('json' in spec.body) {
-      payload = toJsonText(spec.body.json)
+      payload = toJsonText(spec.body.json).replace(LATEST_REVISION.text, String(latestRevision))
       headers['content-type'] = 'application/json'
     } else {
       payload = spec.body.raw

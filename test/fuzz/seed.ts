@@ -47,7 +47,7 @@ export const SEED_HINTS = [
   'DE', '1.2.0', '2.0.0-rc.1', 'v1', '2024-01-01T00:00:00Z', '2024-13-45', '^[a-z]+@example\\.com$', '(a+)+$', '(', 'a{99999}'
 ]
 
-/** What already exists, by key: `flag:<name>`, `customer:<id>`, `user:<id>`, `override:<flag>|<subject>|<id>`. */
+/** What already exists, by key: `flag:<name>`, `customer:<id>`, `user:<id>`, `override:<environment>|<flag>|<subject>|<id>`. */
 export type Existing = (key: string) => boolean
 
 /** Every (flag, subject) pair with an override in the seed state: most flags, every customer and user. */
@@ -74,8 +74,14 @@ export async function seed (ctx: TestApp, existing: Existing = () => false): Pro
   for (const flag of SEED_FLAGS) await send(`flag:${String(flag.name)}`, 'POST', '/flags', flag)
   for (const customer of SEED_CUSTOMERS) await send(`customer:${customer.id}`, 'POST', '/customers', customer)
   for (const user of SEED_USERS) await send(`user:${user.id}`, 'POST', '/users', user)
-  for (const [flag, subject, id, body] of SEED_OVERRIDES) {
-    await send(`override:${flag}|${subject}|${id}`, 'PUT', `/flags/${flag}/overrides/${subject}s/${encodeURIComponent(id)}`, body)
+  // In both seeded environments: the override routes' copies under /environments/{environment} need some to clear.
+  for (const environment of ['production', 'development']) {
+    // The fuzz may have deleted development (production, the default, cannot be): then it has no overrides to restore.
+    if (environment !== 'production' && (await ctx.write({ method: 'GET', url: `/environments/${environment}` })).statusCode !== 200) continue
+    const prefix = environment === 'production' ? '' : `/environments/${environment}`
+    for (const [flag, subject, id, body] of SEED_OVERRIDES) {
+      await send(`override:${environment}|${flag}|${subject}|${id}`, 'PUT', `${prefix}/flags/${flag}/overrides/${subject}s/${encodeURIComponent(id)}`, body)
+    }
   }
   return refused
 }

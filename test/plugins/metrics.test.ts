@@ -137,6 +137,30 @@ t.test('flagpost_evaluations_total: each evaluation through GET /evaluate, POST 
   })
 })
 
+t.test('flagpost_evaluations_total: bulk evaluations across many revisions between two scrapes are each counted once', async (t) => {
+  // A bulk request counts its fixed results (no targeting, switched off) as one array per revision,
+  // expanded at the scrape or once too many revisions' arrays wait: neither may lose or double a count.
+  const ctx = await build(t)
+  await createFlag(ctx, { name: 'everyone' })
+  await createFlag(ctx, { name: 'killed', enabled: false })
+  await createFlag(ctx, { name: 'half', targeting_rules: { percentage: 50 } })
+  const revisions = 80
+  for (let i = 0; i < revisions; i++) {
+    // A new revision each time: the bulk plan, and the array it counts with, are new.
+    await createFlag(ctx, { name: `later-${i}`, enabled: false })
+    const bulk = await ctx.app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', payload: { context: { targetingKey: 'alice' } } })
+    t.equal(bulk.json().flags.length, 4 + i)
+    if (i % 2 === 0) t.equal((await ctx.app.inject({ method: 'POST', url: '/evaluate', payload: { context: {} } })).statusCode, 200)
+  }
+  const counted = evaluations(await scrape(t, ctx))
+  t.equal(counted['everyone STATIC'], revisions * 1.5)
+  t.equal(counted['killed DISABLED'], revisions * 1.5)
+  t.equal((counted['half SPLIT'] ?? 0) + (counted['half DEFAULT'] ?? 0), revisions * 1.5)
+  t.equal(counted['later-0 DISABLED'], revisions * 1.5)
+  t.equal(counted[`later-${revisions - 1} DISABLED`], 1, 'the last flag: once (by OFREP, the last round being odd)')
+  t.strictSame(evaluations(await scrape(t, ctx)), counted, 'scraping again counts nothing')
+})
+
 t.test('flagpost_http_request_duration_seconds: by method, route pattern and status; /metrics itself excluded', async (t) => {
   const ctx = await build(t)
   await createFlag(ctx, { name: 'a' })

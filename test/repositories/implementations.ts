@@ -1,13 +1,16 @@
+import type { ChangeLogRepository } from '../../src/repositories/change-log-repository.js'
 import type { ApiKeyRepository, EnvironmentRepository, FlagRepository, MetaRepository } from '../../src/repositories/flag-repository.js'
 import { openSqlite } from '../../src/db/sqlite-client.js'
 import { migrateSqlite } from '../../src/db/migrate.js'
 import { createMemoryRepositories } from '../../src/repositories/memory/index.js'
 import { createPgApiKeyRepository } from '../../src/repositories/pg/api-key-repository.js'
+import { createPgChangeLogRepository } from '../../src/repositories/pg/change-log-repository.js'
 import { createPgEnvironmentRepository } from '../../src/repositories/pg/environment-repository.js'
 import { createPgFlagRepository } from '../../src/repositories/pg/flag-repository.js'
 import { createPgMetaRepository } from '../../src/repositories/pg/meta-repository.js'
 import { createPgSubjectRepository } from '../../src/repositories/pg/subject-repository.js'
 import { createSqliteApiKeyRepository } from '../../src/repositories/sqlite/api-key-repository.js'
+import { createSqliteChangeLogRepository } from '../../src/repositories/sqlite/change-log-repository.js'
 import { createSqliteEnvironmentRepository } from '../../src/repositories/sqlite/environment-repository.js'
 import { createSqliteFlagRepository } from '../../src/repositories/sqlite/flag-repository.js'
 import { createSqliteMetaRepository } from '../../src/repositories/sqlite/meta-repository.js'
@@ -22,6 +25,7 @@ export interface Repos {
   environments: EnvironmentRepository
   subjects: SubjectRepository
   apiKeys: ApiKeyRepository
+  changes: ChangeLogRepository
   meta: MetaRepository
   /** The `environment` column of every change-log row, by id: what no repository method reads back. */
   logEnvironments (): Promise<Array<string | null>>
@@ -51,6 +55,7 @@ export async function repositoryImplementations (t: TestLike & Parameters<typeof
         environments: createSqliteEnvironmentRepository(db),
         subjects: createSqliteSubjectRepository(db),
         apiKeys: createSqliteApiKeyRepository(db),
+        changes: createSqliteChangeLogRepository(db),
         meta: createSqliteMetaRepository(db),
         logEnvironments: async () => (handle.raw.prepare('select environment from change_log order by id').all() as Array<{ environment: string | null }>).map((r) => r.environment)
       }
@@ -65,6 +70,7 @@ export async function repositoryImplementations (t: TestLike & Parameters<typeof
             environments: createPgEnvironmentRepository(db),
             subjects: createPgSubjectRepository(db),
             apiKeys: createPgApiKeyRepository(db),
+            changes: createPgChangeLogRepository(db),
             meta: createPgMetaRepository(db),
             logEnvironments: async () => (await pool.query<{ environment: string | null }>('select environment from change_log order by id')).rows.map((r) => r.environment)
           }

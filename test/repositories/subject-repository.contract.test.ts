@@ -81,6 +81,49 @@ for (const [kind, open] of implementations) {
     await t.rejects(subjects.setOverride(override('missing', 'user', 'x'), 'missing', audit), FlagNotFoundError)
   })
 
+  t.test(`${kind}: overrides by id prefix: literal (no wildcards, no escapes, case-sensitive), with the other filters and the cursor`, async (t) => {
+    const { flags, subjects } = await open(t)
+    for (const name of ['f', 'g']) await flags.create(flag(name), { ...audit, names: [name] })
+    // `%`, `_` and `\` are LIKE's wildcards and escape; the repository takes ids as they come (the routes
+    // refuse `%` and `\` in new ids, but the prefix must not depend on it).
+    const customers = ['a%b', 'a_b', 'axb', 'a\\b', 'a\\\\b', 'ab', 'A_b', 'a', 'b_a']
+    const users = ['a_1', 'a_2', 'ax', 'a%', 'b']
+    for (const id of customers) await subjects.setOverride(override('f', 'customer', id, id !== 'axb'), 'f', audit)
+    for (const id of users) await subjects.setOverride(override('f', 'user', id, id !== 'a_2'), 'f', audit)
+    await subjects.setOverride(override('g', 'user', 'a_3'), 'g', audit)
+    await subjects.setOverride(override('f', 'user', 'a_4', true, null, 'development'), 'f', audit)
+    const list = async (query: Partial<Parameters<SubjectRepository['listOverrides']>[2]>): Promise<string[]> =>
+      (await subjects.listOverrides('id-f', 'production', { limit: 100, ...query })).map((o) => `${o.subject}:${o.subjectId}`)
+    const ordered = (ids: string[]): string[] => [...ids].sort()
+    t.same(await list({ prefix: 'a_' }), ['customer:a_b', 'user:a_1', 'user:a_2'], '`_` is itself, not any one character; other flags and environments stay out')
+    t.same(await list({ prefix: 'a%' }), ['customer:a%b', 'user:a%'], '`%` is itself, not anything')
+    t.same(await list({ prefix: 'a\\' }), ordered(['a\\b', 'a\\\\b']).map((id) => `customer:${id}`), '`\\` is itself, not an escape')
+    t.same(await list({ prefix: 'a\\\\' }), ['customer:a\\\\b'])
+    t.same(await list({ prefix: 'A' }), ['customer:A_b'], 'case-sensitive')
+    t.same(await list({ prefix: 'a' }), [
+      ...ordered(customers.filter((id) => id.startsWith('a'))).map((id) => `customer:${id}`),
+      ...ordered(users.filter((id) => id.startsWith('a'))).map((id) => `user:${id}`)
+    ], 'the whole id matches its own prefix; customers then users, each by id')
+    t.same(await list({ prefix: 'a_b' }), ['customer:a_b'])
+    t.same(await list({ prefix: 'a_bc' }), [], 'longer than every id')
+    t.same(await list({ prefix: 'zz' }), [])
+    t.same(await list({ prefix: 'a_', subject: 'user' }), ['user:a_1', 'user:a_2'])
+    t.same(await list({ prefix: 'a', enabled: false }), ['customer:axb', 'user:a_2'])
+    t.same(await list({ prefix: 'a_', limit: 2 }), ['customer:a_b', 'user:a_1'], 'a page spans both subjects')
+    t.same(await list({ prefix: 'a_', after: 'user:a_1' }), ['user:a_2'], 'the cursor continues within the prefix')
+    t.same(await list({ prefix: 'a_', after: 'customer:a_b', limit: 1 }), ['user:a_1'])
+    t.same(await list({ prefix: 'b', after: 'customer:b_a' }), ['user:b'], 'past the last customer, on to the users')
+    t.same(await list({ prefix: 'a_', after: 'user:a_2' }), [])
+
+    // The range's upper bound: the last code point incremented, past U+D7FF to U+E000 (no surrogates),
+    // and none at all when only U+10FFFF remains.
+    for (const id of ['b\uD7FF1', 'b\uE000', 'b\u{10000}', 'c\u{10FFFF}', 'c\u{10FFFF}x', 'd']) await subjects.setOverride(override('g', 'customer', id), 'g', audit)
+    const inG = async (prefix: string): Promise<string[]> => (await subjects.listOverrides('id-g', 'production', { limit: 100, prefix, subject: 'customer' })).map((o) => o.subjectId)
+    t.same(await inG('b\uD7FF'), ['b\uD7FF1'])
+    t.same(await inG('b\uE000'), ['b\uE000'])
+    t.same(await inG('c\u{10FFFF}'), ['c\u{10FFFF}', 'c\u{10FFFF}x'])
+  })
+
   t.test(`${kind}: removing a subject removes its overrides and names the flags; deleting a flag cascades`, async (t) => {
     const { flags, subjects } = await open(t)
     for (const name of ['a', 'b']) await flags.create(flag(name), { ...audit, names: [name] })

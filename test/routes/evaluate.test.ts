@@ -272,6 +272,20 @@ t.test('POST /evaluate', async (t) => {
     t.strictSame((await evalPost(ctx, { context: {}, flags: [] })).json(), { results: {} })
   })
 
+  t.test('a name asked twice is answered once; the order is the order asked', async (t) => {
+    const res = await evalPost(ctx, { context: { user_id: 'alice' }, flags: ['seats', 'alpha', 'missing_flag', 'alpha', 'missing_flag', 'seats'] })
+    t.equal(res.statusCode, 200)
+    t.strictSame(Object.keys(res.json().results), ['seats', 'alpha', 'missing_flag'])
+    t.strictSame(res.json().results.alpha, alpha)
+    t.equal(res.body.match(/"alpha":/g)?.length, 1, 'one member per name in the JSON text too')
+  })
+
+  t.test('every flag, ordered by name, the same bytes each time (each entry\'s JSON is made once)', async (t) => {
+    const first = await evalPost(ctx, { context: { user_id: 'alice' } })
+    t.strictSame(Object.keys(first.json().results), [...Object.keys(first.json().results)].sort())
+    t.equal((await evalPost(ctx, { context: { user_id: 'alice' } })).body, first.body)
+  })
+
   t.test('numeric and boolean context values match as text', async (t) => {
     await createFlag(ctx, { name: 'by_number', targeting_rules: { customer_ids: [42] } })
     const res = await evalPost(ctx, { context: { customer_id: 42 }, flags: ['by_number'] })

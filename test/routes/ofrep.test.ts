@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
-import { toOfrepFlags } from '../../src/routes/ofrep-mapping.js'
+import { ofrepBulkAnswer } from '../../src/routes/ofrep-mapping.js'
 
 /**
  * OFREP (POST /ofrep/v1/evaluate/flags[/{key}]) through app.inject. Every body is checked against
@@ -68,7 +68,11 @@ function conforms (t: Test, res: LightMyRequestResponse, component: Component): 
     const problem = spec(component, body)
     t.equal(problem, null, `conforms to ${component}${problem === null ? '' : `: ${problem} in ${res.body}`}`)
   }
-  return body
+  if (component !== 'bulkEvaluationSuccess') return body
+  // Every bulk answer advertises its event stream (ADR-0008; test/routes/streams.test.ts follows it): checked here, compared without.
+  const { eventStreams, ...rest } = body as Record<string, Json>
+  t.match(eventStreams, [{ type: 'sse', endpoint: { requestUri: /^(\/environments\/[^/]+)?\/ofrep\/v1\/event-stream\?token=[\w.-]+$/ }, inactivityDelaySec: 120 }], 'advertises its event stream')
+  return rest
 }
 
 const evaluate = (ctx: TestApp, key: string, context: unknown, headers: Record<string, string> = {}) =>
@@ -339,10 +343,10 @@ t.test('500: an unexpected failure is GENERAL, without internals', async (t) => 
   // Fault injection: no input reaches this path, so the service is made to throw to prove nothing leaks.
   const ctx = await build(t)
   const service = ctx.container.services.flags
-  const { evaluate: realEvaluate, evaluateMany: realEvaluateMany } = service
-  t.teardown(() => { service.evaluate = realEvaluate; service.evaluateMany = realEvaluateMany })
+  const { evaluate: realEvaluate, evaluateAll: realEvaluateAll } = service
+  t.teardown(() => { service.evaluate = realEvaluate; service.evaluateAll = realEvaluateAll })
   service.evaluate = () => { throw new Error('snapshot exploded at /srv/secret/path') }
-  service.evaluateMany = () => { throw new TypeError('cannot read properties of undefined') }
+  service.evaluateAll = () => { throw new TypeError('cannot read properties of undefined') }
 
   const one = await evaluate(ctx, 'anything', { targetingKey: 'alice' })
   t.equal(one.statusCode, 500)
@@ -468,11 +472,11 @@ t.test('the OpenAPI document describes both OFREP operations as the spec does', 
   })
 })
 
-t.test('toOfrepFlags: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
+t.test('ofrepBulkAnswer: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
   // Bulk OFREP evaluates every flag, which cannot fail today; the mapping is checked directly, without a stub.
   const ok = { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH' as const, type: 'boolean' as const, version: 1, rule: 'user_ids', metadata: { owner: 'web' } }
-  const flags = toOfrepFlags({ beta: ok, gone: { name: 'gone', error_code: 'FLAG_NOT_FOUND', error_message: 'Flag "gone" does not exist' } })
-  t.strictSame(flags, [
+  const { flagsJson } = ofrepBulkAnswer([ok, { name: 'gone', error_code: 'FLAG_NOT_FOUND', error_message: 'Flag "gone" does not exist' }])
+  t.strictSame(JSON.parse(`${flagsJson}}`).flags, [
     { key: 'beta', value: true, reason: 'TARGETING_MATCH', variant: 'on', metadata: { owner: 'web' } },
     { key: 'gone', errorCode: 'FLAG_NOT_FOUND', errorDetails: 'Flag "gone" does not exist' }
   ])

@@ -226,13 +226,53 @@ t.test('GET /flags/{name}/overrides', async (t) => {
     t.same(await overrides(ctx, 'other'), ['customer:acme:false'])
   })
 
+  t.test('q: ids that start with it, literally, with the filters; the cursor continues within it; per environment', async (t) => {
+    const ctx = await build(t)
+    await createFlag(ctx, { name: 'beta' })
+    for (const id of ['acme', 'acme_eu', 'acme.us', 'acmexeu', 'ac', 'globex', 'Acme_x']) await put(t, ctx, 'beta', 'customers', id, { enabled: id !== 'acme.us' })
+    for (const id of ['acme_bob', 'acme_ann', 'bob', 'acme']) await put(t, ctx, 'beta', 'users', id, { enabled: true })
+    await wrote(t, ctx, { method: 'PUT', url: '/environments/development/flags/beta/overrides/customers/acme_dev', payload: { enabled: true } }, 200)
+
+    t.same(await overrides(ctx, 'beta', '?q=acme_'), ['customer:acme_eu:true', 'user:acme_ann:true', 'user:acme_bob:true'], '`_` is not a wildcard; development stays out')
+    t.same(await overrides(ctx, 'beta', '?q=acme'), ['customer:acme:true', 'customer:acme.us:false', 'customer:acme_eu:true', 'customer:acmexeu:true',
+      'user:acme:true', 'user:acme_ann:true', 'user:acme_bob:true'], 'case-sensitive, customers then users by id')
+    t.same(await overrides(ctx, 'beta', '?q=acme&subject=customer&state=disabled'), ['customer:acme.us:false'])
+    t.same(await overrides(ctx, 'beta', '?q=acme_&subject=user'), ['user:acme_ann:true', 'user:acme_bob:true'])
+    t.same(await overrides(ctx, 'beta', `?q=${encodeURIComponent('a%')}`), [], '`%` is not a wildcard')
+    t.same(await overrides(ctx, 'beta', `?q=${encodeURIComponent('acme\\')}`), [])
+    t.same(await overrides(ctx, 'beta', '?q=acme_eux'), [])
+
+    const seen: string[] = []
+    const sizes: number[] = []
+    let cursor: string | null = null
+    for (let i = 0; i < 10; i++) {
+      const res = await get(ctx, `/flags/beta/overrides?q=acme&limit=3${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`)
+      t.equal(res.statusCode, 200, res.body)
+      const page: Json = res.json()
+      sizes.push(page.overrides.length)
+      seen.push(...page.overrides.map((o: Json) => `${o.subject}:${o.id}`))
+      cursor = page.next_cursor
+      if (cursor === null) break
+    }
+    t.same({ sizes, seen }, {
+      sizes: [3, 3, 1],
+      seen: ['customer:acme', 'customer:acme.us', 'customer:acme_eu', 'customer:acmexeu', 'user:acme', 'user:acme_ann', 'user:acme_bob']
+    }, 'pages of 3 within the prefix, across customers and users, each once')
+
+    const inDevelopment = (await get(ctx, '/environments/development/flags/beta/overrides?q=acme')).json()
+    t.same(inDevelopment.overrides.map((o: Json) => o.id), ['acme_dev'], 'the copy under /environments/{environment} searches its own')
+    const q = 'x'.repeat(256)
+    t.same(await overrides(ctx, 'beta', `?q=${q}`), [], 'as long as an id can be')
+  })
+
   t.test('404 unknown flag; 400 for bad parameters', async (t) => {
     const ctx = await build(t)
     await createFlag(ctx, { name: 'beta' })
     isProblem(t, await get(ctx, '/flags/ghost/overrides'), 404, 'FLAGPOST_ERR_FLAG_NOT_FOUND', '/flags/ghost/overrides')
     const queries: Array<[string, string]> = [
       ['subject=customers', 'query.subject'], ['subject=team', 'query.subject'], ['state=on', 'query.state'], ['state=explicitly_enabled', 'query.state'],
-      ['cursor=not-a-cursor!!', 'query.cursor'], ['limit=0', 'query.limit'], ['limit=1001', 'query.limit'], ['flag=beta', 'query.flag']
+      ['cursor=not-a-cursor!!', 'query.cursor'], ['limit=0', 'query.limit'], ['limit=1001', 'query.limit'], ['flag=beta', 'query.flag'],
+      ['q=', 'query.q'], [`q=${'x'.repeat(257)}`, 'query.q'], ['q=a%00b', 'query.q']
     ]
     t.same(await badQueries((url) => get(ctx, url), '/flags/beta/overrides', queries), [], `each of ${queries.length} bad parameters: a 400 problem naming exactly that parameter`)
   })

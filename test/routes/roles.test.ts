@@ -2,6 +2,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { build, createFlag, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
 import { failing } from '../support/cases.js'
+import { injectAny } from '../support/inject-stream.js'
 
 // Roles (SPEC §10) over every operation of the served OpenAPI document: for each principal, a
 // representative request of each operation is allowed (2xx), 401 or 403 as the rules say:
@@ -52,8 +53,16 @@ const ACCESS: Record<string, Access> = {
   createApiKey: 'admin',
   listApiKeys: 'admin',
   getApiKey: 'admin',
-  revokeApiKey: 'admin'
+  getCurrentApiKey: 'evaluate',
+  revokeApiKey: 'admin',
+  ofrepEventStream: 'evaluate',
+  streamChanges: 'read',
+  listChanges: 'read',
+  getFlagHistory: 'read',
+  revertFlag: 'write'
 }
+/** Any key may ask, but it takes a key: without one there is nothing to describe. */
+const KEY_REQUIRED = new Set(['getCurrentApiKey'])
 /** Change a flag in every environment: only keys of every environment. */
 const EVERY_ENVIRONMENT = new Set(['deleteFlag', 'renameFlag'])
 const ADMITS: Record<Exclude<Access, 'none'>, Role[]> = {
@@ -86,7 +95,7 @@ interface Request { op: Operation, url: string, payload?: Record<string, unknown
 function expected (principal: Principal, req: Request, authReads: boolean): Outcome {
   const access = ACCESS[req.op.base]
   if (access === 'none') return 'allowed'
-  if (principal.role === undefined) return (access === 'read' || access === 'evaluate') && !authReads ? 'allowed' : 401
+  if (principal.role === undefined) return (access === 'read' || access === 'evaluate') && !authReads && !KEY_REQUIRED.has(req.op.base) ? 'allowed' : 401
   if (!ADMITS[access].includes(principal.role)) return 403
   if (!req.op.scoped) return 'allowed'
   const environments = principal.environments ?? []
@@ -124,6 +133,8 @@ interface World {
   /** Id of the key the revoke and get operations address (replaced after each revoke). */
   victim: { id: string }
   counter: { n: number }
+  /** The latest revision after restore(): one `f` existed at, for revertFlag. */
+  revision: number
 }
 
 async function must (res: Promise<LightMyRequestResponse>, what: string, ok: number[]): Promise<LightMyRequestResponse> {
@@ -158,6 +169,7 @@ async function restore (w: World): Promise<void> {
   }
   await must(ctx.write({ method: 'POST', url: '/environments', payload: { key: 'scratch' } }), 'scratch', [201, 409])
   if ((await ctx.write({ method: 'GET', url: `/api-keys/${w.victim.id}` })).statusCode === 404) w.victim.id = await newVictim(ctx, w.counter)
+  w.revision = await revisionOf(ctx)
 }
 
 async function world (t: Parameters<typeof build>[0], env: Record<string, string>): Promise<World> {
@@ -172,7 +184,7 @@ async function world (t: Parameters<typeof build>[0], env: Record<string, string
     principals.push({ ...p, secret: res.json().secret })
   }
   const doc = (await ctx.app.inject({ url: '/openapi.json' })).json()
-  const w: World = { ctx, doc, ops: operationsOf(doc), principals, victim: { id: await newVictim(ctx, counter) }, counter }
+  const w: World = { ctx, doc, ops: operationsOf(doc), principals, victim: { id: await newVictim(ctx, counter) }, counter, revision: 0 }
   await restore(w)
   return w
 }
@@ -201,7 +213,8 @@ function requestsOf (w: World, op: Operation): Request[] {
       createEnvironment: { key: `env-${n}` },
       updateEnvironment: { name: `Renamed ${n}` },
       promoteEnvironment: { from: environment === 'production' ? 'staging' : 'production', dry_run: true },
-      createApiKey: { name: `made-${n}`, role: 'viewer' }
+      createApiKey: { name: `made-${n}`, role: 'viewer' },
+      revertFlag: { revision: w.revision }
     }
     if (op.base === 'evaluateFlag') url += '?user_id=u1'
     if (op.base === 'deleteEnvironment') url += '?force=true'
@@ -218,7 +231,7 @@ async function table (w: World, authReads: boolean, only: (op: Operation) => boo
     for (const op of w.ops.filter(only)) {
       for (const req of requestsOf(w, op)) {
         // The victim key id is filled when the request is made: an earlier case may have revoked it.
-        const url = req.url.replace(/\/api-keys\/[^/?]+/, `/api-keys/${w.victim.id}`)
+        const url = op.path.includes('/api-keys/{id}') ? req.url.replace(/\/api-keys\/[^/?]+/, `/api-keys/${w.victim.id}`) : req.url
         const opts: InjectOptions = {
           method: op.method as InjectOptions['method'],
           url,
@@ -226,7 +239,7 @@ async function table (w: World, authReads: boolean, only: (op: Operation) => boo
           ...(req.payload === undefined ? {} : { payload: req.payload })
         }
         const before = await revisionOf(w.ctx)
-        const res = await w.ctx.app.inject(opts)
+        const res = await injectAny(w.ctx.app, opts)
         const actual = outcomeOf(res)
         const result: Result = { principal: principal.label, request: `${op.method} ${url}`, expected: expected(principal, { ...req, url }, authReads), actual }
         if (actual === 401 || actual === 403) {

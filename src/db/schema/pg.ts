@@ -55,6 +55,10 @@ export const changeLog = pgTable('change_log', {
   action: text('action').notNull(),
   /** The environment the change was made in; null for what is global (customers, users, keys). */
   environment: text('environment'),
+  /** The flag the change is about (flag and override writes): its id, which renames keep, for its history. */
+  flagId: text('flag_id'),
+  /** That flag's name as the change left it (the new name for a rename): the `flag` filter of GET /changes. */
+  flag: text('flag'),
   /** Flag names the change touched (both names for a rename): what caches must refresh. */
   names: json('names').$type<string[]>().notNull(),
   /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
@@ -63,7 +67,7 @@ export const changeLog = pgTable('change_log', {
   overrides: json('overrides').$type<OverrideKey[]>().notNull().default([]),
   before: json('before').$type<unknown>(),
   after: json('after').$type<unknown>()
-}, (t) => [index('change_log_at_idx').on(t.at)])
+}, (t) => [index('change_log_at_idx').on(t.at), index('change_log_flag_id_idx').on(t.flagId, t.id), index('change_log_flag_idx').on(t.flag, t.id)])
 
 /** Facts about the database itself, one row each (e.g. `deployment_id`). */
 export const meta = pgTable('meta', {

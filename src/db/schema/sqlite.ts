@@ -46,6 +46,10 @@ export const changeLog = sqliteTable('change_log', {
   action: text('action').notNull(),
   /** The environment the change was made in; null for what is global (customers, users, keys). */
   environment: text('environment'),
+  /** The flag the change is about (flag and override writes): its id, which renames keep, for its history. */
+  flagId: text('flag_id'),
+  /** That flag's name as the change left it (the new name for a rename): the `flag` filter of GET /changes. */
+  flag: text('flag'),
   /** Flag names the change touched (both names for a rename): what caches must refresh. */
   names: text('names', { mode: 'json' }).$type<string[]>().notNull(),
   /** Users whose registration changed (their customer is inferred at evaluation): what caches must refresh. */
@@ -54,7 +58,7 @@ export const changeLog = sqliteTable('change_log', {
   overrides: text('overrides', { mode: 'json' }).$type<OverrideKey[]>().notNull().default([]),
   before: text('before', { mode: 'json' }).$type<unknown>(),
   after: text('after', { mode: 'json' }).$type<unknown>()
-}, (t) => [index('change_log_at_idx').on(t.at)])
+}, (t) => [index('change_log_at_idx').on(t.at), index('change_log_flag_id_idx').on(t.flagId, t.id), index('change_log_flag_idx').on(t.flag, t.id)])
 
 /** Facts about the database itself, one row each (e.g. `deployment_id`). */
 export const meta = sqliteTable('meta', {

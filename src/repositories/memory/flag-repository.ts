@@ -3,7 +3,7 @@ import { collectChanges } from '../change-set.js'
 import { offElsewhere, type ApiKeyRepository, type AuditEntry, type FlagRepository, type FlagUpdate, type StoredApiKey, type StoredEnvironment, type StoredFlag } from '../flag-repository.js'
 import type { StoredOverride } from '../subject-repository.js'
 
-export interface LogRow extends AuditEntry { id: number, at: Date, environment: string | null }
+export interface LogRow extends AuditEntry { id: number, at: Date, environment: string | null, flagId: string | null, flag: string | null }
 
 /** The columns of `flags`: what a flag is in every environment. */
 export type FlagDefinition = Omit<StoredFlag, 'environment' | keyof FlagConfiguration>
@@ -45,10 +45,18 @@ export function createMemoryStore (): MemoryStore {
 export const overrideKey = (o: Pick<StoredOverride, 'flagId' | 'environment' | 'subject' | 'subjectId'>): string =>
   JSON.stringify([o.flagId, o.environment, o.subject, o.subjectId])
 
+/** What a JSON column gives back: -0 as 0, no undefined members, Dates as strings; nothing at all as null. */
+const asJson = (value: unknown): unknown => {
+  const text = JSON.stringify(value)
+  return text === undefined ? null : JSON.parse(text)
+}
+
 /** Append a change-log row; its id is the new revision. */
 export function appendMemoryLog (store: MemoryStore, audit: AuditEntry): number {
   const id = store.log.length + 1
-  store.log.push({ id, at: new Date(), ...structuredClone(audit), environment: audit.environment ?? null })
+  store.log.push({
+    id, at: new Date(), ...structuredClone(audit), environment: audit.environment ?? null, flagId: audit.flagId ?? null, flag: audit.flag ?? null, before: asJson(audit.before), after: asJson(audit.after)
+  })
   return id
 }
 

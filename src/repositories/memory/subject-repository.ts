@@ -95,10 +95,10 @@ export function createMemorySubjectRepository (store: MemoryStore = createMemory
       return appendMemoryLog(store, { ...audit, environment, names: [], overrides: [[name, subject, subjectId, environment]] })
     },
     async getOverride (flagId, environment, subject, subjectId) { return copy(overrides.get(key(flagId, environment, subject, subjectId))) },
-    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
+    async listOverrides (flagId, environment, { limit, after, subject, enabled, prefix }) {
       return [...overrides.values()].filter((o) => o.flagId === flagId && o.environment === environment &&
         (subject === undefined || o.subject === subject) && (enabled === undefined || o.enabled === enabled) &&
-        (after === undefined || position(o) > after))
+        (prefix === undefined || o.subjectId.startsWith(prefix)) && (after === undefined || position(o) > after))
         .sort(byPosition).slice(0, limit).map(copy)
     },
     async overridesOf (flagIds) {

@@ -109,7 +109,7 @@ function isBrokenConnection (err: unknown): boolean {
 /** Append the change-log row inside the caller's transaction; its id is the new revision. */
 export async function appendLog (tx: PgTx, audit: AuditEntry): Promise<number> {
   const [row] = await tx.insert(changeLog)
-    .values({ at: new Date(), ...audit, environment: audit.environment ?? null, users: audit.users ?? [], overrides: audit.overrides ?? [] })
+    .values({ at: new Date(), ...audit, environment: audit.environment ?? null, flagId: audit.flagId ?? null, flag: audit.flag ?? null, users: audit.users ?? [], overrides: audit.overrides ?? [] })
     .returning({ id: changeLog.id })
   return row.id
 }

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { PgDb } from '../../db/pg-client.js'
 import { customers, environments, flags, overrides, users } from '../../db/schema/pg.js'
 import { CustomerExistsError, EnvironmentNotFoundError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
+import { listBySubject, overrideSliceQuery } from '../override-query.js'
+import type { SubjectRepository, UserCustomer } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isForeignKeyViolation, isUniqueViolation } from './errors.js'
 import { inList } from './in-list.js'
@@ -121,19 +122,11 @@ export function createPgSubjectRepository (db: PgDb): SubjectRepository {
       return (await db.select().from(overrides)
         .where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment), eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).limit(1))[0]
     },
-    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
-      let position
-      if (after !== undefined) {
-        const [afterSubject, afterId] = splitPosition(after)
-        position = or(gt(overrides.subject, afterSubject), and(eq(overrides.subject, afterSubject), gt(overrides.subjectId, afterId)))
-      }
-      return await db.select().from(overrides).where(and(
-        eq(overrides.flagId, flagId),
-        eq(overrides.environment, environment),
-        subject === undefined ? undefined : eq(overrides.subject, subject),
-        enabled === undefined ? undefined : eq(overrides.enabled, enabled),
-        position
-      )).orderBy(asc(overrides.subject), asc(overrides.subjectId)).limit(limit)
+    async listOverrides (flagId, environment, query) {
+      return await listBySubject(query, async (subject, after, limit) => {
+        const { where, orderBy } = overrideSliceQuery(overrides, flagId, environment, subject, after, query)
+        return await db.select().from(overrides).where(where).orderBy(orderBy).limit(limit)
+      })
     },
     async overridesOf (flagIds) {
       if (flagIds.length === 0) return []

@@ -6,7 +6,7 @@ import type { AuditEntry } from '../flag-repository.js'
 
 /** Append the change-log row inside the caller's transaction; its id is the new revision. */
 export function appendLog (tx: Pick<SqliteDb, 'insert'>, audit: AuditEntry): number {
-  return tx.insert(changeLog).values({ at: new Date(), ...audit, environment: audit.environment ?? null, users: audit.users ?? [], overrides: audit.overrides ?? [] })
+  return tx.insert(changeLog).values({ at: new Date(), ...audit, environment: audit.environment ?? null, flagId: audit.flagId ?? null, flag: audit.flag ?? null, users: audit.users ?? [], overrides: audit.overrides ?? [] })
     .returning({ id: changeLog.id }).get().id
 }
 

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { SqliteDb } from '../../db/sqlite-client.js'
 import { customers, environments, flags, overrides, users } from '../../db/schema/sqlite.js'
 import { CustomerExistsError, EnvironmentNotFoundError, FlagNotFoundError, UserExistsError } from '../../errors.js'
-import { splitPosition, type SubjectRepository, type UserCustomer } from '../subject-repository.js'
+import { listBySubject, overrideSliceQuery } from '../override-query.js'
+import type { SubjectRepository, UserCustomer } from '../subject-repository.js'
 import { appendLog, inList, isConstraint } from './change-log.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
@@ -117,19 +118,11 @@ export function createSqliteSubjectRepository (db: SqliteDb): SubjectRepository 
       return db.select().from(overrides).where(and(eq(overrides.flagId, flagId), eq(overrides.environment, environment),
         eq(overrides.subject, subject), eq(overrides.subjectId, subjectId))).get()
     },
-    async listOverrides (flagId, environment, { limit, after, subject, enabled }) {
-      let position
-      if (after !== undefined) {
-        const [afterSubject, afterId] = splitPosition(after)
-        position = or(gt(overrides.subject, afterSubject), and(eq(overrides.subject, afterSubject), gt(overrides.subjectId, afterId)))
-      }
-      return db.select().from(overrides).where(and(
-        eq(overrides.flagId, flagId),
-        eq(overrides.environment, environment),
-        subject === undefined ? undefined : eq(overrides.subject, subject),
-        enabled === undefined ? undefined : eq(overrides.enabled, enabled),
-        position
-      )).orderBy(asc(overrides.subject), asc(overrides.subjectId)).limit(limit).all()
+    async listOverrides (flagId, environment, query) {
+      return await listBySubject(query, async (subject, after, limit) => {
+        const { where, orderBy } = overrideSliceQuery(overrides, flagId, environment, subject, after, query)
+        return db.select().from(overrides).where(where).orderBy(orderBy).limit(limit).all()
+      })
     },
     async overridesOf (flagIds) {
       if (flagIds.length === 0) return []
