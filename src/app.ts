@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { clientErrorHandler } from './client-errors.js'
 import type { Container } from './container.js'
@@ -6,12 +6,11 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.js'
 import { invalidField, MethodNotAllowedError, RouteNotFoundError } from './errors.js'
 import { pathOf, sendProblem, toProblem, type ErrorLike } from './problem.js'
 import { stdoutDestination } from './log-destination.js'
-import { requestLogger } from './request-logger.js'
+import { RequestLogController, requestLogger } from './request-log.js'
 import auth from './plugins/auth.js'
 import cors from './plugins/cors.js'
 import metrics from './plugins/metrics.js'
 import rateLimit from './plugins/rate-limit.js'
-import requestLog from './plugins/request-log.js'
 import services from './plugins/services.js'
 import swagger from './plugins/swagger.js'
 import customerRoutes from './routes/customers.js'
@@ -71,9 +70,9 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   const requestTimeout = container.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const app = Fastify({
     logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT, serializers: { req: requestSerializer } },
-    // One line per request, at a level by what it was (plugins/request-log.ts), instead of Fastify's two at info.
-    logController: new LogController({ disableRequestLogging: true }),
-    // Each request's child logger is made only if the request logs (request-logger.ts).
+    // One line per request, at a level by what it was, instead of Fastify's two at info (request-log.ts).
+    logController: new RequestLogController(container.config.logSlowMs),
+    // Each request's child logger is made only if the request logs (request-log.ts).
     childLoggerFactory: requestLogger,
     bodyLimit: container.config.bodyLimit,
     // While draining on SIGTERM, serve what still arrives on open connections instead of a 503:
@@ -120,7 +119,6 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   })
 
   await app.register(services, { container })
-  await app.register(requestLog, { slowMs: container.config.logSlowMs })
   await app.register(cors) // before auth and rate limiting: preflights carry no key
   await app.register(auth)
   await app.register(rateLimit)

@@ -44,7 +44,7 @@ export const ConfigSchema = Type.Object({
   readApiKeys: Type.Array(Type.String({ minLength: 16 })),
   authReads: Type.Boolean(),
   logLevel: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
-  /** A request that takes at least this long (ms) is logged at info whatever it is (plugins/request-log.ts). */
+  /** A request that takes at least this long (ms) is logged at info whatever it is (request-log.ts). */
   logSlowMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
   cacheRefreshMs: Type.Integer({ minimum: 50, maximum: 3_600_000 }),
   migrateOnStart: Type.Boolean(),

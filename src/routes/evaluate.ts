@@ -4,8 +4,7 @@ import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import { environmentOf } from './environment-scope.js'
-import { perEntry } from './bulk-json.js'
-import { JSON_TYPE } from './ofrep-errors.js'
+import { JSON_TYPE, perEntry } from './json-text.js'
 
 /** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it. */
 const memberOf = perEntry((entry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)

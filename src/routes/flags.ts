@@ -9,8 +9,7 @@ import { toFlagBody } from '../services/flag-view.js'
 import { versionEtag, parseIfMatch } from './etag.js'
 import { toFlagChange, toNewFlag } from './flag-body.js'
 import { environmentOf, flagLocation } from './environment-scope.js'
-
-const JSON_TYPE = 'application/json; charset=utf-8'
+import { JSON_TYPE } from './json-text.js'
 
 /** `payload` through the route's response serializer, or undefined when it does not fit the response schema. */
 function serialized (reply: FastifyReply, payload: unknown): string | undefined {

@@ -3,8 +3,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { FlagNotFoundError, isExpectedOutage } from '../errors.js'
 import { ATTRIBUTE_NAME_RULE } from '../schemas/names.js'
 import { fieldProblems } from '../validation.js'
-
-export const JSON_TYPE = 'application/json; charset=utf-8'
+import { JSON_TYPE } from './json-text.js'
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 

@@ -3,7 +3,7 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry } from '../services/flag-service.js'
-import { perEntry } from './bulk-json.js'
+import { perEntry } from './json-text.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 

@@ -7,8 +7,9 @@ import {
   OfrepBulkEvaluationFailure, OfrepBulkEvaluationRequest, OfrepBulkEvaluationSuccess, OfrepEvaluationFailure,
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
-import { JSON_TYPE, ofrepErrorHandler } from './ofrep-errors.js'
+import { ofrepErrorHandler } from './ofrep-errors.js'
 import { ifNoneMatches, ofrepBulkAnswer, toContext, toOfrepSuccess } from './ofrep-mapping.js'
+import { JSON_TYPE } from './json-text.js'
 import { environmentOf } from './environment-scope.js'
 
 /**

@@ -24,7 +24,7 @@ function openStream (request: FastifyRequest, reply: FastifyReply, stream: Strea
   const hub = request.server.services.streams
   const lastEventId = request.headers['last-event-id']
   reply.hijack()
-  // A hijacked reply has no onResponse, so no request line (plugins/request-log.ts): the opening is the stream's line,
+  // A hijacked reply has no onResponse, so no request line (request-log.ts): the opening is the stream's line,
   // at info: streams are few and long-lived, and which instance serves one is what an operator looks for.
   request.log.info({ req: request }, 'stream opened')
   const res = reply.raw

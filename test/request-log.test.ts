@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { createContainer } from '../../src/container.js'
-import { requestLogLevel } from '../../src/plugins/request-log.js'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createContainer } from '../src/container.js'
+import { requestLogLevel } from '../src/request-log.js'
 
 const KEY = 'request-log-key-0123456789'
 const auth = { 'x-api-key': KEY }

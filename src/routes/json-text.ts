@@ -1,5 +1,8 @@
 import type { BulkEntry } from '../services/flag-service.js'
 
+/** JSON a route sends as text it built itself (Fastify sends a string as text/plain unless told). */
+export const JSON_TYPE = 'application/json; charset=utf-8'
+
 /**
  * What a bulk answer derives from each entry (its JSON), made once per entry object and kept as long
  * as the object lives: results are the engine's shared objects, one per flag, step and variant
