@@ -218,6 +218,22 @@ await withUi(t, async (ui) => {
     await accessible(t, page, 'flag history, read-only')
   })
 
+  ui.test('a page whose code cannot be loaded says so in words; the navigation and the other pages still work', async (t) => {
+    const page = await ui.open(t)
+    await page.getByRole('heading', { name: 'Flags', exact: true }).waitFor()
+    // The history page is a chunk of its own, fetched when first opened: here it never arrives.
+    await page.route('**/ui/assets/ChangesPage-*.js', (route) => route.abort())
+    await page.getByRole('link', { name: 'History' }).click()
+    const failure = page.getByTestId('page-error')
+    await failure.waitFor()
+    t.match(await failure.textContent(), /This page could not be loaded.*Reloading fetches it again/, 'the failure in words')
+    t.ok(await page.getByRole('button', { name: 'Reload' }).isVisible(), 'with a way to retry')
+    await accessible(t, page, 'a page that could not be loaded')
+    await page.getByRole('link', { name: 'Flags' }).click()
+    await page.getByRole('heading', { name: 'Flags', exact: true }).waitFor()
+    t.equal(await failure.count(), 0, 'another page is shown again')
+  })
+
   ui.test('at 390×844 the history page and a flag\'s history tab fit the screen', async (t) => {
     const fits = async (page: Page): Promise<boolean> => await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')
     const page = await ui.open(t, { viewport: PHONE, path: '/history?flag=checkout' })

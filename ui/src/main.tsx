@@ -31,7 +31,9 @@ const queries = new QueryClient({
   }
 })
 
-const root = createRoot(document.getElementById('root') as HTMLElement)
+// A page that fails is shown in words by components/PageError.tsx; the console gets a warning, not
+// React's default error report for an error a boundary has already handled.
+const root = createRoot(document.getElementById('root') as HTMLElement, { onCaughtError: (error) => console.warn('A page failed and says so:', error) })
 const render = (body: React.ReactNode): void => {
   root.render(
     <StrictMode>

@@ -5,6 +5,7 @@ import { Link, useLocation } from 'wouter'
 import { useLiveChanges, type LiveState } from '../api/live.js'
 import { useSession } from '../api/session.js'
 import { navigation } from '../pages/index.js'
+import { PageError } from './PageError.js'
 import { StateBadge } from './StateBadge.js'
 
 const LIVE_LABEL: Record<LiveState, { text: string, tone: 'good' | 'neutral' | 'warning' }> = {
@@ -44,7 +45,9 @@ export function Shell ({ children }: { children: ReactNode }): ReactNode {
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main><Suspense fallback={<Loader aria-label='Loading the page' />}>{children}</Suspense></AppShell.Main>
+      <AppShell.Main>
+        <PageError at={location}><Suspense fallback={<Loader aria-label='Loading the page' />}>{children}</Suspense></PageError>
+      </AppShell.Main>
     </AppShell>
   )
 }
