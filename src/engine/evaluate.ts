@@ -7,6 +7,7 @@
  */
 import { bucketIndex, bucketingSeedOf, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
+import { sealResult } from './memo.js'
 import { compileRules, type CompiledRule } from './rules.js'
 import type {
   EvaluationContext,
@@ -114,7 +115,7 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
   const rules = compileRules(def)
   const metadata = def.metadata ?? NO_METADATA
   const make = (variant: string, reason: Reason, rule: string): EvaluationResult =>
-    Object.freeze({ name: def.name, value: variants[variant], variant, reason, type: def.type, version: def.version, rule, metadata })
+    sealResult({ name: def.name, value: variants[variant], variant, reason, type: def.type, version: def.version, rule, metadata })
   const userOverrides = compileOverrides(def, overrides?.users, 'user_override', make)
   const customerOverrides = compileOverrides(def, overrides?.customers, 'customer_override', make)
   const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&

@@ -5,6 +5,8 @@
  * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, fixedResult, FlagCompileError } from './evaluate.js'
+export { memoized, resultMemo } from './memo.js'
+export type { ResultMemo } from './memo.js'
 export { ATTRIBUTE_NAME, MAX_CONTEXT_ATTRIBUTES, readContext } from './context.js'
 export type { ContextInput, ContextInputValue, ContextProblem, ContextReading } from './context.js'
 export type { CompiledFlag, Fallthrough, Outcomes, RuleOutcomes, Served } from './evaluate.js'

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client'
+import { resultMemo } from '../engine/index.js'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
 import type { EvaluationObserver } from '../services/flag-service.js'
 
@@ -31,8 +32,8 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   const notFound = new Map<string, number>()
   const unservable: Tallies<{ n: number }> = new Map()
   // A result is the engine's object for one flag of one environment (made once per compile), so its
-  // tally is found once and then by the object: one lookup per evaluation instead of two by name.
-  const tallyOf = new WeakMap<EvaluationResult, Tally>()
+  // tally is found once and then kept with the object (engine/memo.ts): no lookup by name per evaluation.
+  const tallyOf = resultMemo<EvaluationResult, Tally>()
   const count = (environment: string, result: EvaluationResult, n = 1): void => {
     let tally = tallyOf.get(result)
     if (tally === undefined) tallyOf.set(result, tally = entryOf(tallies, environment, result.name, emptyTally))

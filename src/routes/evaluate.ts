@@ -1,13 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { memoized } from '../engine/index.js'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
+import type { BulkEntry } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
-import { JSON_TYPE, perEntry } from './json-text.js'
+import { JSON_TYPE } from './json-text.js'
 
-/** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it. */
-const memberOf = perEntry((entry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
+/** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it; made once per entry (engine/memo.ts). */
+const memberOf = memoized((entry: BulkEntry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
+import { memoized } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry } from '../services/flag-service.js'
-import { perEntry } from './json-text.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -25,9 +25,14 @@ export function toOfrepEntry (entry: BulkEntry): OfrepEvaluationSuccessBody | Of
   return { key: entry.name, errorCode: entry.error_code, errorDetails: entry.error_message }
 }
 
-/** An entry's JSON in the array, and the first 8 bytes of its SHA-256 as two 32-bit words (for the ETag). */
+/**
+ * An entry's JSON in the array, and the first 8 bytes of its SHA-256 as two 32-bit words (for the ETag):
+ * made once per entry object (engine/memo.ts). Results are the engine's shared objects, one per flag,
+ * step and variant, and fixed entries the bulk plan's, so a bulk request looks its pieces up instead of
+ * serializing 350 objects; an entry made per request (a name no flag has) is collected with its piece.
+ */
 interface Piece { json: string, d0: number, d1: number }
-const pieceOf = perEntry((entry): Piece => {
+const pieceOf = memoized((entry: BulkEntry): Piece => {
   const json = JSON.stringify(toOfrepEntry(entry))
   const digest = createHash('sha256').update(json).digest()
   return { json, d0: digest.readUInt32LE(0), d1: digest.readUInt32LE(4) }
