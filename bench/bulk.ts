@@ -15,7 +15,8 @@
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { requestContexts, seedDataset } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
@@ -64,7 +65,7 @@ function target (label: string, server: ServerProcess, requests: autocannon.Requ
 }
 
 async function main (run: BenchRun): Promise<void> {
-  printRunHeader(`bench:bulk: ${describeLoad(OPTIONS)}; ${CONTEXTS} contexts`)
+  printRunHeader(`bench:bulk: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}; ${CONTEXTS} contexts`)
   const requests = bulkRequests()
   if (PARTS.includes('bulk')) await bulk(run, requests)
   if (PARTS.includes('growth')) await growth(run, requests.ofrep)

@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { flagName, loadRequests, requestContexts, seedDataset } from './support/dataset.js'
 import {
-  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, runLoad, verdict, type LoadTarget, type Measured
+  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
 } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -241,7 +241,6 @@ function int (n: number): string { return Math.round(n).toLocaleString('en-US') 
 function printThroughput (results: Map<string, Measured>, one: Database, ten: Database): void {
   const a = results.get(label(one.count))!
   const b = results.get(label(ten.count))!
-  const rps = (r: autocannon.Result): number => r.requests.average
   console.log(`\n| round (order) | ${a.target.label} req/s | ${b.target.label} req/s | ${b.target.label} ÷ ${a.target.label} by req/s | by server CPU / request |`)
   console.log('| --- | ---: | ---: | ---: | ---: |')
   for (let i = 0; i < a.rounds.length; i++) {

@@ -12,8 +12,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
+import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, loadRow, ratio, verdict, type LoadTarget } from './support/load.js'
+import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
@@ -29,7 +30,7 @@ const TARGET_PERCENT = 85
 await withServers('flagpost-bench-http-', main)
 
 async function main ({ dir, servers }: BenchRun): Promise<void> {
-  printRunHeader(`bench:http: ${describeLoad(OPTIONS)}`)
+  printRunHeader(`bench:http: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}`)
   const env = { DATABASE_URL: `file:${join(dir, 'bench.db')}`, API_KEY: KEY }
   const flagpost = async (label: string, extra: Record<string, string> = {}): Promise<ServerProcess> => {
     const server = await startServer({ ...env, ...extra }, join(dir, `${label}.log`), PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, label)}`])

@@ -1,10 +1,12 @@
 /**
- * HTTP load with autocannon, shared by the HTTP benches. The load generator runs in a worker
- * thread (the other core), never on the event loop of a server in the same process. Targets are
- * measured in rounds, each target once per round, the order reversed every other round (ABBA), so
- * that drift on a shared machine hits all of them alike; comparisons are made round by round.
+ * HTTP load, shared by the HTTP benches: from wrk (support/wrk.ts), a process of its own, when
+ * `useWrk` chose it, else from autocannon in a worker thread, never on the event loop of a server in
+ * the same process. Targets are measured in rounds, each target once per round, the order reversed
+ * every other round (ABBA), so that drift on a shared machine hits all of them alike; comparisons are
+ * made round by round.
  */
 import autocannon from 'autocannon'
+import { runWrk, wrkAvailable } from './wrk.js'
 
 export interface LoadOptions {
   /** Seconds per round and target. */
@@ -25,14 +27,26 @@ export interface LoadTarget {
   cpuMs: () => number | null
 }
 
+/** One target's load for one round, whichever generator made it. */
+export interface Round {
+  requests: { average: number, total: number }
+  /** ms */
+  latency: { p50: number, p99: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+  /** Answers by status (autocannon only; wrk counts only what was not 2xx or 3xx). */
+  statusCodeStats?: Record<string, { count?: number }>
+}
+
 export interface Measured {
   target: LoadTarget
-  rounds: autocannon.Result[]
+  rounds: Round[]
   /** Server CPU µs per completed request, per round (NaN when unknown). */
   cpuPerRequest: number[]
   /** The round with the median throughput: what the tables report. */
-  median: autocannon.Result
-  best: autocannon.Result
+  median: Round
+  best: Round
 }
 
 export const loadOptionsFromEnv = (defaults: LoadOptions): LoadOptions => ({
@@ -45,23 +59,41 @@ export const loadOptionsFromEnv = (defaults: LoadOptions): LoadOptions => ({
 export const describeLoad = ({ connections, rounds, duration, warmup }: LoadOptions): string =>
   `${connections} connections, ${rounds} rounds × ${duration} s per target (order reversed every other round) after ${warmup} s of warm-up each`
 
-export async function runLoad (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<autocannon.Result> {
+let generator: 'autocannon' | 'wrk' = 'autocannon'
+
+/**
+ * Make the load with wrk from now on, where it is installed and LOADGEN is not `autocannon`; says
+ * which generator it is. wrk reads answers for a fraction of autocannon's CPU, which matters when the
+ * answers are tens of KiB and the generator shares the machine with the server.
+ */
+export async function useWrk (): Promise<string> {
+  if (process.env.LOADGEN === 'autocannon') return 'autocannon (LOADGEN=autocannon)'
+  if (!await wrkAvailable()) return 'autocannon (wrk is not installed: apt-get install wrk)'
+  generator = 'wrk'
+  return 'wrk, a process of its own'
+}
+
+export async function runLoad (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<Round> {
+  if (generator === 'wrk') {
+    const w = await runWrk(target.base(), target.requests, { seconds: duration, connections })
+    return { requests: { average: w.requests / w.seconds, total: w.requests }, latency: { p50: w.p50, p99: w.p99 }, errors: w.errors, timeouts: w.timeouts, non2xx: w.non2xx }
+  }
   return autocannon({ url: target.base(), connections, duration, workers: 1, requests: target.requests })
 }
 
 /** One recorded run: the result and the server's CPU µs per completed request. */
-async function measuredRun (target: LoadTarget, options: LoadOptions): Promise<[autocannon.Result, number]> {
+async function measuredRun (target: LoadTarget, options: LoadOptions): Promise<[Round, number]> {
   const before = target.cpuMs()
   const result = await runLoad(target, options)
   const after = target.cpuMs()
   return [result, before === null || after === null ? Number.NaN : ((after - before) * 1000) / result.requests.total]
 }
 
-const rps = (r: autocannon.Result): number => r.requests.average
+export const rps = (r: Round): number => r.requests.average
 
 export async function alternate (targets: LoadTarget[], options: LoadOptions): Promise<Map<string, Measured>> {
   if (options.warmup > 0) for (const target of targets) await runLoad(target, { ...options, duration: options.warmup })
-  const rounds = new Map<string, Array<[autocannon.Result, number]>>(targets.map((t) => [t.label, []]))
+  const rounds = new Map<string, Array<[Round, number]>>(targets.map((t) => [t.label, []]))
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const target of order) rounds.get(target.label)!.push(await measuredRun(target, options))
@@ -76,13 +108,13 @@ export async function alternate (targets: LoadTarget[], options: LoadOptions): P
 }
 
 /** autocannon counts a timeout as an error too. */
-export const failures = (r: autocannon.Result): number => r.errors + r.non2xx
+export const failures = (r: Round): number => r.errors + r.non2xx
 
 /** What failed, over all rounds of each target, or '' when nothing did: socket errors, timeouts, statuses other than 2xx. */
 export function failureReport (results: Map<string, Measured>): string {
   const lines: string[] = []
   for (const [label, m] of results) {
-    const sum = (f: (r: autocannon.Result) => number): number => m.rounds.reduce((n, r) => n + f(r), 0)
+    const sum = (f: (r: Round) => number): number => m.rounds.reduce((n, r) => n + f(r), 0)
     if (sum(failures) === 0) continue
     const codes = new Map<string, number>()
     for (const r of m.rounds) {

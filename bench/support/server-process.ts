@@ -11,6 +11,7 @@ import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/support/process.js'
 import type { BareRoute } from './bare-server.js'
+import { serverAffinity } from './cores.js'
 import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
@@ -47,7 +48,8 @@ export function statusOf (url: string): Promise<number> {
 }
 
 /**
- * Start a server with exactly `env` (plus PATH, HOST, PORT); its stdout and stderr go to `logFile`.
+ * Start a server with exactly `env` (plus PATH, HOST, PORT); its stdout and stderr go to `logFile`;
+ * pinned to a core when the bench pinned cores (support/cores.ts).
  * `nodeArgs` go to node before the script (`--cpu-prof` and the like, which NODE_OPTIONS refuses).
  */
 export async function startServer (env: Record<string, string>, logFile: string, nodeArgs: string[] = [], script = SERVER): Promise<ServerProcess> {
@@ -55,7 +57,10 @@ export async function startServer (env: Record<string, string>, logFile: string,
   const base = `http://127.0.0.1:${port}`
   const log = openSync(logFile, 'a')
   const started = performance.now()
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+  const cpus = serverAffinity()
+  // taskset execs node in its own process: the pid is the server's.
+  const [command, args] = cpus === null ? [process.execPath, [...nodeArgs, script]] : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs, script]]
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', log, log]
   })
