@@ -136,7 +136,20 @@ let axeSource: string | undefined
 export async function accessible (t: Test, page: Page, label: string): Promise<void> {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
   await page.evaluate(`${axeSource}\n;undefined`)
-  // A string, evaluated in the page (the tests are compiled without the DOM's types).
+  // Colours are judged once the page has settled, not mid-transition: a dialog fading in blends its text
+  // with what is behind it (#f3d9d9 on #bb3c3c was seen once, a dialog title at #ddd on #eee), which axe
+  // reports as contrast. So: wait until no finite animation or transition runs (spinners loop forever and
+  // are not waited for) and none has started two frames later (Mantine starts its transitions a frame
+  // after mounting). A string, evaluated in the page (the tests are compiled without the DOM's types).
+  await page.evaluate(`(async () => {
+    const running = () => document.getAnimations().filter((a) => a.playState === 'running' && Number.isFinite(a.effect ? a.effect.getComputedTiming().endTime : Infinity))
+    const frames = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+    for (let i = 0; i < 50; i++) {
+      await Promise.all(running().map((a) => a.finished.catch(() => undefined)))
+      await frames()
+      if (running().length === 0) return
+    }
+  })()`)
   const violations = await page.evaluate<Violation[]>(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
     targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 200))
