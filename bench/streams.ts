@@ -23,7 +23,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, ratio, runLoad, verdict, type LoadTarget } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
+import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import type { Window } from './support/cpu-profile.js'
@@ -308,6 +309,8 @@ if (PARTS.includes('delivery')) {
   console.log(await delivery('no Redis, poll every 1000 ms (random 0–1 s pause before each write; timeout 5 s)', { CACHE_REFRESH_MS: '1000' }, { timeoutMs: 5000, pauseMs: 1000 }))
 }
 if (PARTS.includes('scale')) {
+  // The delivery part's servers share the machine as instances would; here the server under test gets core 1.
+  console.log(`\n(scale: load from ${await useWrk()}; ${pinCores()})`)
   const dir = mkdtempSync(join(tmpdir(), 'flagpost-bench-streams-'))
   try { await scale(dir) } finally { rmSync(dir, { recursive: true, force: true }) }
 }
