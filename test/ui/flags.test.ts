@@ -127,7 +127,10 @@ await withUi(t, async (ui) => {
 
   ui.test('keyboard only: sign in, open the new-flag dialog, create, and Escape closes a dialog', async (t) => {
     const page = await ui.open(t, { key: null })
-    await page.keyboard.type(ui.keys.editor) // the key field has the focus when the page opens
+    // The key field has the focus once the page has drawn it (typing earlier, on a loaded machine, went nowhere).
+    await page.getByLabel('API key').waitFor()
+    await page.waitForFunction("document.activeElement !== null && document.activeElement.tagName === 'INPUT'")
+    await page.keyboard.type(ui.keys.editor)
     await page.keyboard.press('Enter')
     const create = page.getByRole('button', { name: 'New flag' })
     await create.waitFor()

@@ -1,5 +1,5 @@
 import '@mantine/core/styles.css'
-import { createTheme, Loader, MantineProvider, Modal, type CSSVariablesResolver } from '@mantine/core'
+import { createTheme, Loader, MantineProvider, Modal, NavLink, type CSSVariablesResolver } from '@mantine/core'
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
@@ -19,7 +19,9 @@ const theme = createTheme({
   // (an aria-label on an element without a role is not allowed).
   components: {
     Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } }),
-    Loader: Loader.extend({ defaultProps: { role: 'status', 'aria-label': 'Loading' } })
+    Loader: Loader.extend({ defaultProps: { role: 'status', 'aria-label': 'Loading' } }),
+    // The current page's link filled: the light variant under the pointer is 4.1:1 (indigo 9 on indigo 2).
+    NavLink: NavLink.extend({ defaultProps: { variant: 'filled' } })
   }
 })
 const contrast: CSSVariablesResolver = () => ({ variables: {}, light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-color-error': 'var(--mantine-color-red-9)' }, dark: {} })
