@@ -15,3 +15,5 @@ const app = Fastify()
 for (const { method, url, body } of routes) app.route({ method, url, handler: async () => body })
 app.get('/readyz', async () => ({ status: 'ready' }))
 await app.listen({ port: Number(process.env.PORT), host: process.env.HOST })
+// Exits normally on SIGTERM (what ServerProcess.stop sends), so that `--cpu-prof` can write its profile.
+process.once('SIGTERM', () => { void app.close().then(() => process.exit(0)) })

@@ -39,11 +39,11 @@ export async function wrkAvailable (): Promise<boolean> {
   }
 }
 
-/** A Lua string literal for any bytes: printable ASCII as is, everything else as a decimal escape. */
+/** A Lua string literal for any bytes: printable ASCII as is, everything else as a three-digit decimal escape (Lua reads up to three digits, so `\34` before a digit would take it in). */
 function luaString (value: string | Buffer): string {
   let out = '"'
   for (const byte of Buffer.from(value)) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\${byte}`
+    out += byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`
   }
   return `${out}"`
 }
