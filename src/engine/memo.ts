@@ -26,7 +26,10 @@ export interface ResultMemo<K extends object, T> {
   set: (result: K, value: T) => void
 }
 
-/** A new kind of derived value: its own index in every result's memo. */
+/**
+ * A new kind of derived value: its own index in every result's memo, for as long as the process runs
+ * (indexes are never given back): make one per kind, at module level, never one per request or app.
+ */
 export function resultMemo<K extends object, T> (): ResultMemo<K, T> {
   const slot = slots++
   const others = new WeakMap<K, T>()

@@ -11,6 +11,9 @@ const MAX_PENDING = 64
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
 
+/** Each result's tally, kept with the result by the first counter that counts it (one memo index for every counter). */
+const heldTally = resultMemo<EvaluationResult, { counter: object, tally: Tally }>()
+
 /** Per environment, then per name. */
 type Tallies<T> = Map<string, Map<string, T>>
 function entryOf<T> (tallies: Tallies<T>, environment: string, name: string, fresh: () => T): T {
@@ -33,12 +36,22 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   const unservable: Tallies<{ n: number }> = new Map()
   // A result is the engine's object for one flag of one environment (made once per compile), so its
   // tally is found once and then kept with the object (engine/memo.ts): no lookup by name per evaluation.
-  const tallyOf = resultMemo<EvaluationResult, Tally>()
-  const count = (environment: string, result: EvaluationResult, n = 1): void => {
-    let tally = tallyOf.get(result)
-    if (tally === undefined) tallyOf.set(result, tally = entryOf(tallies, environment, result.name, emptyTally))
-    tally[result.reason] += n
+  // Kept there for the counter that counted it first; another counter of the same results (two apps on
+  // one container, in tests) keeps its tallies in a WeakMap of its own.
+  const me = {}
+  const mine = new WeakMap<EvaluationResult, Tally>()
+  const tallyOf = (environment: string, result: EvaluationResult): Tally => {
+    const held = heldTally.get(result)
+    if (held?.counter === me) return held.tally
+    let tally = mine.get(result)
+    if (tally === undefined) {
+      tally = entryOf(tallies, environment, result.name, emptyTally)
+      if (held === undefined) heldTally.set(result, { counter: me, tally })
+      else mine.set(result, tally)
+    }
+    return tally
   }
+  const count = (environment: string, result: EvaluationResult, n = 1): void => { tallyOf(environment, result)[result.reason] += n }
   // servedAll's arrays, counted whole: a bulk request adds 1 here for all of its fixed results, and
   // each of them gets its share when the counter is collected (or when too many arrays are pending).
   const pending = new Map<readonly EvaluationResult[], { environment: string, n: number }>()

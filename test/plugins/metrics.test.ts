@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import t, { type Test } from 'tap'
+import { buildApp } from '../../src/app.js'
 import { createContainer } from '../../src/container.js'
 import { createRequestMetrics } from '../../src/metrics/request-metrics.js'
 import { build, createFlag, isProblem, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
@@ -280,4 +281,18 @@ t.test('each app has its own registry: two apps in one process count separately'
   await b.app.inject({ url: '/evaluate/x' })
   t.strictSame(evaluations(await scrape(t, a)), { 'x STATIC': 3 })
   t.strictSame(evaluations(await scrape(t, b)), { 'x STATIC': 1 })
+})
+
+t.test('two apps on one container: each registry counts every evaluation of the container\'s flag service once (the same result objects, two tallies)', async (t) => {
+  const a = await build(t)
+  await createFlag(a, { name: 'shared' })
+  const b = { ...a, app: await buildApp(a.container) }
+  t.teardown(() => b.app.close())
+  for (let i = 0; i < 3; i++) await a.app.inject({ url: '/evaluate/shared' })
+  await b.app.inject({ url: '/evaluate/shared' })
+  await b.app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', payload: { context: {} } })
+  await a.app.inject({ url: '/evaluate/shared' })
+  // Both counters observe the one flag service: 4 evaluations through a, 2 through b.
+  t.strictSame(evaluations(await scrape(t, a)), { 'shared STATIC': 6 })
+  t.strictSame(evaluations(await scrape(t, b)), { 'shared STATIC': 6 })
 })
