@@ -44,6 +44,7 @@ const ONCE: Record<string, string> = {
   'test/config.test.ts': 'loadConfig(env) is a pure function',
   'test/architecture.test.ts': 'reads the import graph of src/; no database',
   'test/log-destination.test.ts': 'where log lines are written; the database is incidental',
+  'test/request-log.test.ts': 'the level and form of request log lines; its app is on SQLite in memory, the database is incidental',
   'test/openapi.test.ts': 'the document is built from the route schemas; no flag is read',
   'test/openapi-examples.test.ts': 'examples against their schemas; the two flag writes it sends are ordinary creates and merge patches, which test/routes runs on Postgres',
   'test/openapi-responses.test.ts': 'auth and the rate limit come before the database, and the outage is made at the repository port (dialect-free)',
