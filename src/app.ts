@@ -68,10 +68,11 @@ function routerError (error: { code?: string }): Error {
 /** Build the HTTP app around a finished container: plugins, routes, one error handler. */
 export async function buildApp (container: Container, opts: AppOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = container.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const requestLog = new RequestLogController(container.config.logSlowMs)
   const app = Fastify({
     logger: { level: container.config.logLevel, stream: stdoutDestination(), ...opts.logger, redact: REDACT, serializers: { req: requestSerializer } },
     // One line per request, at a level by what it was, instead of Fastify's two at info (request-log.ts).
-    logController: new RequestLogController(container.config.logSlowMs),
+    logController: requestLog,
     // Each request's child logger is made only if the request logs (request-log.ts).
     childLoggerFactory: requestLogger,
     bodyLimit: container.config.bodyLimit,
@@ -122,7 +123,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
   await app.register(cors) // before auth and rate limiting: preflights carry no key
   await app.register(auth)
   await app.register(rateLimit)
-  await app.register(metrics)
+  await app.register(metrics, { requestLog })
   await app.register(swagger)
   await app.register(healthRoutes)
   // What addresses one environment: the default one here, any one under /environments/{environment}.

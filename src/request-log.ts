@@ -1,10 +1,13 @@
-import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyContextConfig, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino'
 
 /** Methods that change nothing: their requests are logged at `debug` unless they fail or are slow. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export type RequestLogLevel = 'info' | 'debug'
+
+/** Told of each completed request: its method, route pattern (undefined when no route matched), status and duration in ms. */
+export type CompletedRequestObserver = (method: string, route: string | undefined, statusCode: number, milliseconds: number) => void
 
 /**
  * The level of a request's log line (README, "Logs"):
@@ -31,8 +34,19 @@ export function requestLogLevel (method: string, statusCode: number, evaluation:
  * themselves (routes/streams.ts).
  */
 export class RequestLogController extends LogController {
+  private readonly observers: CompletedRequestObserver[] = []
+
   constructor (private readonly slowMs: number) {
     super()
+  }
+
+  /**
+   * Call `observer` for every completed request, as its line is decided (plugins/metrics.ts times
+   * requests here: one callback Fastify makes anyway, where an onResponse hook would add a hook run
+   * to every request).
+   */
+  observe (observer: CompletedRequestObserver): void {
+    this.observers.push(observer)
   }
 
   override incomingRequest (request: FastifyRequest): void {
@@ -42,11 +56,14 @@ export class RequestLogController extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const ms = reply.elapsedTime
+    // Built by a getter on every read: read once.
+    const config = request.routeOptions.config as FastifyContextConfig & { url?: string } | undefined
+    for (const observer of this.observers) observer(request.method, config?.url, reply.statusCode, ms)
     if (error != null) {
       request.log.error({ req: request, res: reply, err: error, responseTime: ms }, 'request errored')
       return
     }
-    const level = requestLogLevel(request.method, reply.statusCode, request.routeOptions.config?.access === 'evaluate', ms, this.slowMs)
+    const level = requestLogLevel(request.method, reply.statusCode, config?.access === 'evaluate', ms, this.slowMs)
     // Fastify's request logger is a pino logger (app.ts gives pino options).
     if ((request.log as Logger).isLevelEnabled(level)) {
       request.log[level]({ req: request, res: reply, responseTime: ms }, ms >= this.slowMs ? 'slow request' : 'request completed')

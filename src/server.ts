@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
@@ -35,33 +36,34 @@ async function main (): Promise<void> {
   // idle sockets at once, then the container. Fastify's close() alone would wait for sockets that were
   // busy when it started: they go idle after their answer and stay open until the client's or the
   // keep-alive timeout (72 s), past the bound.
+  //
+  // Connections are tracked, not requests: a keep-alive connection carries thousands of requests, and
+  // a listener per request was a tenth of what this service adds to an evaluation. A connection's
+  // response in progress is the one Node has assigned it (`_httpMessage`, null between requests).
   let closing = false
-  const responses = new Set<ServerResponse>()
-  const reapIdle = (): void => { setImmediate(() => app.server.closeIdleConnections()) }
-  // One function for every response (this hook is on the hot path: no closure per request).
-  function forget (this: ServerResponse): void { responses.delete(this) }
-  // Prepended, so it runs before Fastify's own listener can answer (and send headers) synchronously.
-  app.server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-    if (closing) {
-      res.setHeader('connection', 'close')
-      res.once('close', reapIdle)
-      return
-    }
-    responses.add(res)
-    res.on('close', forget)
+  const connections = new Set<Socket>()
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket)
+    socket.once('close', () => connections.delete(socket))
   })
+  const reapIdle = (): void => { setImmediate(() => app.server.closeIdleConnections()) }
+  const closeAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('connection', 'close')
+    // A response already under way cannot say so: its socket is closed once it is idle.
+    res.once('close', reapIdle)
+  }
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
     const started = performance.now()
-    app.log.info({ signal, inFlight: responses.size, boundMs: SHUTDOWN_BOUND_MS }, `shutting down: draining in-flight requests (at most ${SHUTDOWN_BOUND_MS} ms)`)
-    for (const res of responses) {
-      if (!res.headersSent) res.setHeader('connection', 'close')
-      // A response already under way cannot say so: its socket is closed once it is idle.
-      res.once('close', reapIdle)
-    }
+    const inFlight = [...connections].map((socket) => (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage).filter((res) => res != null)
+    app.log.info({ signal, inFlight: inFlight.length, boundMs: SHUTDOWN_BOUND_MS }, `shutting down: draining in-flight requests (at most ${SHUTDOWN_BOUND_MS} ms)`)
+    for (const res of inFlight) closeAfter(res)
+    // What still arrives on open connections is answered, then its connection closed. Prepended, so it
+    // runs before Fastify's own listener can answer (and send headers) synchronously.
+    app.server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => closeAfter(res))
     const force = setTimeout(() => {
-      app.log.error({ inFlight: responses.size }, `shutdown timed out after ${SHUTDOWN_BOUND_MS} ms`)
+      app.log.error({ connections: connections.size }, `shutdown timed out after ${SHUTDOWN_BOUND_MS} ms`)
       process.exit(1)
     }, SHUTDOWN_BOUND_MS)
     force.unref()

@@ -1,4 +1,5 @@
 import type { Metric, Registry } from 'prom-client'
+import type { CompletedRequestObserver } from '../request-log.js'
 
 /** The `route` label of requests no route matched (a 404): patterns start with `/`, so it is no pattern. */
 export const UNMATCHED_ROUTE = '__unmatched__'
@@ -13,8 +14,6 @@ interface Series { counts: Float64Array, sum: number, count: number }
 /** One line of the exposition, as the registry formats it. */
 interface Sample { metricName: string, labels: Record<string, string | number>, value: number }
 
-export type ObserveRequest = (method: string, route: string | undefined, statusCode: number, milliseconds: number) => void
-
 /**
  * `flagpost_http_request_duration_seconds` by method, route pattern and status code. The route is
  * the pattern the request matched (`/evaluate/:name`), never the URL: the set of label values stays
@@ -24,7 +23,7 @@ export type ObserveRequest = (method: string, route: string | undefined, statusC
  * prom-client's Histogram validates and hashes a label object on every observe() (~800 ns, as
  * much as the evaluation itself). The registry renders these series as a histogram at scrape time.
  */
-export function createRequestMetrics (registry: Registry): ObserveRequest {
+export function createRequestMetrics (registry: Registry): CompletedRequestObserver {
   const byRoute = new Map<string, Map<string, Map<number, Series>>>()
 
   const samples = (): Sample[] => {

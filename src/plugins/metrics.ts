@@ -5,6 +5,7 @@ import { processMetrics } from '../metrics/process-metrics.js'
 import { createRequestMetrics } from '../metrics/request-metrics.js'
 import { registerStateMetrics } from '../metrics/state-metrics.js'
 import { registerStreamMetrics } from '../metrics/stream-metrics.js'
+import type { RequestLogController } from '../request-log.js'
 
 export const METRICS_PATH = '/metrics'
 
@@ -14,7 +15,7 @@ export const METRICS_PATH = '/metrics'
  * has its own registry (tests build many apps in one process). /metrics is a read: open unless
  * AUTH_READS=true. It is not part of the API document, and its own scrapes are not in the histogram.
  */
-export default fp(async function metrics (app) {
+export default fp<{ requestLog: RequestLogController }>(async function metrics (app, { requestLog }) {
   const registry = new Registry()
   for (const metric of processMetrics()) registry.registerMetric(metric)
   const stopCounting = app.services.flags.observe(evaluationCounter(registry))
@@ -22,12 +23,9 @@ export default fp(async function metrics (app) {
   registerStateMetrics(registry, app.container)
   registerStreamMetrics(registry, app.services.streams)
 
+  // Timed where each request's log line is decided (request-log.ts): no onResponse hook on every request.
   const observe = createRequestMetrics(registry)
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url
-    if (route !== METRICS_PATH) observe(request.method, route, reply.statusCode, reply.elapsedTime)
-    done()
-  })
+  requestLog.observe((method, route, statusCode, ms) => { if (route !== METRICS_PATH) observe(method, route, statusCode, ms) })
 
   app.get(METRICS_PATH, { config: { access: 'read' }, schema: { hide: true } }, async (_request, reply) => {
     const text = await registry.metrics()

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { memoized } from '../engine/index.js'
+import type { EvaluationResult as Result } from '../engine/types.js'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
@@ -10,6 +11,8 @@ import { JSON_TYPE } from './json-text.js'
 
 /** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it; made once per entry (engine/memo.ts). */
 const memberOf = memoized((entry: BulkEntry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
+/** A result as GET answers it (EvaluationResult), made once per result. */
+const resultJson = memoized((result: Result) => JSON.stringify(result))
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -28,7 +31,11 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // From the in-process snapshot: no database, so no 503.
       response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 403, 404, 429, 500) }
     }
-  }, async (request) => flags.evaluate(environmentOf(request), request.params.name, request.query))
+  }, async (request, reply) => {
+    const result = flags.evaluate(environmentOf(request), request.params.name, request.query)
+    // Already JSON, made once per result: not serialized per request.
+    return reply.type(JSON_TYPE).send(resultJson(result) as never)
+  })
 
   app.post('/evaluate', {
     config: { access: 'evaluate', rateLimit: {} },

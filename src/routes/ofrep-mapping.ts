@@ -37,6 +37,9 @@ const pieceOf = memoized((entry: BulkEntry): Piece => {
   const digest = createHash('sha256').update(json).digest()
   return { json, d0: digest.readUInt32LE(0), d1: digest.readUInt32LE(4) }
 })
+/** A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry: made once per result. */
+export const ofrepSuccessJson = (result: EvaluationResult): string => pieceOf(result).json
+
 /** The digests of one answer's entries, in order (reused: building an answer is synchronous). */
 let digests = new Uint32Array(2 * 1024)
 

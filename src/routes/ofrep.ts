@@ -8,7 +8,7 @@ import {
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { ofrepErrorHandler } from './ofrep-errors.js'
-import { ifNoneMatches, ofrepBulkAnswer, toContext, toOfrepSuccess } from './ofrep-mapping.js'
+import { ifNoneMatches, ofrepBulkAnswer, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
 import { environmentOf } from './environment-scope.js'
 
@@ -67,7 +67,11 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
         500: json(OfrepEvaluationFailure, 'GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error')
       }
     }
-  }, async (request) => toOfrepSuccess(flags.evaluate(environmentOf(request), request.params.key, toContext(request.body.context))))
+  }, async (request, reply) => {
+    const result = flags.evaluate(environmentOf(request), request.params.key, toContext(request.body.context))
+    // Already JSON, made once per result (ofrep-mapping.ts): not serialized per request.
+    return reply.type(JSON_TYPE).send(ofrepSuccessJson(result) as never)
+  })
 
   app.post('/ofrep/v1/evaluate/flags', {
     config: { access: 'evaluate', rateLimit: {} },
