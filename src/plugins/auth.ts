@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyContextConfig, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
 import type { Principal, Role } from '../services/api-key-service.js'
 import { ANONYMOUS_REF, type StreamGrant } from '../services/stream-tokens.js'
@@ -107,9 +107,8 @@ export default fp(async function auth (app) {
   app.decorateRequest('principal', null)
   app.decorateRequest('streamGrant', null)
   /** Throws the refusal; returns when the request may go on. */
-  function authorize (request: FastifyRequest): void {
-    const { access = 'none', environmentScoped = false, everyEnvironment = false, streamToken = false } = request.routeOptions.config
-    if (access === 'none') return
+  function authorize (request: FastifyRequest, access: Exclude<AccessLevel, 'none'>, config: FastifyContextConfig): void {
+    const { environmentScoped = false, everyEnvironment = false, streamToken = false } = config
     const token = streamToken ? (request.query as { token?: unknown } | undefined)?.token : undefined
     if (typeof token === 'string') return grantFromToken(request, token)
     const key = presentedKey(request)
@@ -133,14 +132,22 @@ export default fp(async function auth (app) {
       throw new ForbiddenError(`This API key may not address environment "${environment}"`)
     }
   }
-  // A callback hook, not an async one: an async hook costs every request a promise and a microtask.
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      authorize(request)
-    } catch (err) {
-      done(err as Error)
-      return
+  // A hook on each route that needs a key, none on the others. A callback hook, not an async one: an
+  // async hook costs every request a promise and a microtask.
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access ?? 'none'
+    if (access === 'none') return
+    const hook: onRequestHookHandler = (request, _reply, done) => {
+      try {
+        // The route's options as the later onRoute hooks leave them (routes/environment-scope.ts adds to its config).
+        authorize(request, access, route.config ?? {})
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
     }
-    done()
+    // First among the route's own hooks, so before rate limiting; after the app's (CORS preflights need no key).
+    route.onRequest = [hook, ...[route.onRequest ?? []].flat()]
   })
 }, { name: 'flagpost-auth', dependencies: ['flagpost-services'] })

@@ -31,10 +31,11 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // From the in-process snapshot: no database, so no 503.
       response: { 200: ref(EvaluationResult, 'The value served to this context and why'), ...standardResponses(400, 401, 403, 404, 429, 500) }
     }
-  }, async (request, reply) => {
+    // Synchronous (a throw is the error reply): no promise per request.
+  }, (request, reply) => {
     const result = flags.evaluate(environmentOf(request), request.params.name, request.query)
     // Already JSON, made once per result: not serialized per request.
-    return reply.type(JSON_TYPE).send(resultJson(result) as never)
+    reply.type(JSON_TYPE).send(resultJson(result) as never)
   })
 
   app.post('/evaluate', {

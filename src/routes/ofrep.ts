@@ -67,10 +67,11 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
         500: json(OfrepEvaluationFailure, 'GENERAL: the flag is stored in a form that cannot be served, or an unexpected server error')
       }
     }
-  }, async (request, reply) => {
+    // Synchronous (a throw is the error reply): no promise per request.
+  }, (request, reply) => {
     const result = flags.evaluate(environmentOf(request), request.params.key, toContext(request.body.context))
     // Already JSON, made once per result (ofrep-mapping.ts): not serialized per request.
-    return reply.type(JSON_TYPE).send(ofrepSuccessJson(result) as never)
+    reply.type(JSON_TYPE).send(ofrepSuccessJson(result) as never)
   })
 
   app.post('/ofrep/v1/evaluate/flags', {
