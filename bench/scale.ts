@@ -5,12 +5,14 @@
  *   every connection cycling through 10,000 requests over as many flags (see support/dataset.ts);
  * - cold start: spawn → first 200 from /readyz, several times;
  * - the server's RSS and V8 heap (/metrics) after the load.
+ * The cold starts are on the whole machine; for the load, wrk (where installed) and core pinning as in bench:http.
  * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1, FLAGS=10000, COLD_STARTS=3)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, verdict, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
+import { pinCores, pinServer } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
@@ -38,7 +40,7 @@ interface Case {
 }
 
 async function main ({ dir, servers }: BenchRun): Promise<void> {
-  printRunHeader(`bench:scale: ${describeLoad(OPTIONS)}`)
+  printRunHeader(`bench:scale: ${describeLoad(OPTIONS)}; load from ${await useWrk()}`)
   const seeded = performance.now()
   const small = { label: `${KINDS} flags`, path: join(dir, 'small.db'), size: await seedDataset(join(dir, 'small.db'), { flags: KINDS, subjects: false }) }
   const large = { label: `${FLAGS.toLocaleString('en-US')} flags`, path: join(dir, 'large.db'), size: await seedDataset(join(dir, 'large.db'), { flags: FLAGS, subjects: true }) }
@@ -57,6 +59,9 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
     }
   }
   const memoryReady = cases.map((c) => c.server.memory())
+  // The cold starts had both cores; the load, like bench:http's, has the load generator on one and the server on the other.
+  console.log(pinCores())
+  for (const c of cases) pinServer(c.server.pid)
   for (const c of cases) console.log(`${c.label}: ${await tally(c)}`)
 
   const target = (c: Case, kind: 'get' | 'ofrep'): LoadTarget =>

@@ -24,3 +24,8 @@ export function pinCores (): string {
   serverCpus = '1'
   return 'load generator on core 0, the server under load on core 1 (taskset)'
 }
+
+/** Move a server already running (every thread) to the servers' cores, when they are pinned: for servers started before `pinCores`. */
+export function pinServer (pid: number): void {
+  if (serverCpus !== null) execFileSync('taskset', ['-a', '-p', '-c', serverCpus, String(pid)], { stdio: 'ignore' })
+}

@@ -26,7 +26,9 @@ function openStream (request: FastifyRequest, reply: FastifyReply, stream: Strea
   reply.hijack()
   // A hijacked reply has no onResponse, so no request line (request-log.ts): the opening is the stream's line,
   // at info: streams are few and long-lived, and which instance serves one is what an operator looks for.
-  request.log.info({ req: request }, 'stream opened')
+  // Through the app's logger with the request id, as the request's own would write it: that one is made
+  // on its first line (request-log.ts), and a stream would keep it for its lifetime (10,000 streams: 10,000 loggers).
+  request.server.log.info({ reqId: request.id, req: request }, 'stream opened')
   const res = reply.raw
   // The body ends when the connection does (Connection: close), not chunk-framed: a stream owns its
   // connection anyway, and with 10,000 streams each event's chunk framing and deferred socket write
