@@ -3,9 +3,10 @@
  * Flagpost as `npm start` runs it: a real `node dist/server.js` in the default configuration (LOG_LEVEL
  * unset, so info; its stdout to a file; SQLite), and a second one on the same database with REDIS_URL
  * (subscribed to the change feed); against a bare Fastify process (support/bare-server.ts) answering
- * the same JSON. Each server in its own process, autocannon in this one (a worker thread), targets
- * alternating round by round; CPU per request from /proc for each server process.
- * Run: npm run bench:http   (builds first; DURATION=2 s per round, ROUNDS=7, CONNECTIONS=32, WARMUP=1 s,
+ * the same JSON. Each server in its own process, the load from wrk (support/load.ts), targets
+ * alternating round by round; CPU per request from /proc for each server process. Each target is
+ * served by PROCESSES identical processes, one per round in turn (support/load.ts, `rotating`).
+ * Run: npm run bench:http   (builds first; DURATION=2 s per round, ROUNDS=9 (three per process), CONNECTIONS=32, WARMUP=1 s, PROCESSES=3,
  * REDIS_URL=redis://127.0.0.1:6379; TARGETS='flagpost GET,flagpost OFREP' measures only those targets;
  * PROFILE_DIR=dir runs the Flagpost servers under --cpu-prof into dir/<target>: what bench:profile does)
  */
@@ -14,15 +15,17 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, verdict, type LoadTarget } from './support/load.js'
+import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32, warmup: 1 })
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ONLY = process.env.TARGETS
 const PROFILE_DIR = process.env.PROFILE_DIR
+/** Processes per target (one profiled process when profiling: bench:profile reads one profile). */
+const PROCESSES = Number(process.env.PROCESSES ?? (PROFILE_DIR === undefined ? 3 : 1))
 const KEY = 'bench-write-key-0123456789'
 /** SPEC §8 / issue 17: the default configuration's GET /evaluate against the bare route. */
 const TARGET_PERCENT = 85
@@ -30,12 +33,17 @@ const TARGET_PERCENT = 85
 await withServers('flagpost-bench-http-', main)
 
 async function main ({ dir, servers }: BenchRun): Promise<void> {
-  printRunHeader(`bench:http: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}`)
+  printRunHeader(`bench:http: ${describeLoad(OPTIONS)}; ${PROCESSES} processes per target, one per round in turn; load from ${await useWrk()}; ${pinCores()}`)
   const env = { DATABASE_URL: `file:${join(dir, 'bench.db')}`, API_KEY: KEY }
   const flagpost = async (label: string, extra: Record<string, string> = {}): Promise<ServerProcess> => {
     const server = await startServer({ ...env, ...extra }, join(dir, `${label}.log`), PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, label)}`])
     servers.push(server)
     return server
+  }
+  const more = async (first: ServerProcess, start: (i: number) => Promise<ServerProcess>): Promise<ServerProcess[]> => {
+    const all = [first]
+    for (let i = 1; i < PROCESSES; i++) all.push(await start(i))
+    return all
   }
   const plain = await flagpost('flagpost')
   const created = await fetch(`${plain.base}/flags`, {
@@ -45,6 +53,8 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   })
   if (created.status !== 201) throw new Error(`creating the flag: ${created.status} ${await created.text()}`)
   const withRedis = await flagpost('flagpost-redis', { REDIS_URL })
+  const plains = await more(plain, async (i) => flagpost(`flagpost-${i}`))
+  const withRedises = await more(withRedis, async (i) => flagpost(`flagpost-redis-${i}`, { REDIS_URL }))
 
   const get: autocannon.Request = { method: 'GET', path: '/evaluate/checkout?user_id=carol&country=DE' }
   const ofrep: autocannon.Request = {
@@ -62,24 +72,28 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   const getBody = await answer(plain, get)
   const ofrepBody = await answer(plain, ofrep)
   for (const r of [get, ofrep]) {
-    if (await answer(withRedis, r) !== await answer(plain, r)) throw new Error(`${r.path}: the Redis instance answers differently`)
+    for (const other of [...plains, ...withRedises]) {
+      if (await answer(other, r) !== await answer(plain, r)) throw new Error(`${r.path}: another instance answers differently`)
+    }
   }
   // The bare routes: Fastify's defaults (no logger), the same JSON (the POST body is parsed as JSON too), nothing else.
-  const bare = await startBareServer([
-    { method: 'GET', url: '/evaluate/:name', body: JSON.parse(getBody) },
-    { method: 'POST', url: '/ofrep/v1/evaluate/flags/:key', body: JSON.parse(ofrepBody) }
-  ], dir)
-  servers.push(bare)
+  const bareRoutes = [
+    { method: 'GET' as const, url: '/evaluate/:name', body: JSON.parse(getBody) },
+    { method: 'POST' as const, url: '/ofrep/v1/evaluate/flags/:key', body: JSON.parse(ofrepBody) }
+  ]
+  const bares: ServerProcess[] = []
+  for (let i = 0; i < PROCESSES; i++) bares.push(await startBareServer(bareRoutes, dir, `bare-${i}`))
+  servers.push(...bares)
 
-  const target = (label: string, server: ServerProcess, request: autocannon.Request): LoadTarget =>
-    ({ label, base: () => server.base, requests: [request], cpuMs: () => processCpuMs(server.pid) })
+  const target = (label: string, processes: ServerProcess[], request: autocannon.Request): LoadTarget =>
+    rotating(label, processes, [request], processCpuMs)
   const targets = [
-    target('bare Fastify GET', bare, get),
-    target('flagpost GET', plain, get),
-    target('flagpost+redis GET', withRedis, get),
-    target('bare Fastify OFREP', bare, ofrep),
-    target('flagpost OFREP', plain, ofrep),
-    target('flagpost+redis OFREP', withRedis, ofrep)
+    target('bare Fastify GET', bares, get),
+    target('flagpost GET', plains, get),
+    target('flagpost+redis GET', withRedises, get),
+    target('bare Fastify OFREP', bares, ofrep),
+    target('flagpost OFREP', plains, ofrep),
+    target('flagpost+redis OFREP', withRedises, ofrep)
   ].filter((t) => ONLY === undefined || ONLY.split(',').includes(t.label))
 
   const redisBefore = await redisClientsOf(REDIS_URL, withRedis.pid)
