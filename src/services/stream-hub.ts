@@ -101,7 +101,8 @@ export function createStreamHub ({ source, revision, logger, options }: {
   logger: StreamLogger
   options: StreamHubOptions
 }) {
-  const subscribers = new Set<Subscriber>()
+  /** Every open stream, by its sink (a client that goes away is found by its sink: 10,000 leaving at once is not 10,000² steps). */
+  const subscribers = new Map<StreamSink, Subscriber>()
   const counts: Record<StreamKind, { opened: number, dropped: number, events: number }> = {
     ofrep: { opened: 0, dropped: 0, events: 0 },
     changes: { opened: 0, dropped: 0, events: 0 }
@@ -113,7 +114,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
   let closed = false
 
   const remove = (sub: Subscriber): void => {
-    subscribers.delete(sub)
+    subscribers.delete(sub.sink)
     if (subscribers.size === 0 && heartbeat !== undefined) { clearInterval(heartbeat); heartbeat = undefined }
   }
   const send = (sub: Subscriber, chunk: Chunk, revision?: number): void => {
@@ -144,7 +145,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
   const startHeartbeat = (): void => {
     if (heartbeat !== undefined) return
     // Keys that expire (nothing is written when they do) are noticed at the next heartbeat.
-    heartbeat = setInterval(() => { for (const sub of subscribers) if (!revoked(sub)) send(sub, HEARTBEAT) }, options.heartbeatMs)
+    heartbeat = setInterval(() => { for (const sub of subscribers.values()) if (!revoked(sub)) send(sub, HEARTBEAT) }, options.heartbeatMs)
     heartbeat.unref()
   }
 
@@ -164,7 +165,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
     const changes = entries.map((entry) => ({ entry, chunk: Buffer.from(changeEvent(entry)) }))
     // The keys were reloaded before the hub heard of this batch (container.ts): a revocation in it ends the key's streams first.
     const keysChanged = entries.some((entry) => entry.action.startsWith('api_key.'))
-    for (const sub of subscribers) {
+    for (const sub of subscribers.values()) {
       if (keysChanged && revoked(sub)) continue
       if (sub.kind === 'ofrep') {
         const event = latestFor(sub.environment!)
@@ -258,7 +259,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
     open (sink: StreamSink, stream: StreamTarget, lastEventId?: number): void {
       if (closed) { sink.end(); return }
       const sub: Subscriber = { ...stream, sink, sent: lastEventId ?? 0, held: lastEventId === undefined ? null : [] }
-      subscribers.add(sub)
+      subscribers.set(sink, sub)
       counts[sub.kind].opened++
       startHeartbeat()
       if (lastEventId !== undefined) void resume(sub, lastEventId)
@@ -266,7 +267,8 @@ export function createStreamHub ({ source, revision, logger, options }: {
 
     /** Detach a stream whose client went away. */
     close (sink: StreamSink): void {
-      for (const sub of subscribers) if (sub.sink === sink) remove(sub)
+      const sub = subscribers.get(sink)
+      if (sub !== undefined) remove(sub)
     },
 
     /** The snapshot reached `revision`: queue the delivery of what changed (never awaited by the write). */
@@ -279,7 +281,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
     /** Open streams by kind, and what was opened, dropped and sent since start. */
     stats () {
       const open: Record<StreamKind, number> = { ofrep: 0, changes: 0 }
-      for (const sub of subscribers) open[sub.kind]++
+      for (const sub of subscribers.values()) open[sub.kind]++
       return { open, totals: structuredClone(counts) }
     },
 
@@ -291,7 +293,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
     /** End every stream (SIGTERM: clients reconnect to another instance) and accept no more. */
     shutdown (): void {
       closed = true
-      for (const sub of subscribers) sub.sink.end()
+      for (const sub of subscribers.values()) sub.sink.end()
       subscribers.clear()
       if (heartbeat !== undefined) clearInterval(heartbeat)
       heartbeat = undefined
