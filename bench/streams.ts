@@ -10,9 +10,10 @@
  * 2. Scale: one server (SQLite file) with STREAMS streams (half OFREP, half /events): connect time, RSS
  *    added, FANOUT writes 500 ms apart and the arrival of each at every stream, the server's CPU per
  *    fan-out; then GET /evaluate/{name} on it against a second, identical server without streams, in
- *    alternating rounds (support/load.ts). STREAM_HEARTBEAT_MS is the default, 15 s.
+ *    alternating rounds (support/load.ts), then on the same server with its streams closed and reopened in
+ *    turn (one process: no process-to-process spread). STREAM_HEARTBEAT_MS is the default, 15 s.
  * Run: npm run bench:streams   (builds first; DATABASE_URL=postgres://…, REDIS_URL, WRITES=200, STREAMS_B=50,
- * STREAMS=10000, FANOUT=20, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
+ * STREAMS=10000, FANOUT=20, SAME_ROUNDS=6, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
  * not figures to record), and support/load.ts's DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1)
  */
 import { execFileSync } from 'node:child_process'
@@ -43,6 +44,8 @@ const HEARTBEAT_MS = 15_000
 const PARTS = (process.env.PARTS ?? 'delivery,scale').split(',')
 // Both scale servers under `node --cpu-prof` (the profiler costs time: its figures are not the bench's).
 const PROFILE = process.env.PROFILE === '1'
+/** Rounds of the same-server comparison: its streams open, then closed (or the reverse), in each. */
+const SAME_ROUNDS = Number(process.env.SAME_ROUNDS ?? 6)
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
 const KEY = 'bench-write-key-0123456789'
 const FLAG_PATH = '/evaluate/checkout?user_id=carol&country=DE'
@@ -255,6 +258,51 @@ async function scale (dir: string): Promise<void> {
     console.log(`| ${int(STREAMS)} streams ÷ none | ${r.rps.text} | ${r.cpu.text} | ${verdict(r, 90)} |`)
     const failed = failureReport(results)
     if (failed !== '') console.log(`\n${failed}`)
+
+    // The same comparison on one process: the server above with its streams open and with them closed, in
+    // turn. The two servers above are two processes, and two processes of one build differ by up to 15 %
+    // for their whole life (bench/README.md, "How the HTTP figures are taken").
+    const measure = async (): Promise<{ rps: number, cpu: number }> => {
+      const cpu0 = processCpuMs(s.pid) ?? Number.NaN
+      const round = await runLoad({ label: 'same server', base: () => s.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => null }, OPTIONS)
+      return { rps: round.requests.average, cpu: (1000 * ((processCpuMs(s.pid) ?? Number.NaN) - cpu0)) / round.requests.total }
+    }
+    const openNow = async (expected: number): Promise<void> => {
+      const until = nowMs() + 30_000
+      while (await metric(s.base, 'flagpost_streams_open') !== expected) {
+        if (nowMs() > until) throw new Error(`the server did not reach ${expected} open streams`)
+        await sleep(100)
+      }
+    }
+    const same: Array<{ with: { rps: number, cpu: number }, without: { rps: number, cpu: number } }> = []
+    for (let round = 0; round < SAME_ROUNDS; round++) {
+      const first = await measure()
+      if (clients === undefined) {
+        clients = await startStreamClients()
+        const again = await clients.open(s.base, groups)
+        if (again.failed > 0) throw new Error(`${again.failed} streams failed to reopen`)
+        await openNow(STREAMS)
+      } else {
+        await clients.close()
+        clients = undefined
+        await openNow(0)
+      }
+      await sleep(1000)
+      const second = await measure()
+      // Even rounds start with the streams open, odd ones without.
+      same.push(round % 2 === 0 ? { with: first, without: second } : { with: second, without: first })
+    }
+    if (same.length > 0) {
+      const pct = (xs: number[]): string => {
+        const sorted = [...xs].sort((a, b) => a - b)
+        return `${sorted[sorted.length >> 1].toFixed(1)} % (${sorted[0].toFixed(0)}–${sorted[sorted.length - 1].toFixed(0)} %)`
+      }
+      const byRps = same.map((x) => (100 * x.with.rps) / x.without.rps)
+      const byCpu = same.map((x) => (100 * x.without.cpu) / x.with.cpu)
+      const met = (xs: number[]): string => ([...xs].sort((a, b) => a - b)[xs.length >> 1] >= 90 ? '**met**' : '**not met**')
+      console.log('\n| same-server ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
+      console.log(`| the same server, its ${int(STREAMS)} streams open ÷ closed, ${same.length} rounds (each both ways, in turn) | ${pct(byRps)} | ${pct(byCpu)} | ≥ 90 %: ${met(byRps)} by req/s, ${met(byCpu)} by CPU |`)
+    }
 
     // Heartbeats: when each round reached the first stream, against the measurement windows.
     const inside = (t: number, [from, to]: [number, number]): boolean => t >= from && t <= to + 200
