@@ -197,6 +197,8 @@ async function scale (dir: string): Promise<void> {
     }
     const fanoutEnd = nowMs()
     const rssFanout = s.memory()
+    // The server without streams takes the same writes, so that the two differ only by the streams.
+    for (let i = 1; i <= FANOUT; i++) await write(q.base, KEY, `v${i}`)
 
     // Throughput with STREAMS idle streams open against none: the rounds' windows are noted (cpuMs is read right before and after each recorded round).
     const windows = new Map<string, Array<[number, number]>>()
