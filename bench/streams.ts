@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
@@ -264,10 +264,10 @@ async function scale (dir: string): Promise<void> {
     // The same comparison on one process: the server above with its streams open and with them closed, in
     // turn. The two servers above are two processes, and two processes of one build differ by up to 15 %
     // for their whole life (bench/README.md, "How the HTTP figures are taken").
+    const sameServer: LoadTarget = { label: 'same server', base: () => s.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => processCpuMs(s.pid) }
     const measure = async (): Promise<{ rps: number, cpu: number }> => {
-      const cpu0 = processCpuMs(s.pid) ?? Number.NaN
-      const round = await runLoad({ label: 'same server', base: () => s.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => null }, OPTIONS)
-      return { rps: round.requests.average, cpu: (1000 * ((processCpuMs(s.pid) ?? Number.NaN) - cpu0)) / round.requests.total }
+      const [round, cpu] = await measuredRun(sameServer, OPTIONS)
+      return { rps: round.requests.average, cpu }
     }
     const openNow = async (expected: number): Promise<void> => {
       const until = nowMs() + 30_000

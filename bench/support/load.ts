@@ -88,7 +88,7 @@ export async function runLoad (target: LoadTarget, { duration, connections }: Pi
 }
 
 /** One recorded run: the result and the server's CPU µs per completed request. */
-async function measuredRun (target: LoadTarget, options: LoadOptions): Promise<[Round, number]> {
+export async function measuredRun (target: LoadTarget, options: LoadOptions): Promise<[Round, number]> {
   const before = target.cpuMs()
   const result = await runLoad(target, options)
   const after = target.cpuMs()

@@ -14,7 +14,7 @@ import type { BulkEntry } from '../services/flag-service.js'
 export const toContext = (context: OfrepContextBody): EvaluationContext => evaluationContext(context, 'context')
 
 /** One evaluation as OFREP reports it. `value` is always sent (provider 0.1.3 rejects a 200 without it). */
-export function toOfrepSuccess (result: EvaluationResult): OfrepEvaluationSuccessBody {
+function toOfrepSuccess (result: EvaluationResult): OfrepEvaluationSuccessBody {
   return { key: result.name, value: result.value, reason: result.reason, variant: result.variant, metadata: result.metadata }
 }
 
