@@ -42,6 +42,7 @@ const TWICE = [
 const ONCE: Record<string, string> = {
   'test/engine': 'the pure evaluation engine: no I/O',
   'test/config.test.ts': 'loadConfig(env) is a pure function',
+  'test/schemas': 'the input rule on values in memory: no I/O',
   'test/architecture.test.ts': 'reads the import graph of src/; no database',
   'test/log-destination.test.ts': 'where log lines are written; the database is incidental',
   'test/request-log.test.ts': 'the level and form of request log lines; its app is on SQLite in memory, the database is incidental',

@@ -97,6 +97,7 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))), headersTimeout: requestTimeout }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  requestLog.register(app)
   app.setValidatorCompiler(createValidatorCompiler())
   // The API speaks JSON only: a text/plain body is a 415, not a string for schema validation to reject.
   app.removeContentTypeParser('text/plain')

@@ -1,10 +1,20 @@
-import { LogController, type FastifyBaseLogger, type FastifyContextConfig, type FastifyReply, type FastifyRequest } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyContextConfig, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
 import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino'
 
 /** Methods that change nothing: their requests are logged at `debug` unless they fail or are slow. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export type RequestLogLevel = 'info' | 'debug'
+
+/** What a request's line and its duration need of its route: its pattern and whether it evaluates. */
+interface LoggedRoute { url: string | undefined, evaluation: boolean }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Its route, once its handler has started (RequestLogController.track). */
+    loggedRoute: LoggedRoute | null
+  }
+}
 
 /** Told of each completed request: its method, route pattern (undefined when no route matched), status and duration in ms. */
 export type CompletedRequestObserver = (method: string, route: string | undefined, statusCode: number, milliseconds: number) => void
@@ -49,6 +59,30 @@ export class RequestLogController extends LogController {
     this.observers.push(observer)
   }
 
+  /**
+   * Registers the decoration and the `onRoute` hook `track` needs: call on the root app before any
+   * route is added.
+   */
+  register (app: { decorateRequest: (name: 'loggedRoute', value: null) => unknown, addHook: (name: 'onRoute', hook: (route: RouteOptions) => void) => unknown }): void {
+    app.decorateRequest('loggedRoute', null)
+    app.addHook('onRoute', (route) => { this.track(route) })
+  }
+
+  /**
+   * Wraps `route`'s handler to tell its requests their route as it starts. Fastify's
+   * `request.routeOptions` is a getter that builds a 12-field object (and asks the router about
+   * version constraints) on every read; a request refused before its handler (401, 400) still reads it.
+   * The route's options are read at its first request, when every onRoute hook has run.
+   */
+  private track (route: RouteOptions): void {
+    const handler = route.handler
+    let logged: LoggedRoute | undefined
+    route.handler = function (this: unknown, request, reply) {
+      request.loggedRoute = logged ??= { url: route.url, evaluation: route.config?.access === 'evaluate' }
+      return handler.call(this as never, request, reply)
+    }
+  }
+
   override incomingRequest (request: FastifyRequest): void {
     // A level check on the parent logger: at the default level an evaluation builds nothing here.
     if ((request.log as Logger).isLevelEnabled('debug')) request.log.debug({ req: request }, 'incoming request')
@@ -56,19 +90,24 @@ export class RequestLogController extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const ms = reply.elapsedTime
-    // Built by a getter on every read: read once.
-    const config = request.routeOptions.config as FastifyContextConfig & { url?: string } | undefined
-    for (const observer of this.observers) observer(request.method, config?.url, reply.statusCode, ms)
+    const route = request.loggedRoute ?? routeOf(request)
+    for (const observer of this.observers) observer(request.method, route.url, reply.statusCode, ms)
     if (error != null) {
       request.log.error({ req: request, res: reply, err: error, responseTime: ms }, 'request errored')
       return
     }
-    const level = requestLogLevel(request.method, reply.statusCode, config?.access === 'evaluate', ms, this.slowMs)
+    const level = requestLogLevel(request.method, reply.statusCode, route.evaluation, ms, this.slowMs)
     // Fastify's request logger is a pino logger (app.ts gives pino options).
     if ((request.log as Logger).isLevelEnabled(level)) {
       request.log[level]({ req: request, res: reply, responseTime: ms }, ms >= this.slowMs ? 'slow request' : 'request completed')
     }
   }
+}
+
+/** A request's route read from its options: for requests that ended before their handler (refused, not found). */
+function routeOf (request: FastifyRequest): LoggedRoute {
+  const config = request.routeOptions.config as FastifyContextConfig & { url?: string } | undefined
+  return { url: config?.url, evaluation: config?.access === 'evaluate' }
 }
 
 type LevelName = Level | 'silent'

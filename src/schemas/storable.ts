@@ -97,6 +97,8 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
 function obeysRule (value: unknown, maxDepth: number): boolean {
   if (typeof value === 'string') return stringProblem(value) === undefined
   if (typeof value !== 'object' || value === null) return typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  const flat = maxDepth > 0 ? flatStrings(value) : undefined
+  if (flat !== undefined) return flat
   const items: unknown[] = [value]
   const depths: number[] = [0]
   const properties: boolean[] = [false]
@@ -118,6 +120,22 @@ function obeysRule (value: unknown, maxDepth: number): boolean {
       if (stringProblem(key) !== undefined) return false
       items.push((item as Record<string, unknown>)[key]); depths.push(depth + 1); properties.push(true)
     }
+  }
+  return true
+}
+
+/**
+ * For an object whose own values are all strings (a request's params and query, on every
+ * evaluation): whether it obeys the rule, found without the walk's stacks. Undefined when a value
+ * is not a string: the walk decides.
+ */
+function flatStrings (value: object): boolean | undefined {
+  if (Array.isArray(value)) return undefined
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    const item = (value as Record<string, unknown>)[key]
+    if (typeof item !== 'string') return undefined
+    if (stringProblem(key) !== undefined || stringProblem(item) !== undefined) return false
   }
   return true
 }
