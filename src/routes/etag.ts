@@ -1,3 +1,8 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { actorOf } from '../plugins/auth.js'
+import type { StoredFlag } from '../repositories/flag-repository.js'
+import { toFlagBody } from '../services/flag-view.js'
+
 /** The ETag of a flag is its version. */
 export const versionEtag = (version: number): string => `"${version}"`
 
@@ -10,3 +15,11 @@ export function parseIfMatch (header: string | undefined): number | undefined {
   const match = /^\s*(?:W\/"(\d{1,15})"|"(\d{1,15})"|(\d{1,15}))\s*$/.exec(header)
   return match === null ? -1 : Number(match[1] ?? match[2] ?? match[3])
 }
+
+/** A conditional flag write's options: who writes (the change log's actor) and the version `If-Match` asks for. */
+export const conditionalWrite = (request: FastifyRequest): { actor: string, ifMatch: number | undefined } =>
+  ({ actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
+
+/** A flag as a write answers it: the body, with its version as the ETag. */
+export const sendFlag = (reply: FastifyReply, flag: StoredFlag): FastifyReply =>
+  reply.header('etag', versionEtag(flag.version)).send(toFlagBody(flag))

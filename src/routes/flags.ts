@@ -6,7 +6,7 @@ import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { Flag, FlagCreate, FlagList, FlagListQuery, FlagParams, FlagPatch, IfMatchHeaders, RenameBody, type FlagBody } from '../schemas/flags.js'
 import { toFlagBody } from '../services/flag-view.js'
-import { versionEtag, parseIfMatch } from './etag.js'
+import { conditionalWrite, sendFlag, versionEtag } from './etag.js'
 import { toFlagChange, toNewFlag } from './flag-body.js'
 import { environmentOf, flagLocation } from './environment-scope.js'
 import { JSON_TYPE } from './json-text.js'
@@ -47,7 +47,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const flag = await flags.create(environmentOf(request), toNewFlag(request.body), { actor: actorOf(request) })
-    return reply.code(201).header('location', flagLocation(request, flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    return sendFlag(reply.code(201).header('location', flagLocation(request, flag.name)), flag)
   })
 
   app.get('/flags', {
@@ -95,9 +95,8 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(Flag, 'The updated flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await flags.update(environmentOf(request), request.params.name, toFlagChange(request.body), opts)
-    return reply.header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    const flag = await flags.update(environmentOf(request), request.params.name, toFlagChange(request.body), conditionalWrite(request))
+    return sendFlag(reply, flag)
   })
 
   app.delete('/flags/:name', {
@@ -112,7 +111,7 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Deleted' }), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    await flags.remove(environmentOf(request), request.params.name, { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) })
+    await flags.remove(environmentOf(request), request.params.name, conditionalWrite(request))
     return reply.code(204).send(null)
   })
 
@@ -129,9 +128,8 @@ const flagRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(Flag, 'The renamed flag'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await flags.rename(environmentOf(request), request.params.name, request.body.new_name, opts)
-    return reply.header('location', flagLocation(request, flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    const flag = await flags.rename(environmentOf(request), request.params.name, request.body.new_name, conditionalWrite(request))
+    return sendFlag(reply.header('location', flagLocation(request, flag.name)), flag)
   })
 }
 

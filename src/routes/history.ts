@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { actorOf } from '../plugins/auth.js'
 import { readSecurity, ref, standardResponses, writeSecurity } from '../schemas/common.js'
 import { Flag, FlagParams, IfMatchHeaders } from '../schemas/flags.js'
 import { ChangeList, FlagHistoryQuery, RevertRequest } from '../schemas/history.js'
 import { toChangeBody } from '../services/change-view.js'
-import { toFlagBody } from '../services/flag-view.js'
 import { environmentOf, flagLocation } from './environment-scope.js'
-import { parseIfMatch, versionEtag } from './etag.js'
+import { conditionalWrite, sendFlag } from './etag.js'
 
 /** A flag's history in one environment, and reverting it there (SPEC §11). */
 const flagHistoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -41,9 +39,8 @@ const flagHistoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(Flag, 'The flag as it is now served'), ...standardResponses(400, 401, 403, 404, 409, 412, 413, 415, 503) }
     }
   }, async (request, reply) => {
-    const opts = { actor: actorOf(request), ifMatch: parseIfMatch(request.headers['if-match']) }
-    const flag = await history.revert(environmentOf(request), request.params.name, request.body.revision, opts)
-    return reply.header('content-location', flagLocation(request, flag.name)).header('etag', versionEtag(flag.version)).send(toFlagBody(flag))
+    const flag = await history.revert(environmentOf(request), request.params.name, request.body.revision, conditionalWrite(request))
+    return sendFlag(reply.header('content-location', flagLocation(request, flag.name)), flag)
   })
 }
 
