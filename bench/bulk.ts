@@ -9,20 +9,20 @@
  * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags,
  *    alternating rounds: server CPU per request and per flag.
  * Every request carries one of CONTEXTS contexts (users, countries, versions, e-mails: support/dataset.ts).
- * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1, FLAGS=350,
+ * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=350,
  * SIZES=10,100,1000,10000, CONTEXTS=100, PARTS=bulk,growth)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { requestContexts, seedDataset } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, WARMUP_S, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
 const FLAGS = Number(process.env.FLAGS ?? 350)
 const SIZES = (process.env.SIZES ?? '10,100,1000,10000').split(',').map(Number)
 const CONTEXTS = Number(process.env.CONTEXTS ?? 100)

@@ -15,7 +15,7 @@
  *   /metrics after a forced full GC (the server exposes none: it runs with `--expose-gc` and a
  *   preloaded SIGUSR2 handler that calls `gc()`), the median of several reads; a least-squares
  *   line through the four points gives MB per environment, and its residuals say whether it is linear.
- * Run: npm run bench:environments   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1,
+ * Run: npm run bench:environments   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process),
  * FLAGS=1000, MEMORY_WARMUP=3 s of load per memory server, MEMORY_READS=5)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,14 +24,14 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { flagName, loadRequests, requestContexts, seedDataset } from './support/dataset.js'
 import {
-  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
+  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, WARMUP_S, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
 } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
 const FLAGS = Number(process.env.FLAGS ?? 1_000)
 const MEMORY_WARMUP = Number(process.env.MEMORY_WARMUP ?? 3)
 const MEMORY_READS = Number(process.env.MEMORY_READS ?? 5)

@@ -6,7 +6,7 @@
  * the same JSON. Each server in its own process, the load from wrk (support/load.ts), targets
  * alternating round by round; CPU per request from /proc for each server process. Each target is
  * served by PROCESSES identical processes, one per round in turn (support/load.ts, `rotating`).
- * Run: npm run bench:http   (builds first; DURATION=2 s per round, ROUNDS=9 (three per process), CONNECTIONS=32, WARMUP=1 s, PROCESSES=3,
+ * Run: npm run bench:http   (builds first; DURATION=2 s per round, ROUNDS=9 (three per process), CONNECTIONS=32, WARMUP=10 s per process, PROCESSES=3,
  * REDIS_URL=redis://127.0.0.1:6379; TARGETS='flagpost GET,flagpost OFREP' measures only those targets;
  * PROFILE_DIR=dir runs the Flagpost servers under --cpu-prof into dir/<target>: what bench:profile does)
  */
@@ -15,12 +15,12 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
+import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, WARMUP_S, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32, warmup: WARMUP_S })
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ONLY = process.env.TARGETS
 const PROFILE_DIR = process.env.PROFILE_DIR

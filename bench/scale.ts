@@ -6,19 +6,19 @@
  * - cold start: spawn → first 200 from /readyz, several times;
  * - the server's RSS and V8 heap (/metrics) after the load.
  * The cold starts are on the whole machine; for the load, wrk (where installed) and core pinning as in bench:http.
- * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1, FLAGS=10000, COLD_STARTS=3)
+ * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=10000, COLD_STARTS=3)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, WARMUP_S, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores, pinServer } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
 const FLAGS = Number(process.env.FLAGS ?? 10_000)
 const REQUESTS = 10_000
 const TALLY = 2_000

@@ -14,7 +14,7 @@
  *    turn (one process: no process-to-process spread). STREAM_HEARTBEAT_MS is the default, 15 s.
  * Run: npm run bench:streams   (builds first; DATABASE_URL=postgres://…, REDIS_URL, WRITES=200, STREAMS_B=50,
  * STREAMS=10000, FANOUT=20, SAME_ROUNDS=6, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
- * not figures to record), and support/load.ts's DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=1)
+ * not figures to record), and support/load.ts's DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 s per process)
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, WARMUP_S, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
@@ -46,7 +46,7 @@ const PARTS = (process.env.PARTS ?? 'delivery,scale').split(',')
 const PROFILE = process.env.PROFILE === '1'
 /** Rounds of the same-server comparison: its streams open, then closed (or the reverse), in each. */
 const SAME_ROUNDS = Number(process.env.SAME_ROUNDS ?? 6)
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: 1 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
 const KEY = 'bench-write-key-0123456789'
 const FLAG_PATH = '/evaluate/checkout?user_id=carol&country=DE'
 
