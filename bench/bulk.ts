@@ -15,14 +15,14 @@
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { requestContexts, seedDataset } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, WARMUP_S, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 350)
 const SIZES = (process.env.SIZES ?? '10,100,1000,10000').split(',').map(Number)
 const CONTEXTS = Number(process.env.CONTEXTS ?? 100)

@@ -24,14 +24,14 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { flagName, loadRequests, requestContexts, seedDataset } from './support/dataset.js'
 import {
-  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, WARMUP_S, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
+  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
 } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 1_000)
 const MEMORY_WARMUP = Number(process.env.MEMORY_WARMUP ?? 3)
 const MEMORY_READS = Number(process.env.MEMORY_READS ?? 5)

@@ -15,12 +15,12 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, WARMUP_S, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
+import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
 import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32, warmup: WARMUP_S })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32 })
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ONLY = process.env.TARGETS
 const PROFILE_DIR = process.env.PROFILE_DIR

@@ -11,14 +11,14 @@
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, WARMUP_S, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores, pinServer } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 10_000)
 const REQUESTS = 10_000
 const TALLY = 2_000

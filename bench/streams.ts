@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, WARMUP_S, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
@@ -46,7 +46,7 @@ const PARTS = (process.env.PARTS ?? 'delivery,scale').split(',')
 const PROFILE = process.env.PROFILE === '1'
 /** Rounds of the same-server comparison: its streams open, then closed (or the reverse), in each. */
 const SAME_ROUNDS = Number(process.env.SAME_ROUNDS ?? 6)
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32, warmup: WARMUP_S })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const KEY = 'bench-write-key-0123456789'
 const FLAG_PATH = '/evaluate/checkout?user_id=carol&country=DE'
 

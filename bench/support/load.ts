@@ -13,7 +13,7 @@ export interface LoadOptions {
   duration: number
   rounds: number
   connections: number
-  /** Seconds of unrecorded load per target before the first round (JIT, connection setup). */
+  /** Seconds of unrecorded load per process of each target before the first round (JIT, connection setup). */
   warmup: number
 }
 
@@ -61,13 +61,14 @@ export interface Measured {
  * `GET` load, 84 in the next 4, none after; throughput rose 22 % meanwhile), and a bare Fastify process, with
  * less code, is done sooner: a shorter warm-up measures the warm-up, against the baseline.
  */
-export const WARMUP_S = 10
+const WARMUP_S = 10
 
-export const loadOptionsFromEnv = (defaults: LoadOptions): LoadOptions => ({
+/** A bench's defaults, overridden by DURATION, ROUNDS, CONNECTIONS and WARMUP (default WARMUP_S). */
+export const loadOptionsFromEnv = (defaults: Omit<LoadOptions, 'warmup'>): LoadOptions => ({
   duration: Number(process.env.DURATION ?? defaults.duration),
   rounds: Number(process.env.ROUNDS ?? defaults.rounds),
   connections: Number(process.env.CONNECTIONS ?? defaults.connections),
-  warmup: Number(process.env.WARMUP ?? defaults.warmup)
+  warmup: Number(process.env.WARMUP ?? WARMUP_S)
 })
 
 export const describeLoad = ({ connections, rounds, duration, warmup }: LoadOptions): string =>
