@@ -10,8 +10,9 @@
  * 2. Scale: one server (SQLite file) with STREAMS streams (half OFREP, half /events): connect time, RSS
  *    added, FANOUT writes 500 ms apart and the arrival of each at every stream, the server's CPU per
  *    fan-out; then GET /evaluate/{name} on it against a second, identical server without streams, in
- *    alternating rounds (support/load.ts), then on the same server with its streams closed and reopened in
- *    turn (one process: no process-to-process spread). STREAM_HEARTBEAT_MS is the default, 15 s.
+ *    alternating rounds (support/load.ts), read against the same pair's ratio before any stream opened
+ *    (two processes of one build differ for their whole life), then on the same server with its streams
+ *    closed and reopened in turn (one process: no process-to-process spread). STREAM_HEARTBEAT_MS is the default, 15 s.
  * Run: npm run bench:streams   (builds first; DATABASE_URL=postgres://…, REDIS_URL, WRITES=200, STREAMS_B=50,
  * STREAMS=10000, FANOUT=20, SAME_ROUNDS=6, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
  * not figures to record), and support/load.ts's DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 s per process)
@@ -24,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, runLoad, useWrk, verdict, type LoadTarget } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, useWrk, verdict, type LoadTarget, type Ratio } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
@@ -156,8 +157,13 @@ async function scale (dir: string): Promise<void> {
     const q = await startServer(env('quiet.db'), join(dir, 'quiet.log'), profileArgs('profile-quiet'))
     servers.push(q)
     for (const server of servers) await createFlags(server.base, KEY)
-    // Both servers have served the same load before anything is measured (JIT, pools, heap grown).
-    for (const server of servers) await runLoad({ label: 'warm-up', base: () => server.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => null }, { duration: 2, connections: OPTIONS.connections })
+    const plain = (label: string, server: ServerProcess): LoadTarget =>
+      ({ label, base: () => server.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => processCpuMs(server.pid) })
+    // The same two processes before any stream opens (after OPTIONS' warm-up each): their own ratio, which
+    // the comparison with streams is read against. Two processes of one build differ by up to 15 % for their
+    // whole life (bench/README.md, "How the HTTP figures are taken"), more than the streams' own cost.
+    const before = await alternate([plain('streams', s), plain('none', q)], OPTIONS)
+    const pairBefore = ratio(before.get('streams')!, before.get('none')!)
     await sleep(1000)
     const rssBefore = s.memory()
     const heapBefore = await metric(s.base, 'flagpost_nodejs_heap_size_used_bytes')
@@ -257,14 +263,21 @@ async function scale (dir: string): Promise<void> {
     console.log(loadRow('`GET /evaluate/{name}`, identical server, no streams', results.get('none')!))
     const r = ratio(results.get('streams')!, results.get('none')!)
     console.log('\n| same-run ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
+    console.log(`| the same two processes before any stream opened (the first ÷ the second) | ${pairBefore.rps.text} | ${pairBefore.cpu.text} | |`)
     console.log(`| ${int(STREAMS)} streams ÷ none | ${r.rps.text} | ${r.cpu.text} | ${verdict(r, 90)} |`)
+    const against = (x: Ratio, y: Ratio): Ratio => {
+      const median = (100 * x.median) / y.median
+      return { median, min: Number.NaN, max: Number.NaN, text: `${median.toFixed(1)} %` }
+    }
+    const corrected = { rps: against(r.rps, pairBefore.rps), cpu: against(r.cpu, pairBefore.cpu) }
+    console.log(`| … read against the pair's own ratio before (the line above ÷ the first line, medians) | ${corrected.rps.text} | ${corrected.cpu.text} | ${verdict(corrected, 90)} |`)
     const failed = failureReport(results)
     if (failed !== '') console.log(`\n${failed}`)
 
     // The same comparison on one process: the server above with its streams open and with them closed, in
     // turn. The two servers above are two processes, and two processes of one build differ by up to 15 %
     // for their whole life (bench/README.md, "How the HTTP figures are taken").
-    const sameServer: LoadTarget = { label: 'same server', base: () => s.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => processCpuMs(s.pid) }
+    const sameServer = plain('same server', s)
     const measure = async (): Promise<{ rps: number, cpu: number }> => {
       const [round, cpu] = await measuredRun(sameServer, OPTIONS)
       return { rps: round.requests.average, cpu }
