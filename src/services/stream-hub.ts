@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises'
 import type { ChangeEntry, ChangeVisibility } from '../repositories/change-log-repository.js'
 import { isVisible } from '../repositories/change-log-repository.js'
 import { changedFields, toChangeBody } from './change-view.js'
@@ -87,6 +88,12 @@ const changeEvent = (entry: ChangeEntry): string => `id: ${entry.revision}\neven
 /** More was missed than a replay sends: the reader re-reads the state (GET /changes, the flags). */
 const resetEvent = (revision: number): string => `id: ${revision}\nevent: reset\ndata: ${JSON.stringify({ type: 'reset', revision })}\n\n`
 const HEARTBEAT = Buffer.from(': heartbeat\n\n')
+/**
+ * Streams written to (an event, a heartbeat) before the hub lets other work run: a fan-out or a
+ * heartbeat round over 10,000 streams in one go held the event loop 150–250 ms, and every request
+ * that arrived meanwhile waited for it (bench/README.md, event streams).
+ */
+const SLICE = 256
 
 /**
  * Server-sent event streams (SPEC §12) on one instance. The snapshot tells the hub when it advanced
@@ -142,15 +149,30 @@ export function createStreamHub ({ source, revision, logger, options }: {
     sub.sink.end()
     return true
   }
+  /**
+   * `each` for every stream open now, SLICE at a time with the event loop let go in between; a stream
+   * that leaves meanwhile is skipped, and shutdown stops the walk.
+   */
+  const forEachStream = async (each: (sub: Subscriber) => void): Promise<void> => {
+    const subs = [...subscribers.values()]
+    for (let i = 0; i < subs.length; i++) {
+      if (i > 0 && i % SLICE === 0) {
+        await setImmediate()
+        if (closed) return
+      }
+      const sub = subs[i]
+      if (subscribers.get(sub.sink) === sub) each(sub)
+    }
+  }
   const startHeartbeat = (): void => {
     if (heartbeat !== undefined) return
     // Keys that expire (nothing is written when they do) are noticed at the next heartbeat.
-    heartbeat = setInterval(() => { for (const sub of subscribers.values()) if (!revoked(sub)) send(sub, HEARTBEAT) }, options.heartbeatMs)
+    heartbeat = setInterval(() => { void forEachStream((sub) => { if (!revoked(sub)) send(sub, HEARTBEAT) }) }, options.heartbeatMs)
     heartbeat.unref()
   }
 
   /** Send a batch of entries (oldest first) to every live stream it concerns. */
-  const deliver = (entries: ChangeEntry[]): void => {
+  const deliver = async (entries: ChangeEntry[]): Promise<void> => {
     if (entries.length === 0) return
     // OFREP streams get one event per environment per batch: a re-fetch covers every change before it.
     const refetch = new Map<string, { revision: number, chunk: Buffer } | null>()
@@ -165,15 +187,15 @@ export function createStreamHub ({ source, revision, logger, options }: {
     const changes = entries.map((entry) => ({ entry, chunk: Buffer.from(changeEvent(entry)) }))
     // The keys were reloaded before the hub heard of this batch (container.ts): a revocation in it ends the key's streams first.
     const keysChanged = entries.some((entry) => entry.action.startsWith('api_key.'))
-    for (const sub of subscribers.values()) {
-      if (keysChanged && revoked(sub)) continue
+    await forEachStream((sub) => {
+      if (keysChanged && revoked(sub)) return
       if (sub.kind === 'ofrep') {
         const event = latestFor(sub.environment!)
         if (event !== null) send(sub, event.chunk, event.revision)
       } else {
         for (const { entry, chunk } of changes) if (isVisible(entry, sub.visibility!)) send(sub, chunk, entry.revision)
       }
-    }
+    })
   }
 
   /** Read and deliver everything up to `target`, a page at a time; a failed read is retried on the next advance. */
@@ -184,7 +206,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
       if (subscribers.size === 0) { processed = target; return }
       const entries = await source.since(processed, PAGE, EVERYONE)
       if (entries.length === 0) { processed = target; return }
-      deliver(entries)
+      await deliver(entries)
       processed = entries[entries.length - 1].revision
     }
   }

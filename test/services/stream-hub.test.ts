@@ -342,6 +342,58 @@ t.test('heartbeats: every heartbeatMs while a stream is open, never sooner; none
   t.equal(s.heartbeats, count, 'none after the stream is detached')
 })
 
+/**
+ * On `stream`'s first write (the first of a walk over every stream), run `during` and note how far
+ * the walk got when the event loop next runs other work (setImmediate: queued before the hub's own).
+ */
+function watchFirstWrite (stream: ReturnType<typeof fakeSink>, progress: () => number, during: () => void): { midway?: number } {
+  const seen: { midway?: number } = {}
+  const first = stream.sink.write.bind(stream.sink)
+  stream.sink.write = (chunk) => {
+    first(chunk)
+    stream.sink.write = first
+    during()
+    setImmediate(() => { seen.midway = progress() })
+  }
+  return seen
+}
+
+t.test('a heartbeat round over many streams lets other work run between slices, reaches every stream once, and skips one closed meanwhile', async (t) => {
+  const log = fakeLog()
+  const { hub } = hubOn(t, log, { heartbeatMs: 50 })
+  const streams = Array.from({ length: 1000 }, () => fakeSink())
+  const beats = (): number => streams.reduce((n, s) => n + s.heartbeats, 0)
+  for (const s of streams) hub.open(s.sink, ofrep())
+  const seen = watchFirstWrite(streams[0], beats, () => { hub.close(streams[999].sink) })
+  // Polled, not awaited: the heartbeat timer does not keep the process alive (unref).
+  while (seen.midway === undefined) await sleep(1)
+  t.ok(seen.midway > 0 && seen.midway < 999, `other work ran after ${seen.midway} of the round's heartbeats`)
+  while (beats() < 999) await sleep(1)
+  t.equal(streams[999].heartbeats, 0, 'the stream detached during the round got none')
+  t.ok(streams.slice(0, 999).every((s) => s.heartbeats === 1), 'every other stream got exactly one')
+})
+
+t.test('a fan-out to many streams lets other work run between slices, reaches every stream once, skips one closed meanwhile, and stops at shutdown', async (t) => {
+  const log = fakeLog()
+  const { hub, write } = hubOn(t, log)
+  const streams = Array.from({ length: 1000 }, () => fakeSink())
+  const events = (): number => streams.reduce((n, s) => n + s.events.length, 0)
+  for (const s of streams) hub.open(s.sink, ofrep())
+  const seen = watchFirstWrite(streams[0], events, () => { hub.close(streams[999].sink) })
+  await write({ environment: 'production' })
+  t.ok(seen.midway! > 0 && seen.midway! < 999, `other work ran after ${seen.midway} of the fan-out's events`)
+  t.equal(streams[999].events.length, 0, 'the stream detached during the fan-out got none')
+  t.ok(streams.slice(0, 999).every((s) => s.events.length === 1), 'every other stream got exactly one')
+
+  const stopped = watchFirstWrite(streams[0], events, () => { hub.shutdown() })
+  log.append({ environment: 'production' })
+  hub.advanced(log.revision)
+  await hub.settled()
+  t.ok(stopped.midway! - 999 > 0 && stopped.midway! - 999 < 999, 'the second fan-out had begun')
+  t.equal(events(), stopped.midway, 'nothing was written after the shutdown')
+  t.ok(streams.slice(0, 999).every((s) => s.state.ended), 'every stream still attached was ended')
+})
+
 t.test('a slow consumer is dropped when an event is due and its buffer is past the limit; the others are served', async (t) => {
   const log = fakeLog()
   const { hub, warnings, write } = hubOn(t, log, { bufferLimit: 1000 })
