@@ -89,11 +89,14 @@ const changeEvent = (entry: ChangeEntry): string => `id: ${entry.revision}\neven
 const resetEvent = (revision: number): string => `id: ${revision}\nevent: reset\ndata: ${JSON.stringify({ type: 'reset', revision })}\n\n`
 const HEARTBEAT = Buffer.from(': heartbeat\n\n')
 /**
- * Streams written to (an event, a heartbeat) before the hub lets other work run: a fan-out or a
- * heartbeat round over 10,000 streams in one go held the event loop 150–250 ms, and every request
- * that arrived meanwhile waited for it (bench/README.md, event streams).
+ * Streams a heartbeat round writes to before it lets other work run: a round over 10,000 streams in one
+ * go held the event loop about 200 ms every interval, and every request that arrived meanwhile waited
+ * for it; in slices of 256 the slowest request waited about 30 ms (bench/README.md, event streams). By
+ * count, not by a time budget: a 10 ms budget let requests wait 120–140 ms (each slice's write
+ * callbacks run after it). A fan-out is written in one go: letting other work run in between made the
+ * last streams' events 20–30 % later, and a change's delivery is what streams are for.
  */
-const SLICE = 256
+const HEARTBEAT_SLICE = 256
 
 /**
  * Server-sent event streams (SPEC §12) on one instance. The snapshot tells the hub when it advanced
@@ -150,29 +153,29 @@ export function createStreamHub ({ source, revision, logger, options }: {
     return true
   }
   /**
-   * `each` for every stream open now, SLICE at a time with the event loop let go in between; a stream
-   * that leaves meanwhile is skipped, and shutdown stops the walk.
+   * A heartbeat to every stream open now, letting the event loop go every HEARTBEAT_SLICE streams; a
+   * stream that leaves meanwhile is skipped, and shutdown stops the round.
    */
-  const forEachStream = async (each: (sub: Subscriber) => void): Promise<void> => {
+  const heartbeatRound = async (): Promise<void> => {
     const subs = [...subscribers.values()]
     for (let i = 0; i < subs.length; i++) {
-      if (i > 0 && i % SLICE === 0) {
+      if (i > 0 && i % HEARTBEAT_SLICE === 0) {
         await setImmediate()
         if (closed) return
       }
       const sub = subs[i]
-      if (subscribers.get(sub.sink) === sub) each(sub)
+      if (subscribers.get(sub.sink) === sub && !revoked(sub)) send(sub, HEARTBEAT)
     }
   }
   const startHeartbeat = (): void => {
     if (heartbeat !== undefined) return
     // Keys that expire (nothing is written when they do) are noticed at the next heartbeat.
-    heartbeat = setInterval(() => { void forEachStream((sub) => { if (!revoked(sub)) send(sub, HEARTBEAT) }) }, options.heartbeatMs)
+    heartbeat = setInterval(() => { void heartbeatRound() }, options.heartbeatMs)
     heartbeat.unref()
   }
 
   /** Send a batch of entries (oldest first) to every live stream it concerns. */
-  const deliver = async (entries: ChangeEntry[]): Promise<void> => {
+  const deliver = (entries: ChangeEntry[]): void => {
     if (entries.length === 0) return
     // OFREP streams get one event per environment per batch: a re-fetch covers every change before it.
     const refetch = new Map<string, { revision: number, chunk: Buffer } | null>()
@@ -187,15 +190,15 @@ export function createStreamHub ({ source, revision, logger, options }: {
     const changes = entries.map((entry) => ({ entry, chunk: Buffer.from(changeEvent(entry)) }))
     // The keys were reloaded before the hub heard of this batch (container.ts): a revocation in it ends the key's streams first.
     const keysChanged = entries.some((entry) => entry.action.startsWith('api_key.'))
-    await forEachStream((sub) => {
-      if (keysChanged && revoked(sub)) return
+    for (const sub of subscribers.values()) {
+      if (keysChanged && revoked(sub)) continue
       if (sub.kind === 'ofrep') {
         const event = latestFor(sub.environment!)
         if (event !== null) send(sub, event.chunk, event.revision)
       } else {
         for (const { entry, chunk } of changes) if (isVisible(entry, sub.visibility!)) send(sub, chunk, entry.revision)
       }
-    })
+    }
   }
 
   /** Read and deliver everything up to `target`, a page at a time; a failed read is retried on the next advance. */
@@ -206,7 +209,7 @@ export function createStreamHub ({ source, revision, logger, options }: {
       if (subscribers.size === 0) { processed = target; return }
       const entries = await source.since(processed, PAGE, EVERYONE)
       if (entries.length === 0) { processed = target; return }
-      await deliver(entries)
+      deliver(entries)
       processed = entries[entries.length - 1].revision
     }
   }
