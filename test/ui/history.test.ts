@@ -11,9 +11,18 @@ import { accessible, PHONE, withUi } from './support.js'
 interface Change { revision: number, at: string, actor: string, action: string, environment: string | null, flag: string | null }
 interface ChangeList { changes: Change[], next_cursor: string | null }
 
-/** The entries the page shows, newest first, by revision. */
-const shown = async (page: Page): Promise<number[]> =>
-  await page.evaluate<number[]>('[...document.querySelectorAll(\'li[data-revision]\')].map((li) => Number(li.dataset.revision))')
+/** In the page: the entries it shows, newest first, by revision. */
+const SHOWN = '[...document.querySelectorAll(\'li[data-revision]\')].map((li) => Number(li.dataset.revision))'
+const shown = async (page: Page): Promise<number[]> => await page.evaluate<number[]>(SHOWN)
+/**
+ * The entries the page shows once it shows `want` (at most 10 s): a filter's list is cleared while it
+ * loads, so the old entries leaving does not mean the new ones have come. A mismatch still shows the diff.
+ */
+async function shownAfterLoading (page: Page, want: number[]): Promise<number[]> {
+  await page.waitForFunction(`JSON.stringify(${SHOWN}) === ${JSON.stringify(JSON.stringify(want))}`, undefined, { timeout: 10_000 }).catch(() => {})
+  return await shown(page)
+}
+const revisions = (list: ChangeList): number[] => list.changes.map((c) => c.revision)
 /** One entry of the page, by revision. */
 const entry = (page: Page, revision: number) => page.locator(`li[data-revision="${revision}"]`)
 
@@ -80,7 +89,7 @@ await withUi(t, async (ui) => {
     await entry(page, created.revision).waitFor({ state: 'detached' })
     await page.waitForURL(/\/ui\/history\?flag=banner$/)
     const banner = await ui.api<ChangeList>('GET', '/changes?flag=banner')
-    t.same(await shown(page), banner.changes.map((c) => c.revision), 'the flag\'s changes, as the server lists them')
+    t.same(await shownAfterLoading(page, revisions(banner)), revisions(banner), 'the flag\'s changes, as the server lists them')
     // The filters live in the address: the navigation's link to the page clears them, the field too.
     await page.getByRole('link', { name: 'History' }).click()
     await entry(page, created.revision).waitFor()
@@ -90,7 +99,7 @@ await withUi(t, async (ui) => {
     await page.getByRole('option', { name: 'development' }).click()
     await entry(page, created.revision).waitFor({ state: 'detached' })
     const development = await ui.api<ChangeList>('GET', '/changes?environment=development')
-    t.same(await shown(page), development.changes.map((c) => c.revision), 'the environment\'s changes')
+    t.same(await shownAfterLoading(page, revisions(development)), revisions(development), 'the environment\'s changes')
     t.ok(development.changes.length > 0)
     await page.getByRole('combobox', { name: 'Environment' }).click()
     await page.getByRole('option', { name: 'development' }).click() // chosen again: cleared
@@ -100,7 +109,7 @@ await withUi(t, async (ui) => {
     await page.waitForURL(/action=override/)
     await page.locator('li[data-action="flag.create"]').first().waitFor({ state: 'detached' })
     const overrides = await ui.api<ChangeList>('GET', '/changes?action=override')
-    t.same(await shown(page), overrides.changes.map((c) => c.revision), 'only override changes')
+    t.same(await shownAfterLoading(page, revisions(overrides)), revisions(overrides), 'only override changes')
 
     await page.getByLabel('Flag').fill('no such flag')
     await page.getByText('Could not load the changes').waitFor()
