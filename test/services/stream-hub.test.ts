@@ -343,29 +343,32 @@ t.test('heartbeats: every heartbeatMs while a stream is open, never sooner; none
 })
 
 /**
- * On `stream`'s first write (the first of a walk over every stream), run `during` and note how far
- * the walk got when the event loop next runs other work (setImmediate: queued before the hub's own).
+ * 1,000 streams on a hub whose heartbeat comes every 300 ms (long enough that the next round cannot begin
+ * before a test's checks). `onFirstHeartbeat` runs `during` at the round's first write and notes how many
+ * heartbeats were written when the event loop next runs other work (setImmediate: queued before the hub's own).
  */
-function watchFirstWrite (stream: ReturnType<typeof fakeSink>, progress: () => number, during: () => void): { midway?: number } {
-  const seen: { midway?: number } = {}
-  const first = stream.sink.write.bind(stream.sink)
-  stream.sink.write = (chunk) => {
-    first(chunk)
-    stream.sink.write = first
-    during()
-    setImmediate(() => { seen.midway = progress() })
-  }
-  return seen
-}
-
-t.test('a heartbeat round over many streams lets other work run between slices, reaches every stream once, and skips one closed meanwhile', async (t) => {
-  const log = fakeLog()
-  // Long enough that the next round cannot begin before the checks.
-  const { hub } = hubOn(t, log, { heartbeatMs: 300 })
+function heartbeatRound (t: Test) {
+  const { hub } = hubOn(t, fakeLog(), { heartbeatMs: 300 })
   const streams = Array.from({ length: 1000 }, () => fakeSink())
   const beats = (): number => streams.reduce((n, s) => n + s.heartbeats, 0)
   for (const s of streams) hub.open(s.sink, ofrep())
-  const seen = watchFirstWrite(streams[0], beats, () => { hub.close(streams[999].sink) })
+  const onFirstHeartbeat = (during: () => void): { midway?: number } => {
+    const seen: { midway?: number } = {}
+    const first = streams[0].sink.write.bind(streams[0].sink)
+    streams[0].sink.write = (chunk) => {
+      first(chunk)
+      streams[0].sink.write = first
+      during()
+      setImmediate(() => { seen.midway = beats() })
+    }
+    return seen
+  }
+  return { hub, streams, beats, onFirstHeartbeat }
+}
+
+t.test('a heartbeat round over many streams lets other work run between slices, reaches every stream once, and skips one closed meanwhile', async (t) => {
+  const { hub, streams, beats, onFirstHeartbeat } = heartbeatRound(t)
+  const seen = onFirstHeartbeat(() => { hub.close(streams[999].sink) })
   // Polled, not awaited: the heartbeat timer does not keep the process alive (unref).
   while (seen.midway === undefined) await sleep(1)
   t.ok(seen.midway > 0 && seen.midway < 999, `other work ran after ${seen.midway} of the round's heartbeats`)
@@ -375,13 +378,9 @@ t.test('a heartbeat round over many streams lets other work run between slices, 
 })
 
 t.test('shutdown during a heartbeat round stops it: nothing is written after', async (t) => {
-  const log = fakeLog()
-  const { hub } = hubOn(t, log, { heartbeatMs: 300 })
-  const streams = Array.from({ length: 1000 }, () => fakeSink())
-  const beats = (): number => streams.reduce((n, s) => n + s.heartbeats, 0)
-  for (const s of streams) hub.open(s.sink, ofrep())
+  const { hub, streams, beats, onFirstHeartbeat } = heartbeatRound(t)
   const stop: { at?: number } = {}
-  watchFirstWrite(streams[0], beats, () => { hub.shutdown(); stop.at = beats() })
+  onFirstHeartbeat(() => { hub.shutdown(); stop.at = beats() })
   while (stop.at === undefined) await sleep(5)
   await sleep(100)
   t.equal(stop.at, 1, 'shut down at the round\'s first heartbeat')
