@@ -10,11 +10,14 @@
  * 2. Scale: one server (SQLite file) with STREAMS streams (half OFREP, half /events): connect time, RSS
  *    added, FANOUT writes 500 ms apart and the arrival of each at every stream, the server's CPU per
  *    fan-out; then GET /evaluate/{name} on it against a second, identical server without streams, in
- *    alternating rounds (support/load.ts), read against the same pair's ratio before any stream opened
+ *    alternating rounds (support/load.ts), read against the same pair's ratio before the streams were held
+ *    (each server first serves the same streams and writes once: `serveStreamsOnce`)
  *    (two processes of one build differ for their whole life), then on the same server with its streams
- *    closed and reopened in turn (one process: no process-to-process spread). STREAM_HEARTBEAT_MS is the default, 15 s.
+ *    closed and reopened in turn (one process: no process-to-process spread), then both servers loaded at once
+ *    on their one core with the streams open and closed in turn (the machine's swings cancel).
+ *    STREAM_HEARTBEAT_MS is the default, 15 s.
  * Run: npm run bench:streams   (builds first; DATABASE_URL=postgres://…, REDIS_URL, WRITES=200, STREAMS_B=50,
- * STREAMS=10000, FANOUT=20, SAME_ROUNDS=6, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
+ * STREAMS=10000, FANOUT=20, SAME_ROUNDS=6, SHARED_CYCLES=4, SHARED_ROUNDS=5, PARTS=delivery,scale, PROFILE=1 (both scale servers under --cpu-prof: where the time goes,
  * not figures to record), and support/load.ts's DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 s per process)
  */
 import { execFileSync } from 'node:child_process'
@@ -25,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CLUSTER_KEY, startCluster } from '../test/support/cluster.js'
 import { dropSchema, isolatedUrl } from '../test/support/postgres.js'
 import { mainThreadCpuMs, processCpuMs } from './support/cpu-time.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, useWrk, verdict, type LoadTarget, type Ratio } from './support/load.js'
+import { alternate, cpuPerRequest, sharedCoreRatios, describeLoad, failureReport, loadOptionsFromEnv, loadRow, measuredRun, ratio, useWrk, verdict, type LoadTarget, type Ratio } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
@@ -47,6 +50,9 @@ const PARTS = (process.env.PARTS ?? 'delivery,scale').split(',')
 const PROFILE = process.env.PROFILE === '1'
 /** Rounds of the same-server comparison: its streams open, then closed (or the reverse), in each. */
 const SAME_ROUNDS = Number(process.env.SAME_ROUNDS ?? 6)
+/** Cycles of the shared-core comparison (streams open, then closed, or the reverse) and rounds per reading. */
+const SHARED_CYCLES = Number(process.env.SHARED_CYCLES ?? 4)
+const SHARED_ROUNDS = Number(process.env.SHARED_ROUNDS ?? 5)
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const KEY = 'bench-write-key-0123456789'
 const FLAG_PATH = '/evaluate/checkout?user_id=carol&country=DE'
@@ -86,6 +92,48 @@ async function createFlags (base: string, key: string): Promise<void> {
     { name: 'checkout', default_value: true, targeting_rules: { user_ids: ['alice', 'bob'], percentage: 50 } }]) {
     const res = await fetch(`${base}/flags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(body) })
     if (res.status !== 201) throw new Error(`POST /flags: ${res.status} ${await res.text()}`)
+  }
+}
+
+/** Wait until the server counts `expected` open streams (closes reach it a little after the clients close). */
+async function awaitOpenStreams (base: string, expected: number): Promise<void> {
+  const until = nowMs() + 30_000
+  while (await metric(base, 'flagpost_streams_open') !== expected) {
+    if (nowMs() > until) throw new Error(`the server did not reach ${expected} open streams`)
+    await sleep(100)
+  }
+}
+
+/** A server's memory (RSS, V8 heap used) before its first streams opened, and with them open. */
+interface FirstStreams { before: { rss: ReturnType<ServerProcess['memory']>, heap: number }, open: { rss: ReturnType<ServerProcess['memory']>, heap: number } }
+
+/**
+ * One server's first stream traffic, before anything is measured: STREAMS streams opened, FANOUT
+ * writes delivered to them, the streams closed. The requests that open streams take the same
+ * functions as a `GET /evaluate` (Fastify's request path, the hooks, the handler wrapper) with other
+ * routes' objects, and V8 deoptimizes and recompiles those functions for both (`--trace-deopt`: "wrong
+ * map" in preHandlerCallback, Reply.send, requestCompleted, environmentOf…), once, for the process's
+ * life. A server that has only ever answered one route is compiled for that route alone, so the
+ * server compared against the one holding streams must have served the same streams before.
+ */
+async function serveStreamsOnce (server: ServerProcess): Promise<FirstStreams> {
+  const { base } = server
+  const clients = await startStreamClients()
+  try {
+    await sleep(1000)
+    const before = { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') }
+    const opened = await clients.open(base, await streamGroups(base, KEY, STREAMS))
+    if (opened.failed > 0) throw new Error(`${opened.failed} streams failed to open`)
+    await sleep(1000)
+    const open = { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') }
+    for (let i = 1; i <= FANOUT; i++) {
+      const w = await write(base, KEY, `first-${i}`)
+      await clients.arrivals(w.revision, w.ackMs, 10_000)
+    }
+    return { before, open }
+  } finally {
+    await clients.close()
+    await awaitOpenStreams(base, 0)
   }
 }
 
@@ -157,16 +205,20 @@ async function scale (dir: string): Promise<void> {
     const q = await startServer(env('quiet.db'), join(dir, 'quiet.log'), profileArgs('profile-quiet'))
     servers.push(q)
     for (const server of servers) await createFlags(server.base, KEY)
+    // The two start with the same history: each has served STREAMS streams and FANOUT writes once.
+    // What the streams add to a process's memory is read here, at their first opening: memory a process
+    // has once grown for streams stays with it (reused when streams reopen), so a second opening adds less.
+    const firstStreams = await serveStreamsOnce(s)
+    await serveStreamsOnce(q)
     const plain = (label: string, server: ServerProcess): LoadTarget =>
       ({ label, base: () => server.base, requests: [{ method: 'GET', path: FLAG_PATH }], cpuMs: () => processCpuMs(server.pid) })
-    // The same two processes before any stream opens (after OPTIONS' warm-up each): their own ratio, which
+    // The same two processes before the streams are held (after OPTIONS' warm-up each): their own ratio, which
     // the comparison with streams is read against. Two processes of one build differ by up to 15 % for their
     // whole life (bench/README.md, "How the HTTP figures are taken"), more than the streams' own cost.
     const before = await alternate([plain('streams', s), plain('none', q)], OPTIONS)
     const pairBefore = ratio(before.get('streams')!, before.get('none')!)
     await sleep(1000)
     const rssBefore = s.memory()
-    const heapBefore = await metric(s.base, 'flagpost_nodejs_heap_size_used_bytes')
 
     clients = await startStreamClients()
     const groups = await streamGroups(s.base, KEY, STREAMS)
@@ -176,7 +228,6 @@ async function scale (dir: string): Promise<void> {
     const connectedAt = nowMs()
     await sleep(1000)
     const rssConnected = s.memory()
-    const heapConnected = await metric(s.base, 'flagpost_nodejs_heap_size_used_bytes')
     const openOnServer = await metric(s.base, 'flagpost_streams_open')
 
     // Fan-out: FANOUT writes, each SPACING_MS after the previous one's acknowledgement (later if its delivery took longer).
@@ -243,10 +294,10 @@ async function scale (dir: string): Promise<void> {
     console.log('| measure | figure |\n| --- | --- |')
     console.log(`| streams opened (${groups.map((g) => `${int(g.count)} ${g.kind}`).join(' + ')}), 256 handshakes at a time | ${int(opened.ok)} ok, ${opened.failed} failed; server counts ${int(openOnServer)} open |`)
     console.log(`| connect time: first connect → every \`: connected\` preamble | ${(opened.ms / 1000).toFixed(2)} s (per stream: p50 ${ms(opened.handshakeMs.p50)}, max ${ms(opened.handshakeMs.max)}); server CPU ${int(connectCpu)} ms |`)
-    console.log(`| server RSS: before / ${int(STREAMS)} streams open / after the fan-out / after the throughput rounds | ${mb(rssBefore)} / ${mb(rssConnected)} / ${mb(rssFanout)} / ${mb(rssLoaded)} |`)
-    if (rssBefore !== null && rssConnected !== null) {
-      console.log(`| RSS added by ${int(STREAMS)} streams (open − before) | **${(rssConnected.rssMb - rssBefore.rssMb).toFixed(1)} MB**, ${((1024 * (rssConnected.rssMb - rssBefore.rssMb)) / STREAMS).toFixed(1)} KB per stream; V8 heap used ${(heapBefore / 2 ** 20).toFixed(1)} → ${(heapConnected / 2 ** 20).toFixed(1)} MB |`)
-    }
+    const added = (from: ReturnType<ServerProcess['memory']>, to: ReturnType<ServerProcess['memory']>): string =>
+      (from === null || to === null ? 'n/a' : `${(to.rssMb - from.rssMb).toFixed(1)} MB, ${((1024 * (to.rssMb - from.rssMb)) / STREAMS).toFixed(1)} KB per stream`)
+    console.log(`| RSS added by the server's first ${int(STREAMS)} streams (open − before, fresh process) | **${added(firstStreams.before.rss, firstStreams.open.rss)}**; RSS ${mb(firstStreams.before.rss)} → ${mb(firstStreams.open.rss)}; V8 heap used ${(firstStreams.before.heap / 2 ** 20).toFixed(1)} → ${(firstStreams.open.heap / 2 ** 20).toFixed(1)} MB |`)
+    console.log(`| server RSS for the measured streams (their second opening): before / open / after the fan-out / after the throughput rounds | ${mb(rssBefore)} / ${mb(rssConnected)} / ${mb(rssFanout)} / ${mb(rssLoaded)}: ${added(rssBefore, rssConnected)} added |`)
     console.log(`| fan-out: write acknowledged → event at every stream, ${FANOUT} writes × ${int(STREAMS)} streams | p50 ${ms(lat.p50)}, **p99 ${ms(lat.p99)}**, max ${ms(lat.max)} (min ${ms(lat.min)}); ${missingPairs} missing after 10 s; target p99 ≤ 250 ms: ${lat.p99 <= 250 && missingPairs === 0 ? '**met**' : '**not met**'} |`)
     console.log(`| … by kind: OFREP / /events | p50 ${ms(ofrep.p50)} / ${ms(changes.p50)}, p99 ${ms(ofrep.p99)} / ${ms(changes.p99)} |`)
     const lasts = perWrite.map((w) => w.last)
@@ -263,7 +314,7 @@ async function scale (dir: string): Promise<void> {
     console.log(loadRow('`GET /evaluate/{name}`, identical server, no streams', results.get('none')!))
     const r = ratio(results.get('streams')!, results.get('none')!)
     console.log('\n| same-run ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
-    console.log(`| the same two processes before any stream opened (the first ÷ the second) | ${pairBefore.rps.text} | ${pairBefore.cpu.text} | |`)
+    console.log(`| the same two processes before the streams were held, each having served ${int(STREAMS)} streams once (the first ÷ the second) | ${pairBefore.rps.text} | ${pairBefore.cpu.text} | |`)
     console.log(`| ${int(STREAMS)} streams ÷ none | ${r.rps.text} | ${r.cpu.text} | ${verdict(r, 90)} |`)
     const against = (x: Ratio, y: Ratio): Ratio => {
       const median = (100 * x.median) / y.median
@@ -282,30 +333,27 @@ async function scale (dir: string): Promise<void> {
       const [round, cpu] = await measuredRun(sameServer, OPTIONS)
       return { rps: round.requests.average, cpu }
     }
-    const openNow = async (expected: number): Promise<void> => {
-      const until = nowMs() + 30_000
-      while (await metric(s.base, 'flagpost_streams_open') !== expected) {
-        if (nowMs() > until) throw new Error(`the server did not reach ${expected} open streams`)
-        await sleep(100)
-      }
-    }
-    const same: Array<{ with: { rps: number, cpu: number }, without: { rps: number, cpu: number } }> = []
-    for (let round = 0; round < SAME_ROUNDS; round++) {
-      const first = await measure()
+    /** Open the streams server's STREAMS streams if they are closed, close them if they are open. */
+    const toggleStreams = async (): Promise<void> => {
       if (clients === undefined) {
         clients = await startStreamClients()
         const again = await clients.open(s.base, groups)
         if (again.failed > 0) throw new Error(`${again.failed} streams failed to reopen`)
-        await openNow(STREAMS)
+        await awaitOpenStreams(s.base, STREAMS)
       } else {
         await clients.close()
         clients = undefined
-        await openNow(0)
+        await awaitOpenStreams(s.base, 0)
       }
       await sleep(1000)
+    }
+    const same: Array<{ with: { rps: number, cpu: number }, without: { rps: number, cpu: number } }> = []
+    for (let round = 0; round < SAME_ROUNDS; round++) {
+      const firstOpen = clients !== undefined
+      const first = await measure()
+      await toggleStreams()
       const second = await measure()
-      // Even rounds start with the streams open, odd ones without.
-      same.push(round % 2 === 0 ? { with: first, without: second } : { with: second, without: first })
+      same.push(firstOpen ? { with: first, without: second } : { with: second, without: first })
     }
     if (same.length > 0) {
       const pct = (xs: number[]): string => {
@@ -317,6 +365,28 @@ async function scale (dir: string): Promise<void> {
       const met = (xs: number[]): string => ([...xs].sort((a, b) => a - b)[xs.length >> 1] >= 90 ? '**met**' : '**not met**')
       console.log('\n| same-server ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
       console.log(`| the same server, its ${int(STREAMS)} streams open ÷ closed, ${same.length} rounds (each both ways, in turn) | ${pct(byRps)} | ${pct(byCpu)} | ≥ 90 %: ${met(byRps)} by req/s, ${met(byCpu)} by CPU |`)
+    }
+
+    // The two servers loaded at once on their shared core (support/load.ts, `sharedCoreRatios`), the streams
+    // server's streams open and closed in turn: the machine's swings cancel within each round, the pair's own
+    // ratio within each cycle. Each cycle: the pair's median ratio one way, then the other.
+    const sharedOptions = { rounds: SHARED_ROUNDS, duration: OPTIONS.duration, connections: OPTIONS.connections }
+    const pairNow = async (): Promise<number> => median(await sharedCoreRatios(plain('streams', s), plain('none', q), sharedOptions))
+    const cycles: Array<{ open: number, closed: number }> = []
+    for (let cycle = 0; cycle < SHARED_CYCLES; cycle++) {
+      const firstOpen = clients !== undefined
+      const first = await pairNow()
+      await toggleStreams()
+      const second = await pairNow()
+      cycles.push(firstOpen ? { open: first, closed: second } : { open: second, closed: first })
+    }
+    if (cycles.length > 0) {
+      const effect = cycles.map((c) => (100 * c.open) / c.closed)
+      const sorted = [...effect].sort((a, b) => a - b)
+      const mid = sorted[sorted.length >> 1]
+      console.log(`\n| both servers loaded at once on one core (${SHARED_ROUNDS} rounds of ${OPTIONS.duration} s per reading) | figure | target |\n| --- | --- | --- |`)
+      console.log(`| the pair's ratio (streams server ÷ the other), its streams open / closed, per cycle | ${cycles.map((c) => `${(100 * c.open).toFixed(1)} / ${(100 * c.closed).toFixed(1)} %`).join('; ')} | |`)
+      console.log(`| open ÷ closed, ${cycles.length} cycles: median (range) | **${mid.toFixed(1)} %** (${sorted[0].toFixed(1)}–${sorted[sorted.length - 1].toFixed(1)} %) | ≥ 90 %: ${mid >= 90 ? '**met**' : '**not met**'} |`)
     }
 
     // Heartbeats: when each round reached the first stream, against the measurement windows.

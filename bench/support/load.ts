@@ -217,3 +217,21 @@ export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string 
   const word = (x: number): string => (Number.isNaN(x) ? 'n/a' : x >= target ? '**met**' : '**not met**')
   return `≥ ${target} %: ${word(r.rps.median)} by req/s, ${word(r.cpu.median)} by CPU`
 }
+
+/**
+ * Two targets loaded at once, one generator each, for `rounds` rounds of `duration` s: the first's
+ * req/s ÷ the second's, per round. With both servers pinned to one core (support/cores.ts), the
+ * scheduler shares that core between them, so each round's ratio is the ratio of their speeds whatever
+ * the machine's own speed does meanwhile (sequential rounds see it swing 10–30 % within a minute here).
+ * Fair between two processes of one build only: two different programs evict each other from the core's
+ * caches unequally (bench/README.md, "The process-to-process spread").
+ */
+export async function sharedCoreRatios (a: LoadTarget, b: LoadTarget, { rounds, duration, connections }: Omit<LoadOptions, 'warmup'>): Promise<number[]> {
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    const [x, y] = await Promise.all([runLoad(a, { duration, connections }), runLoad(b, { duration, connections })])
+    if (failures(x) + failures(y) > 0) throw new Error(`shared-core round ${round + 1}: ${failures(x)} and ${failures(y)} failed requests`)
+    ratios.push(rps(x) / rps(y))
+  }
+  return ratios
+}
