@@ -347,21 +347,26 @@ async function scale (dir: string): Promise<void> {
       }
       await sleep(1000)
     }
-    const same: Array<{ with: { rps: number, cpu: number }, without: { rps: number, cpu: number } }> = []
-    for (let round = 0; round < SAME_ROUNDS; round++) {
-      const firstOpen = clients !== undefined
-      const first = await measure()
-      await toggleStreams()
-      const second = await measure()
-      same.push(firstOpen ? { with: first, without: second } : { with: second, without: first })
+    /** `count` times: `read` in the streams' present state, open or close them, `read` again; each pair by state. */
+    const bothWays = async <T>(count: number, read: () => Promise<T>): Promise<Array<{ open: T, closed: T }>> => {
+      const pairs: Array<{ open: T, closed: T }> = []
+      for (let i = 0; i < count; i++) {
+        const firstOpen = clients !== undefined
+        const first = await read()
+        await toggleStreams()
+        const second = await read()
+        pairs.push(firstOpen ? { open: first, closed: second } : { open: second, closed: first })
+      }
+      return pairs
     }
+    const same = await bothWays(SAME_ROUNDS, measure)
     if (same.length > 0) {
       const pct = (xs: number[]): string => {
         const sorted = [...xs].sort((a, b) => a - b)
         return `${sorted[sorted.length >> 1].toFixed(1)} % (${sorted[0].toFixed(0)}–${sorted[sorted.length - 1].toFixed(0)} %)`
       }
-      const byRps = same.map((x) => (100 * x.with.rps) / x.without.rps)
-      const byCpu = same.map((x) => (100 * x.without.cpu) / x.with.cpu)
+      const byRps = same.map((x) => (100 * x.open.rps) / x.closed.rps)
+      const byCpu = same.map((x) => (100 * x.closed.cpu) / x.open.cpu)
       const met = (xs: number[]): string => ([...xs].sort((a, b) => a - b)[xs.length >> 1] >= 90 ? '**met**' : '**not met**')
       console.log('\n| same-server ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
       console.log(`| the same server, its ${int(STREAMS)} streams open ÷ closed, ${same.length} rounds (each both ways, in turn) | ${pct(byRps)} | ${pct(byCpu)} | ≥ 90 %: ${met(byRps)} by req/s, ${met(byCpu)} by CPU |`)
@@ -372,14 +377,7 @@ async function scale (dir: string): Promise<void> {
     // ratio within each cycle. Each cycle: the pair's median ratio one way, then the other.
     const sharedOptions = { rounds: SHARED_ROUNDS, duration: OPTIONS.duration, connections: OPTIONS.connections }
     const pairNow = async (): Promise<number> => median(await sharedCoreRatios(plain('streams', s), plain('none', q), sharedOptions))
-    const cycles: Array<{ open: number, closed: number }> = []
-    for (let cycle = 0; cycle < SHARED_CYCLES; cycle++) {
-      const firstOpen = clients !== undefined
-      const first = await pairNow()
-      await toggleStreams()
-      const second = await pairNow()
-      cycles.push(firstOpen ? { open: first, closed: second } : { open: second, closed: first })
-    }
+    const cycles = await bothWays(SHARED_CYCLES, pairNow)
     if (cycles.length > 0) {
       const effect = cycles.map((c) => (100 * c.open) / c.closed)
       const sorted = [...effect].sort((a, b) => a - b)
