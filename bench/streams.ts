@@ -119,22 +119,23 @@ interface FirstStreams { before: { rss: ReturnType<ServerProcess['memory']>, hea
 async function serveStreamsOnce (server: ServerProcess): Promise<FirstStreams> {
   const { base } = server
   const clients = await startStreamClients()
+  let memory: FirstStreams
   try {
     await sleep(1000)
     const before = { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') }
     const opened = await clients.open(base, await streamGroups(base, KEY, STREAMS))
     if (opened.failed > 0) throw new Error(`${opened.failed} streams failed to open`)
     await sleep(1000)
-    const open = { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') }
+    memory = { before, open: { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') } }
     for (let i = 1; i <= FANOUT; i++) {
       const w = await write(base, KEY, `first-${i}`)
       await clients.arrivals(w.revision, w.ackMs, 10_000)
     }
-    return { before, open }
   } finally {
     await clients.close()
-    await awaitOpenStreams(base, 0)
   }
+  await awaitOpenStreams(base, 0)
+  return memory
 }
 
 /** A counter or gauge of the server's /metrics, summed over its labels. */

@@ -222,7 +222,8 @@ export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string 
  * Two targets loaded at once, one generator each, for `rounds` rounds of `duration` s: the first's
  * req/s ÷ the second's, per round. With both servers pinned to one core (support/cores.ts), the
  * scheduler shares that core between them, so each round's ratio is the ratio of their speeds whatever
- * the machine's own speed does meanwhile (sequential rounds see it swing 10–30 % within a minute here).
+ * the machine's own speed does meanwhile (here one process's CPU per request moved between 17.6 and 52 µs
+ * within half an hour, and by 10–30 % within a minute).
  * Fair between two processes of one build only: two different programs evict each other from the core's
  * caches unequally (bench/README.md, "The process-to-process spread").
  */
