@@ -104,8 +104,13 @@ async function awaitOpenStreams (base: string, expected: number): Promise<void> 
   }
 }
 
-/** A server's memory (RSS, V8 heap used) before its first streams opened, and with them open. */
-interface FirstStreams { before: { rss: ReturnType<ServerProcess['memory']>, heap: number }, open: { rss: ReturnType<ServerProcess['memory']>, heap: number } }
+/** A server's resident set and V8 heap used, now. */
+interface MemoryReading { rss: ReturnType<ServerProcess['memory']>, heap: number }
+const memoryNow = async (server: ServerProcess): Promise<MemoryReading> =>
+  ({ rss: server.memory(), heap: await metric(server.base, 'flagpost_nodejs_heap_size_used_bytes') })
+
+/** A server's memory before its first streams opened, and with them open. */
+interface FirstStreams { before: MemoryReading, open: MemoryReading }
 
 /**
  * One server's first stream traffic, before anything is measured: STREAMS streams opened, FANOUT
@@ -122,11 +127,11 @@ async function serveStreamsOnce (server: ServerProcess): Promise<FirstStreams> {
   let memory: FirstStreams
   try {
     await sleep(1000)
-    const before = { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') }
+    const before = await memoryNow(server)
     const opened = await clients.open(base, await streamGroups(base, KEY, STREAMS))
     if (opened.failed > 0) throw new Error(`${opened.failed} streams failed to open`)
     await sleep(1000)
-    memory = { before, open: { rss: server.memory(), heap: await metric(base, 'flagpost_nodejs_heap_size_used_bytes') } }
+    memory = { before, open: await memoryNow(server) }
     for (let i = 1; i <= FANOUT; i++) {
       const w = await write(base, KEY, `first-${i}`)
       await clients.arrivals(w.revision, w.ackMs, 10_000)
@@ -295,7 +300,7 @@ async function scale (dir: string): Promise<void> {
     console.log('| measure | figure |\n| --- | --- |')
     console.log(`| streams opened (${groups.map((g) => `${int(g.count)} ${g.kind}`).join(' + ')}), 256 handshakes at a time | ${int(opened.ok)} ok, ${opened.failed} failed; server counts ${int(openOnServer)} open |`)
     console.log(`| connect time: first connect → every \`: connected\` preamble | ${(opened.ms / 1000).toFixed(2)} s (per stream: p50 ${ms(opened.handshakeMs.p50)}, max ${ms(opened.handshakeMs.max)}); server CPU ${int(connectCpu)} ms |`)
-    const added = (from: ReturnType<ServerProcess['memory']>, to: ReturnType<ServerProcess['memory']>): string =>
+    const added = (from: MemoryReading['rss'], to: MemoryReading['rss']): string =>
       (from === null || to === null ? 'n/a' : `${(to.rssMb - from.rssMb).toFixed(1)} MB, ${((1024 * (to.rssMb - from.rssMb)) / STREAMS).toFixed(1)} KB per stream`)
     console.log(`| RSS added by the server's first ${int(STREAMS)} streams (open − before, fresh process) | **${added(firstStreams.before.rss, firstStreams.open.rss)}**; RSS ${mb(firstStreams.before.rss)} → ${mb(firstStreams.open.rss)}; V8 heap used ${(firstStreams.before.heap / 2 ** 20).toFixed(1)} → ${(firstStreams.open.heap / 2 ** 20).toFixed(1)} MB |`)
     console.log(`| server RSS for the measured streams (their second opening): before / open / after the fan-out / after the throughput rounds | ${mb(rssBefore)} / ${mb(rssConnected)} / ${mb(rssFanout)} / ${mb(rssLoaded)}: ${added(rssBefore, rssConnected)} added |`)
@@ -362,13 +367,10 @@ async function scale (dir: string): Promise<void> {
     }
     const same = await bothWays(SAME_ROUNDS, measure)
     if (same.length > 0) {
-      const pct = (xs: number[]): string => {
-        const sorted = [...xs].sort((a, b) => a - b)
-        return `${sorted[sorted.length >> 1].toFixed(1)} % (${sorted[0].toFixed(0)}–${sorted[sorted.length - 1].toFixed(0)} %)`
-      }
+      const pct = (xs: number[]): string => `${median(xs).toFixed(1)} % (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} %)`
       const byRps = same.map((x) => (100 * x.open.rps) / x.closed.rps)
       const byCpu = same.map((x) => (100 * x.closed.cpu) / x.open.cpu)
-      const met = (xs: number[]): string => ([...xs].sort((a, b) => a - b)[xs.length >> 1] >= 90 ? '**met**' : '**not met**')
+      const met = (xs: number[]): string => (median(xs) >= 90 ? '**met**' : '**not met**')
       console.log('\n| same-server ratio | by req/s: median of the rounds (range) | by server CPU per request: median (range) | target |\n| --- | ---: | ---: | --- |')
       console.log(`| the same server, its ${int(STREAMS)} streams open ÷ closed, ${same.length} rounds (each both ways, in turn) | ${pct(byRps)} | ${pct(byCpu)} | ≥ 90 %: ${met(byRps)} by req/s, ${met(byCpu)} by CPU |`)
     }
@@ -381,11 +383,10 @@ async function scale (dir: string): Promise<void> {
     const cycles = await bothWays(SHARED_CYCLES, pairNow)
     if (cycles.length > 0) {
       const effect = cycles.map((c) => (100 * c.open) / c.closed)
-      const sorted = [...effect].sort((a, b) => a - b)
-      const mid = sorted[sorted.length >> 1]
+      const mid = median(effect)
       console.log(`\n| both servers loaded at once on one core (${SHARED_ROUNDS} rounds of ${OPTIONS.duration} s per reading) | figure | target |\n| --- | --- | --- |`)
       console.log(`| the pair's ratio (streams server ÷ the other), its streams open / closed, per cycle | ${cycles.map((c) => `${(100 * c.open).toFixed(1)} / ${(100 * c.closed).toFixed(1)} %`).join('; ')} | |`)
-      console.log(`| open ÷ closed, ${cycles.length} cycles: median (range) | **${mid.toFixed(1)} %** (${sorted[0].toFixed(1)}–${sorted[sorted.length - 1].toFixed(1)} %) | ≥ 90 %: ${mid >= 90 ? '**met**' : '**not met**'} |`)
+      console.log(`| open ÷ closed, ${cycles.length} cycles: median (range) | **${mid.toFixed(1)} %** (${Math.min(...effect).toFixed(1)}–${Math.max(...effect).toFixed(1)} %) | ≥ 90 %: ${mid >= 90 ? '**met**' : '**not met**'} |`)
     }
 
     // Heartbeats: when each round reached the first stream, against the measurement windows.
