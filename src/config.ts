@@ -75,6 +75,8 @@ export const ConfigSchema = Type.Object({
   streamHeartbeatMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
   /** Bytes a stream may have unsent before it is dropped as a slow consumer. */
   streamBufferBytes: Type.Integer({ minimum: 4096, maximum: 64 * 1024 * 1024 }),
+  /** Megabytes of bulk answers kept for contexts that ask again (services/bulk-answers.ts); 0 keeps none. */
+  bulkCacheMb: Type.Integer({ minimum: 0, maximum: 4096 }),
   /** The built admin UI served at /ui (SPEC §13). Unset: dist/ui, where `npm run build` puts it. */
   uiDir: Type.Optional(Type.String({ minLength: 1 }))
 })
@@ -169,6 +171,7 @@ export function loadConfig (env: Env = process.env): Config {
     changeRetentionDays: int('CHANGE_RETENTION_DAYS', 0),
     streamHeartbeatMs: int('STREAM_HEARTBEAT_MS', 15_000),
     streamBufferBytes: int('STREAM_BUFFER_BYTES', 256 * 1024),
+    bulkCacheMb: int('BULK_CACHE_MB', 16),
     ...(env.UI_DIR?.trim() ? { uiDir: env.UI_DIR.trim() } : {}),
     ...(env.REQUEST_TIMEOUT_MS?.trim() ? { requestTimeoutMs: int('REQUEST_TIMEOUT_MS', DEFAULT_REQUEST_TIMEOUT_MS) } : {})
   }
@@ -193,6 +196,7 @@ export function loadConfig (env: Env = process.env): Config {
     changeRetentionDays: 'CHANGE_RETENTION_DAYS',
     streamHeartbeatMs: 'STREAM_HEARTBEAT_MS',
     streamBufferBytes: 'STREAM_BUFFER_BYTES',
+    bulkCacheMb: 'BULK_CACHE_MB',
     uiDir: 'UI_DIR'
   }
   const seen = new Set<string>()

@@ -8,6 +8,7 @@ import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createEnvironmentService, type EnvironmentService } from './services/environment-service.js'
 import { createFlagService, type FlagService } from './services/flag-service.js'
+import { createBulkAnswerCache } from './services/bulk-answers.js'
 import { createHistoryService, type HistoryService } from './services/history-service.js'
 import { createStreamHub, type StreamHub } from './services/stream-hub.js'
 import { createStreamTokens, type StreamTokens } from './services/stream-tokens.js'
@@ -95,7 +96,8 @@ export async function createContainer (config: Config, { logger = silent, poll =
     snapshot.onAdvanced(() => apiKeys.load())
     if (poll) { snapshot.start(config.cacheRefreshMs); apiKeys.start() }
     if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
-    const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects })
+    const answers = config.bulkCacheMb === 0 ? undefined : createBulkAnswerCache(config.bulkCacheMb * 1024 * 1024)
+    const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects, answers })
     const history = createHistoryService({ changes: repositories.changes, repo: repositories.flags, flags, snapshot })
     const streams = createStreamHub({
       source: history,

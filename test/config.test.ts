@@ -39,11 +39,12 @@ t.test('defaults', async (t) => {
     defaultEnvironment: 'production',
     changeRetentionDays: 0,
     streamHeartbeatMs: 15_000,
-    streamBufferBytes: 256 * 1024
+    streamBufferBytes: 256 * 1024,
+    bulkCacheMb: 16
   })
   t.notOk('redisUrl' in loadConfig({}), 'no REDIS_URL: single-instance, in-process cache')
   // Empty values mean "unset", as a blank line in an .env file does.
-  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', LOG_SLOW_MS: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '', DEFAULT_ENVIRONMENT: '', CHANGE_RETENTION_DAYS: '', STREAM_HEARTBEAT_MS: '', STREAM_BUFFER_BYTES: '' }),
+  t.strictSame(loadConfig({ PORT: '', HOST: '', DATABASE_URL: '', REDIS_URL: '', API_KEY: '', AUTH_READS: '', LOG_LEVEL: '', LOG_SLOW_MS: '', CACHE_REFRESH_MS: '', MIGRATE_ON_START: '', TRUST_PROXY: '', CORS_ORIGINS: '', DEFAULT_ENVIRONMENT: '', CHANGE_RETENTION_DAYS: '', STREAM_HEARTBEAT_MS: '', STREAM_BUFFER_BYTES: '', BULK_CACHE_MB: '' }),
     loadConfig({}))
 })
 
@@ -253,6 +254,14 @@ t.test('history retention and streams: read, bounded, each bad value one problem
     t.equal(problemFor(err, variable).length, 1, `${variable}: ${problemFor(err, variable).join(' | ')}`)
   }
   t.match(problemFor(configError({ STREAM_HEARTBEAT_MS: '1000000' }), 'STREAM_HEARTBEAT_MS')[0], /300000/, 'the bound is named')
+})
+
+t.test('BULK_CACHE_MB: read, 0 turns the kept answers off, a bad value one problem line naming it', async (t) => {
+  t.equal(loadConfig({ BULK_CACHE_MB: '64' }).bulkCacheMb, 64)
+  t.equal(loadConfig({ BULK_CACHE_MB: '0' }).bulkCacheMb, 0)
+  for (const value of ['-1', '1.5', 'lots', '4097']) {
+    t.equal(problemFor(configError({ BULK_CACHE_MB: value }), 'BULK_CACHE_MB').length, 1, `BULK_CACHE_MB=${value}`)
+  }
 })
 
 t.test('LOG_SLOW_MS: read, at least 1 ms, a bad value one problem line naming it', async (t) => {

@@ -42,6 +42,8 @@ export interface CompiledRule {
   readonly label: string
   /** All clauses at once; a rule with no clauses always matches. */
   readonly matches: Predicate
+  /** Whether a clause reads the evaluation time (`now`): the rule's answer can change with no change of flag or context. */
+  readonly readsClock: boolean
   /** `serve.variant` and its value; for a rollout rule, unused (the split decides). */
   readonly variant: string
   readonly value: JsonValue
@@ -90,7 +92,8 @@ function compileRule (def: FlagDefinition, rule: Rule, site: Site, index: number
     fail(site, `${at}.clauses`, `${clauses.length} clauses; at most ${RULE_LIMITS.clausesPerRule} are allowed per rule`)
   }
   const predicates = clauses.map((clause, j) => compileClause(clause, `${at}.clauses.${j}`, site.flag))
-  return { id, label: `rule:${id}`, matches: allOf(predicates), ...compileServe(def, rule.serve, site) }
+  const readsClock = (clauses as Clause[]).some((clause) => clause.attribute === NOW_ATTRIBUTE)
+  return { id, label: `rule:${id}`, matches: allOf(predicates), readsClock, ...compileServe(def, rule.serve, site) }
 }
 
 function compileServe (def: FlagDefinition, serve: unknown, site: Site): Pick<CompiledRule, 'variant' | 'value' | 'split' | 'splitValues'> {
@@ -159,6 +162,8 @@ const PLAIN = 0
 const USER = 1
 /** The evaluation time, never a context value. */
 const NOW = 2
+/** The attribute a clause names to compare the evaluation time. */
+const NOW_ATTRIBUTE = 'now'
 
 /** Absent, '', null and non-scalars (objects, anything inherited from Object.prototype) are missing. */
 function scalar (v: unknown): Scalar | undefined {
@@ -212,7 +217,7 @@ export function compileClause (clause: Clause, field: string, flagName: string):
 
   // not_in/neq are in/eq inverted for present values only: a missing attribute is still false.
   const flip = negate !== (operator === 'not_in' || operator === 'neq')
-  const kind = attribute === 'now' ? NOW : attribute === 'user_id' || attribute === 'targetingKey' ? USER : PLAIN
+  const kind = attribute === NOW_ATTRIBUTE ? NOW : attribute === 'user_id' || attribute === 'targetingKey' ? USER : PLAIN
   const key = kind === USER ? 'user_id' : attribute
   return (ctx, now) => {
     const v = lookup(ctx, now, key, kind)

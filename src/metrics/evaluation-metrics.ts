@@ -5,8 +5,12 @@ import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
 export const UNKNOWN_FLAG = '__unknown__'
-/** Distinct result arrays counted by `servedAll` before they are expanded without waiting for a scrape. */
-const MAX_PENDING = 64
+/**
+ * Distinct result arrays counted by `servedAll` before they are expanded without waiting for a scrape:
+ * one per environment's fixed results and one per kept bulk answer (services/bulk-answers.ts), so
+ * polls cycling through a few hundred contexts bump one number per request, not one per flag.
+ */
+const MAX_PENDING = 1024
 
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally

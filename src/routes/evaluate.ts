@@ -5,7 +5,7 @@ import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
-import type { BulkEntry } from '../services/flag-service.js'
+import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
 import { JSON_TYPE } from './json-text.js'
 
@@ -13,6 +13,18 @@ import { JSON_TYPE } from './json-text.js'
 const memberOf = memoized((entry: BulkEntry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
 /** A result as GET answers it (EvaluationResult), made once per result. */
 const resultJson = memoized((result: Result) => JSON.stringify(result))
+/** The whole answer (BulkEvaluateResponse) from its entries' members. */
+function resultsJson (entries: readonly BulkEntry[]): string {
+  let json = '{"results":{'
+  for (let i = 0; i < entries.length; i++) json += i === 0 ? memberOf(entries[i]) : `,${memberOf(entries[i])}`
+  return `${json}}}`
+}
+/** Every flag's answer: text for one request, bytes when the flag service keeps it for its context (sent again with no joining or encoding). */
+const ALL_RESULTS: BulkRender<string | Buffer> = {
+  id: 'evaluate',
+  make: (entries, keep) => keep ? Buffer.from(resultsJson(entries)) : resultsJson(entries),
+  size: (body) => body.length
+}
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -53,11 +65,9 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const environment = environmentOf(request)
     const context = evaluationContext(request.body.context ?? {})
     const names = request.body.flags
-    const entries = names === undefined ? flags.evaluateAll(environment, context) : flags.evaluateNamed(environment, context, names)
     // Already JSON, from each entry's own (made once per entry): not re-serialized.
-    let json = '{"results":{'
-    for (let i = 0; i < entries.length; i++) json += i === 0 ? memberOf(entries[i]) : `,${memberOf(entries[i])}`
-    return reply.type(JSON_TYPE).send(`${json}}}` as never)
+    const body = names === undefined ? flags.answerAll(environment, context, ALL_RESULTS) : resultsJson(flags.evaluateNamed(environment, context, names))
+    return reply.type(JSON_TYPE).send(body as never)
   })
 }
 

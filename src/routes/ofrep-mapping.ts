@@ -3,7 +3,7 @@ import { memoized } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
-import type { BulkEntry } from '../services/flag-service.js'
+import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -61,6 +61,38 @@ export function ofrepBulkAnswer (entries: readonly BulkEntry[]): { flagsJson: st
   }
   const hash = createHash('sha256').update(new Uint8Array(digests.buffer, 0, 8 * entries.length)).digest('base64url')
   return { flagsJson: `${flagsJson}]`, etag: `"${hash}"` }
+}
+
+/**
+ * An OFREP bulk answer: its ETag and `{"flags":[…]`, which the route closes with the stream it
+ * advertises (which changes with the key and the stream token's window). Made for one request, as
+ * text. Kept by the flag service for its context, as bytes: the first `flagsBytes` of `body`, which the
+ * last request closed with `tail`, so that a kept answer is neither joined nor encoded again while
+ * its tail stays the same.
+ */
+export type OfrepBulk =
+  | { readonly etag: string, readonly flagsJson: string, readonly body?: undefined }
+  | { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
+
+export const OFREP_BULK: BulkRender<OfrepBulk> = {
+  id: 'ofrep',
+  make (entries, keep) {
+    const { flagsJson, etag } = ofrepBulkAnswer(entries)
+    if (!keep) return { etag, flagsJson }
+    const body = Buffer.from(flagsJson)
+    return { etag, flagsBytes: body.length, body, tail: '' }
+  },
+  size: (answer) => (answer.body?.length ?? 0) + answer.etag.length
+}
+
+/** The answer's body closed with `tail` (`,"eventStreams":[…]}`). */
+export function ofrepBulkBody (answer: OfrepBulk, tail: string): string | Buffer {
+  if (answer.body === undefined) return answer.flagsJson + tail
+  if (answer.tail !== tail) {
+    answer.body = Buffer.concat([answer.body.subarray(0, answer.flagsBytes), Buffer.from(tail)])
+    answer.tail = tail
+  }
+  return answer.body
 }
 
 /** RFC 9110 If-None-Match (weak comparison): `*`, or a list of tags one of which is ours; bare tags are accepted too. */

@@ -8,7 +8,7 @@ import {
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { ofrepErrorHandler } from './ofrep-errors.js'
-import { ifNoneMatches, ofrepBulkAnswer, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
+import { ifNoneMatches, OFREP_BULK, ofrepBulkBody, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
 import { environmentOf } from './environment-scope.js'
 
@@ -116,14 +116,16 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (etagOfEvent !== undefined || eventTime !== undefined) await flags.freshAsOf(etagOfEvent === undefined ? undefined : Number(etagOfEvent.slice(1, -1)))
     const environment = environmentOf(request)
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
-    const { flagsJson, etag } = ofrepBulkAnswer(flags.evaluateAll(environment, toContext(request.body.context)))
+    // Kept per context by the flag service while the environment's flags stay as they are.
+    const answer = flags.answerAll(environment, toContext(request.body.context), OFREP_BULK)
+    const { etag } = answer
     // The ETag is the evaluated result's alone, as before event streams: the stream's token changes every
     // hour and with the key, and must not make a poll see a change that no flag made.
     void reply.header('etag', etag)
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
     if (ifNoneMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
-    // Already JSON: sent as is, not re-serialized.
-    return reply.code(200).type(JSON_TYPE).send(`${flagsJson},"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}` as never)
+    // Already JSON bytes: sent as they are, not re-serialized.
+    return reply.code(200).type(JSON_TYPE).send(ofrepBulkBody(answer, `,"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}`) as never)
   })
 }
 

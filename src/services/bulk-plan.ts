@@ -31,6 +31,8 @@ export interface BulkPlan {
   readonly fixedResults: readonly EvaluationResult[]
   /** The flags that cannot be served. */
   readonly unservable: readonly string[]
+  /** Whether an evaluated flag has a rule on the evaluation time: then one context's answer can change with no write. */
+  readonly readsClock: boolean
 }
 
 const plans = new WeakMap<readonly CompiledFlag[], BulkPlan>()
@@ -57,7 +59,8 @@ export function bulkPlanOf (flags: readonly CompiledFlag[]): BulkPlan {
       fixedResults.push(result)
     }
   })
-  plan = { flags, fixed, evaluated, fixedResults, unservable: names }
+  const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
+  plan = { flags, fixed, evaluated, fixedResults, unservable: names, readsClock }
   plans.set(flags, plan)
   return plan
 }

@@ -16,7 +16,8 @@ import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 import { settleWithin } from '../settle-within.js'
-import { bulkPlanOf, isServable, unservable, type BulkEntry } from './bulk-plan.js'
+import { bulkPlanOf, isServable, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
+import { contextKey, type BulkAnswerCache } from './bulk-answers.js'
 
 export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
 export { isServable } from './bulk-plan.js'
@@ -42,8 +43,8 @@ export interface EvaluationObserver {
   served (environment: string, result: EvaluationResult): void
   /**
    * Each of `results` was served once. A bulk evaluation passes the same array object every time for
-   * the flags whose results are fixed until the next revision (BulkPlan.fixedResults), so an observer
-   * may count the array and expand it later.
+   * the flags whose results are fixed until the next revision (BulkPlan.fixedResults), and a kept
+   * answer its own (services/bulk-answers.ts), so an observer may count the array and expand it later.
    */
   servedAll (environment: string, results: readonly EvaluationResult[]): void
   missing (environment: string, name: string): void
@@ -93,8 +94,20 @@ function compilable (flag: StoredFlag): StoredFlag {
  * the in-process snapshot. After each commit the snapshot catches up before the call returns,
  * so a client reads its own writes on this instance.
  */
-export function createFlagService ({ repo, snapshot, subjects, now = () => new Date() }: {
-  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, now?: () => Date
+/**
+ * How a route makes its bulk answer from every flag's entry (answerAll's order): `keep` when the
+ * answer will be kept for later requests (a route may then make it in a form that is cheaper to send
+ * again, bytes say); `id` keeps its kept answers apart from another route's, and `size` is what a kept
+ * answer holds (bytes), for the cache's budget.
+ */
+export interface BulkRender<T> {
+  readonly id: string
+  readonly make: (entries: readonly BulkEntry[], keep: boolean) => T
+  readonly size: (answer: T) => number
+}
+
+export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date() }: {
+  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date
 }) {
   /** Refuse to remove variants that overrides still pin: they would silently serve something else. */
   const checkPinnedVariants = async (current: StoredFlag, next: StoredFlag): Promise<void> => {
@@ -153,6 +166,26 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
       else observer.unservable(environment, entry.name)
     }
     return entry
+  }
+  /** What a bulk answer of the plan serves whatever the context, told to one observer: the fixed results at once. */
+  const tellFixed = (observer: EvaluationObserver, environment: string, plan: BulkPlan): void => {
+    observer.servedAll(environment, plan.fixedResults)
+    for (const name of plan.unservable) observer.unservable(environment, name)
+  }
+  /** Every flag of the plan for one context (the customer already inferred), told to the observers. */
+  const evaluatePlan = (environment: string, plan: BulkPlan, context: EvaluationContext): readonly BulkEntry[] => {
+    const at = Date.now()
+    const entries = plan.fixed.slice() as BulkEntry[]
+    const { flags, evaluated } = plan
+    for (let k = 0; k < evaluated.length; k++) {
+      const i = evaluated[k]
+      entries[i] = evaluate(flags[i], context, at)
+    }
+    for (const observer of observers) {
+      for (let k = 0; k < evaluated.length; k++) observer.served(environment, entries[evaluated[k]] as EvaluationResult)
+      tellFixed(observer, environment, plan)
+    }
+    return entries
   }
 
   /**
@@ -303,26 +336,33 @@ export function createFlagService ({ repo, snapshot, subjects, now = () => new D
 
     /**
      * Every flag of the environment for one context, ordered by name (the same order on every
-     * instance): what bulk evaluation answers. Only the flags whose result the context can change are
-     * evaluated; the others' entries were worked out once for the revision (services/bulk-plan.ts).
+     * instance), made into a route's answer: what bulk evaluation answers. Only the flags whose result
+     * the context can change are evaluated; the others' entries were worked out once for the revision
+     * (services/bulk-plan.ts). The answer is kept for the next request with the same context
+     * (services/bulk-answers.ts) as long as the environment's flags stay as they are, unless a flag's
+     * rule reads the clock. A kept answer is still told to the observers (metrics count every
+     * evaluation served).
      */
-    evaluateAll (environment: string, context: EvaluationContext): readonly BulkEntry[] {
+    answerAll <T>(environment: string, context: EvaluationContext, render: BulkRender<T>): T {
       checkEnvironment(environment)
       const plan = bulkPlanOf(snapshot.sorted(environment))
-      const at = Date.now()
+      // The customer inferred from the user is part of the key: a user moved to another customer is another context.
       context = withInferredCustomer(context)
-      const entries = plan.fixed.slice() as BulkEntry[]
-      const { flags, evaluated } = plan
-      for (let k = 0; k < evaluated.length; k++) {
-        const i = evaluated[k]
-        entries[i] = evaluate(flags[i], context, at)
+      const cache = plan.readsClock ? undefined : answers
+      const key = cache === undefined ? '' : `${render.id}\n${environment}\n${contextKey(context)}`
+      const kept = cache?.get<T>(key, plan)
+      if (kept !== undefined) {
+        for (const observer of observers) {
+          observer.servedAll(environment, kept.served)
+          tellFixed(observer, environment, plan)
+        }
+        return kept.answer
       }
-      for (const observer of observers) {
-        for (let k = 0; k < evaluated.length; k++) observer.served(environment, entries[evaluated[k]] as EvaluationResult)
-        observer.servedAll(environment, plan.fixedResults)
-        for (const name of plan.unservable) observer.unservable(environment, name)
-      }
-      return entries
+      const entries = evaluatePlan(environment, plan, context)
+      const keep = cache !== undefined && cache.admits(key)
+      const answer = render.make(entries, keep)
+      if (keep) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer }, render.size(answer))
+      return answer
     },
 
     /** The named flags for one context, in the order asked (a name asked twice, once); unknown names are reported, not thrown. */

@@ -343,10 +343,10 @@ t.test('500: an unexpected failure is GENERAL, without internals', async (t) => 
   // Fault injection: no input reaches this path, so the service is made to throw to prove nothing leaks.
   const ctx = await build(t)
   const service = ctx.container.services.flags
-  const { evaluate: realEvaluate, evaluateAll: realEvaluateAll } = service
-  t.teardown(() => { service.evaluate = realEvaluate; service.evaluateAll = realEvaluateAll })
+  const { evaluate: realEvaluate, answerAll: realAnswerAll } = service
+  t.teardown(() => { service.evaluate = realEvaluate; service.answerAll = realAnswerAll })
   service.evaluate = () => { throw new Error('snapshot exploded at /srv/secret/path') }
-  service.evaluateAll = () => { throw new TypeError('cannot read properties of undefined') }
+  service.answerAll = () => { throw new TypeError('cannot read properties of undefined') }
 
   const one = await evaluate(ctx, 'anything', { targetingKey: 'alice' })
   t.equal(one.statusCode, 500)

@@ -1,0 +1,64 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { contextKey, createBulkAnswerCache, SEEN_KEYS, type KeptAnswer } from '../../src/services/bulk-answers.js'
+import type { EvaluationContext } from '../../src/engine/types.js'
+
+const plan = {}
+const kept = (answer: string, on: object = plan): KeptAnswer<string> => ({ plan: on, served: [], answer })
+
+t.test('contextKey: one key for one context, values of different types apart', async (t) => {
+  t.equal(contextKey({ a: '1', b: true }), contextKey({ a: '1', b: true, c: undefined }), 'an undefined attribute is no attribute')
+  const distinct: EvaluationContext[] = [
+    {}, { a: '1' }, { a: 1 }, { a: true }, { a: 'true' }, { a: Infinity }, { a: 'null' }, { a: '' },
+    { a: '1', b: '2' }, { 'a:"1",b': '2' }, { a: '1,"b":2' }, { a: 'x\ny' }, { a: 'x\\ny' }
+  ]
+  const keys = distinct.map(contextKey)
+  t.equal(new Set(keys).size, distinct.length, keys.join(' | '))
+})
+
+t.test('contextKey: two contexts share a key only when the engine reads them alike (property)', async (t) => {
+  // Few names and look-alike values, so that pairs often come close: the engine reads a value as its type and String(value).
+  const value = fc.constantFrom<string | number | boolean>('1', 1, true, 'true', '', 0, -0, Infinity, NaN, 'Infinity', 1e21, '1e+21', 'x', '"x"', 'x,"b":1')
+  const context = fc.dictionary(fc.constantFrom('a', 'b', 'a"', 'b:'), value, { maxKeys: 3 })
+  const read = (c: EvaluationContext): string => JSON.stringify(Object.entries(c).map(([k, v]) => [k, typeof v, String(v)]))
+  fc.assert(fc.property(context, context, (a, b) => contextKey(a) !== contextKey(b) || read(a) === read(b)), { numRuns: 2000 })
+  t.pass('no key is shared by contexts the engine reads differently')
+})
+
+t.test('an answer is kept the second time its context asks, and served only for the plan it was made from', async (t) => {
+  const cache = createBulkAnswerCache(1024)
+  t.notOk(cache.admits('k'), 'first time: not kept')
+  t.ok(cache.admits('k'), 'second time: kept')
+  t.notOk(cache.admits('k'), 'admitted once: remembered anew')
+  cache.set('k', kept('A'), 10)
+  t.equal(cache.get<string>('k', plan)?.answer, 'A')
+  const before = cache.size
+  t.equal(cache.get('k', {}), undefined, 'another plan (a new revision): not served')
+  t.equal(cache.size, before - (10 + 1), 'and dropped')
+  t.equal(cache.get('k', plan), undefined, 'nor later for its own plan')
+})
+
+t.test('least recently used answers go first past the budget; an answer larger than the budget is not kept', async (t) => {
+  const cache = createBulkAnswerCache(300)
+  for (const key of ['a', 'b', 'c']) cache.set(key, kept(key), 99)
+  t.equal(cache.size, 300)
+  cache.get('a', plan)
+  cache.set('d', kept('d'), 99)
+  t.same(['a', 'b', 'c', 'd'].map((k) => cache.get<string>(k, plan)?.answer), ['a', undefined, 'c', 'd'], 'b, the least recently used, went')
+  t.ok(cache.size <= 300, `size ${cache.size}`)
+  cache.set('huge', kept('huge'), 1000)
+  t.equal(cache.get('huge', plan), undefined)
+  t.equal(cache.get<string>('c', plan)?.answer, 'c', 'and evicted nothing')
+  cache.set('c', kept('c2'), 50)
+  t.equal(cache.get<string>('c', plan)?.answer, 'c2', 'set again: replaced')
+  t.ok(cache.size <= 300)
+})
+
+t.test('contexts that never come back are remembered in a bounded set and evict nothing', async (t) => {
+  const cache = createBulkAnswerCache(10_000)
+  cache.set('kept', kept('K'), 10)
+  const admitted = Array.from({ length: 3 * SEEN_KEYS }, (_, i) => `once-${i}`).filter((key) => cache.admits(key))
+  t.same(admitted, [], 'each asked once: none kept')
+  t.notOk(cache.admits('once-0'), 'forgotten past SEEN_KEYS contexts')
+  t.equal(cache.get<string>('kept', plan)?.answer, 'K')
+})
