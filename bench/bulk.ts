@@ -1,16 +1,20 @@
 /**
  * Bulk evaluation (issue 17): every flag for one context, the request a web provider (OFREP bulk) or
  * a backend warming its cache (`POST /evaluate`) makes, on a real `node dist/server.js` in the default
- * configuration (info logging to a file, SQLite), the load generator (autocannon) in this process and
- * the server in its own.
+ * configuration (info logging to a file, SQLite), the load from wrk (support/load.ts), each server in
+ * a process of its own.
  * 1. 350 flags (Unleash Edge's "large dataset"): OFREP `POST /ofrep/v1/evaluate/flags` and
- *    `POST /evaluate` against a bare Fastify process answering the same bodies (support/bare-server.ts),
- *    alternating rounds; req/s against Unleash Edge's 6,900 req/s per CPU.
- * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags,
- *    alternating rounds: server CPU per request and per flag.
- * Every request carries one of CONTEXTS contexts (users, countries, versions, e-mails: support/dataset.ts).
+ *    `POST /evaluate`, on the default configuration (answers kept per context) and on a server of the
+ *    same file that keeps none (`BULK_CACHE_MB=0`), against a bare Fastify process answering the same
+ *    bodies (support/bare-server.ts; serialized per request, and as bytes made once), alternating
+ *    rounds; req/s against Unleash Edge's 6,900 req/s per CPU. Contexts that ask again (CONTEXTS of
+ *    them, cycled: a web provider's poll) and, for OFREP, contexts that do not (NEW_CONTEXTS, cycled:
+ *    more than a round sends, so none asks twice while remembered).
+ * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags that
+ *    keep no answers, alternating rounds: server CPU per request and per flag.
+ * Contexts: users, countries, versions, e-mails (support/dataset.ts).
  * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=350,
- * SIZES=10,100,1000,10000, CONTEXTS=100, PARTS=bulk,growth)
+ * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=20000, PARTS=bulk,growth)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
@@ -26,6 +30,8 @@ const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 350)
 const SIZES = (process.env.SIZES ?? '10,100,1000,10000').split(',').map(Number)
 const CONTEXTS = Number(process.env.CONTEXTS ?? 100)
+/** Contexts cycled through by the requests that do not ask again: more than a round sends, and far more than the kept answers' SEEN_KEYS. */
+const NEW_CONTEXTS = Number(process.env.NEW_CONTEXTS ?? 20_000)
 const PARTS = (process.env.PARTS ?? 'bulk,growth').split(',')
 const KEY = 'bench-write-key-0123456789'
 /** Unleash Edge's published figure: `/api/frontend`, 350 features, one CPU. */
@@ -33,9 +39,9 @@ const EDGE_RPS = 6_900
 
 await withServers('flagpost-bench-bulk-', main)
 
-/** The two bulk requests for each context: OFREP (targetingKey) and POST /evaluate (user_id). */
-function bulkRequests (): { ofrep: autocannon.Request[], evaluate: autocannon.Request[] } {
-  const contexts = requestContexts(CONTEXTS, 1).map(({ context }) => context)
+/** The two bulk requests for each of `count` contexts: OFREP (targetingKey) and POST /evaluate (user_id). */
+function bulkRequests (count: number): { ofrep: autocannon.Request[], evaluate: autocannon.Request[] } {
+  const contexts = requestContexts(count, 1).map(({ context }) => context)
   const post = (path: string, body: unknown): autocannon.Request => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   return {
     ofrep: contexts.map(({ user_id: targetingKey, ...rest }) => post('/ofrep/v1/evaluate/flags', { context: { targetingKey, ...rest } })),
@@ -43,11 +49,16 @@ function bulkRequests (): { ofrep: autocannon.Request[], evaluate: autocannon.Re
   }
 }
 
-/** A Flagpost server over a new SQLite file with `flags` flags of the dataset's ten kinds. */
-async function flagpostWith ({ dir, servers }: BenchRun, flags: number): Promise<ServerProcess> {
+/** A Flagpost server over a new SQLite file with `flags` flags of the dataset's ten kinds (`env` added to its environment). */
+async function flagpostWith ({ dir, servers }: BenchRun, flags: number, env: Record<string, string> = {}): Promise<ServerProcess> {
   const db = join(dir, `${flags}.db`)
   await seedDataset(db, { flags, subjects: false })
-  const server = await startServer({ DATABASE_URL: `file:${db}`, API_KEY: KEY }, join(dir, `${flags}.log`))
+  return flagpostOn(servers, dir, db, `${flags}`, env)
+}
+
+/** A Flagpost server over an existing SQLite file. */
+async function flagpostOn (servers: ServerProcess[], dir: string, db: string, label: string, env: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServer({ DATABASE_URL: `file:${db}`, API_KEY: KEY, ...env }, join(dir, `${label}.log`))
   servers.push(server)
   return server
 }
@@ -65,58 +76,93 @@ function target (label: string, server: ServerProcess, requests: autocannon.Requ
 }
 
 async function main (run: BenchRun): Promise<void> {
-  printRunHeader(`bench:bulk: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}; ${CONTEXTS} contexts`)
-  const requests = bulkRequests()
-  if (PARTS.includes('bulk')) await bulk(run, requests)
-  if (PARTS.includes('growth')) await growth(run, requests.ofrep)
+  printRunHeader(`bench:bulk: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}; ${CONTEXTS} contexts asking again, ${NEW_CONTEXTS.toLocaleString('en-US')} that do not`)
+  if (PARTS.includes('bulk')) await bulk(run)
+  if (PARTS.includes('growth')) await growth(run, bulkRequests(CONTEXTS).ofrep)
   printRunFooter()
 }
 
-async function bulk (run: BenchRun, requests: ReturnType<typeof bulkRequests>): Promise<void> {
+/**
+ * 350 flags: both bulk routes on the default configuration (answers kept per context, BULK_CACHE_MB)
+ * and on a second server of the same file that keeps none, for CONTEXTS contexts that ask again (a
+ * web provider's poll) and, for OFREP, NEW_CONTEXTS that never come back within a round; against the
+ * bare process answering the same bodies, serialized per request and as bytes made once.
+ */
+async function bulk (run: BenchRun): Promise<void> {
+  const again = bulkRequests(CONTEXTS)
+  const fresh = bulkRequests(NEW_CONTEXTS)
   const flagpost = await flagpostWith(run, FLAGS)
-  const ofrepBody = await answer(flagpost, requests.ofrep[0])
-  const evaluateBody = await answer(flagpost, requests.evaluate[0])
+  const unkept = await flagpostOn(run.servers, run.dir, join(run.dir, `${FLAGS}.db`), 'unkept', { BULK_CACHE_MB: '0' })
+  const ofrepBody = await answer(flagpost, again.ofrep[0])
+  const evaluateBody = await answer(flagpost, again.evaluate[0])
+  if (await answer(unkept, again.evaluate[0]) !== evaluateBody) throw new Error('the two servers answer one context differently')
   const bare = await startBareServer([
     { method: 'POST', url: '/ofrep/v1/evaluate/flags', body: JSON.parse(ofrepBody) },
-    { method: 'POST', url: '/evaluate', body: JSON.parse(evaluateBody) }
+    { method: 'POST', url: '/evaluate', body: JSON.parse(evaluateBody) },
+    { method: 'POST', url: '/bytes/ofrep/v1/evaluate/flags', body: JSON.parse(ofrepBody), bytes: true },
+    { method: 'POST', url: '/bytes/evaluate', body: JSON.parse(evaluateBody), bytes: true }
   ], run.dir)
   run.servers.push(bare)
   const kib = (s: string): string => `${(Buffer.byteLength(s) / 1024).toFixed(1)} KiB`
   console.log(`\n${FLAGS} flags: the OFREP bulk answer is ${kib(ofrepBody)}, POST /evaluate's ${kib(evaluateBody)} (first context)`)
 
+  const bytes = (request: autocannon.Request): autocannon.Request => ({ ...request, path: `/bytes${request.path!}` })
+  const labels: Record<string, string> = {
+    'bare OFREP': 'bare Fastify process, the same OFREP body, serialized per request',
+    'bare OFREP bytes': 'bare Fastify process, the same OFREP body as bytes made once',
+    'flagpost OFREP': `Flagpost OFREP \`POST /ofrep/v1/evaluate/flags\`, ${FLAGS} flags, ${CONTEXTS} contexts asking again`,
+    'unkept OFREP': '… the same with `BULK_CACHE_MB=0` (nothing kept)',
+    'flagpost OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again`,
+    'unkept OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again, \`BULK_CACHE_MB=0\``,
+    'bare evaluate': 'bare Fastify process, the same `POST /evaluate` body, serialized per request',
+    'bare evaluate bytes': 'bare Fastify process, the same `POST /evaluate` body as bytes made once',
+    'flagpost evaluate': `Flagpost \`POST /evaluate\`, ${FLAGS} flags, ${CONTEXTS} contexts asking again`,
+    'unkept evaluate': '… the same with `BULK_CACHE_MB=0` (nothing kept)'
+  }
   const load = sampleLoad()
   const results = await alternate([
-    target('bare OFREP bulk', bare, [requests.ofrep[0]]),
-    target('flagpost OFREP bulk', flagpost, requests.ofrep),
-    target('bare POST /evaluate', bare, [requests.evaluate[0]]),
-    target('flagpost POST /evaluate', flagpost, requests.evaluate)
+    target('bare OFREP', bare, [again.ofrep[0]]),
+    target('bare OFREP bytes', bare, [bytes(again.ofrep[0])]),
+    target('flagpost OFREP', flagpost, again.ofrep),
+    target('unkept OFREP', unkept, again.ofrep),
+    target('flagpost OFREP new', flagpost, fresh.ofrep),
+    target('unkept OFREP new', unkept, fresh.ofrep),
+    target('bare evaluate', bare, [again.evaluate[0]]),
+    target('bare evaluate bytes', bare, [bytes(again.evaluate[0])]),
+    target('flagpost evaluate', flagpost, again.evaluate),
+    target('unkept evaluate', unkept, again.evaluate)
   ], OPTIONS)
   const during = load()
-  const labels: Record<string, string> = {
-    'bare OFREP bulk': 'bare Fastify process, the same OFREP body',
-    'flagpost OFREP bulk': `Flagpost OFREP \`POST /ofrep/v1/evaluate/flags\`, ${FLAGS} flags`,
-    'bare POST /evaluate': 'bare Fastify process, the same `POST /evaluate` body',
-    'flagpost POST /evaluate': `Flagpost \`POST /evaluate\`, ${FLAGS} flags`
-  }
   console.log(`\n${LOAD_HEADER}`)
   for (const [label, m] of results) console.log(loadRow(labels[label], m))
 
-  console.log(`\n| figure | req/s min / median / max over ${OPTIONS.rounds} rounds | ÷ bare, same rounds: by req/s; by CPU | target |\n| --- | ---: | ---: | --- |`)
-  for (const [flagpostLabel, bareLabel] of [['flagpost OFREP bulk', 'bare OFREP bulk'], ['flagpost POST /evaluate', 'bare POST /evaluate']]) {
-    const m = results.get(flagpostLabel)!
-    const r = ratio(m, results.get(bareLabel)!)
+  console.log(`\n| figure | req/s min / median / max over ${OPTIONS.rounds} rounds | ÷ the baseline, same rounds: by req/s; by CPU | baseline | target |\n| --- | ---: | ---: | --- | --- |`)
+  const rows: Array<[string, string, boolean]> = [
+    ['flagpost OFREP', 'bare OFREP bytes', true],
+    ['flagpost OFREP', 'unkept OFREP', false],
+    ['unkept OFREP', 'bare OFREP', false],
+    ['flagpost OFREP new', 'unkept OFREP new', false],
+    ['flagpost evaluate', 'bare evaluate bytes', true],
+    ['flagpost evaluate', 'unkept evaluate', false],
+    ['unkept evaluate', 'bare evaluate', false]
+  ]
+  for (const [label, baseline, edge] of rows) {
+    const m = results.get(label)!
+    const r = ratio(m, results.get(baseline)!)
     const medianRps = m.median.requests.average
-    console.log(`| ${labels[flagpostLabel]} | ${rpsSpread(m)} | ${r.rps.text}; ${r.cpu.text} | ≥ ${EDGE_RPS.toLocaleString('en-US')} req/s: ${medianRps >= EDGE_RPS ? '**met**' : '**not met**'} |`)
+    const verdict = edge ? `≥ ${EDGE_RPS.toLocaleString('en-US')} req/s: ${medianRps >= EDGE_RPS ? '**met**' : '**not met**'}` : ''
+    console.log(`| ${labels[label]} | ${rpsSpread(m)} | ${r.rps.text}; ${r.cpu.text} | ${labels[baseline]} | ${verdict} |`)
   }
   const failed = failureReport(results)
   if (failed !== '') console.log(`\n${failed}`)
   console.log(`\n${during}`)
-  for (const server of [flagpost, bare]) await server.stop()
+  for (const server of [flagpost, unkept, bare]) await server.stop()
 }
 
+/** Evaluation's cost per flag: servers that keep no answers, so every request evaluates every flag. */
 async function growth (run: BenchRun, ofrep: autocannon.Request[]): Promise<void> {
   const sized: Array<{ flags: number, server: ServerProcess }> = []
-  for (const flags of SIZES) sized.push({ flags, server: await flagpostWith(run, flags) })
+  for (const flags of SIZES) sized.push({ flags, server: await flagpostWith(run, flags, { BULK_CACHE_MB: '0' }) })
   for (const { flags, server } of sized) {
     const flagsAnswered = (JSON.parse(await answer(server, ofrep[0])) as { flags: unknown[] }).flags.length
     if (flagsAnswered !== flags) throw new Error(`${flags} flags: the bulk answer has ${flagsAnswered}`)

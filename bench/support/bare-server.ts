@@ -1,18 +1,22 @@
 /**
  * The baseline of the HTTP benches, as a process of its own: Fastify with its defaults (no logger,
  * no hooks), one route per entry of the JSON file BARE_ROUTES, each answering the same body the
- * Flagpost route it stands for answered, as an object Fastify serializes on every request. What
- * Node and Fastify cost to answer that body on this machine: the limit the targets are a share of.
+ * Flagpost route it stands for answered, as an object Fastify serializes on every request, or with
+ * `bytes`, as the JSON's bytes made once (what sending the body alone costs). What Node and Fastify
+ * cost to answer that body on this machine: the limit the targets are a share of.
  * Started by support/server-process.ts (`startBareServer`), with HOST and PORT.
  */
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 
-export interface BareRoute { method: 'GET' | 'POST', url: string, body: unknown }
+export interface BareRoute { method: 'GET' | 'POST', url: string, body: unknown, bytes?: boolean }
 
 const routes = JSON.parse(readFileSync(process.env.BARE_ROUTES ?? '', 'utf8')) as BareRoute[]
 const app = Fastify()
-for (const { method, url, body } of routes) app.route({ method, url, handler: async () => body })
+for (const { method, url, body, bytes } of routes) {
+  const json = Buffer.from(JSON.stringify(body))
+  app.route({ method, url, handler: bytes === true ? async (_request, reply) => reply.type('application/json; charset=utf-8').send(json) : async () => body })
+}
 app.get('/readyz', async () => ({ status: 'ready' }))
 await app.listen({ port: Number(process.env.PORT), host: process.env.HOST })
 // Exits normally on SIGTERM (what ServerProcess.stop sends), so that `--cpu-prof` can write its profile.
