@@ -90,11 +90,6 @@ function compilable (flag: StoredFlag): StoredFlag {
 }
 
 /**
- * Flags: CRUD with optimistic concurrency and a change-log row per write, and evaluation from
- * the in-process snapshot. After each commit the snapshot catches up before the call returns,
- * so a client reads its own writes on this instance.
- */
-/**
  * How a route makes its bulk answer from every flag's entry (answerAll's order): `keep` when the
  * answer will be kept for later requests (a route may then make it in a form that is cheaper to send
  * again, bytes say); `id` keeps its kept answers apart from another route's, and `size` is what a kept
@@ -106,6 +101,11 @@ export interface BulkRender<T> {
   readonly size: (answer: T) => number
 }
 
+/**
+ * Flags: CRUD with optimistic concurrency and a change-log row per write, and evaluation from
+ * the in-process snapshot. After each commit the snapshot catches up before the call returns,
+ * so a client reads its own writes on this instance.
+ */
 export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date() }: {
   repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date
 }) {
