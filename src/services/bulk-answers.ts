@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 
 /**
@@ -49,25 +50,17 @@ export interface BulkAnswerCache {
 }
 
 export function createBulkAnswerCache (budget: number): BulkAnswerCache {
-  // A Map iterates in insertion order: re-inserting on a hit makes its first key the least recently used.
-  const kept = new Map<string, { kept: KeptAnswer<unknown>, size: number }>()
-  let held = 0
+  // lru-cache bounds the total of the sizes given to `set`, least recently used out first, and does not
+  // keep an entry larger than the whole budget.
+  const kept = new LRUCache<string, KeptAnswer<unknown>>({ maxSize: budget })
   const seen = new Set<string>()
-  const drop = (key: string): void => {
-    const old = kept.get(key)
-    if (old === undefined) return
-    kept.delete(key)
-    held -= old.size
-  }
   return {
     get <T>(key: string, plan: object): KeptAnswer<T> | undefined {
       const found = kept.get(key)
       if (found === undefined) return undefined
-      kept.delete(key)
       // Made from an earlier revision: never served again.
-      if (found.kept.plan !== plan) { held -= found.size; return undefined }
-      kept.set(key, found)
-      return found.kept as KeptAnswer<T>
+      if (found.plan !== plan) { kept.delete(key); return undefined }
+      return found as KeptAnswer<T>
     },
     admits (key: string): boolean {
       if (seen.delete(key)) return true
@@ -76,18 +69,9 @@ export function createBulkAnswerCache (budget: number): BulkAnswerCache {
       return false
     },
     set <T>(key: string, answer: KeptAnswer<T>, size: number): void {
-      drop(key)
       // The key's text and the results' references count too.
-      const total = size + key.length + 8 * answer.served.length
-      if (total > budget) return
-      // Oldest first (deleting while iterating a Map is safe).
-      for (const oldest of kept.keys()) {
-        if (held + total <= budget) break
-        drop(oldest)
-      }
-      kept.set(key, { kept: answer, size: total })
-      held += total
+      kept.set(key, answer, { size: size + key.length + 8 * answer.served.length })
     },
-    get size () { return held }
+    get size () { return kept.calculatedSize }
   }
 }
