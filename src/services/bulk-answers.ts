@@ -10,7 +10,7 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
  * are never kept (services/flag-service.ts decides). An answer is kept the second time its context
  * asks within the last SEEN_KEYS contexts, so that a stream of contexts that never come back costs a
  * key each and evicts nothing. Least recently used answers go first once the kept answers pass the
- * budget; a budget of 0 keeps none.
+ * budget (`BULK_CACHE_MB`; at 0 the container makes no cache and nothing is kept).
  */
 
 /**
@@ -39,7 +39,10 @@ export function contextKey (context: EvaluationContext): string {
 export const SEEN_KEYS = 4096
 
 export interface BulkAnswerCache {
-  /** The answer kept under `key` for this very plan, refreshed as most recently used; undefined when there is none. */
+  /**
+   * The answer kept under `key` for this very plan, refreshed as most recently used; undefined when
+   * there is none. One kept for an earlier plan is dropped, and `key` is then admitted at once.
+   */
   get: <T>(key: string, plan: object) => KeptAnswer<T> | undefined
   /** Whether the answer to `key`, not kept now, should be: true when `key` asked before (then it is no longer remembered as seen). */
   admits: (key: string) => boolean
@@ -58,8 +61,12 @@ export function createBulkAnswerCache (budget: number): BulkAnswerCache {
     get <T>(key: string, plan: object): KeptAnswer<T> | undefined {
       const found = kept.get(key)
       if (found === undefined) return undefined
-      // Made from an earlier revision: never served again.
-      if (found.plan !== plan) { kept.delete(key); return undefined }
+      // Made from an earlier revision: never served again. Its context has asked before, so its new answer is kept at once.
+      if (found.plan !== plan) {
+        kept.delete(key)
+        seen.add(key)
+        return undefined
+      }
       return found as KeptAnswer<T>
     },
     admits (key: string): boolean {

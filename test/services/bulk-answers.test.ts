@@ -36,6 +36,10 @@ t.test('an answer is kept the second time its context asks, and served only for 
   t.equal(cache.get('k', {}), undefined, 'another plan (a new revision): not served')
   t.equal(cache.size, before - (10 + 1), 'and dropped')
   t.equal(cache.get('k', plan), undefined, 'nor later for its own plan')
+  cache.set('retired', kept('R'), 10)
+  t.equal(cache.get('retired', {}), undefined)
+  t.ok(cache.admits('retired'), 'a context whose answer was retired by a new plan is kept again at once')
+  t.notOk(cache.admits('other'), 'one that never had an answer waits for its second time')
 })
 
 t.test('least recently used answers go first past the budget; an answer larger than the budget is not kept', async (t) => {
