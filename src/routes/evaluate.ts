@@ -7,24 +7,18 @@ import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
-import { JSON_TYPE } from './json-text.js'
+import { joinedBytes, JSON_TYPE, listedBytes } from './json-text.js'
 
-/** One entry of `results` (BulkEvaluateResponse): `"name":{…}`, the entry as the schema has it; made once per entry (engine/memo.ts). */
-const memberOf = memoized((entry: BulkEntry) => `${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`)
+/** One entry of `results` (BulkEvaluateResponse), `,"name":{…}` as bytes, the entry as the schema has it; made once per entry (engine/memo.ts). */
+const memberOf = memoized((entry: BulkEntry) => listedBytes(`${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`))
 /** A result as GET answers it (EvaluationResult), made once per result. */
 const resultJson = memoized((result: Result) => JSON.stringify(result))
+const OPEN = Buffer.from('{"results":{')
+const CLOSE = Buffer.from('}}')
 /** The whole answer (BulkEvaluateResponse) from its entries' members. */
-function resultsJson (entries: readonly BulkEntry[]): string {
-  let json = '{"results":{'
-  for (let i = 0; i < entries.length; i++) json += i === 0 ? memberOf(entries[i]) : `,${memberOf(entries[i])}`
-  return `${json}}}`
-}
-/** Every flag's answer: text for one request, bytes when the flag service keeps it for its context (sent again with no joining or encoding). */
-const ALL_RESULTS: BulkRender<string | Buffer> = {
-  id: 'evaluate',
-  make: (entries, keep) => keep ? Buffer.from(resultsJson(entries)) : resultsJson(entries),
-  size: (body) => body.length
-}
+const resultsBytes = (entries: readonly BulkEntry[]): Buffer => joinedBytes(OPEN, entries, memberOf, CLOSE)
+/** Every flag's answer, kept per context by the flag service. */
+const ALL_RESULTS: BulkRender<Buffer> = { id: 'evaluate', make: resultsBytes, size: (body) => body.length }
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -66,7 +60,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const context = evaluationContext(request.body.context ?? {})
     const names = request.body.flags
     // Already JSON, from each entry's own (made once per entry): not re-serialized.
-    const body = names === undefined ? flags.answerAll(environment, context, ALL_RESULTS) : resultsJson(flags.evaluateNamed(environment, context, names))
+    const body = names === undefined ? flags.answerAll(environment, context, ALL_RESULTS) : resultsBytes(flags.evaluateNamed(environment, context, names))
     return reply.type(JSON_TYPE).send(body as never)
   })
 }

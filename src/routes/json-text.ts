@@ -1,2 +1,28 @@
 /** JSON a route sends as text it built itself (Fastify sends a string as text/plain unless told). */
 export const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** The bytes of one element of a JSON list or object as a route keeps them: the comma before it, then the element. */
+export const listedBytes = (json: string): Buffer => Buffer.from(`,${json}`)
+
+/** Reused by every join (joining is synchronous); emptied after each, so it keeps no answer alive. */
+const parts: Buffer[] = []
+
+/**
+ * `open`, the items' elements (`bytesOf`: made once per item with `listedBytes`, the first one's comma
+ * dropped) and `close`, as one buffer: an answer of hundreds of elements is copied together, not joined
+ * as text and then encoded on every request.
+ */
+export function joinedBytes<T> (open: Buffer, items: readonly T[], bytesOf: (item: T, index: number) => Buffer, close: Buffer): Buffer {
+  parts.push(open)
+  let total = open.length
+  for (let i = 0; i < items.length; i++) {
+    const bytes = i === 0 ? bytesOf(items[i], i).subarray(1) : bytesOf(items[i], i)
+    parts.push(bytes)
+    total += bytes.length
+  }
+  parts.push(close)
+  total += close.length
+  const joined = Buffer.concat(parts, total)
+  parts.length = 0
+  return joined
+}

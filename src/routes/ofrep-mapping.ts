@@ -4,6 +4,7 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
+import { joinedBytes, listedBytes } from './json-text.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -40,54 +41,49 @@ const pieceOf = memoized((entry: BulkEntry): Piece => {
 /** A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry: made once per result. */
 export const ofrepSuccessJson = (result: EvaluationResult): string => pieceOf(result).json
 
+/** An entry's bytes in the bulk array (with the comma before it) and its digest: made once per entry, by bulk answers only. */
+interface BulkPiece { bytes: Buffer, d0: number, d1: number }
+const bulkPieceOf = memoized((entry: BulkEntry): BulkPiece => {
+  const { json, d0, d1 } = pieceOf(entry)
+  return { bytes: listedBytes(json), d0, d1 }
+})
+
 /** The digests of one answer's entries, in order (reused: building an answer is synchronous). */
 let digests = new Uint32Array(2 * 1024)
+const OPEN = Buffer.from('{"flags":[')
+const CLOSE = Buffer.from(']')
 
 /**
- * A bulk answer's `{"flags":[…]` (the caller closes the object) and its ETag, from entries ordered by
- * key (evaluateAll's order), so that the same result is the same bytes and the same ETag on every
- * instance. The ETag is a strong one over the entries: SHA-256 of their own digests in order (each
- * made once, with its JSON), not of the ~40 KB the answer is at 350 flags. It changes exactly when an
- * entry does, that is when what this context sees changes.
+ * An OFREP bulk answer: its ETag, and its body as bytes: `{"flags":[…]` (the first `flagsBytes`),
+ * closed by the route with the stream it advertises (which changes with the key and the stream token's
+ * window). The last request's closing is kept with it (`tail`), so that an answer the flag service
+ * keeps for its context is sent again as it is while its tail stays the same.
  */
-export function ofrepBulkAnswer (entries: readonly BulkEntry[]): { flagsJson: string, etag: string } {
+export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
+
+/**
+ * A bulk answer from entries ordered by key (answerAll's order), so that the same result is the same
+ * bytes and the same ETag on every instance. The ETag is a strong one over the entries: SHA-256 of
+ * their own digests in order (each made once, with its JSON), not of the ~40 KB the answer is at 350
+ * flags. It changes exactly when an entry does, that is when what this context sees changes.
+ */
+export function ofrepBulkAnswer (entries: readonly BulkEntry[]): OfrepBulk {
   if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
-  let flagsJson = '{"flags":['
-  for (let i = 0; i < entries.length; i++) {
-    const piece = pieceOf(entries[i])
-    flagsJson += i === 0 ? piece.json : `,${piece.json}`
+  const body = joinedBytes(OPEN, entries, (entry, i) => {
+    const piece = bulkPieceOf(entry)
     digests[2 * i] = piece.d0
     digests[2 * i + 1] = piece.d1
-  }
+    return piece.bytes
+  }, CLOSE)
   const hash = createHash('sha256').update(new Uint8Array(digests.buffer, 0, 8 * entries.length)).digest('base64url')
-  return { flagsJson: `${flagsJson}]`, etag: `"${hash}"` }
+  return { etag: `"${hash}"`, flagsBytes: body.length, body, tail: '' }
 }
 
-/**
- * An OFREP bulk answer: its ETag and `{"flags":[…]`, which the route closes with the stream it
- * advertises (which changes with the key and the stream token's window). Made for one request, as
- * text. Kept by the flag service for its context, as bytes: the first `flagsBytes` of `body`, which the
- * last request closed with `tail`, so that a kept answer is neither joined nor encoded again while
- * its tail stays the same.
- */
-export type OfrepBulk =
-  | { readonly etag: string, readonly flagsJson: string, readonly body?: undefined }
-  | { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
-
-export const OFREP_BULK: BulkRender<OfrepBulk> = {
-  id: 'ofrep',
-  make (entries, keep) {
-    const { flagsJson, etag } = ofrepBulkAnswer(entries)
-    if (!keep) return { etag, flagsJson }
-    const body = Buffer.from(flagsJson)
-    return { etag, flagsBytes: body.length, body, tail: '' }
-  },
-  size: (answer) => (answer.body?.length ?? 0) + answer.etag.length
-}
+/** The OFREP bulk answer as the flag service makes and keeps it. */
+export const OFREP_BULK: BulkRender<OfrepBulk> = { id: 'ofrep', make: ofrepBulkAnswer, size: ({ body, etag }) => body.length + etag.length }
 
 /** The answer's body closed with `tail` (`,"eventStreams":[…]}`). */
-export function ofrepBulkBody (answer: OfrepBulk, tail: string): string | Buffer {
-  if (answer.body === undefined) return answer.flagsJson + tail
+export function ofrepBulkBody (answer: OfrepBulk, tail: string): Buffer {
   if (answer.tail !== tail) {
     answer.body = Buffer.concat([answer.body.subarray(0, answer.flagsBytes), Buffer.from(tail)])
     answer.tail = tail

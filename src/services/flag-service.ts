@@ -90,14 +90,13 @@ function compilable (flag: StoredFlag): StoredFlag {
 }
 
 /**
- * How a route makes its bulk answer from every flag's entry (answerAll's order): `keep` when the
- * answer will be kept for later requests (a route may then make it in a form that is cheaper to send
- * again, bytes say); `id` keeps its kept answers apart from another route's, and `size` is what a kept
- * answer holds (bytes), for the cache's budget.
+ * How a route makes its bulk answer from every flag's entry (answerAll's order); `id` keeps its kept
+ * answers apart from another route's, and `size` is what a kept answer holds (bytes), for the cache's
+ * budget.
  */
 export interface BulkRender<T> {
   readonly id: string
-  readonly make: (entries: readonly BulkEntry[], keep: boolean) => T
+  readonly make: (entries: readonly BulkEntry[]) => T
   readonly size: (answer: T) => number
 }
 
@@ -360,7 +359,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       }
       const entries = evaluatePlan(environment, plan, context)
       const keep = cache !== undefined && cache.admits(key)
-      const answer = render.make(entries, keep)
+      const answer = render.make(entries)
       if (keep) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer }, render.size(answer))
       return answer
     },

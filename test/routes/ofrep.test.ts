@@ -475,8 +475,8 @@ t.test('the OpenAPI document describes both OFREP operations as the spec does', 
 t.test('ofrepBulkAnswer: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
   // Bulk OFREP evaluates every flag, which cannot fail today; the mapping is checked directly, without a stub.
   const ok = { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH' as const, type: 'boolean' as const, version: 1, rule: 'user_ids', metadata: { owner: 'web' } }
-  const { flagsJson } = ofrepBulkAnswer([ok, { name: 'gone', error_code: 'FLAG_NOT_FOUND', error_message: 'Flag "gone" does not exist' }])
-  t.strictSame(JSON.parse(`${flagsJson}}`).flags, [
+  const { body } = ofrepBulkAnswer([ok, { name: 'gone', error_code: 'FLAG_NOT_FOUND', error_message: 'Flag "gone" does not exist' }])
+  t.strictSame(JSON.parse(`${body.toString()}}`).flags, [
     { key: 'beta', value: true, reason: 'TARGETING_MATCH', variant: 'on', metadata: { owner: 'web' } },
     { key: 'gone', errorCode: 'FLAG_NOT_FOUND', errorDetails: 'Flag "gone" does not exist' }
   ])
