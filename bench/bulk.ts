@@ -8,13 +8,13 @@
  *    same file that keeps none (`BULK_CACHE_MB=0`), against a bare Fastify process answering the same
  *    bodies (support/bare-server.ts; serialized per request, and as bytes made once), alternating
  *    rounds; req/s against Unleash Edge's 6,900 req/s per CPU. Contexts that ask again (CONTEXTS of
- *    them, cycled: a web provider's poll) and, for OFREP, contexts that do not (NEW_CONTEXTS, cycled:
- *    more than a round sends, so none asks twice while remembered).
+ *    them, cycled: a web provider's poll) and, for OFREP, contexts that do not (NEW_CONTEXTS, the
+ *    next 8,192 per run, so none asks again while the server remembers it).
  * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags that
  *    keep no answers, alternating rounds: server CPU per request and per flag.
  * Contexts: users, countries, versions, e-mails (support/dataset.ts).
  * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=350,
- * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=20000, PARTS=bulk,growth)
+ * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=40960, PARTS=bulk,growth)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
@@ -30,8 +30,14 @@ const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 350)
 const SIZES = (process.env.SIZES ?? '10,100,1000,10000').split(',').map(Number)
 const CONTEXTS = Number(process.env.CONTEXTS ?? 100)
-/** Contexts cycled through by the requests that do not ask again: more than a round sends, and far more than the kept answers' SEEN_KEYS. */
-const NEW_CONTEXTS = Number(process.env.NEW_CONTEXTS ?? 20_000)
+/**
+ * What one run (warm-up or round) of those requests cycles through: far more contexts than the server
+ * remembers between two asks (about as many as its budget holds answers: ~380 at 350 flags), and each
+ * run takes the next slice, so a context comes back only after the server has forgotten it.
+ */
+const SLICE = 8192
+/** Contexts for the requests that do not ask again (at most 50,000: the dataset's users), taken SLICE at a time. */
+const NEW_CONTEXTS = Number(process.env.NEW_CONTEXTS ?? 5 * SLICE)
 const PARTS = (process.env.PARTS ?? 'bulk,growth').split(',')
 const KEY = 'bench-write-key-0123456789'
 /** Unleash Edge's published figure: `/api/frontend`, 350 features, one CPU. */
@@ -75,6 +81,18 @@ function target (label: string, server: ServerProcess, requests: autocannon.Requ
   return { label, base: () => server.base, requests, cpuMs: () => processCpuMs(server.pid) }
 }
 
+/** A target whose every run takes the next SLICE of `requests` (whose length is a multiple of it). */
+function neverAgain (label: string, server: ServerProcess, requests: autocannon.Request[]): LoadTarget {
+  if (requests.length % SLICE !== 0 || requests.length < 3 * SLICE) throw new Error(`NEW_CONTEXTS must be a multiple of ${SLICE}, at least ${3 * SLICE}`)
+  let start = 0
+  const slicing = target(label, server, requests.slice(0, SLICE))
+  slicing.rotate = () => {
+    start = (start + SLICE) % requests.length
+    slicing.requests = requests.slice(start, start + SLICE)
+  }
+  return slicing
+}
+
 async function main (run: BenchRun): Promise<void> {
   printRunHeader(`bench:bulk: ${describeLoad(OPTIONS)}; load from ${await useWrk()}; ${pinCores()}; ${CONTEXTS} contexts asking again, ${NEW_CONTEXTS.toLocaleString('en-US')} that do not`)
   if (PARTS.includes('bulk')) await bulk(run)
@@ -85,7 +103,7 @@ async function main (run: BenchRun): Promise<void> {
 /**
  * 350 flags: both bulk routes on the default configuration (answers kept per context, BULK_CACHE_MB)
  * and on a second server of the same file that keeps none, for CONTEXTS contexts that ask again (a
- * web provider's poll) and, for OFREP, NEW_CONTEXTS that never come back within a round; against the
+ * web provider's poll) and, for OFREP, NEW_CONTEXTS that do not come back while remembered; against the
  * bare process answering the same bodies, serialized per request and as bytes made once.
  */
 async function bulk (run: BenchRun): Promise<void> {
@@ -125,8 +143,8 @@ async function bulk (run: BenchRun): Promise<void> {
     target('bare OFREP bytes', bare, [bytes(again.ofrep[0])]),
     target('flagpost OFREP', flagpost, again.ofrep),
     target('unkept OFREP', unkept, again.ofrep),
-    target('flagpost OFREP new', flagpost, fresh.ofrep),
-    target('unkept OFREP new', unkept, fresh.ofrep),
+    neverAgain('flagpost OFREP new', flagpost, fresh.ofrep),
+    neverAgain('unkept OFREP new', unkept, fresh.ofrep),
     target('bare evaluate', bare, [again.evaluate[0]]),
     target('bare evaluate bytes', bare, [bytes(again.evaluate[0])]),
     target('flagpost evaluate', flagpost, again.evaluate),

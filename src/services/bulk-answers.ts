@@ -8,9 +8,10 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
  * (one per environment revision): a write, an override or a new environment gives a new plan and
  * the kept answer is never served again. Contexts the plan's flags read the clock for (`now` clauses)
  * are never kept (services/flag-service.ts decides). An answer is kept the second time its context
- * asks within the last SEEN_KEYS contexts, so that a stream of contexts that never come back costs a
- * key each and evicts nothing. Least recently used answers go first once the kept answers pass the
- * budget (`BULK_CACHE_MB`; at 0 the container makes no cache and nothing is kept).
+ * asks, within about as many other contexts as the budget holds answers, so that contexts that never
+ * come back, or only after the budget has cycled, cost a key each and evict nothing. Least recently
+ * used answers go first once the kept answers pass the budget (`BULK_CACHE_MB`; at 0 the container
+ * makes no cache and nothing is kept).
  */
 
 /**
@@ -35,17 +36,18 @@ export function contextKey (context: EvaluationContext): string {
   return key
 }
 
-/** Contexts asked once, remembered to keep their answer the next time they ask; forgotten all at once past this many. */
-export const SEEN_KEYS = 4096
-
 export interface BulkAnswerCache {
   /**
    * The answer kept under `key` for this very plan, refreshed as most recently used; undefined when
    * there is none. One kept for an earlier plan is dropped, and `key` is then admitted at once.
    */
   get: <T>(key: string, plan: object) => KeptAnswer<T> | undefined
-  /** Whether the answer to `key`, not kept now, should be: true when `key` asked before (then it is no longer remembered as seen). */
-  admits: (key: string) => boolean
+  /**
+   * Whether the answer to `key`, not kept now, should be, given its `size`: true when `key` asked
+   * within about as many other contexts as the budget holds answers of this size (it is then no
+   * longer remembered as seen); otherwise it is remembered.
+   */
+  admits: (key: string, size: number) => boolean
   /** Keep an answer of `size` bytes under `key` (larger than the whole budget: not kept). */
   set: <T>(key: string, kept: KeptAnswer<T>, size: number) => void
   /** Bytes held now (keys included). */
@@ -69,9 +71,12 @@ export function createBulkAnswerCache (budget: number): BulkAnswerCache {
       }
       return found as KeptAnswer<T>
     },
-    admits (key: string): boolean {
+    admits (key: string, size: number): boolean {
       if (seen.delete(key)) return true
-      if (seen.size >= SEEN_KEYS) seen.clear()
+      // Contexts that come back only after more others than the budget holds would each push out an
+      // answer no one asks for again before it is pushed out itself (least recently used, cycled through):
+      // remembering no more contexts than that keeps those out, at the cost of a key each.
+      if (seen.size >= Math.max(1, Math.floor(budget / size))) seen.clear()
       seen.add(key)
       return false
     },

@@ -358,9 +358,9 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         return kept.answer
       }
       const entries = evaluatePlan(environment, plan, context)
-      const keep = cache !== undefined && cache.admits(key)
       const answer = render.make(entries)
-      if (keep) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer }, render.size(answer))
+      const size = render.size(answer)
+      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer }, size)
       return answer
     },
 

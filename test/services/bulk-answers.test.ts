@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { contextKey, createBulkAnswerCache, SEEN_KEYS, type KeptAnswer } from '../../src/services/bulk-answers.js'
+import { contextKey, createBulkAnswerCache, type KeptAnswer } from '../../src/services/bulk-answers.js'
 import type { EvaluationContext } from '../../src/engine/types.js'
 
 const plan = {}
@@ -27,9 +27,9 @@ t.test('contextKey: two contexts share a key only when the engine reads them ali
 
 t.test('an answer is kept the second time its context asks, and served only for the plan it was made from', async (t) => {
   const cache = createBulkAnswerCache(1024)
-  t.notOk(cache.admits('k'), 'first time: not kept')
-  t.ok(cache.admits('k'), 'second time: kept')
-  t.notOk(cache.admits('k'), 'admitted once: remembered anew')
+  t.notOk(cache.admits('k', 10), 'first time: not kept')
+  t.ok(cache.admits('k', 10), 'second time: kept')
+  t.notOk(cache.admits('k', 10), 'admitted once: remembered anew')
   cache.set('k', kept('A'), 10)
   t.equal(cache.get<string>('k', plan)?.answer, 'A')
   const before = cache.size
@@ -38,8 +38,8 @@ t.test('an answer is kept the second time its context asks, and served only for 
   t.equal(cache.get('k', plan), undefined, 'nor later for its own plan')
   cache.set('retired', kept('R'), 10)
   t.equal(cache.get('retired', {}), undefined)
-  t.ok(cache.admits('retired'), 'a context whose answer was retired by a new plan is kept again at once')
-  t.notOk(cache.admits('other'), 'one that never had an answer waits for its second time')
+  t.ok(cache.admits('retired', 10), 'a context whose answer was retired by a new plan is kept again at once')
+  t.notOk(cache.admits('other', 10), 'one that never had an answer waits for its second time')
 })
 
 t.test('least recently used answers go first past the budget; an answer larger than the budget is not kept', async (t) => {
@@ -58,11 +58,15 @@ t.test('least recently used answers go first past the budget; an answer larger t
   t.ok(cache.size <= 300)
 })
 
-t.test('contexts that never come back are remembered in a bounded set and evict nothing', async (t) => {
-  const cache = createBulkAnswerCache(10_000)
-  cache.set('kept', kept('K'), 10)
-  const admitted = Array.from({ length: 3 * SEEN_KEYS }, (_, i) => `once-${i}`).filter((key) => cache.admits(key))
-  t.same(admitted, [], 'each asked once: none kept')
-  t.notOk(cache.admits('once-0'), 'forgotten past SEEN_KEYS contexts')
-  t.equal(cache.get<string>('kept', plan)?.answer, 'K')
+t.test('a context is kept when it comes back within as many others as the budget holds answers; later ones evict nothing', async (t) => {
+  // 1,000 bytes of budget, answers of 100: room for 10.
+  const cache = createBulkAnswerCache(1000)
+  const asks = (keys: string[]): string[] => keys.filter((key) => cache.admits(key, 100))
+  const others = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+  t.same(asks(['soon', ...others('a', 4), 'soon']), ['soon'], 'back after 4 others: kept')
+  t.same(asks(['late', ...others('b', 20), 'late']), [], 'back after 20 others: not kept')
+  cache.set('held', kept('H'), 50)
+  t.same(asks(others('c', 1000)), [], 'a thousand contexts asking once: none kept')
+  t.equal(cache.get<string>('held', plan)?.answer, 'H', 'and the kept answer stays')
+  t.notOk(createBulkAnswerCache(1000).admits('huge', 5000), 'an answer larger than the budget: remembered, not kept')
 })
