@@ -16,79 +16,125 @@
  * the same factor never moves a bucket boundary (the test `h * W < C * 2^32` is scale-free), so a
  * flagd `["on", 25], ["off", 75]` and our `on: 25.00, off: 75.00` agree on every key.
  *
- * Hot path: no string concatenation, no TextEncoder per call and (for keys up to
- * MAX_CACHED_VIEW bytes) no allocation at all.
+ * Hot path: the hash of each split's prefix (its bucketing seed) is worked out once, when the flag
+ * is compiled (`HashStart`); a pick hashes only the bucket value's bytes from there. The value is
+ * encoded to UTF-8 once for all the flags that hash it in a row (a bulk request buckets every flag
+ * by the same user), with no allocation for ASCII values.
+ *
+ * murmur3_x86_32 is written out here rather than taken from the `murmurhash` package (which the
+ * tests use as the reference): no package resumes it from a state worked out earlier, and
+ * `imurmurhash`, the incremental one, hashes UTF-16 code units, not the UTF-8 bytes flagd hashes.
  */
-import murmurhash from 'murmurhash'
 
 const encoder = new TextEncoder()
 
-/** Keys up to this many bytes reuse a cached view of the scratch buffer instead of a new subarray. */
-const MAX_CACHED_VIEW = 256
+const C1 = 0xcc9e2d51
+const C2 = 0x1b873593
 
-/** Module-level scratch buffer for the UTF-8 bytes of a key; grows, never shrinks. */
-let scratch = new Uint8Array(512)
-/** views[n] is `scratch.subarray(0, n)`, created once per length; reset when `scratch` grows. */
-// Stryker disable next-line ArithmeticOperator,ArrayDeclaration: cache size only: a view missing from the cache is created on first use
-let views: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(MAX_CACHED_VIEW + 1).fill(undefined)
-
-const TWO_POW_32_N = 4294967296n
-
-function ensureCapacity (bytes: number): void {
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: reallocating a buffer that is already large enough changes allocation only
-  if (bytes <= scratch.length) return
-  let size = scratch.length
-  // Stryker disable next-line EqualityOperator: doubling once more than needed changes the buffer size only
-  while (size < bytes) size *= 2
-  scratch = new Uint8Array(size)
-  // Stryker disable next-line ArithmeticOperator,ArrayDeclaration: cache size only: a view missing from the cache is created on first use
-  views = new Array<Uint8Array | undefined>(MAX_CACHED_VIEW + 1).fill(undefined)
+/** One 4-byte block (little-endian) mixed into the state: murmur3_x86_32's body step. */
+function mixBlock (h: number, k: number): number {
+  k = Math.imul(k, C1)
+  k = (k << 15) | (k >>> 17)
+  h ^= Math.imul(k, C2)
+  h = (h << 13) | (h >>> 19)
+  return (Math.imul(h, 5) + 0xe6546b64) | 0
 }
 
 /**
- * Writes the UTF-8 bytes of `s` into `scratch` at `pos` and returns the end position. ASCII (every
- * flag name, nearly every id) is copied by a plain loop; the first non-ASCII code unit hands the
- * rest of the string to the shared encoder. The caller has reserved 3 bytes per UTF-16 unit.
+ * murmur3_x86_32 (seed 0) part way through a byte string: the state after its whole 4-byte blocks,
+ * the 0–3 bytes after them (little-endian in `pending`) and the string's length so far.
  */
-function writeUtf8 (s: string, pos: number): number {
-  const n = s.length
+export interface HashStart {
+  readonly state: number
+  readonly pending: number
+  readonly pendingBytes: number
+  readonly length: number
+}
+
+/** The hash state after `bytes`, to hash what follows them from (`hashFrom`). */
+export function hashStart (bytes: Uint8Array): HashStart {
+  const whole = bytes.length & ~3
+  let state = 0
+  for (let i = 0; i < whole; i += 4) state = mixBlock(state, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))
+  let pending = 0
+  for (let i = whole; i < bytes.length; i++) pending |= bytes[i] << (8 * (i - whole))
+  return { state, pending, pendingBytes: bytes.length - whole, length: bytes.length }
+}
+
+/** murmur3_x86_32 (unsigned) of the bytes `start` was made from followed by the first `len` bytes of `bytes`. */
+function hashFrom (start: HashStart, bytes: Uint8Array, len: number): number {
+  let h = start.state
+  let k = start.pending
+  let n = start.pendingBytes
+  let i = 0
+  // Complete the block the start left open.
+  while (n !== 0 && i < len) {
+    k |= bytes[i++] << (8 * n)
+    if (++n === 4) {
+      h = mixBlock(h, k)
+      k = 0
+      n = 0
+    }
+  }
+  // Whole blocks (n is 0 here unless the bytes ran out first, and then this does nothing).
+  for (; i + 4 <= len; i += 4) h = mixBlock(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))
+  for (; i < len; i++) k |= bytes[i] << (8 * n++)
+  if (n !== 0) {
+    k = Math.imul(k, C1)
+    k = (k << 15) | (k >>> 17)
+    h ^= Math.imul(k, C2)
+  }
+  h ^= start.length + len
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** The last bucket value encoded, and its UTF-8 bytes (the first `valueLength` of `valueBytes`; grows, never shrinks). */
+let valueText: string | undefined
+let valueLength = 0
+let valueBytes = new Uint8Array(512)
+
+/**
+ * The UTF-8 bytes of `value` in `valueBytes`, and how many: encoded again only when the value is not
+ * the last one. ASCII (nearly every id) is copied by a plain loop; the first non-ASCII code unit
+ * hands the rest of the string to the shared encoder.
+ */
+function encodeValue (value: string): number {
+  if (value === valueText) return valueLength
+  const n = value.length
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a larger buffer than needed changes allocation only
+  if (3 * n > valueBytes.length) valueBytes = new Uint8Array(3 * n)
+  let pos = 0
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i)
+    const c = value.charCodeAt(i)
     // Stryker disable next-line ConditionalExpression: the encoder writes the same bytes for ASCII; the plain loop is a fast path
     if (c >= 0x80) {
-      // Stryker disable next-line ConditionalExpression: s.slice(0) is s
-      const rest = i === 0 ? s : s.slice(i)
-      return pos + encoder.encodeInto(rest, scratch.subarray(pos)).written
+      pos += encoder.encodeInto(i === 0 ? value : value.slice(i), valueBytes.subarray(pos)).written
+      break
     }
-    scratch[pos++] = c
+    valueBytes[pos++] = c
   }
+  valueText = value
+  valueLength = pos
   return pos
 }
 
-/** murmur3_x86_32 (seed 0) of the first `len` bytes of `scratch`. */
-function hashScratch (len: number): number {
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: a cached view and a fresh subarray hash the same bytes
-  if (len > MAX_CACHED_VIEW) return murmurhash.v3(scratch.subarray(0, len), 0)
-  let view = views[len]
-  // Stryker disable next-line ConditionalExpression: a fresh view of the same bytes hashes the same
-  if (view === undefined) {
-    view = scratch.subarray(0, len)
-    views[len] = view
-  }
-  return murmurhash.v3(view, 0)
-}
+const TWO_POW_32_N = 4294967296n
 
 /**
  * flagd's bucketing hash: murmur3_x86_32 of the UTF-8 bytes of `bucketingSeed + value`, murmur
- * seed 0, as an unsigned 32-bit integer. Encodes to UTF-8 itself because the `murmurhash` string
- * path is ASCII-only in spirit and allocates a TextEncoder per call.
+ * seed 0, as an unsigned 32-bit integer.
  *
  * Pass `bucketingSeed = ''` to hash a bare value (what flagd does when a flag gives its own
  * bucketing expression such as `{"var": "targetingKey"}`).
  */
 export function hashBucketKey (bucketingSeed: string, value: string): number {
-  ensureCapacity(3 * (bucketingSeed.length + value.length))
-  return hashScratch(writeUtf8(value, writeUtf8(bucketingSeed, 0)))
+  const len = encodeValue(value)
+  return hashFrom(hashStart(encoder.encode(bucketingSeed)), valueBytes, len)
 }
 
 /** The string a flag's rollouts hash before the bucket value: its bucketing seed, else its name (flagd's default). */
@@ -98,8 +144,8 @@ export function bucketingSeedOf (def: { readonly name: string, readonly bucketin
 
 /** A weighted split compiled once per flag: picking is one hash plus a short loop. */
 export interface CompiledSplit {
-  /** UTF-8 bytes of the hash prefix (the flag's bucketing seed), encoded once. */
-  readonly prefix: Uint8Array
+  /** The hash after the prefix (the UTF-8 bytes of the flag's bucketing seed), worked out once. */
+  readonly start: HashStart
   /** Variants that can be served (weight > 0), in the order given. */
   readonly variants: readonly string[]
   /** Integer weights (×100) of `variants`, same order. */
@@ -177,7 +223,7 @@ function buildSplit (bucketingSeed: string, names: readonly string[], scaled: re
       thresholds[i] = Number((cumulative * TWO_POW_32_N + bigTotal - 1n) / bigTotal)
     }
   }
-  return { prefix: encoder.encode(bucketingSeed), variants, weights, total, thresholds }
+  return { start: hashStart(encoder.encode(bucketingSeed)), variants, weights, total, thresholds }
 }
 
 /** Index into `split.variants` for an unsigned 32-bit hash; -1 when the split serves nothing. */
@@ -192,16 +238,15 @@ export function indexForHash (split: CompiledSplit, hash: number): number {
 }
 
 /**
- * Index into `split.variants` for a bucketing value (the seed's bytes are already in `split`);
- * -1 when the split serves nothing. Allocation-free for ASCII keys up to 256 bytes.
+ * Index into `split.variants` for a bucketing value (the seed is already hashed in `split`); -1 when
+ * the split serves nothing. Allocation-free for ASCII values.
  */
 export function bucketIndex (split: CompiledSplit, bucketValue: string): number {
   // Stryker disable next-line ConditionalExpression: an empty split has no thresholds, so indexForHash returns -1 as well
   if (split.total === 0) return -1
-  const prefix = split.prefix
-  ensureCapacity(prefix.length + 3 * bucketValue.length)
-  scratch.set(prefix, 0)
-  return indexForHash(split, hashScratch(writeUtf8(bucketValue, prefix.length)))
+  // Encoded first: encoding may replace the buffer.
+  const len = encodeValue(bucketValue)
+  return indexForHash(split, hashFrom(split.start, valueBytes, len))
 }
 
 /** The variant a bucketing value gets from `split`, or undefined when the split serves nothing. */

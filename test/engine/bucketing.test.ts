@@ -48,12 +48,30 @@ t.test('non-ASCII keys hash their UTF-8 bytes', async (t) => {
   t.equal(hashBucketKey('', 'a\ud800b'), murmurhash.v3(Buffer.from('a\ud800b', 'utf8'), 0))
 })
 
-t.test('long keys grow the scratch buffer and stay correct afterwards', async (t) => {
+t.test('a split hashes on from its seed at every offset: each seed and value length from 0 to 8 bytes', async (t) => {
+  // The seed's hash is worked out once (its whole 4-byte blocks and the bytes left over); the value's
+  // bytes then complete the open block. Every seed length mod 4 meets every value length mod 4, in
+  // ASCII and with 2-byte characters, and a value is hashed under several seeds in a row.
+  const ref = (seed: string, value: string): number => murmurhash.v3(Buffer.from(seed + value, 'utf8'), 0)
+  const cases: Array<[string, string]> = []
+  for (let s = 0; s <= 8; s++) {
+    for (let v = 0; v <= 8; v++) {
+      cases.push(['s'.repeat(s), 'v'.repeat(v)], ['é'.repeat(s >> 1) + 's'.repeat(s & 1), 'ü'.repeat(v >> 1) + 'v'.repeat(v & 1)])
+    }
+  }
+  t.same(failing(cases, ([seed, value]) => differs(`${seed}|${value}`, hashBucketKey(seed, value), ref(seed, value))), [], 'hashBucketKey agrees with murmurhash')
+  t.same(failing(cases, ([seed, value]) => {
+    const want = Number((BigInt(ref(seed, value)) * 3n) >> 32n)
+    return differs(`${seed}|${value}`, bucketIndex(compileSplit(seed, [['a', 1], ['b', 1], ['c', 1]]), value), want)
+  }), [], 'bucketIndex agrees with murmurhash')
+})
+
+t.test('long values grow the encoding buffer and stay correct afterwards', async (t) => {
   const long = 'u'.repeat(300) + 'é'.repeat(400) + '🚀'.repeat(300)
   t.equal(hashBucketKey('flag', long), murmurhash.v3(Buffer.from('flag' + long, 'utf8'), 0))
   const veryLong = 'k'.repeat(5000)
   t.equal(hashBucketKey('', veryLong), murmurhash.v3(Buffer.from(veryLong, 'utf8'), 0))
-  // Short keys after growth must not read stale cached views of the old buffer.
+  // Short values after growth are encoded into the new buffer.
   t.equal(hashBucketKey('', 'a'), 0x3c2569b2)
   t.equal(hashBucketKey('', 'hello'), 0x248bfa47)
 })

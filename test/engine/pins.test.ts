@@ -70,7 +70,7 @@ t.test('an empty matches pattern is refused at compile time', async (t) => {
 })
 
 t.test('bucket keys of any length hash like murmurhash.v3 of the UTF-8 bytes of seed + key', async (t) => {
-  // A fresh module instance: its scratch buffer starts at 512 bytes and its view cache empty.
+  // A fresh module instance: its encoding buffer starts at 512 bytes.
   const b = await import(`../../src/engine/bucketing.js?fresh=${Date.now()}`) as typeof import('../../src/engine/bucketing.js')
   const ref = (seed: string, key: string): number => murmurhash.v3(Buffer.from(seed + key, 'utf8'), 0)
   const failures: string[] = []
@@ -80,8 +80,8 @@ t.test('bucket keys of any length hash like murmurhash.v3 of the UTF-8 bytes of 
     const want = (BigInt(ref(seed, key)) * 2n) >> 32n
     if (b.bucketIndex(split, key) !== Number(want)) failures.push(`bucketIndex(${seed.length}, ${key.length})`)
   }
-  // Short keys first (view cache filled against the first buffer), across the 256 and 512 bytes boundaries,
-  // then well past them (the buffer grows), then short keys again (views rebuilt on the new buffer).
+  // Short keys first, across the 512 bytes boundary, then well past it (the buffer grows), then short
+  // keys again (encoded into the new buffer).
   const lengths = [0, 1, 2, 3, 4, 5, 100, 250, 251, 252, 253, 254, 255, 256, 257, 258, 300, 505, 506, 507, 508, 509, 510, 511, 512, 513, 514, 600, 1023, 1024, 1025, 2000, 5000]
   for (const seed of ['', 'flag-', 'fläg']) {
     for (const n of [...lengths, ...lengths.reverse()]) {
@@ -97,7 +97,7 @@ t.test('bucket keys of any length hash like murmurhash.v3 of the UTF-8 bytes of 
 })
 
 t.test('bucketIndex alone grows the buffer for long keys, and an empty split is -1', async (t) => {
-  // Fresh again, and no hashBucketKey call: bucketIndex must reserve room for the seed and the key itself.
+  // Fresh again, and no hashBucketKey call: bucketIndex must make room for the key itself.
   const b = await import(`../../src/engine/bucketing.js?bucketIndex=${Date.now()}`) as typeof import('../../src/engine/bucketing.js')
   const failures: string[] = []
   for (const n of [10, 300, 600, 1500, 4000, 9000]) {
