@@ -51,38 +51,48 @@ const bulkPieceOf = memoized((entry: BulkEntry): BulkPiece => {
 /** The digests of one answer's entries, in order (reused: building an answer is synchronous). */
 let digests = new Uint32Array(2 * 1024)
 const OPEN = Buffer.from('{"flags":[')
-const CLOSE = Buffer.from(']')
 
 /**
  * An OFREP bulk answer: its ETag, and its body as bytes: `{"flags":[…]` (the first `flagsBytes`),
- * closed by the route with the stream it advertises (which changes with the key and the stream token's
- * window). The last request's closing is kept with it (`tail`), so that an answer the flag service
- * keeps for its context is sent again as it is while its tail stays the same.
+ * closed with the stream the route advertises (`tail`: `,"eventStreams":[…]}`, which changes with the
+ * key and the stream token's window). An answer the flag service keeps for its context is sent again
+ * as it is while the tail stays the same, and closed again when it does not (`ofrepBulkBody`).
  */
 export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
 
 /**
- * A bulk answer from entries ordered by key (answerAll's order), so that the same result is the same
- * bytes and the same ETag on every instance. The ETag is a strong one over the entries: SHA-256 of
- * their own digests in order (each made once, with its JSON), not of the ~40 KB the answer is at 350
- * flags. It changes exactly when an entry does, that is when what this context sees changes.
+ * A bulk answer from entries ordered by key (answerAll's order), closed with `tail`, so that the same
+ * result is the same bytes and the same ETag on every instance. The ETag is a strong one over the
+ * entries: SHA-256 of their own digests in order (each made once, with its JSON), not of the ~40 KB
+ * the answer is at 350 flags. It changes exactly when an entry does, that is when what this context
+ * sees changes; the tail is not part of it.
  */
-export function ofrepBulkAnswer (entries: readonly BulkEntry[]): OfrepBulk {
+export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): OfrepBulk {
   if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
+  const close = Buffer.from(`]${tail}`)
   const body = joinedBytes(OPEN, entries, (entry, i) => {
     const piece = bulkPieceOf(entry)
     digests[2 * i] = piece.d0
     digests[2 * i + 1] = piece.d1
     return piece.bytes
-  }, CLOSE)
+  }, close)
   const hash = createHash('sha256').update(new Uint8Array(digests.buffer, 0, 8 * entries.length)).digest('base64url')
-  return { etag: `"${hash}"`, flagsBytes: body.length, body, tail: '' }
+  return { etag: `"${hash}"`, flagsBytes: body.length - close.length + 1, body, tail }
 }
 
-/** The OFREP bulk answer as the flag service makes and keeps it. */
-export const OFREP_BULK: BulkRender<OfrepBulk> = { id: 'ofrep', make: ofrepBulkAnswer, size: ({ body, etag }) => body.length + etag.length }
+/**
+ * How the flag service makes an OFREP bulk answer for a request whose body ends with `tail()`: closed
+ * with it at once, so the answer is copied together once. One render per request; the id, and so the
+ * kept answers, are the same for every tail. `tail` is asked only when an answer is made, that is after
+ * the environment was found.
+ */
+export const ofrepBulk = (tail: () => string): BulkRender<OfrepBulk> => ({
+  id: 'ofrep',
+  make: (entries) => ofrepBulkAnswer(entries, tail()),
+  size: ({ body, etag }) => body.length + etag.length
+})
 
-/** The answer's body closed with `tail` (`,"eventStreams":[…]}`). */
+/** The answer's body closed with `tail`: as it is when it was made or last sent with that tail, else closed again. */
 export function ofrepBulkBody (answer: OfrepBulk, tail: string): Buffer {
   if (answer.tail !== tail) {
     answer.body = Buffer.concat([answer.body.subarray(0, answer.flagsBytes), Buffer.from(tail)])

@@ -8,7 +8,7 @@ import {
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { ofrepErrorHandler } from './ofrep-errors.js'
-import { ifNoneMatches, OFREP_BULK, ofrepBulkBody, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
+import { ifNoneMatches, ofrepBulk, ofrepBulkBody, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
 import { environmentOf } from './environment-scope.js'
 
@@ -117,7 +117,10 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const environment = environmentOf(request)
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
     // Kept per context by the flag service while the environment's flags stay as they are.
-    const answer = flags.answerAll(environment, toContext(request.body.context), OFREP_BULK)
+    // The body's end: the stream it advertises, with a token issued for a known environment only.
+    let tail: string | undefined
+    const tailOf = (): string => (tail ??= `,"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}`)
+    const answer = flags.answerAll(environment, toContext(request.body.context), ofrepBulk(tailOf))
     const { etag } = answer
     // The ETag is the evaluated result's alone, as before event streams: the stream's token changes every
     // hour and with the key, and must not make a poll see a change that no flag made.
@@ -125,7 +128,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
     if (ifNoneMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
     // Already JSON bytes: sent as they are, not re-serialized.
-    return reply.code(200).type(JSON_TYPE).send(ofrepBulkBody(answer, `,"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}`) as never)
+    return reply.code(200).type(JSON_TYPE).send(ofrepBulkBody(answer, tailOf()) as never)
   })
 }
 

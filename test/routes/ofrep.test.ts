@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
-import { ofrepBulkAnswer } from '../../src/routes/ofrep-mapping.js'
+import { ofrepBulkAnswer, ofrepBulkBody } from '../../src/routes/ofrep-mapping.js'
 
 /**
  * OFREP (POST /ofrep/v1/evaluate/flags[/{key}]) through app.inject. Every body is checked against
@@ -470,6 +470,21 @@ t.test('the OpenAPI document describes both OFREP operations as the spec does', 
       t.strictSame(Object.keys(op.responses).sort(), expected, path)
     }
   })
+})
+
+t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and closed again for another tail', async (t) => {
+  const entries = [
+    { name: 'a', value: true, variant: 'on', reason: 'STATIC' as const, type: 'boolean' as const, version: 1, rule: 'fallthrough', metadata: {} },
+    { name: 'b', value: 'x', variant: 'x', reason: 'SPLIT' as const, type: 'string' as const, version: 2, rule: 'fallthrough', metadata: { team: 'é' } }
+  ]
+  const bare = ofrepBulkAnswer(entries)
+  const closed = ofrepBulkAnswer(entries, ',"eventStreams":[]}')
+  t.equal(closed.body.toString(), `${bare.body.toString()},"eventStreams":[]}`, 'the tail follows the flags')
+  t.equal(closed.etag, bare.etag, 'the tail is not part of the ETag')
+  t.equal(closed.flagsBytes, bare.body.length, 'flagsBytes ends at the flags')
+  const made = closed.body
+  t.equal(ofrepBulkBody(closed, ',"eventStreams":[]}'), made, 'the same tail: the body as made, not copied')
+  t.same(JSON.parse(ofrepBulkBody(closed, ',"eventStreams":[{"type":"sse"}]}').toString()), { ...JSON.parse(made.toString()), eventStreams: [{ type: 'sse' }] }, 'another tail: closed again')
 })
 
 t.test('ofrepBulkAnswer: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
