@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
 import { ofrepBulkAnswer, ofrepBulkBody } from '../../src/routes/ofrep-mapping.js'
+import type { EvaluationResult } from '../../src/engine/types.js'
 
 /**
  * OFREP (POST /ofrep/v1/evaluate/flags[/{key}]) through app.inject. Every body is checked against
@@ -473,7 +474,7 @@ t.test('the OpenAPI document describes both OFREP operations as the spec does', 
 })
 
 t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and closed again for another tail', async (t) => {
-  const entries = [
+  const entries: EvaluationResult[] = [
     { name: 'a', value: true, variant: 'on', reason: 'STATIC' as const, type: 'boolean' as const, version: 1, rule: 'fallthrough', metadata: {} },
     { name: 'b', value: 'x', variant: 'x', reason: 'SPLIT' as const, type: 'string' as const, version: 2, rule: 'fallthrough', metadata: { team: 'é' } }
   ]
