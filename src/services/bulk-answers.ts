@@ -22,11 +22,20 @@ export interface KeptAnswer<T> { readonly plan: object, readonly served: readonl
 
 /**
  * A context as a key: each attribute's name and value, the value's type kept apart (`"1"`, `1` and
- * `true` are different contexts; JSON alone would also make `Infinity` and `null` one key). Two
- * contexts with one key evaluate alike; two with the same attributes in another order merely get two
- * keys.
+ * `true` are different contexts). Two contexts with one key evaluate alike; two with the same
+ * attributes in another order merely get two keys. Its JSON says all that in one native call, except
+ * for NaN and ±Infinity, which JSON writes as `null`: a context holding one is keyed attribute by
+ * attribute instead (never `{`-first, so never a JSON key).
  */
 export function contextKey (context: EvaluationContext): string {
+  for (const name in context) {
+    const value = context[name]
+    if (typeof value === 'number' && !Number.isFinite(value)) return typedKey(context)
+  }
+  return JSON.stringify(context)
+}
+
+function typedKey (context: EvaluationContext): string {
   let key = ''
   for (const name in context) {
     const value = context[name]

@@ -9,7 +9,7 @@ const kept = (answer: string, on: object = plan): KeptAnswer<string> => ({ plan:
 t.test('contextKey: one key for one context, values of different types apart', async (t) => {
   t.equal(contextKey({ a: '1', b: true }), contextKey({ a: '1', b: true, c: undefined }), 'an undefined attribute is no attribute')
   const distinct: EvaluationContext[] = [
-    {}, { a: '1' }, { a: 1 }, { a: true }, { a: 'true' }, { a: Infinity }, { a: 'null' }, { a: '' },
+    {}, { a: '1' }, { a: 1 }, { a: true }, { a: 'true' }, { a: Infinity }, { a: -Infinity }, { a: NaN }, { a: 'null' }, { a: '' },
     { a: '1', b: '2' }, { 'a:"1",b': '2' }, { a: '1,"b":2' }, { a: 'x\ny' }, { a: 'x\\ny' }
   ]
   const keys = distinct.map(contextKey)
