@@ -31,11 +31,21 @@ const encoder = new TextEncoder()
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
 
-/** One 4-byte block (little-endian) mixed into the state: murmur3_x86_32's body step. */
-function mixBlock (h: number, k: number): number {
+/** The 4 bytes at `i` as a little-endian 32-bit block. */
+function blockAt (bytes: Uint8Array, i: number): number {
+  return bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)
+}
+
+/** murmur3_x86_32's scramble of a block (or of the last 1–3 bytes) before it is mixed into the state. */
+function scramble (k: number): number {
   k = Math.imul(k, C1)
   k = (k << 15) | (k >>> 17)
-  h ^= Math.imul(k, C2)
+  return Math.imul(k, C2)
+}
+
+/** One 4-byte block mixed into the state: murmur3_x86_32's body step. */
+function mixBlock (h: number, k: number): number {
+  h ^= scramble(k)
   h = (h << 13) | (h >>> 19)
   return (Math.imul(h, 5) + 0xe6546b64) | 0
 }
@@ -52,10 +62,10 @@ export interface HashStart {
 }
 
 /** The hash state after `bytes`, to hash what follows them from (`hashFrom`). */
-export function hashStart (bytes: Uint8Array): HashStart {
+function hashStart (bytes: Uint8Array): HashStart {
   const whole = bytes.length & ~3
   let state = 0
-  for (let i = 0; i < whole; i += 4) state = mixBlock(state, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))
+  for (let i = 0; i < whole; i += 4) state = mixBlock(state, blockAt(bytes, i))
   let pending = 0
   for (let i = whole; i < bytes.length; i++) pending |= bytes[i] << (8 * (i - whole))
   return { state, pending, pendingBytes: bytes.length - whole, length: bytes.length }
@@ -77,13 +87,9 @@ function hashFrom (start: HashStart, bytes: Uint8Array, len: number): number {
     }
   }
   // Whole blocks (n is 0 here unless the bytes ran out first, and then this does nothing).
-  for (; i + 4 <= len; i += 4) h = mixBlock(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))
+  for (; i + 4 <= len; i += 4) h = mixBlock(h, blockAt(bytes, i))
   for (; i < len; i++) k |= bytes[i] << (8 * n++)
-  if (n !== 0) {
-    k = Math.imul(k, C1)
-    k = (k << 15) | (k >>> 17)
-    h ^= Math.imul(k, C2)
-  }
+  if (n !== 0) h ^= scramble(k)
   h ^= start.length + len
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
