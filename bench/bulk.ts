@@ -9,17 +9,18 @@
  *    bodies (support/bare-server.ts; serialized per request, and as bytes made once), alternating
  *    rounds; req/s against Unleash Edge's 6,900 req/s per CPU. Contexts that ask again (CONTEXTS of
  *    them, cycled: a web provider's poll) and, for OFREP, contexts that do not (NEW_CONTEXTS, the
- *    next 8,192 per run, so none asks again while the server remembers it).
+ *    next 8,192 per run, so none asks again while the server remembers it), these on PROCESSES servers
+ *    of each kind of their own (default and `BULK_CACHE_MB=0`), one per round in turn.
  * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags that
  *    keep no answers, alternating rounds: server CPU per request and per flag.
  * Contexts: users, countries, versions, e-mails (support/dataset.ts).
  * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=350,
- * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=40960, PARTS=bulk,growth)
+ * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=40960, PROCESSES=3, PARTS=bulk,growth)
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { requestContexts, seedDataset } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, rotating, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -39,6 +40,8 @@ const SLICE = 8192
 /** Contexts for the requests that do not ask again (at most 50,000: the dataset's users), taken SLICE at a time. */
 const NEW_CONTEXTS = Number(process.env.NEW_CONTEXTS ?? 5 * SLICE)
 const PARTS = (process.env.PARTS ?? 'bulk,growth').split(',')
+/** Processes per side for the contexts that do not ask again (one per round in turn). */
+const PROCESSES = Number(process.env.PROCESSES ?? 3)
 const KEY = 'bench-write-key-0123456789'
 /** Unleash Edge's published figure: `/api/frontend`, 350 features, one CPU. */
 const EDGE_RPS = 6_900
@@ -81,12 +84,14 @@ function target (label: string, server: ServerProcess, requests: autocannon.Requ
   return { label, base: () => server.base, requests, cpuMs: () => processCpuMs(server.pid) }
 }
 
-/** A target whose every run takes the next SLICE of `requests` (whose length is a multiple of it). */
-function neverAgain (label: string, server: ServerProcess, requests: autocannon.Request[]): LoadTarget {
+/** A target served by `servers` in turn (`rotating`) whose every run takes the next SLICE of `requests` (whose length is a multiple of it). */
+function neverAgain (label: string, servers: ServerProcess[], requests: autocannon.Request[]): LoadTarget {
   if (requests.length % SLICE !== 0 || requests.length < 3 * SLICE) throw new Error(`NEW_CONTEXTS must be a multiple of ${SLICE}, at least ${3 * SLICE}`)
   let start = 0
-  const slicing = target(label, server, requests.slice(0, SLICE))
+  const slicing = rotating(label, servers, requests.slice(0, SLICE), processCpuMs)
+  const nextProcess = slicing.rotate!
   slicing.rotate = () => {
+    nextProcess()
     start = (start + SLICE) % requests.length
     slicing.requests = requests.slice(start, start + SLICE)
   }
@@ -108,12 +113,25 @@ async function main (run: BenchRun): Promise<void> {
  */
 async function bulk (run: BenchRun): Promise<void> {
   const again = bulkRequests(CONTEXTS)
-  const fresh = bulkRequests(NEW_CONTEXTS)
+  const once = bulkRequests(NEW_CONTEXTS)
   const flagpost = await flagpostWith(run, FLAGS)
   const unkept = await flagpostOn(run.servers, run.dir, join(run.dir, `${FLAGS}.db`), 'unkept', { BULK_CACHE_MB: '0' })
+  // The contexts that do not ask again are served by PROCESSES servers of each kind of their own, one
+  // per round in turn: two processes of one build differ by ±20 % for as long as they run, more than
+  // what keeping answers could cost a request that finds none (2026-12-03: one process that keeps them
+  // against one that does not, two pairs in one run, read 117 % and 76 %).
+  const several = async (label: string, env: Record<string, string>): Promise<ServerProcess[]> => {
+    const all: ServerProcess[] = []
+    for (let i = 0; i < PROCESSES; i++) all.push(await flagpostOn(run.servers, run.dir, join(run.dir, `${FLAGS}.db`), `${label}-${i}`, env))
+    return all
+  }
+  const fresh = await several('new', {})
+  const freshUnkept = await several('unkept-new', { BULK_CACHE_MB: '0' })
   const ofrepBody = await answer(flagpost, again.ofrep[0])
   const evaluateBody = await answer(flagpost, again.evaluate[0])
-  if (await answer(unkept, again.evaluate[0]) !== evaluateBody) throw new Error('the two servers answer one context differently')
+  for (const other of [unkept, ...fresh, ...freshUnkept]) {
+    if (await answer(other, again.evaluate[0]) !== evaluateBody) throw new Error('two servers answer one context differently')
+  }
   const bare = await startBareServer([
     { method: 'POST', url: '/ofrep/v1/evaluate/flags', body: JSON.parse(ofrepBody) },
     { method: 'POST', url: '/evaluate', body: JSON.parse(evaluateBody) },
@@ -130,8 +148,8 @@ async function bulk (run: BenchRun): Promise<void> {
     'bare OFREP bytes': 'bare Fastify process, the same OFREP body as bytes made once',
     'flagpost OFREP': `Flagpost OFREP \`POST /ofrep/v1/evaluate/flags\`, ${FLAGS} flags, ${CONTEXTS} contexts asking again`,
     'unkept OFREP': '… the same with `BULK_CACHE_MB=0` (nothing kept)',
-    'flagpost OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again`,
-    'unkept OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again, \`BULK_CACHE_MB=0\``,
+    'flagpost OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again (${PROCESSES} processes in turn)`,
+    'unkept OFREP new': `… ${NEW_CONTEXTS.toLocaleString('en-US')} contexts that do not ask again, \`BULK_CACHE_MB=0\` (${PROCESSES} processes in turn)`,
     'bare evaluate': 'bare Fastify process, the same `POST /evaluate` body, serialized per request',
     'bare evaluate bytes': 'bare Fastify process, the same `POST /evaluate` body as bytes made once',
     'flagpost evaluate': `Flagpost \`POST /evaluate\`, ${FLAGS} flags, ${CONTEXTS} contexts asking again`,
@@ -143,8 +161,8 @@ async function bulk (run: BenchRun): Promise<void> {
     target('bare OFREP bytes', bare, [bytes(again.ofrep[0])]),
     target('flagpost OFREP', flagpost, again.ofrep),
     target('unkept OFREP', unkept, again.ofrep),
-    neverAgain('flagpost OFREP new', flagpost, fresh.ofrep),
-    neverAgain('unkept OFREP new', unkept, fresh.ofrep),
+    neverAgain('flagpost OFREP new', fresh, once.ofrep),
+    neverAgain('unkept OFREP new', freshUnkept, once.ofrep),
     target('bare evaluate', bare, [again.evaluate[0]]),
     target('bare evaluate bytes', bare, [bytes(again.evaluate[0])]),
     target('flagpost evaluate', flagpost, again.evaluate),
@@ -174,7 +192,7 @@ async function bulk (run: BenchRun): Promise<void> {
   const failed = failureReport(results)
   if (failed !== '') console.log(`\n${failed}`)
   console.log(`\n${during}`)
-  for (const server of [flagpost, unkept, bare]) await server.stop()
+  for (const server of [flagpost, unkept, ...fresh, ...freshUnkept, bare]) await server.stop()
 }
 
 /** Evaluation's cost per flag: servers that keep no answers, so every request evaluates every flag. */
