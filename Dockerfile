@@ -29,15 +29,10 @@ LABEL org.opencontainers.image.title="flagpost" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
-# MALLOC_TRIM_THRESHOLD_: glibc keeps up to 32 MiB of freed memory instead of handing it back to the
-# kernel at once. A bulk answer is a fresh 40-70 KiB buffer freed in batches by the garbage collector;
-# given back each time, every answer's pages were faulted in again (4 minor faults per OFREP bulk
-# request, a fifth of the server's CPU; bench/README.md). npm start sets the same.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=5000 \
-    DATABASE_URL=file:/data/flagpost.db \
-    MALLOC_TRIM_THRESHOLD_=33554432
+    DATABASE_URL=file:/data/flagpost.db
 WORKDIR /app
 # Owned by root and read-only to the service user: the process cannot rewrite its own code.
 # package.json is needed at run time: it makes dist/*.js ES modules and gives the CLI its version.

@@ -196,11 +196,6 @@ t.test('npm start runs the built server directly, without compiling, and forward
   const parent = Number(readFileSync(`/proc/${serverPid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1])
   t.equal(parent, npm.pid, 'the server is npm\'s own child: the script execs node')
   t.notMatch(npm.output(), /flagpost@[\d.]+ (prestart|build)|tsc -p/, 'no build ran before the server started')
-  // glibc keeps freed memory up to a threshold instead of faulting it back per bulk answer (see the Dockerfile).
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  const threshold = /MALLOC_TRIM_THRESHOLD_:-(\d+)/.exec(scripts.start)?.[1]
-  const environ = readFileSync(`/proc/${serverPid}/environ`, 'utf8').split('\0')
-  t.ok(threshold !== undefined && environ.includes(`MALLOC_TRIM_THRESHOLD_=${threshold}`), 'the server runs with the trim threshold npm start sets')
 
   npm.kill('SIGTERM')
   t.equal(await npm.exited, 0, 'npm exits 0 with the server')

@@ -1,6 +1,6 @@
 /**
  * A real server process for the benches: `node dist/server.js` (what `npm start` runs, so build
- * first, with the environment it sets), timed from spawn until `/readyz` answers 200, its memory read from /proc, its log in a
+ * first), timed from spawn until `/readyz` answers 200, its memory read from /proc, its log in a
  * file (the default config logs every request at info: writing it is part of serving).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -17,17 +17,6 @@ import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.ts', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
-/**
- * The allocator setting `npm start` (and the image) runs the server with (glibc's trim threshold, see
- * the Dockerfile), read from package.json's start script: every bench process gets it, the bare
- * baselines too, so a ratio compares code, not allocators.
- */
-const START_TRIM_THRESHOLD = (() => {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } }
-  const found = /MALLOC_TRIM_THRESHOLD_:-(\d+)/.exec(pkg.scripts.start)
-  if (found === null) throw new Error('package.json: the start script sets no MALLOC_TRIM_THRESHOLD_')
-  return found[1]
-})()
 const running = new Set<ChildProcess>()
 // Never leave a server behind, whatever ends the bench.
 process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
@@ -72,7 +61,7 @@ export async function startServer (env: Record<string, string>, logFile: string,
   // taskset execs node in its own process: the pid is the server's.
   const [command, args] = cpus === null ? [process.execPath, [...nodeArgs, script]] : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs, script]]
   const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), MALLOC_TRIM_THRESHOLD_: START_TRIM_THRESHOLD, ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', log, log]
   })
   closeSync(log)

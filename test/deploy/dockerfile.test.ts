@@ -98,9 +98,6 @@ t.test('the runtime stage: production dependencies, dist/, drizzle/, package.jso
 t.test('the runtime environment, user and volume', async (t) => {
   const env = stageEnv(RUNTIME)
   t.match(env, { NODE_ENV: 'production', HOST: '0.0.0.0', DATABASE_URL: 'file:/data/flagpost.db' })
-  // Freed memory kept by glibc instead of faulted back per bulk answer (see the Dockerfile): the same as npm start's.
-  t.match(env.MALLOC_TRIM_THRESHOLD_, /^[1-9]\d*$/, 'a trim threshold in bytes')
-  t.ok(pkg.scripts.start.includes(`MALLOC_TRIM_THRESHOLD_="\${MALLOC_TRIM_THRESHOLD_:-${env.MALLOC_TRIM_THRESHOLD_}}"`), 'npm start sets the same trim threshold unless one is given')
   const config = loadConfig(env)
   t.equal(config.port, Number(env.PORT), 'loadConfig accepts the image environment')
   t.same(ofKind(RUNTIME, 'EXPOSE').map((i) => i.args), [env.PORT], 'EXPOSE is the port the service listens on')
