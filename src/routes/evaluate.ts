@@ -8,6 +8,7 @@ import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
 import { joinedBytes, JSON_TYPE, listedBytes } from './json-text.js'
+import { giveBackWhenClosed, ownBytes } from './lent-bytes.js'
 
 /** One entry of `results` (BulkEvaluateResponse), `,"name":{…}` as bytes, the entry as the schema has it; made once per entry (engine/memo.ts). */
 const memberOf = memoized((entry: BulkEntry) => listedBytes(`${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`))
@@ -18,7 +19,7 @@ const CLOSE = Buffer.from('}}')
 /** The whole answer (BulkEvaluateResponse) from its entries' members. */
 const resultsBytes = (entries: readonly BulkEntry[]): Buffer => joinedBytes(OPEN, entries, memberOf, CLOSE)
 /** Every flag's answer, kept per context by the flag service. */
-const ALL_RESULTS: BulkRender<Buffer> = { id: 'evaluate', make: resultsBytes, size: (body) => body.length }
+const ALL_RESULTS: BulkRender<Buffer> = { id: 'evaluate', make: resultsBytes, size: (body) => body.length, own: ownBytes }
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -61,6 +62,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const names = request.body.flags
     // Already JSON, from each entry's own (made once per entry): not re-serialized.
     const body = names === undefined ? flags.answerAll(environment, context, ALL_RESULTS) : resultsBytes(flags.evaluateNamed(environment, context, names))
+    giveBackWhenClosed(reply.raw, body)
     return reply.type(JSON_TYPE).send(body as never)
   })
 }

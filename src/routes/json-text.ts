@@ -1,3 +1,5 @@
+import { lendBytes } from './lent-bytes.js'
+
 /** JSON a route sends as text it built itself (Fastify sends a string as text/plain unless told). */
 export const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -10,7 +12,8 @@ const parts: Buffer[] = []
 /**
  * `open`, the items' elements (`bytesOf`: made once per item with `listedBytes`, the first one's comma
  * dropped) and `close`, as one buffer: an answer of hundreds of elements is copied together, not joined
- * as text and then encoded on every request.
+ * as text and then encoded on every request. The buffer is lent (lent-bytes.ts): whoever sends it gives
+ * it back with giveBackWhenClosed, and whoever keeps it keeps `ownBytes` of it.
  */
 export function joinedBytes<T> (open: Buffer, items: readonly T[], bytesOf: (item: T, index: number) => Buffer, close: Buffer): Buffer {
   parts.push(open)
@@ -22,7 +25,12 @@ export function joinedBytes<T> (open: Buffer, items: readonly T[], bytesOf: (ite
   }
   parts.push(close)
   total += close.length
-  const joined = Buffer.concat(parts, total)
+  const joined = lendBytes(total)
+  let at = 0
+  for (const part of parts) {
+    joined.set(part, at)
+    at += part.length
+  }
   parts.length = 0
   return joined
 }

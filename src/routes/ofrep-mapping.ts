@@ -5,6 +5,7 @@ import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSucce
 import { evaluationContext } from '../services/evaluation-context.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 import { joinedBytes, listedBytes } from './json-text.js'
+import { ownBytes } from './lent-bytes.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
 
@@ -89,7 +90,8 @@ export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): Ofre
 export const ofrepBulk = (tail: () => string): BulkRender<OfrepBulk> => ({
   id: 'ofrep',
   make: (entries) => ofrepBulkAnswer(entries, tail()),
-  size: ({ body, etag }) => body.length + etag.length
+  size: ({ body, etag }) => body.length + etag.length,
+  own: (answer) => ({ ...answer, body: ownBytes(answer.body) })
 })
 
 /** The answer's body closed with `tail`: as it is when it was made or last sent with that tail, else closed again. */

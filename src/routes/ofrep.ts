@@ -10,6 +10,7 @@ import {
 import { ofrepErrorHandler } from './ofrep-errors.js'
 import { ifNoneMatches, ofrepBulk, ofrepBulkBody, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
+import { giveBackWhenClosed } from './lent-bytes.js'
 import { environmentOf } from './environment-scope.js'
 
 /**
@@ -122,6 +123,8 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const tailOf = (): string => (tail ??= `,"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}`)
     const answer = flags.answerAll(environment, toContext(request.body.context), ofrepBulk(tailOf))
     const { etag } = answer
+    // Sent from lent memory when made for this request; lent again once the response is closed.
+    giveBackWhenClosed(reply.raw, answer.body)
     // The ETag is the evaluated result's alone, as before event streams: the stream's token changes every
     // hour and with the key, and must not make a poll see a change that no flag made.
     void reply.header('etag', etag)

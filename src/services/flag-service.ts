@@ -91,13 +91,15 @@ function compilable (flag: StoredFlag): StoredFlag {
 
 /**
  * How a route makes its bulk answer from every flag's entry (answerAll's order); `id` keeps its kept
- * answers apart from another route's, and `size` is what a kept answer holds (bytes), for the cache's
- * budget.
+ * answers apart from another route's, `size` is what a kept answer holds (bytes), for the cache's
+ * budget, and `own` is the answer as it is kept beyond the request (made answers may be sent from
+ * memory lent for that one response: routes/lent-bytes.ts).
  */
 export interface BulkRender<T> {
   readonly id: string
   readonly make: (entries: readonly BulkEntry[]) => T
   readonly size: (answer: T) => number
+  readonly own: (answer: T) => T
 }
 
 /**
@@ -360,7 +362,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       const entries = evaluatePlan(environment, plan, context)
       const answer = render.make(entries)
       const size = render.size(answer)
-      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer }, size)
+      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer: render.own(answer) }, size)
       return answer
     },
 
