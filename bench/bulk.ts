@@ -24,7 +24,7 @@ import { alternate, cpuPerRequest, rotating, describeLoad, failureReport, loadOp
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
-import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
+import { startBareServer, startProcesses, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
@@ -58,11 +58,13 @@ function bulkRequests (count: number): { ofrep: autocannon.Request[], evaluate: 
   }
 }
 
+/** The SQLite file of a run's servers holding `flags` flags. */
+const dbOf = ({ dir }: BenchRun, flags: number): string => join(dir, `${flags}.db`)
+
 /** A Flagpost server over a new SQLite file with `flags` flags of the dataset's ten kinds (`env` added to its environment). */
-async function flagpostWith ({ dir, servers }: BenchRun, flags: number, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const db = join(dir, `${flags}.db`)
-  await seedDataset(db, { flags, subjects: false })
-  return flagpostOn(servers, dir, db, `${flags}`, env)
+async function flagpostWith (run: BenchRun, flags: number, env: Record<string, string> = {}): Promise<ServerProcess> {
+  await seedDataset(dbOf(run, flags), { flags, subjects: false })
+  return flagpostOn(run.servers, run.dir, dbOf(run, flags), `${flags}`, env)
 }
 
 /** A Flagpost server over an existing SQLite file. */
@@ -115,16 +117,13 @@ async function bulk (run: BenchRun): Promise<void> {
   const again = bulkRequests(CONTEXTS)
   const once = bulkRequests(NEW_CONTEXTS)
   const flagpost = await flagpostWith(run, FLAGS)
-  const unkept = await flagpostOn(run.servers, run.dir, join(run.dir, `${FLAGS}.db`), 'unkept', { BULK_CACHE_MB: '0' })
+  const unkept = await flagpostOn(run.servers, run.dir, dbOf(run, FLAGS), 'unkept', { BULK_CACHE_MB: '0' })
   // The contexts that do not ask again are served by PROCESSES servers of each kind of their own, one
   // per round in turn: two processes of one build differ by ±20 % for as long as they run, more than
   // what keeping answers could cost a request that finds none (2026-12-03: one process that keeps them
   // against one that does not, two pairs in one run, read 117 % and 76 %).
-  const several = async (label: string, env: Record<string, string>): Promise<ServerProcess[]> => {
-    const all: ServerProcess[] = []
-    for (let i = 0; i < PROCESSES; i++) all.push(await flagpostOn(run.servers, run.dir, join(run.dir, `${FLAGS}.db`), `${label}-${i}`, env))
-    return all
-  }
+  const several = async (label: string, env: Record<string, string>): Promise<ServerProcess[]> =>
+    startProcesses(PROCESSES, async (i) => flagpostOn(run.servers, run.dir, dbOf(run, FLAGS), `${label}-${i}`, env))
   const fresh = await several('new', {})
   const freshUnkept = await several('unkept-new', { BULK_CACHE_MB: '0' })
   const ofrepBody = await answer(flagpost, again.ofrep[0])

@@ -18,7 +18,7 @@ import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js
 import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
-import { startBareServer, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
+import { startBareServer, startProcesses, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32 })
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -40,11 +40,6 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
     servers.push(server)
     return server
   }
-  const more = async (first: ServerProcess, start: (i: number) => Promise<ServerProcess>): Promise<ServerProcess[]> => {
-    const all = [first]
-    for (let i = 1; i < PROCESSES; i++) all.push(await start(i))
-    return all
-  }
   const plain = await flagpost('flagpost')
   const created = await fetch(`${plain.base}/flags`, {
     method: 'POST',
@@ -53,8 +48,8 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   })
   if (created.status !== 201) throw new Error(`creating the flag: ${created.status} ${await created.text()}`)
   const withRedis = await flagpost('flagpost-redis', { REDIS_URL })
-  const plains = await more(plain, async (i) => flagpost(`flagpost-${i}`))
-  const withRedises = await more(withRedis, async (i) => flagpost(`flagpost-redis-${i}`, { REDIS_URL }))
+  const plains = [plain, ...await startProcesses(PROCESSES - 1, async (i) => flagpost(`flagpost-${i + 1}`))]
+  const withRedises = [withRedis, ...await startProcesses(PROCESSES - 1, async (i) => flagpost(`flagpost-redis-${i + 1}`, { REDIS_URL }))]
 
   const get: autocannon.Request = { method: 'GET', path: '/evaluate/checkout?user_id=carol&country=DE' }
   const ofrep: autocannon.Request = {

@@ -102,6 +102,13 @@ export async function startServer (env: Record<string, string>, logFile: string,
   }
 }
 
+/** `n` servers started one after the other by `start(i)`: the processes of one target (see load.ts, `rotating`). */
+export async function startProcesses (n: number, start: (i: number) => Promise<ServerProcess>): Promise<ServerProcess[]> {
+  const all: ServerProcess[] = []
+  for (let i = 0; i < n; i++) all.push(await start(i))
+  return all
+}
+
 /**
  * The bare Fastify baseline (support/bare-server.ts) in a process of its own, answering `routes`:
  * `dir` holds its route file and its log.
