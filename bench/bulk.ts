@@ -59,7 +59,7 @@ function bulkRequests (count: number): { ofrep: autocannon.Request[], evaluate: 
 }
 
 /** The SQLite file of a run's servers holding `flags` flags. */
-const dbOf = ({ dir }: BenchRun, flags: number): string => join(dir, `${flags}.db`)
+function dbOf ({ dir }: BenchRun, flags: number): string { return join(dir, `${flags}.db`) }
 
 /** A Flagpost server over a new SQLite file with `flags` flags of the dataset's ten kinds (`env` added to its environment). */
 async function flagpostWith (run: BenchRun, flags: number, env: Record<string, string> = {}): Promise<ServerProcess> {
