@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 import { resultMemo } from '../engine/index.js'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
+import type { BulkPlan } from '../services/bulk-plan.js'
 import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
@@ -11,6 +12,11 @@ export const UNKNOWN_FLAG = '__unknown__'
  * polls cycling through a few hundred contexts bump one number per request, not one per flag.
  */
 const MAX_PENDING = 1024
+/**
+ * Counts by plan position (`servedEvaluated`) held before they are added to the tallies without waiting
+ * for a scrape: 8 MiB of them (at 10,000 flags, about 30 revisions' plans).
+ */
+const MAX_PLAN_CELLS = 1 << 20
 
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
@@ -59,9 +65,23 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   // servedAll's arrays, counted whole: a bulk request adds 1 here for all of its fixed results, and
   // each of them gets its share when the counter is collected (or when too many arrays are pending).
   const pending = new Map<readonly EvaluationResult[], { environment: string, n: number }>()
+  // servedEvaluated's counts, per plan: `counts[r * K + k]` is how often the plan's k-th evaluated flag
+  // (of K) was served with REASONS[r]. A bulk request adds 1 to one cell per flag, rows it writes in
+  // order, instead of finding each result's tally; they are added to the tallies by flag name with
+  // servedAll's arrays, or when too many wait. A Float64Array counts exactly far past any request rate.
+  const byPlan = new Map<BulkPlan, { environment: string, counts: Float64Array }>()
+  let planCells = 0
   const expand = (): void => {
     for (const [results, { environment, n }] of pending) for (const result of results) count(environment, result, n)
     pending.clear()
+    for (const [{ flags, evaluated }, { environment, counts }] of byPlan) {
+      const K = evaluated.length
+      for (let r = 0; r < REASONS.length; r++) {
+        for (let k = 0; k < K; k++) if (counts[r * K + k] > 0) entryOf(tallies, environment, flags[evaluated[k]].name, emptyTally)[REASONS[r]] += counts[r * K + k]
+      }
+    }
+    byPlan.clear()
+    planCells = 0
   }
 
   // Built from the tallies at each scrape.
@@ -93,6 +113,18 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
       if (entry !== undefined) { entry.n++; return }
       if (pending.size >= MAX_PENDING) expand()
       pending.set(results, { environment, n: 1 })
+    },
+    servedEvaluated (environment, plan, entries) {
+      const { evaluated } = plan
+      const K = evaluated.length
+      let counted = byPlan.get(plan)
+      if (counted === undefined) {
+        if (planCells + REASONS.length * K > MAX_PLAN_CELLS) expand()
+        byPlan.set(plan, counted = { environment, counts: new Float64Array(REASONS.length * K) })
+        planCells += REASONS.length * K
+      }
+      const { counts } = counted
+      for (let k = 0; k < K; k++) counts[REASONS.indexOf((entries[evaluated[k]] as EvaluationResult).reason) * K + k]++
     },
     // Only environments that exist reach here (the service refuses the others first): the label is bounded.
     missing: (environment) => { notFound.set(environment, (notFound.get(environment) ?? 0) + 1) },
