@@ -16,6 +16,8 @@ import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.ts', import.meta.url))
+/** The node options `npm start` runs the server with (package.json config.node_options): every server here gets them, the bare baseline too. */
+const START_NODE_OPTIONS = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { node_options: string } }).config.node_options.split(' ')
 const READY_TIMEOUT_MS = 30_000
 const running = new Set<ChildProcess>()
 // Never leave a server behind, whatever ends the bench.
@@ -50,7 +52,7 @@ export function statusOf (url: string): Promise<number> {
 /**
  * Start a server with exactly `env` (plus PATH, HOST, PORT); its stdout and stderr go to `logFile`;
  * pinned to a core when the bench pinned cores (support/cores.ts).
- * `nodeArgs` go to node before the script (`--cpu-prof` and the like, which NODE_OPTIONS refuses).
+ * `nodeArgs` go to node before the script (`--cpu-prof` and the like, which NODE_OPTIONS refuses), after npm start's options.
  */
 export async function startServer (env: Record<string, string>, logFile: string, nodeArgs: string[] = [], script = SERVER): Promise<ServerProcess> {
   const port = await freePort()
@@ -59,7 +61,8 @@ export async function startServer (env: Record<string, string>, logFile: string,
   const started = performance.now()
   const cpus = serverAffinity()
   // taskset execs node in its own process: the pid is the server's.
-  const [command, args] = cpus === null ? [process.execPath, [...nodeArgs, script]] : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs, script]]
+  const node = [...START_NODE_OPTIONS, ...nodeArgs, script]
+  const [command, args] = cpus === null ? [process.execPath, node] : ['taskset', ['-c', cpus, process.execPath, ...node]]
   const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', log, log]

@@ -14,7 +14,7 @@ const BUILD = STAGES[0]
 const RUNTIME = STAGES[STAGES.length - 1]
 const ignored = dockerignore(readRepoFile('.dockerignore'))
 const pkg = JSON.parse(readRepoFile('package.json')) as {
-  version: string, license: string, description: string, engines: { node: string }, scripts: Record<string, string>, dependencies: Record<string, string>
+  version: string, license: string, description: string, engines: { node: string }, config: { node_options: string }, scripts: Record<string, string>, dependencies: Record<string, string>
 }
 
 // Every check the linter has, as an error.
@@ -132,9 +132,9 @@ t.test('HEALTHCHECK, STOPSIGNAL and CMD', async (t) => {
   t.same(ofKind(RUNTIME, 'ENTRYPOINT'), [], 'no entrypoint wrapper: CMD\'s node is PID 1 and gets the signal')
   const cmd = ofKind(RUNTIME, 'CMD')
   t.equal(cmd.length, 1)
-  t.same(execForm(cmd[0].args), ['node', 'dist/server.js'], 'exec form, not `sh -c`')
+  t.same(execForm(cmd[0].args), ['node', ...pkg.config.node_options.split(' '), 'dist/server.js'], 'exec form, not `sh -c`, with the node options of package.json config')
   // npm start execs it (no shell left between npm and node to swallow SIGTERM): test/server-shutdown.test.ts.
-  t.ok(pkg.scripts.start.endsWith(`exec ${execForm(cmd[0].args)!.join(' ')}`), 'the same entry point as npm start')
+  t.ok(pkg.scripts.start.endsWith('exec node $npm_package_config_node_options dist/server.js'), 'the same entry point and options as npm start')
 })
 
 t.test('OCI labels follow package.json', async (t) => {
