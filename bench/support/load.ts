@@ -15,6 +15,8 @@ export interface LoadOptions {
   connections: number
   /** Seconds of unrecorded load per process of each target before the first round (JIT, connection setup). */
   warmup: number
+  /** Seconds of unrecorded load on a target's process right before each of its recorded runs (SETTLE_S). */
+  settle: number
 }
 
 export interface LoadTarget {
@@ -31,6 +33,8 @@ export interface LoadTarget {
    */
   processes?: number
   rotate?: () => void
+  /** The requests of the unrecorded run before each recorded one, where they must not be the recorded run's (contexts that must not ask twice). */
+  settleRequests?: () => autocannon.Request[]
 }
 
 /** One target's load for one round, whichever generator made it. */
@@ -62,17 +66,26 @@ export interface Measured {
  * less code, is done sooner: a shorter warm-up measures the warm-up, against the baseline.
  */
 const WARMUP_S = 10
+/**
+ * Seconds of load a target's process gets, unrecorded, right before each recorded run. Between its runs a
+ * process sits idle while the other targets run (about a minute in bench:bulk: ten targets, three processes
+ * for some), and V8 shrinks an idle process's heap: 2-s runs of OFREP bulk after 60 s idle served 15–35 % fewer
+ * requests than after 2–10 s (2026-12-04, bench/README). A round is meant to measure a process under load.
+ */
+const SETTLE_S = 1
 
-/** A bench's defaults, overridden by DURATION, ROUNDS, CONNECTIONS and WARMUP (default WARMUP_S). */
-export const loadOptionsFromEnv = (defaults: Omit<LoadOptions, 'warmup'>): LoadOptions => ({
+/** A bench's defaults, overridden by DURATION, ROUNDS, CONNECTIONS, WARMUP (default WARMUP_S) and SETTLE (default SETTLE_S). */
+export const loadOptionsFromEnv = (defaults: Omit<LoadOptions, 'warmup' | 'settle'>): LoadOptions => ({
   duration: Number(process.env.DURATION ?? defaults.duration),
   rounds: Number(process.env.ROUNDS ?? defaults.rounds),
   connections: Number(process.env.CONNECTIONS ?? defaults.connections),
-  warmup: Number(process.env.WARMUP ?? WARMUP_S)
+  warmup: Number(process.env.WARMUP ?? WARMUP_S),
+  settle: Number(process.env.SETTLE ?? SETTLE_S)
 })
 
-export const describeLoad = ({ connections, rounds, duration, warmup }: LoadOptions): string =>
-  `${connections} connections, ${rounds} rounds × ${duration} s per target (order reversed every other round) after ${warmup} s of warm-up each`
+export const describeLoad = ({ connections, rounds, duration, warmup, settle }: LoadOptions): string =>
+  `${connections} connections, ${rounds} rounds × ${duration} s per target (order reversed every other round) after ${warmup} s of warm-up each` +
+  (settle > 0 ? `, each run after ${settle} s of unrecorded load on its process` : '')
 
 let generator: 'autocannon' | 'wrk' = 'autocannon'
 
@@ -116,6 +129,7 @@ export async function alternate (targets: LoadTarget[], options: LoadOptions): P
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse()
     for (const target of order) {
+      if (options.settle > 0) await runLoad({ ...target, requests: target.settleRequests?.() ?? target.requests }, { ...options, duration: options.settle })
       rounds.get(target.label)!.push(await measuredRun(target, options))
       target.rotate?.()
     }
@@ -227,7 +241,7 @@ export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string 
  * Fair between two processes of one build only: two different programs evict each other from the core's
  * caches unequally (bench/README.md, "The process-to-process spread").
  */
-export async function sharedCoreRatios (a: LoadTarget, b: LoadTarget, { rounds, duration, connections }: Omit<LoadOptions, 'warmup'>): Promise<number[]> {
+export async function sharedCoreRatios (a: LoadTarget, b: LoadTarget, { rounds, duration, connections }: Omit<LoadOptions, 'warmup' | 'settle'>): Promise<number[]> {
   const ratios: number[] = []
   for (let round = 0; round < rounds; round++) {
     const [x, y] = await Promise.all([runLoad(a, { duration, connections }), runLoad(b, { duration, connections })])
