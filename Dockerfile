@@ -52,6 +52,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # Exec form: node is PID 1 and gets SIGTERM itself; src/server.ts drains in-flight requests,
 # closes the pools and exits 0 (within 10 s; give it a stop grace period above that).
 STOPSIGNAL SIGTERM
-# The node options are npm start's (package.json config.node_options; test/deploy/image-commands.test.ts
+# The node options are npm start's (package.json config.node_options; test/deploy/dockerfile.test.ts
 # holds the two together): V8's young generation kept at its full 16 MiB after idle spells (bench/README).
 CMD ["node", "--min-semi-space-size=16", "dist/server.js"]
