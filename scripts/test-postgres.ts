@@ -41,6 +41,7 @@ const TWICE = [
 /** Dialect-independent, or on Postgres in the first pass already: run once, by the first pass. */
 const ONCE: Record<string, string> = {
   'test/engine': 'the pure evaluation engine: no I/O',
+  'test/metrics': 'the evaluation counter over engine results and plans in memory: no database',
   'test/config.test.ts': 'loadConfig(env) is a pure function',
   'test/schemas': 'the input rule on values in memory: no I/O',
   'test/architecture.test.ts': 'reads the import graph of src/; no database',
