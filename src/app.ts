@@ -30,6 +30,7 @@ import overrideRoutes from './routes/overrides.js'
 import userRoutes from './routes/users.js'
 import { uiRoutes } from './routes/ui.js'
 import { createValidatorCompiler, fieldProblems } from './validation.js'
+import { lazySerializers } from './serialization.js'
 
 export interface AppOptions {
   /** pino options (a stream, a level…); API keys are redacted whatever is passed. */
@@ -80,6 +81,8 @@ export async function buildApp (container: Container, opts: AppOptions = {}): Pr
     // close() waits for those requests, so clients see no errors.
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Response serializers are built on a route's first answer, not all at start-up (serialization.ts).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
     // Bad percent-encoding and over-long path segments: problem+json like every other error, or an
     // OFREP error body on the OFREP routes (a key, or an environment, in the path).
     frameworkErrors: (error, request, reply) => {
