@@ -74,7 +74,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
   let feed: ChangeFeed | undefined
   try {
     if (handle !== undefined && config.migrateOnStart) await migrateDatabase(handle)
-    const repositories = given ?? createRepositories(handle!)
+    const repositories = given ?? await createRepositories(handle!)
     // With Redis, instances share a copy of the flags and tell each other about commits at once;
     // the revision poll stays as the safety net.
     const feedLogger = { warn: (obj: object, msg: string) => logger.warn(obj, msg), info: (obj: object, msg: string) => logger.info?.(obj, msg) }

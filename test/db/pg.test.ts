@@ -42,7 +42,7 @@ t.test('the unavailable predicate: connection trouble yes, bad statements no', a
 t.test('a server nobody listens on answers 503, not 500', async (t) => {
   const handle = openPostgres('postgres://postgres@127.0.0.1:1/none', { connectionTimeoutMillis: 2000 })
   t.teardown(() => handle.close())
-  const repos = createRepositories(handle)
+  const repos = await createRepositories(handle)
   await t.rejects(repos.flags.latestRevision(), UnavailableError)
   await t.rejects(repos.flags.create(flag('x'), audit('x')), UnavailableError)
 })
@@ -63,16 +63,16 @@ if (url !== null) {
     t.equal(journal.rows[0].n, readdirSync('drizzle/pg').filter((f) => f.endsWith('.sql')).length, 'each migration recorded once, in the schema itself')
     const tables = await ha.pool.query('select table_name from information_schema.tables where table_schema = $1 order by 1', [a.schema])
     t.same(tables.rows.map((r) => r.table_name), ['__drizzle_migrations', 'api_keys', 'change_log', 'customers', 'environments', 'flag_environments', 'flags', 'meta', 'overrides', 'users'])
-    const ra = createRepositories(ha)
+    const ra = await createRepositories(ha)
     await ra.flags.create(flag('only-in-a'), audit('only-in-a'))
     t.equal(await ra.flags.latestRevision(), 1)
-    t.equal(await createRepositories(hb).flags.latestRevision(), 0, 'the other schema sees nothing')
+    t.equal(await (await createRepositories(hb)).flags.latestRevision(), 0, 'the other schema sees nothing')
     await t.rejects(ra.flags.create(flag('only-in-a'), audit('only-in-a')), FlagExistsError, 'a unique violation is a conflict, not an outage')
   })
 
   t.test('writers take turns: a revision becomes visible only after every smaller one', async (t) => {
     const handle = await openIsolated(t, url)
-    const repos = createRepositories(handle)
+    const repos = await createRepositories(handle)
     // A writer that has taken its revision and is slow to commit (the trigger runs after its change-log insert).
     await handle.pool.query(`create function slow_log() returns trigger language plpgsql as $$
       begin if new.actor = 'slow' then perform pg_sleep(0.4); end if; return new; end $$;
@@ -90,7 +90,7 @@ if (url !== null) {
   t.test('after close: ping and every repository call fail as unavailable; closing twice is fine', async (t) => {
     const handle = await openIsolated(t, url)
     await handle.ping()
-    const repos = createRepositories(handle)
+    const repos = await createRepositories(handle)
     await repos.flags.create(flag('kept'), audit('kept'))
     await handle.close()
     await handle.close()
@@ -121,7 +121,7 @@ if (url !== null) {
     t.equal(added.status, 0, added.stderr)
     const handle = openPostgres(isolated)
     t.teardown(() => handle.close())
-    const repos = createRepositories(handle)
+    const repos = await createRepositories(handle)
     t.equal((await repos.flags.get('production', 'from-cli'))?.name, 'from-cli')
     t.match(await repos.flags.changesSince(0, 10), { revision: 1, environments: false, names: ['from-cli'] })
   })

@@ -16,7 +16,7 @@ async function setup (t: { teardown (fn: () => unknown): void }) {
   const handle = await openDatabase((await testDatabase(t)).url)
   t.teardown(() => handle.close())
   await migrateDatabase(handle)
-  const { flags: repo, environments } = createRepositories(handle)
+  const { flags: repo, environments } = await createRepositories(handle)
   let between: (() => Promise<void>) | undefined
   // The same repository, except that once, right after a read, another writer gets in first.
   const racing: FlagRepository = {
