@@ -1,6 +1,6 @@
 import t from 'tap'
 import { checkRegexSafety, FlagCompileError, MAX_PATTERNS_PER_FLAG } from '../../src/engine/index.js'
-import { MAX_PATTERN_SIZE } from '../../src/engine/regex-safety.js'
+import { compilePattern, MAX_PATTERN_SIZE } from '../../src/engine/regex-safety.js'
 import type { FlagDefinition, Rule } from '../../src/engine/types.js'
 import { differs, failing } from '../support/cases.js'
 
@@ -61,4 +61,18 @@ t.test(`at most ${MAX_PATTERNS_PER_FLAG} patterns per flag, so a write cannot ta
   }))
   t.equal(refusal(flag(rules))?.field, 'targeting_rules.rules.2.clauses.0.values.6', 'the 21st pattern')
   t.equal(refusal(flag(rules.slice(0, 2))), undefined, '14 are fine')
+})
+
+t.test('a pattern is compiled once per source and case flag, and shared by the flags that hold it (the last 1,000 used)', async (t) => {
+  const once = compilePattern('@kept-once\\.example$', false)
+  t.equal(compilePattern('@kept-once\\.example$', false), once, 'the same source again: the same compiled program')
+  t.not(compilePattern('@kept-once\\.example$', true), once, 'case-insensitive is another program')
+  t.ok(typeof once !== 'string' && once.test('a@kept-once.example') && !once.test('a@KEPT-ONCE.EXAMPLE'), 'it still matches as compiled')
+  const folded = compilePattern('@kept-once\\.example$', true)
+  t.ok(typeof folded !== 'string' && folded.test('a@KEPT-ONCE.EXAMPLE'), 'and the folded one folds')
+  const refused = compilePattern('(?=kept)', false)
+  t.equal(compilePattern('(?=kept)', false), refused, 'a refusal is kept too')
+  t.match(refused, /RE2 syntax/)
+  for (let i = 0; i < 1_000; i++) compilePattern(`^other-${i}$`, false)
+  t.not(compilePattern('@kept-once\\.example$', false), once, 'after 1,000 others it is compiled again')
 })
