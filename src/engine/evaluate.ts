@@ -8,7 +8,7 @@
 import { bucketIndex, bucketingSeedOf, compilePercentageSplit, compileSplit, type CompiledSplit } from './bucketing.js'
 import { FlagCompileError } from './compile-error.js'
 import { sealResult } from './memo.js'
-import { compileRules, type CompiledRule } from './rules.js'
+import { compileRules, CUSTOMER_ATTRIBUTE, type CompiledRule } from './rules.js'
 import type {
   EvaluationContext,
   EvaluationResult,
@@ -65,6 +65,12 @@ export interface CompiledFlag {
   readonly metadata: Readonly<Record<string, string | number | boolean>>
   /** Every result the flag can serve, made once (`evaluate` returns one of these, never a new object). */
   readonly outcomes: Outcomes
+  /**
+   * Whether the result can depend on `customer_id` (on, and customer overrides, `customer_ids`, a
+   * rule's clause or a split by it): the flag service infers a registered user's customer for such a
+   * flag only, as the others evaluate alike without it.
+   */
+  readonly readsCustomer: boolean
 }
 
 /**
@@ -194,7 +200,8 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
     rules,
     metadata,
-    outcomes
+    outcomes,
+    readsCustomer: def.enabled && (customerOverrides !== null || customerIds.size > 0 || bucketBy === CUSTOMER_ATTRIBUTE || rules.some((rule) => rule.readsCustomer))
   }
 }
 

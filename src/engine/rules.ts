@@ -44,6 +44,8 @@ export interface CompiledRule {
   readonly matches: Predicate
   /** Whether a clause reads the evaluation time (`now`): the rule's answer can change with no change of flag or context. */
   readonly readsClock: boolean
+  /** Whether a clause reads `customer_id`, the one attribute the flag service may infer (a registered user's customer). */
+  readonly readsCustomer: boolean
   /** `serve.variant` and its value; for a rollout rule, unused (the split decides). */
   readonly variant: string
   readonly value: JsonValue
@@ -93,7 +95,8 @@ function compileRule (def: FlagDefinition, rule: Rule, site: Site, index: number
   }
   const predicates = clauses.map((clause, j) => compileClause(clause, `${at}.clauses.${j}`, site.flag))
   const readsClock = (clauses as Clause[]).some((clause) => clause.attribute === NOW_ATTRIBUTE)
-  return { id, label: `rule:${id}`, matches: allOf(predicates), readsClock, ...compileServe(def, rule.serve, site) }
+  const readsCustomer = (clauses as Clause[]).some((clause) => clause.attribute === CUSTOMER_ATTRIBUTE)
+  return { id, label: `rule:${id}`, matches: allOf(predicates), readsClock, readsCustomer, ...compileServe(def, rule.serve, site) }
 }
 
 function compileServe (def: FlagDefinition, serve: unknown, site: Site): Pick<CompiledRule, 'variant' | 'value' | 'split' | 'splitValues'> {
@@ -164,6 +167,8 @@ const USER = 1
 const NOW = 2
 /** The attribute a clause names to compare the evaluation time. */
 const NOW_ATTRIBUTE = 'now'
+/** The attribute naming the customer: steps 4 and 6 read it, and the flag service may infer it (SPEC §2.4). */
+export const CUSTOMER_ATTRIBUTE = 'customer_id'
 
 /** Absent, '', null and non-scalars (objects, anything inherited from Object.prototype) are missing. */
 function scalar (v: unknown): Scalar | undefined {

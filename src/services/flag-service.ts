@@ -333,7 +333,8 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         for (const observer of observers) observer.missing(environment, name)
         throw new FlagNotFoundError(name)
       }
-      const result = evaluate(flag, withInferredCustomer(context), Date.now())
+      // Only a flag that reads customer_id can tell an inferred customer from none: the others skip the lookup and the copy.
+      const result = evaluate(flag, flag.readsCustomer ? withInferredCustomer(context) : context, Date.now())
       if (!isServable(result)) {
         for (const observer of observers) observer.unservable(environment, name)
         throw new FlagUnservableError(name)

@@ -161,6 +161,12 @@ t.test('a registered user\'s customer is inferred by evaluation', async (t) => {
   t.match((await get(ctx, '/evaluate/beta?user_id=alice&customer_id=globex')).json(), { value: false, rule: 'fallthrough' }, 'an explicit customer_id wins')
   t.match((await get(ctx, '/evaluate/enterprise?user_id=alice')).json(), { value: true, rule: 'customer_ids' }, 'targeting customer_ids too')
   t.match((await get(ctx, '/evaluate/beta?user_id=stranger')).json(), { value: false, rule: 'fallthrough' })
+  // The other ways a flag reads customer_id (the service infers it only for a flag that reads it).
+  await createFlag(ctx, { name: 'by-rule', targeting_rules: { percentage: 0, rules: [{ id: 'acme', clauses: [{ attribute: 'customer_id', operator: 'eq', values: ['acme'] }], serve: { variant: 'on' } }] } })
+  await createFlag(ctx, { name: 'by-customer', targeting_rules: { percentage: 50, bucket_by: 'customer_id' } })
+  t.match((await get(ctx, '/evaluate/by-rule?user_id=alice')).json(), { value: true, rule: 'rule:acme' }, 'a rule on customer_id')
+  t.match((await get(ctx, '/evaluate/by-customer?user_id=alice')).json(), { reason: 'SPLIT' }, 'a rollout by customer_id')
+  t.match((await get(ctx, '/evaluate/by-customer?user_id=stranger')).json(), { reason: 'DEFAULT' }, 'no customer: no bucket')
 })
 
 t.test('auth', async (t) => {
