@@ -61,6 +61,13 @@ const OPEN = Buffer.from('{"flags":[')
  */
 export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
 
+/** `]` and the tail as bytes: made again only when the tail is not the last one (routes/ofrep.ts keeps one string per stream). */
+let closed = { tail: '', bytes: Buffer.from(']') }
+function closing (tail: string): Buffer {
+  if (closed.tail !== tail) closed = { tail, bytes: Buffer.from(`]${tail}`) }
+  return closed.bytes
+}
+
 /**
  * A bulk answer from entries ordered by key (answerAll's order), closed with `tail`, so that the same
  * result is the same bytes and the same ETag on every instance. The ETag is a strong one over the
@@ -70,7 +77,7 @@ export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number,
  */
 export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): OfrepBulk {
   if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
-  const close = Buffer.from(`]${tail}`)
+  const close = closing(tail)
   const body = joinedBytes(OPEN, entries, (entry, i) => {
     const piece = bulkPieceOf(entry)
     digests[2 * i] = piece.d0

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
 import Type, { type TSchema } from 'typebox'
 import { ANONYMOUS_REF } from '../services/stream-tokens.js'
 import { readSecurity, ref, standardResponses } from '../schemas/common.js'
@@ -35,19 +36,29 @@ const rateLimited = { ...json(OfrepGeneralError, 'Too many evaluation requests f
 const INACTIVITY_DELAY_S = 120
 
 /**
- * The stream a bulk evaluation advertises: this environment's, under the prefix the request used,
- * on the provider's own origin (a relative `requestUri`, so proxies in front need no configuration),
- * with a stream token for the key that asked instead of the key.
+ * The end of a bulk answer's body, `,"eventStreams":[…]}`: the stream it advertises is this
+ * environment's, under the prefix the request used, on the provider's own origin (a relative
+ * `requestUri`, so proxies in front need no configuration), with a stream token for the key that
+ * asked instead of the key. A token is the same for an environment and key for an hour, so each
+ * tail is written once per token and URL (`tails`), and every answer is closed with that one string.
  */
-function eventStreamOf (request: FastifyRequest, environment: string) {
+function tailOf (tails: LRUCache<string, string>, request: FastifyRequest, environment: string): string {
   const token = request.server.services.streamTokens.issue(environment, request.principal?.ref ?? ANONYMOUS_REF)
   const prefix = typeof (request.params as { environment?: unknown }).environment === 'string' ? `/environments/${environment}` : ''
-  return { type: 'sse', endpoint: { requestUri: `${prefix}/ofrep/v1/event-stream?token=${token}` }, inactivityDelaySec: INACTIVITY_DELAY_S }
+  const requestUri = `${prefix}/ofrep/v1/event-stream?token=${token}`
+  let tail = tails.get(requestUri)
+  if (tail === undefined) {
+    const stream = { type: 'sse', endpoint: { requestUri }, inactivityDelaySec: INACTIVITY_DELAY_S }
+    tails.set(requestUri, tail = `,"eventStreams":${JSON.stringify([stream])}}`)
+  }
+  return tail
 }
 
 const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
   const flags = app.services.flags
+  // One per environment, key and URL prefix in use within the hour; the last 1,000 used.
+  const tails = new LRUCache<string, string>({ max: 1_000 })
 
   app.post('/ofrep/v1/evaluate/flags/:key', {
     config: { access: 'evaluate', rateLimit: {} },
@@ -119,9 +130,9 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
     // Kept per context by the flag service while the environment's flags stay as they are.
     // The body's end: the stream it advertises, with a token issued for a known environment only.
-    let tail: string | undefined
-    const tailOf = (): string => (tail ??= `,"eventStreams":${JSON.stringify([eventStreamOf(request, environment)])}}`)
-    const answer = flags.answerAll(environment, toContext(request.body.context), ofrepBulk(tailOf))
+    let made: string | undefined
+    const tail = (): string => (made ??= tailOf(tails, request, environment))
+    const answer = flags.answerAll(environment, toContext(request.body.context), ofrepBulk(tail))
     const { etag } = answer
     // Sent from lent memory when made for this request; lent again once the response is closed.
     giveBackWhenClosed(reply.raw, answer.body)
@@ -131,7 +142,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // No payload at all (not `null`, which would be serialized): a 304 has no body and no content type.
     if (ifNoneMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(undefined as never)
     // Already JSON bytes: sent as they are, not re-serialized.
-    return reply.code(200).type(JSON_TYPE).send(ofrepBulkBody(answer, tailOf()) as never)
+    return reply.code(200).type(JSON_TYPE).send(ofrepBulkBody(answer, tail()) as never)
   })
 }
 
