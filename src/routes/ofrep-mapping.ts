@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { memoized } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
@@ -84,8 +84,9 @@ export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): Ofre
     digests[2 * i + 1] = piece.d1
     return piece.bytes
   }, close)
-  const hash = createHash('sha256').update(new Uint8Array(digests.buffer, 0, 8 * entries.length)).digest('base64url')
-  return { etag: `"${hash}"`, flagsBytes: body.length - close.length + 1, body, tail }
+  // One-shot: no Hash object per request.
+  const tag = hash('sha256', new Uint8Array(digests.buffer, 0, 8 * entries.length), 'base64url')
+  return { etag: `"${tag}"`, flagsBytes: body.length - close.length + 1, body, tail }
 }
 
 /**
