@@ -39,15 +39,20 @@ function validator (compile: () => ValidateFunction, inputRule: boolean): Valida
   return validate
 }
 
-/** Two Ajv instances per app, picked per HTTP part; the registered schemas (schemas/registry.ts) are added to both. */
+/**
+ * Two Ajv instances per app, picked per HTTP part, each made when a validator first needs it (adding
+ * the registered schemas, schemas/registry.ts, checks each against the meta-schema: tens of ms of a
+ * cold start).
+ */
 export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
-  const textAjv = new Ajv({ ...common, coerceTypes: 'array', schemas: [...SCHEMAS] })
-  const bodies = new Ajv({ ...common, coerceTypes: false, schemas: [...SCHEMAS] })
-  return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? bodies : textAjv
+  let text: Ajv | undefined
+  let bodies: Ajv | undefined
+  const ajvFor = (httpPart: string | undefined): Ajv => httpPart === 'body'
+    ? (bodies ??= new Ajv({ ...common, coerceTypes: false, schemas: [...SCHEMAS] }))
+    : (text ??= new Ajv({ ...common, coerceTypes: 'array', schemas: [...SCHEMAS] }))
+  return ({ schema, httpPart }) =>
     // Header values cannot hold NUL or unpaired surrogates (the HTTP parser refuses them and reads latin1).
-    return validator(() => ajv.compile(schema as object), httpPart !== 'headers') as ReturnType<FastifySchemaCompiler<unknown>>
-  }
+    validator(() => ajvFor(httpPart).compile(schema as object), httpPart !== 'headers') as ReturnType<FastifySchemaCompiler<unknown>>
 }
 
 interface AjvIssue { keyword: string, instancePath: string, message?: string, params: Record<string, unknown> }

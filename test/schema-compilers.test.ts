@@ -69,3 +69,20 @@ t.test('validators coerce text parts, never bodies, and apply the input rule fir
   t.equal(body.errors, null, 'a pass clears the last errors')
   t.equal(validatorFor(schema, 'headers')({ s: 'a\u0000b' }), true, 'headers skip the rule: the HTTP parser refuses what it guards against')
 })
+
+t.test('each Ajv instance is made when a validator of its parts first runs', async (t) => {
+  const made: unknown[] = []
+  const { Ajv } = await import('ajv')
+  class CountedAjv extends Ajv { constructor (options: ConstructorParameters<typeof Ajv>[0]) { super(options); made.push(options?.coerceTypes) } }
+  const { createValidatorCompiler: mocked } = await t.mockImport<typeof import('../src/validation.js')>('../src/validation.js', { ajv: { Ajv: CountedAjv } })
+  const compile = mocked()
+  const schema = { type: 'object', properties: { n: { type: 'integer' } } }
+  const [body, query, params] = ['body', 'querystring', 'params'].map((httpPart) => compile({ schema, httpPart, method: 'POST', url: '/x' }) as (data: unknown) => boolean)
+  t.same(made, [], 'none while routes are registered')
+  t.equal(body({ n: 1 }), true)
+  t.same(made, [false], 'the first body: the instance that does not coerce')
+  t.equal(query({ n: '1' }), true)
+  t.equal(params({ n: '2' }), true)
+  t.equal(body({ n: 3 }), true)
+  t.same(made, [false, 'array'], 'the first text part: the coercing one; then no more')
+})
