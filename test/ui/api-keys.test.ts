@@ -100,6 +100,8 @@ await withUi(t, async (ui) => {
     const confirm = page.getByRole('dialog', { name: 'Revoke API key temp-admin' })
     t.match(await confirm.getByTestId('own-key').textContent(), /the key you are signed in with/)
     await confirm.getByRole('button', { name: 'Revoke key' }).click()
+    // The dialog ("Revoke API key temp-admin") is labelled "API key" too, until the revocation is done and it closes.
+    await confirm.waitFor({ state: 'detached' })
     await page.getByLabel('API key').waitFor()
     t.same((await kept(page)).session, {}, 'signed out, the key forgotten')
     await t.rejects(ui.api('GET', '/flags', undefined, secret), /401/, 'refused')
