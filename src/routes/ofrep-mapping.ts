@@ -32,12 +32,15 @@ export function toOfrepEntry (entry: BulkEntry): OfrepEvaluationSuccessBody | Of
  * made once per entry object (engine/memo.ts). Results are the engine's shared objects, one per flag,
  * step and variant, and fixed entries the bulk plan's, so a bulk request looks its pieces up instead of
  * serializing 350 objects; an entry made per request (a name no flag has) is collected with its piece.
+ * The two words are read signed: V8 keeps a 32-bit signed integer in the object itself (a small
+ * integer on x64), where an unsigned one of 2^31 or more, half of them, is a number object of its own
+ * that every bulk request would follow a pointer to (the Uint32Array they are written to keeps the same bits).
  */
 interface Piece { json: string, d0: number, d1: number }
 const pieceOf = memoized((entry: BulkEntry): Piece => {
   const json = JSON.stringify(toOfrepEntry(entry))
   const digest = createHash('sha256').update(json).digest()
-  return { json, d0: digest.readUInt32LE(0), d1: digest.readUInt32LE(4) }
+  return { json, d0: digest.readInt32LE(0), d1: digest.readInt32LE(4) }
 })
 /** A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry: made once per result. */
 export const ofrepSuccessJson = (result: EvaluationResult): string => pieceOf(result).json

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import { Validator } from '@seriousme/openapi-schema-validator'
@@ -486,6 +487,18 @@ t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and close
   const made = closed.body
   t.equal(ofrepBulkBody(closed, ',"eventStreams":[]}'), made, 'the same tail: the body as made, not copied')
   t.same(JSON.parse(ofrepBulkBody(closed, ',"eventStreams":[{"type":"sse"}]}').toString()), { ...JSON.parse(made.toString()), eventStreams: [{ type: 'sse' }] }, 'another tail: closed again')
+})
+
+t.test('ofrepBulkAnswer: the ETag is SHA-256 of the first 8 bytes of each entry\'s own SHA-256, in order', async (t) => {
+  // The derivation is pinned (not only "the same result, the same tag"): instances of two versions behind
+  // one load balancer must still agree, so a 304 from one answers the other's tag.
+  const entries: EvaluationResult[] = Array.from({ length: 8 }, (_, i) => (
+    { name: `f${i}`, value: i % 2 === 0, variant: i % 2 === 0 ? 'on' : 'off', reason: 'SPLIT' as const, type: 'boolean' as const, version: i, rule: 'fallthrough', metadata: { i } }))
+  const { body, etag } = ofrepBulkAnswer(entries)
+  const texts = (JSON.parse(`${body.toString()}}`) as { flags: unknown[] }).flags.map((entry) => JSON.stringify(entry))
+  const heads = texts.map((text) => createHash('sha256').update(text).digest().subarray(0, 8))
+  t.ok(heads.some((head) => head.readUInt32LE(0) >= 2 ** 31 || head.readUInt32LE(4) >= 2 ** 31), 'a digest word with its top bit set is among them')
+  t.equal(etag, `"${createHash('sha256').update(Buffer.concat(heads)).digest('base64url')}"`)
 })
 
 t.test('ofrepBulkAnswer: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
