@@ -57,19 +57,20 @@ let digests = new Uint32Array(2 * 1024)
 const OPEN = Buffer.from('{"flags":[')
 
 /**
- * An OFREP bulk answer: its ETag, and its body as bytes: `{"flags":[…]` (the first `flagsBytes`),
- * closed with the stream the route advertises (`tail`: `,"eventStreams":[…]}`, which changes with the
- * key and the stream token's window). An answer the flag service keeps for its context is sent again
- * as it is while the tail stays the same, and closed again when it does not (`ofrepBulkBody`).
+ * The end of a bulk answer's body after its flags, `,"eventStreams":[…]}` (routes/ofrep.ts), as text
+ * and as the bytes that close the flags array (`]` then the text), made together once per tail.
  */
-export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: string }
+export interface BulkTail { readonly text: string, readonly closing: Buffer }
+export const bulkTail = (text: string): BulkTail => ({ text, closing: Buffer.from(`]${text}`) })
+const NO_TAIL = bulkTail('')
 
-/** `]` and the tail as bytes: made again only when the tail is not the last one (routes/ofrep.ts keeps one string per stream). */
-let closed = { tail: '', bytes: Buffer.from(']') }
-function closing (tail: string): Buffer {
-  if (closed.tail !== tail) closed = { tail, bytes: Buffer.from(`]${tail}`) }
-  return closed.bytes
-}
+/**
+ * An OFREP bulk answer: its ETag, and its body as bytes: `{"flags":[…]` (the first `flagsBytes`),
+ * closed with the stream the route advertises (`tail`, which changes with the key and the stream
+ * token's window). An answer the flag service keeps for its context is sent again as it is while the
+ * tail stays the same, and closed again when it does not (`ofrepBulkBody`).
+ */
+export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: BulkTail }
 
 /**
  * A bulk answer from entries ordered by key (answerAll's order), closed with `tail`, so that the same
@@ -78,9 +79,9 @@ function closing (tail: string): Buffer {
  * the answer is at 350 flags. It changes exactly when an entry does, that is when what this context
  * sees changes; the tail is not part of it.
  */
-export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): OfrepBulk {
+export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = NO_TAIL): OfrepBulk {
   if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
-  const close = closing(tail)
+  const close = tail.closing
   const body = joinedBytes(OPEN, entries, (entry, i) => {
     const piece = bulkPieceOf(entry)
     digests[2 * i] = piece.d0
@@ -98,7 +99,7 @@ export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = ''): Ofre
  * kept answers, are the same for every tail. `tail` is asked only when an answer is made, that is after
  * the environment was found.
  */
-export const ofrepBulk = (tail: () => string): BulkRender<OfrepBulk> => ({
+export const ofrepBulk = (tail: () => BulkTail): BulkRender<OfrepBulk> => ({
   id: 'ofrep',
   make: (entries) => ofrepBulkAnswer(entries, tail()),
   size: ({ body, etag }) => body.length + etag.length,
@@ -106,9 +107,9 @@ export const ofrepBulk = (tail: () => string): BulkRender<OfrepBulk> => ({
 })
 
 /** The answer's body closed with `tail`: as it is when it was made or last sent with that tail, else closed again. */
-export function ofrepBulkBody (answer: OfrepBulk, tail: string): Buffer {
-  if (answer.tail !== tail) {
-    answer.body = Buffer.concat([answer.body.subarray(0, answer.flagsBytes), Buffer.from(tail)])
+export function ofrepBulkBody (answer: OfrepBulk, tail: BulkTail): Buffer {
+  if (answer.tail.text !== tail.text) {
+    answer.body = Buffer.concat([answer.body.subarray(0, answer.flagsBytes - 1), tail.closing])
     answer.tail = tail
   }
   return answer.body

@@ -9,7 +9,7 @@ import {
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { ofrepErrorHandler } from './ofrep-errors.js'
-import { ifNoneMatches, ofrepBulk, ofrepBulkBody, ofrepSuccessJson, toContext } from './ofrep-mapping.js'
+import { bulkTail, ifNoneMatches, ofrepBulk, ofrepBulkBody, ofrepSuccessJson, toContext, type BulkTail } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
 import { giveBackWhenClosed } from './lent-bytes.js'
 import { environmentOf } from './environment-scope.js'
@@ -40,16 +40,16 @@ const INACTIVITY_DELAY_S = 120
  * environment's, under the prefix the request used, on the provider's own origin (a relative
  * `requestUri`, so proxies in front need no configuration), with a stream token for the key that
  * asked instead of the key. A token is the same for an environment and key for an hour, so each
- * tail is written once per token and URL (`tails`), and every answer is closed with that one string.
+ * tail is written once per token and URL (`tails`), text and bytes, and every answer is closed with it.
  */
-function tailOf (tails: LRUCache<string, string>, request: FastifyRequest, environment: string): string {
+function tailOf (tails: LRUCache<string, BulkTail>, request: FastifyRequest, environment: string): BulkTail {
   const token = request.server.services.streamTokens.issue(environment, request.principal?.ref ?? ANONYMOUS_REF)
   const prefix = typeof (request.params as { environment?: unknown }).environment === 'string' ? `/environments/${environment}` : ''
   const requestUri = `${prefix}/ofrep/v1/event-stream?token=${token}`
   let tail = tails.get(requestUri)
   if (tail === undefined) {
     const stream = { type: 'sse', endpoint: { requestUri }, inactivityDelaySec: INACTIVITY_DELAY_S }
-    tails.set(requestUri, tail = `,"eventStreams":${JSON.stringify([stream])}}`)
+    tails.set(requestUri, tail = bulkTail(`,"eventStreams":${JSON.stringify([stream])}}`))
   }
   return tail
 }
@@ -58,7 +58,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The flag service counts each evaluation for /metrics (plugins/metrics.ts observes it).
   const flags = app.services.flags
   // One per environment, key and URL prefix in use within the hour; the last 1,000 used.
-  const tails = new LRUCache<string, string>({ max: 1_000 })
+  const tails = new LRUCache<string, BulkTail>({ max: 1_000 })
 
   app.post('/ofrep/v1/evaluate/flags/:key', {
     config: { access: 'evaluate', rateLimit: {} },
@@ -130,8 +130,8 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // A flag whose stored row cannot be served is reported in the array (GENERAL), never failing the others.
     // Kept per context by the flag service while the environment's flags stay as they are.
     // The body's end: the stream it advertises, with a token issued for a known environment only.
-    let made: string | undefined
-    const tail = (): string => (made ??= tailOf(tails, request, environment))
+    let made: BulkTail | undefined
+    const tail = (): BulkTail => (made ??= tailOf(tails, request, environment))
     const answer = flags.answerAll(environment, toContext(request.body.context), ofrepBulk(tail))
     const { etag } = answer
     // Sent from lent memory when made for this request; lent again once the response is closed.

@@ -6,7 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
-import { ofrepBulkAnswer, ofrepBulkBody } from '../../src/routes/ofrep-mapping.js'
+import { bulkTail, ofrepBulkAnswer, ofrepBulkBody } from '../../src/routes/ofrep-mapping.js'
 import type { EvaluationResult } from '../../src/engine/types.js'
 
 /**
@@ -480,13 +480,13 @@ t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and close
     { name: 'b', value: 'x', variant: 'x', reason: 'SPLIT' as const, type: 'string' as const, version: 2, rule: 'fallthrough', metadata: { team: 'é' } }
   ]
   const bare = ofrepBulkAnswer(entries)
-  const closed = ofrepBulkAnswer(entries, ',"eventStreams":[]}')
+  const closed = ofrepBulkAnswer(entries, bulkTail(',"eventStreams":[]}'))
   t.equal(closed.body.toString(), `${bare.body.toString()},"eventStreams":[]}`, 'the tail follows the flags')
   t.equal(closed.etag, bare.etag, 'the tail is not part of the ETag')
   t.equal(closed.flagsBytes, bare.body.length, 'flagsBytes ends at the flags')
   const made = closed.body
-  t.equal(ofrepBulkBody(closed, ',"eventStreams":[]}'), made, 'the same tail: the body as made, not copied')
-  t.same(JSON.parse(ofrepBulkBody(closed, ',"eventStreams":[{"type":"sse"}]}').toString()), { ...JSON.parse(made.toString()), eventStreams: [{ type: 'sse' }] }, 'another tail: closed again')
+  t.equal(ofrepBulkBody(closed, bulkTail(',"eventStreams":[]}')), made, 'the same tail: the body as made, not copied')
+  t.same(JSON.parse(ofrepBulkBody(closed, bulkTail(',"eventStreams":[{"type":"sse"}]}')).toString()), { ...JSON.parse(made.toString()), eventStreams: [{ type: 'sse' }] }, 'another tail: closed again')
 })
 
 t.test('ofrepBulkAnswer: the ETag is SHA-256 of the first 8 bytes of each entry\'s own SHA-256, in order', async (t) => {
