@@ -1,12 +1,13 @@
 /**
  * Cost growth of one evaluation (engine level, compiled flag, no HTTP): against the number of rules
- * a context has to go through (and what one rule costs by operator), and against the number of
- * overrides on the flag.
- * Run: npm run bench:cost   (ITERATIONS=200000 per run, RUNS=7 runs, median)
+ * a context has to go through (and what one rule costs by operator), against the number of
+ * overrides on the flag, and against the number of distinct flags evaluated in turn (what a bulk
+ * request does: every flag for one context), next to the same evaluations spread over 100 of them.
+ * Run: npm run bench:cost   (ITERATIONS=200000 per run, RUNS=7 runs, median; FLAG_COUNTS=100,1000,2000,5000,10000)
  */
-import { compileFlag, type Clause, type EvaluationContext, type FlagDefinition, type OverrideSpec, type Rule } from '../src/engine/index.js'
+import { compileFlag, evaluate, type Clause, type CompiledFlag, type EvaluationContext, type FlagDefinition, type OverrideSpec, type Rule } from '../src/engine/index.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
-import { DEFAULT_RUNS, formatNs, medianEvaluationNs } from './support/timing.js'
+import { DEFAULT_RUNS, formatNs, median, medianEvaluationNs } from './support/timing.js'
 
 // Fewer than bench:engine's million: at 50 rules one run is already ~0.5 s.
 const ITERATIONS = Number(process.env.ITERATIONS ?? 200_000)
@@ -89,5 +90,43 @@ for (const n of [0, 10, 1_000, 100_000]) {
   const miss = medianEvaluationNs(compiled, contexts, NOW, timing)
   const hit = n === 0 ? undefined : medianEvaluationNs(compiled, members(n), NOW, timing)
   console.log(`| ${n.toLocaleString('en-US')} | ${formatNs(miss)} | ${hit === undefined ? 'n/a' : formatNs(hit)} |`)
+}
+
+/**
+ * Every flag in turn for one context, then the next context: ns per flag, for `flags` distinct flags,
+ * and for as many evaluations over only the first `control` of them, so that the two differ in how
+ * much memory the loop reads and in nothing else.
+ */
+function perFlagNs (flags: readonly CompiledFlag[], count: number): number {
+  const evaluations = Math.max(ITERATIONS, flags.length * 20)
+  const passes = Math.ceil(evaluations / count)
+  const runs: number[] = []
+  let sink = 0
+  for (let run = 0; run < RUNS + 1; run++) {
+    const started = process.hrtime.bigint()
+    for (let p = 0; p < passes; p++) {
+      const context = contexts[p % contexts.length]
+      for (let i = 0; i < count; i++) sink += evaluate(flags[i], context, NOW).version
+    }
+    // The first run warms up (and compiles the loop).
+    if (run > 0) runs.push(Number(process.hrtime.bigint() - started) / (passes * count))
+  }
+  if (sink === 0) throw new Error('nothing evaluated')
+  return median(runs)
+}
+
+// Five rules (the first five operators, none matching) and a 50 % split: one of the dataset's richer
+// kinds. Each flag its own: its own seed, and rules of its own values (no two flags' clauses alike),
+// but for the pattern, which all share (a flag set has few; each is compiled once, regex-safety.ts).
+const ownRules = (f: number): Rule[] =>
+  Array.from({ length: 5 }, (_, r) => ({ id: `r${r}`, clauses: [clauseOf(r === 4 ? 4 : 10 * f + r)], serve: { variant: 'on' } }))
+const FLAG_COUNTS = (process.env.FLAG_COUNTS ?? '100,1000,2000,5000,10000').split(',').map(Number)
+const CONTROL = 100
+console.log(`\n| distinct flags evaluated in turn (5 rules each, then a 50 % split) | ns per flag | the same evaluations over ${CONTROL} of them | ratio |\n| ---: | ---: | ---: | ---: |`)
+for (const n of FLAG_COUNTS) {
+  const flags = Array.from({ length: n }, (_, i) => compileFlag(flag(`bulk-${n}-${i}`, ownRules(i))))
+  const all = perFlagNs(flags, n)
+  const few = perFlagNs(flags, Math.min(CONTROL, n))
+  console.log(`| ${n.toLocaleString('en-US')} | ${formatNs(all)} | ${formatNs(few)} | ${(all / few).toFixed(2)} |`)
 }
 printRunFooter()
