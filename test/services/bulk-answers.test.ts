@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { contextKey, createBulkAnswerCache, type KeptAnswer } from '../../src/services/bulk-answers.js'
+import { contextKey, createBulkAnswerCache, keyHash, type KeptAnswer } from '../../src/services/bulk-answers.js'
 import type { EvaluationContext } from '../../src/engine/types.js'
 
 const plan = {}
@@ -69,4 +69,24 @@ t.test('a context is kept when it comes back within as many others as the budget
   t.same(asks(others('c', 1000)), [], 'a thousand contexts asking once: none kept')
   t.equal(cache.get<string>('held', plan)?.answer, 'H', 'and the kept answer stays')
   t.notOk(createBulkAnswerCache(1000).admits('huge', 5000), 'an answer larger than the budget: remembered, not kept')
+})
+
+t.test('contexts asked once are remembered by a 32-bit hash of their key (FNV-1a), not by the key itself', async (t) => {
+  // FNV-1a's published 32-bit vectors (ASCII: one UTF-16 code unit per byte).
+  t.equal(keyHash('') >>> 0, 0x811c9dc5)
+  t.equal(keyHash('a') >>> 0, 0xe40c292c)
+  t.equal(keyHash('foobar') >>> 0, 0xbf9cf968)
+  // Two keys with one hash (found by trying): the second is taken for the first coming back.
+  const byHash = new Map<number, string>()
+  let pair: [string, string] | undefined
+  for (let i = 0; pair === undefined; i++) {
+    const key = `ofrep\nproduction\n{"targetingKey":"user-${i}"}`
+    const other = byHash.get(keyHash(key))
+    if (other === undefined) byHash.set(keyHash(key), key)
+    else pair = [other, key]
+  }
+  const cache = createBulkAnswerCache(1000)
+  t.notOk(cache.admits(pair[0], 100), 'the first asks once: remembered')
+  t.ok(cache.admits(pair[1], 100), 'the other, of the same hash, is admitted one ask early: what a collision costs')
+  t.notOk(cache.admits('ofrep\nproduction\n{"targetingKey":"someone-else"}', 100), 'any other key is not')
 })
