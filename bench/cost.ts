@@ -5,9 +5,9 @@
  * request does: every flag for one context), next to the same evaluations spread over 100 of them.
  * Run: npm run bench:cost   (ITERATIONS=200000 per run, RUNS=7 runs, median; FLAG_COUNTS=100,1000,2000,5000,10000)
  */
-import { compileFlag, evaluate, type Clause, type CompiledFlag, type EvaluationContext, type FlagDefinition, type OverrideSpec, type Rule } from '../src/engine/index.js'
+import { compileFlag, type Clause, type CompiledFlag, type EvaluationContext, type FlagDefinition, type OverrideSpec, type Rule } from '../src/engine/index.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
-import { DEFAULT_RUNS, formatNs, median, medianEvaluationNs } from './support/timing.js'
+import { DEFAULT_RUNS, formatNs, medianEvaluationNs, medianRunNs, timePasses } from './support/timing.js'
 
 // Fewer than bench:engine's million: at 50 rules one run is already ~0.5 s.
 const ITERATIONS = Number(process.env.ITERATIONS ?? 200_000)
@@ -93,27 +93,12 @@ for (const n of [0, 10, 1_000, 100_000]) {
 }
 
 /**
- * Every flag in turn for one context, then the next context: ns per flag, for `flags` distinct flags,
- * and for as many evaluations over only the first `control` of them, so that the two differ in how
- * much memory the loop reads and in nothing else.
+ * ns per flag when each pass evaluates the first `count` of `flags` for one context: the same number of
+ * evaluations whatever `count`, so that a pass over all of them and one over a few differ in how much
+ * memory the loop reads and in nothing else.
  */
-function perFlagNs (flags: readonly CompiledFlag[], count: number): number {
-  const evaluations = Math.max(ITERATIONS, flags.length * 20)
-  const passes = Math.ceil(evaluations / count)
-  const runs: number[] = []
-  let sink = 0
-  for (let run = 0; run < RUNS + 1; run++) {
-    const started = process.hrtime.bigint()
-    for (let p = 0; p < passes; p++) {
-      const context = contexts[p % contexts.length]
-      for (let i = 0; i < count; i++) sink += evaluate(flags[i], context, NOW).version
-    }
-    // The first run warms up (and compiles the loop).
-    if (run > 0) runs.push(Number(process.hrtime.bigint() - started) / (passes * count))
-  }
-  if (sink === 0) throw new Error('nothing evaluated')
-  return median(runs)
-}
+const perFlagNs = (flags: readonly CompiledFlag[], count: number): number =>
+  medianRunNs(() => timePasses(flags, count, contexts, NOW, Math.ceil(Math.max(ITERATIONS, flags.length * 20) / count)), RUNS)
 
 // Five rules (the first five operators, none matching) and a 50 % split: one of the dataset's richer
 // kinds. Each flag its own: its own seed, and rules of its own values (no two flags' clauses alike),

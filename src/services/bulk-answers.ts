@@ -100,7 +100,7 @@ export function createBulkAnswerCache (budget: number): BulkAnswerCache {
       if (seen.delete(hash)) return true
       // Contexts that come back only after more others than the budget holds would each push out an
       // answer no one asks for again before it is pushed out itself (least recently used, cycled through):
-      // remembering no more contexts than that keeps those out, at the cost of a key each.
+      // remembering no more contexts than that keeps those out, at the cost of a number each.
       if (seen.size >= Math.max(1, Math.floor(budget / size))) seen.clear()
       seen.add(hash)
       return false
