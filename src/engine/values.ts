@@ -35,6 +35,23 @@ const EPOCH_MS = /^-?\d{1,16}$/
 export function toEpochMs (v: Scalar): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN
   if (typeof v !== 'string') return Number.NaN
+  // Stryker disable next-line ConditionalExpression: parsing every time gives the same values (speed only)
+  if (v !== lastInstantText) {
+    lastInstantMs = parseInstant(v)
+    lastInstantText = v
+  }
+  return lastInstantMs
+}
+
+/**
+ * The last string read as an instant and what it gave. Reading one is two regex tests and a
+ * `Date.parse` (~190 ns, ten times any other clause); a bulk request reads the same context value for
+ * every flag with a `before`/`after` clause on that attribute, and now reads it once.
+ */
+let lastInstantText: string | undefined
+let lastInstantMs = Number.NaN
+
+function parseInstant (v: string): number {
   if (ISO_ZONED.test(v)) return Date.parse(v)
   if (ISO_LOCAL.test(v)) return Date.parse(v + 'Z')
   if (EPOCH_MS.test(v)) return Number(v)

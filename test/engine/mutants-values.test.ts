@@ -72,6 +72,17 @@ t.test('toEpochMs reads ISO-8601 dates and date-times (zone-less as UTC) and dig
   t.same([toEpochMs(5), Number.isNaN(toEpochMs(Infinity)), Number.isNaN(toEpochMs(true))], [5, true, true], 'numbers are epoch ms if finite; booleans NaN')
 })
 
+t.test('toEpochMs remembers only the last string it read: each read gives that string\'s own instant', async (t) => {
+  const day = Date.UTC(2026, 10, 21)
+  const reads: Array<[string | number | boolean, number]> = [
+    ['2026-11-21', day], ['2026-11-21', day], ['2026-11-22', day + 86_400_000], ['2026-11-21', day],
+    ['not a date', Number.NaN], ['2026-11-21', day], [String(day), day], [5, 5], [true, Number.NaN], [String(day), day],
+    // The same text as another string object: read alike.
+    [['2026', '11', '21'].join('-'), day]
+  ]
+  t.same(reads.map(([v]) => [v, toEpochMs(v)]), reads)
+})
+
 t.test('parseVersion drops a v, pads partial versions and refuses the rest', async (t) => {
   const cases = ['1.2.3', 'v1.2.3', 'V1.2.3', '1', '1.2', 'v1.2', '1.2.3.4', 'latest', '1.2.3-rc.1', '1.2.3+b', 'x1', '1x', '1.x',
     '01.2', '1.02', '.1', '1.', '1.2.', '', 'v', 'w1.2.3']
