@@ -1,28 +1,32 @@
 /**
  * Scale (issue 6): 10,000 flags and 100,000 overrides (20,000 customers, 50,000 users) against 10
  * flags, each served by a real `node dist/server.js` in the default config (info logging, SQLite):
- * - throughput of GET /evaluate/{name} and OFREP single, the two servers in alternating rounds,
- *   every connection cycling through 10,000 requests over as many flags (see support/dataset.ts);
+ * - throughput of GET /evaluate/{name} and OFREP single, the two sizes in alternating rounds, each
+ *   served by PROCESSES identical processes, one per round in turn (the last cold starts' servers; two
+ *   processes of one build differ by up to 15 %: support/load.ts, `rotating`), every connection
+ *   cycling through 10,000 requests over as many flags (see support/dataset.ts);
  * - cold start: spawn → first 200 from /readyz, several times;
- * - the server's RSS and V8 heap (/metrics) after the load.
+ * - the servers' RSS and V8 heap (/metrics) after the load: the largest of each size's processes.
  * The cold starts are on the whole machine; for the load, wrk (where installed) and core pinning as in bench:http.
- * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=10000, COLD_STARTS=3)
+ * Run: npm run bench:scale   (builds first; DURATION=2, ROUNDS=9 (three per process), CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=10000, COLD_STARTS=3, PROCESSES=3 (at most COLD_STARTS))
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, useWrk, verdict, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rotating, useWrk, verdict, type Measured } from './support/load.js'
 import { pinCores, pinServer } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32 })
 const FLAGS = Number(process.env.FLAGS ?? 10_000)
 const REQUESTS = 10_000
 const TALLY = 2_000
 const COLD_STARTS = Number(process.env.COLD_STARTS ?? 3)
+const PROCESSES = Number(process.env.PROCESSES ?? 3)
+if (!(PROCESSES >= 1 && PROCESSES <= COLD_STARTS)) throw new Error(`PROCESSES must be from 1 to COLD_STARTS (${COLD_STARTS})`)
 const KEY = 'bench-write-key-0123456789'
 
 await withServers('flagpost-bench-scale-', main)
@@ -30,7 +34,8 @@ await withServers('flagpost-bench-scale-', main)
 interface Case {
   label: string
   size: DatasetSize
-  server: ServerProcess
+  /** The servers of the last PROCESSES cold starts, kept up for the load. */
+  servers: ServerProcess[]
   /** Per cold start: wall ms to ready, CPU ms of the main thread and of the whole process by then. */
   starts: number[]
   mainCpu: number[]
@@ -40,35 +45,34 @@ interface Case {
 }
 
 async function main ({ dir, servers }: BenchRun): Promise<void> {
-  printRunHeader(`bench:scale: ${describeLoad(OPTIONS)}; load from ${await useWrk()}`)
+  printRunHeader(`bench:scale: ${describeLoad(OPTIONS)}; ${PROCESSES} processes per size, one per round in turn; load from ${await useWrk()}`)
   const seeded = performance.now()
   const small = { label: `${KINDS} flags`, path: join(dir, 'small.db'), size: await seedDataset(join(dir, 'small.db'), { flags: KINDS, subjects: false }) }
   const large = { label: `${FLAGS.toLocaleString('en-US')} flags`, path: join(dir, 'large.db'), size: await seedDataset(join(dir, 'large.db'), { flags: FLAGS, subjects: true }) }
   console.log(`seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s: ${describe(large.size)}`)
 
-  // Cold starts, alternating the two databases; the last server of each stays up for the load.
+  // Cold starts, alternating the two databases; the last PROCESSES servers of each stay up for the load.
   const cases: Case[] = []
-  for (const { label, size } of [small, large]) cases.push({ label, size, ...loadRequests(REQUESTS, size.flags), starts: [], mainCpu: [], allCpu: [], server: undefined as unknown as ServerProcess })
+  for (const { label, size } of [small, large]) cases.push({ label, size, ...loadRequests(REQUESTS, size.flags), starts: [], mainCpu: [], allCpu: [], servers: [] })
   for (let i = 0; i < COLD_STARTS; i++) {
     for (const [c, path] of [[cases[0], small.path], [cases[1], large.path]] as const) {
       const server = await startServer({ DATABASE_URL: `file:${path}`, API_KEY: KEY }, join(dir, `${c.size.flags}.log`))
       c.starts.push(server.readyMs)
       if (server.readyCpuMs !== null) { c.mainCpu.push(server.readyCpuMs.mainThread); c.allCpu.push(server.readyCpuMs.process) }
-      if (i < COLD_STARTS - 1) await server.stop()
-      else { c.server = server; servers.push(server) }
+      if (i < COLD_STARTS - PROCESSES) await server.stop()
+      else { c.servers.push(server); servers.push(server) }
     }
   }
-  const memoryReady = cases.map((c) => c.server.memory())
+  const memoryReady = cases.map((c) => largest(c.servers.map((server) => server.memory())))
   // The cold starts had both cores; the load, like bench:http's, has the load generator on one and the server on the other.
   console.log(pinCores())
-  for (const c of cases) pinServer(c.server.pid)
-  for (const c of cases) console.log(`${c.label}: ${await tally(c)}`)
+  for (const c of cases) for (const server of c.servers) pinServer(server.pid)
+  for (const c of cases) for (const server of c.servers) console.log(`${c.label}, pid ${server.pid}: ${await tally(c, server)}`)
 
-  const target = (c: Case, kind: 'get' | 'ofrep'): LoadTarget =>
-    ({ label: `${kind} ${c.label}`, base: () => c.server.base, requests: c[kind], cpuMs: () => processCpuMs(c.server.pid) })
+  const target = (c: Case, kind: 'get' | 'ofrep') => rotating(`${kind} ${c.label}`, c.servers, c[kind], processCpuMs)
   const results = await alternate([target(cases[0], 'get'), target(cases[1], 'get'), target(cases[0], 'ofrep'), target(cases[1], 'ofrep')], OPTIONS)
-  const memoryLoaded = cases.map((c) => c.server.memory())
-  const heapLoaded = await Promise.all(cases.map(async (c) => heapOf(c.server)))
+  const memoryLoaded = cases.map((c) => largest(c.servers.map((server) => server.memory())))
+  const heapLoaded = await Promise.all(cases.map(async (c) => (await Promise.all(c.servers.map(heapOf))).join('; ')))
 
   const [s, l] = cases
   const m = (kind: string, c: Case): Measured => results.get(`${kind} ${c.label}`)!
@@ -93,13 +97,20 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
     const cpuCell = (c: Case): string => `${median(c.mainCpu).toFixed(0)} ms (all threads ${median(c.allCpu).toFixed(0)})`
     console.log(`| CPU the server used until ready, main thread (what the cold start is on an idle core), median | ${cpuCell(s)} | ${cpuCell(l)} | ≤ 3 s ${met(Math.max(...l.mainCpu) <= 3000)} |`)
   }
-  console.log(`| RSS when ready | ${mb(memoryReady[0])} | ${mb(memoryReady[1])} | |`)
+  console.log(`| RSS when ready (the largest process) | ${mb(memoryReady[0])} | ${mb(memoryReady[1])} | |`)
   const loaded = memoryLoaded[1]
-  console.log(`| RSS after the load | ${mb(memoryLoaded[0], true)} | ${mb(loaded, true)} | ≤ 300 MB ${loaded === null ? 'n/a' : met(loaded.rssMb <= 300)} |`)
-  console.log(`| V8 heap after the load: total / old generation used (from /metrics) | ${heapLoaded[0]} | ${heapLoaded[1]} | |`)
+  console.log(`| RSS after the load (the largest process; peak: the largest VmHWM) | ${mb(memoryLoaded[0], true)} | ${mb(loaded, true)} | ≤ 300 MB ${loaded === null ? 'n/a' : met(loaded.rssMb <= 300)} |`)
+  console.log(`| V8 heap after the load, each process: total / old generation used (from /metrics) | ${heapLoaded[0]} | ${heapLoaded[1]} | |`)
   const failed = failureReport(results)
   if (failed !== '') console.log(`\n${failed}`)
   printRunFooter()
+}
+
+/** The largest RSS and the largest peak of a size's processes (the RSS target holds for every one), or null when one could not be read. */
+function largest (readings: Array<{ rssMb: number, peakMb: number } | null>): { rssMb: number, peakMb: number } | null {
+  if (readings.some((r) => r === null)) return null
+  const read = readings as Array<{ rssMb: number, peakMb: number }>
+  return { rssMb: Math.max(...read.map((r) => r.rssMb)), peakMb: Math.max(...read.map((r) => r.peakMb)) }
 }
 
 /** The V8 heap's size and its old generation's use, in MB, from the server's /metrics. */
@@ -121,10 +132,10 @@ function describe (size: DatasetSize): string {
  * The first TALLY requests of the mix, GET and OFREP, 8 at a time (every kind of flag 200 times):
  * all must answer 200; what the GETs served, by reason and rule. The load's own non-2xx are counted by autocannon.
  */
-async function tally (c: Case): Promise<string> {
+async function tally (c: Case, server: ServerProcess): Promise<string> {
   const counts = new Map<string, number>()
   const send = async (r: autocannon.Request): Promise<Response> => {
-    const res = await fetch(`${c.server.base}${r.path!}`, { method: r.method, headers: r.headers as Record<string, string> | undefined, body: r.body as string | undefined })
+    const res = await fetch(`${server.base}${r.path!}`, { method: r.method, headers: r.headers as Record<string, string> | undefined, body: r.body as string | undefined })
     if (res.status !== 200) throw new Error(`${r.method} ${r.path}: ${res.status} ${await res.text()}`)
     return res
   }
