@@ -279,11 +279,12 @@ export function createStreamHub ({ source, revision, logger, options }: {
   return {
     /**
      * Attach a stream. `lastEventId` (the SSE `Last-Event-ID` of a reconnecting client) replays what
-     * it missed; without one it gets what happens from now on.
+     * it missed; without one it gets what happens from now on: nothing at or below the revision served
+     * now, though a delivery under way (its log read in flight) is still to send those to the others.
      */
     open (sink: StreamSink, stream: StreamTarget, lastEventId?: number): void {
       if (closed) { sink.end(); return }
-      const sub: Subscriber = { ...stream, sink, sent: lastEventId ?? 0, held: lastEventId === undefined ? null : [] }
+      const sub: Subscriber = { ...stream, sink, sent: lastEventId ?? revision(), held: lastEventId === undefined ? null : [] }
       subscribers.set(sink, sub)
       counts[sub.kind].opened++
       startHeartbeat()

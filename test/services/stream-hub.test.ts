@@ -151,6 +151,25 @@ t.test('without streams the log is not read; a stream opened later starts from t
   t.same(s.ids, [3], 'not the entries before it opened')
 })
 
+t.test('a stream opened while a delivery is under way is not sent what was written before it opened', async (t) => {
+  const log = fakeLog()
+  const { hub, write } = hubOn(t, log)
+  const early = fakeSink()
+  hub.open(early.sink, changes())
+  const release = log.stallNext()
+  log.append({})
+  hub.advanced(log.revision)
+  // The delivery of revision 1 is reading the log; the snapshot already serves revision 1.
+  const late = fakeSink()
+  const lateOfrep = fakeSink()
+  hub.open(late.sink, changes())
+  hub.open(lateOfrep.sink, ofrep())
+  release()
+  await hub.settled()
+  await write({})
+  t.same([early.ids, late.ids, lateOfrep.ids], [[1, 2], [2], [2]])
+})
+
 t.test('resume: live events that arrive while the replay is read are sent after it, each once, in order', async (t) => {
   const log = fakeLog()
   const { hub, write } = hubOn(t, log)
