@@ -71,6 +71,7 @@ const ONCE: Record<string, string> = {
   'test/routes/cors.test.ts': 'CORS headers follow from the request alone (Origin, path, method); the database is incidental',
   'test/ui': 'the admin UI in chromium against a live server on SQLite (SPEC §13); the pages call the same API test/routes runs on Postgres',
   'test/routes/lent-bytes.test.ts': 'the pool of answer memory over fake responses; no database (test/routes/bulk-lent.test.ts runs it over sockets on Postgres)',
+  'test/routes/json-text.test.ts': 'joining an answer\'s pieces into one buffer, in memory; no database (test/routes/bulk-kept.test.ts and ofrep.test.ts send joined answers on Postgres)',
   'test/routes/ui.test.ts': 'static files of the built UI and their headers; no database',
   'test/browser': 'chromium against a live server tests CORS and the OFREP web provider in a page, not the dialect (test/routes and test/clients cover the API on Postgres)',
   'test/deploy': 'container files: the compose topology is on Postgres and Redis in the first pass; the image runs its own SQLite default; TRUST_PROXY is Fastify\'s'
