@@ -19,7 +19,7 @@
  */
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
-import { requestContexts, seedDataset } from './support/dataset.js'
+import { bulkRequests, seedDataset } from './support/dataset.js'
 import { alternate, cpuPerRequest, rotating, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
@@ -47,16 +47,6 @@ const KEY = 'bench-write-key-0123456789'
 const EDGE_RPS = 6_900
 
 await withServers('flagpost-bench-bulk-', main)
-
-/** The two bulk requests for each of `count` contexts: OFREP (targetingKey) and POST /evaluate (user_id). */
-function bulkRequests (count: number): { ofrep: autocannon.Request[], evaluate: autocannon.Request[] } {
-  const contexts = requestContexts(count, 1).map(({ context }) => context)
-  const post = (path: string, body: unknown): autocannon.Request => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return {
-    ofrep: contexts.map(({ user_id: targetingKey, ...rest }) => post('/ofrep/v1/evaluate/flags', { context: { targetingKey, ...rest } })),
-    evaluate: contexts.map((context) => post('/evaluate', { context }))
-  }
-}
 
 /** The SQLite file of a run's servers holding `flags` flags. */
 function dbOf ({ dir }: BenchRun, flags: number): string { return join(dir, `${flags}.db`) }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 
-interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number }
+interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, hitCount?: number, children?: number[] }
 interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[], startTime: number, endTime: number }
 
 export interface SelfTime { name: string, where: string, ms: number, share: number }
@@ -36,10 +36,10 @@ function moduleOf (url: string): string {
 export interface Window { startUs: number, endUs: number }
 
 /**
- * Self time per function (summed over the profile's nodes for the same function) and per module,
- * largest first; idle excluded; only samples inside `window` (or any of several) when given.
+ * The profile's nodes, and the µs sampled in each (its self time): only samples inside `window` (or
+ * any of several) when given; `totalUs` is the busy time, idle excluded.
  */
-export function summarize (file: string, window?: Window | Window[]): { totalMs: number, functions: SelfTime[], modules: SelfTime[] } {
+function busySamples (file: string, window?: Window | Window[]): { byId: Map<number, ProfileNode>, selfUs: Map<number, number>, idle: Set<number>, totalUs: number } {
   const windows = window === undefined ? undefined : Array.isArray(window) ? window : [window]
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
@@ -55,6 +55,41 @@ export function summarize (file: string, window?: Window | Window[]): { totalMs:
   const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id))
   let totalUs = 0
   for (const [id, us] of selfUs) if (!idle.has(id)) totalUs += us
+  return { byId, selfUs, idle, totalUs }
+}
+
+/** A stage of a request, told by the functions on the stack: its name, and whether a frame (name, location) belongs to it. */
+export interface Stage { label: string, holds: (name: string, where: string) => boolean }
+
+/**
+ * Inclusive time per stage: a sample counts for a stage when any frame on its stack belongs to it
+ * (once, however many do), so a stage includes everything it calls. Busy time only; samples in
+ * `window` when given. Returns the busy µs and each stage's µs, in the order given.
+ */
+export function stageTimes (file: string, stages: readonly Stage[], window?: Window | Window[]): { totalUs: number, stageUs: number[] } {
+  const { byId, selfUs, idle, totalUs } = busySamples(file, window)
+  const parent = new Map<number, number>()
+  for (const node of byId.values()) for (const child of node.children ?? []) parent.set(child, node.id)
+  const stageUs = stages.map(() => 0)
+  for (const [id, us] of selfUs) {
+    if (idle.has(id)) continue
+    const hit = stages.map(() => false)
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { functionName, url, lineNumber } = byId.get(at)!.callFrame
+      const where = location(url, lineNumber)
+      stages.forEach((stage, i) => { if (!hit[i] && stage.holds(functionName, where)) hit[i] = true })
+    }
+    hit.forEach((h, i) => { if (h) stageUs[i] += us })
+  }
+  return { totalUs, stageUs }
+}
+
+/**
+ * Self time per function (summed over the profile's nodes for the same function) and per module,
+ * largest first; idle excluded; only samples inside `window` (or any of several) when given.
+ */
+export function summarize (file: string, window?: Window | Window[]): { totalMs: number, functions: SelfTime[], modules: SelfTime[] } {
+  const { byId, selfUs, idle, totalUs } = busySamples(file, window)
   const functions = new Map<string, SelfTime>()
   const modules = new Map<string, SelfTime>()
   const add = (into: Map<string, SelfTime>, key: string, name: string, where: string, us: number): void => {

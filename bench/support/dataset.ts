@@ -165,3 +165,13 @@ export function loadRequests (count: number, flags: number): { get: autocannon.R
     }))
   }
 }
+
+/** The two bulk requests for each of `count` contexts: OFREP (targetingKey) and POST /evaluate (user_id). */
+export function bulkRequests (count: number): { ofrep: autocannon.Request[], evaluate: autocannon.Request[] } {
+  const contexts = requestContexts(count, 1).map(({ context }) => context)
+  const post = (path: string, body: unknown): autocannon.Request => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return {
+    ofrep: contexts.map(({ user_id: targetingKey, ...rest }) => post('/ofrep/v1/evaluate/flags', { context: { targetingKey, ...rest } })),
+    evaluate: contexts.map((context) => post('/evaluate', { context }))
+  }
+}

@@ -114,12 +114,12 @@ export async function startProcesses (n: number, start: (i: number) => Promise<S
 
 /**
  * The bare Fastify baseline (support/bare-server.ts) in a process of its own, answering `routes`:
- * `dir` holds its route file and its log.
+ * `dir` holds its route file and its log; `nodeArgs` as for startServer.
  */
-export async function startBareServer (routes: BareRoute[], dir: string, label = 'bare'): Promise<ServerProcess> {
+export async function startBareServer (routes: BareRoute[], dir: string, label = 'bare', nodeArgs: string[] = []): Promise<ServerProcess> {
   const file = `${dir}/${label}-routes.json`
   writeFileSync(file, JSON.stringify(routes))
-  return startServer({ BARE_ROUTES: file }, `${dir}/${label}.log`, ['--import', 'tsx'], BARE_SERVER)
+  return startServer({ BARE_ROUTES: file }, `${dir}/${label}.log`, ['--import', 'tsx', ...nodeArgs], BARE_SERVER)
 }
 
 /** A bench run's temporary directory and the servers it starts. */
