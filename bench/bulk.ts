@@ -53,8 +53,9 @@ function dbOf ({ dir }: BenchRun, flags: number): string { return join(dir, `${f
 
 /** A Flagpost server over a new SQLite file with `flags` flags of the dataset's ten kinds (`env` added to its environment). */
 async function flagpostWith (run: BenchRun, flags: number, env: Record<string, string> = {}): Promise<ServerProcess> {
-  await seedDataset(dbOf(run, flags), { flags, subjects: false })
-  return flagpostOn(run.servers, run.dir, dbOf(run, flags), `${flags}`, env)
+  const db = dbOf(run, flags)
+  await seedDataset(db, { flags, subjects: false })
+  return flagpostOn(run.servers, run.dir, db, `${flags}`, env)
 }
 
 /** A Flagpost server over an existing SQLite file. */

@@ -106,10 +106,12 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   printRunFooter()
 }
 
+/** A server's memory reading (`ServerProcess.memory`): null where /proc could not be read. */
+type Memory = ReturnType<ServerProcess['memory']>
 /** The largest RSS and the largest peak of a size's processes (the RSS target holds for every one), or null when one could not be read. */
-function largest (readings: Array<{ rssMb: number, peakMb: number } | null>): { rssMb: number, peakMb: number } | null {
+function largest (readings: Memory[]): Memory {
   if (readings.some((r) => r === null)) return null
-  const read = readings as Array<{ rssMb: number, peakMb: number }>
+  const read = readings as Array<NonNullable<Memory>>
   return { rssMb: Math.max(...read.map((r) => r.rssMb)), peakMb: Math.max(...read.map((r) => r.peakMb)) }
 }
 
