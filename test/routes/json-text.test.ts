@@ -36,3 +36,10 @@ t.test('the items passed are not changed, and joining twice gives the same bytes
   t.ok(once.equals(twice))
   t.same(list.map((b) => b.toString()), before)
 })
+
+t.test('a join that throws half-way leaves nothing behind for the next one', async (t) => {
+  const list = items(10, 'h')
+  t.throws(() => joinedBytes(OPEN, list, (b, i) => { if (i === 6) throw new Error('no bytes for this one'); return b }, CLOSE), /no bytes/)
+  const next = items(2, 'i')
+  t.equal(joinedBytes(OPEN, next, (b) => b, CLOSE).toString(), expected(next), 'only the second join\'s elements')
+})
