@@ -93,49 +93,30 @@ export function inputProblems (value: unknown, { maxDepth = MAX_INPUT_DEPTH, fie
   return problems
 }
 
-/** Whether `value` obeys the rule: the walk of inputProblems, without paths. */
+/**
+ * Whether `value` obeys the rule: the walk of inputProblems, without paths, and without allocating
+ * (every evaluation request's context comes through here). It recurses: at most `maxDepth` + 1 calls
+ * deep, as a container at `maxDepth` is refused before its contents are looked at.
+ */
 function obeysRule (value: unknown, maxDepth: number): boolean {
-  if (typeof value === 'string') return stringProblem(value) === undefined
-  if (typeof value !== 'object' || value === null) return typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
-  const flat = maxDepth > 0 ? flatStrings(value) : undefined
-  if (flat !== undefined) return flat
-  const items: unknown[] = [value]
-  const depths: number[] = [0]
-  const properties: boolean[] = [false]
-  while (items.length > 0) {
-    const item = items.pop()
-    const depth = depths.pop()!
-    const property = properties.pop()!
-    if (typeof item === 'string') { if (stringProblem(item) !== undefined) return false; continue }
-    if (typeof item === 'number') { if (!Number.isFinite(item)) return false; continue }
-    if (item === null || typeof item === 'boolean') continue
-    if (typeof item !== 'object') { if (item === undefined && property) continue; return false }
-    if (depth >= maxDepth || (depth > 0 && !isJsonContainer(item))) return false
-    if (Array.isArray(item)) {
-      for (let i = 0; i < item.length; i++) { items.push(item[i]); depths.push(depth + 1); properties.push(false) }
-      continue
-    }
-    for (const key in item) {
-      if (!Object.hasOwn(item, key)) continue
-      if (stringProblem(key) !== undefined) return false
-      items.push((item as Record<string, unknown>)[key]); depths.push(depth + 1); properties.push(true)
-    }
-  }
-  return true
+  return obeys(value, 0, maxDepth, false)
 }
 
-/**
- * For an object whose own values are all strings (a request's params and query, on every
- * evaluation): whether it obeys the rule, found without the walk's stacks. Undefined when a value
- * is not a string: the walk decides.
- */
-function flatStrings (value: object): boolean | undefined {
-  if (Array.isArray(value)) return undefined
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue
-    const item = (value as Record<string, unknown>)[key]
-    if (typeof item !== 'string') return undefined
-    if (stringProblem(key) !== undefined || stringProblem(item) !== undefined) return false
+/** `item`, found at `depth` (as an object's property when `property`), obeys the rule. */
+function obeys (item: unknown, depth: number, maxDepth: number, property: boolean): boolean {
+  if (typeof item === 'string') return stringProblem(item) === undefined
+  if (typeof item === 'number') return Number.isFinite(item)
+  if (item === null || typeof item === 'boolean') return true
+  // An absent property is fine; anything else that is not an object only a library caller can pass.
+  if (typeof item !== 'object') return item === undefined && property
+  if (depth >= maxDepth || (depth > 0 && !isJsonContainer(item))) return false
+  if (Array.isArray(item)) {
+    for (let i = 0; i < item.length; i++) if (!obeys(item[i], depth + 1, maxDepth, false)) return false
+    return true
+  }
+  for (const key in item) {
+    if (!Object.hasOwn(item, key)) continue
+    if (stringProblem(key) !== undefined || !obeys((item as Record<string, unknown>)[key], depth + 1, maxDepth, true)) return false
   }
   return true
 }
