@@ -29,7 +29,7 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32)
 const SLICE = 8192
 const KEY = 'bench-write-key-0123456789'
 
-interface Side { label: string, profiles: string, server: ServerProcess, windows: Window[], completed: number, next: number }
+interface Side { label: string, profiles: string, server: ServerProcess, windows: Window[], completed: number, rps: number[], next: number }
 
 /** A frame's function is `name` (and lives at a location starting with `where`, when given). */
 const fn = (name: string, where?: string) => (n: string, w: string): boolean => n === name && (where === undefined || w.startsWith(where))
@@ -68,8 +68,8 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   console.log(pinCores())
   for (const server of [flagpost, bare]) pinServer(server.pid)
   const sides: Side[] = [
-    { label: 'Flagpost', profiles: flagpostProfiles, server: flagpost, windows: [], completed: 0, next: 0 },
-    { label: 'bare process', profiles: bareProfiles, server: bare, windows: [], completed: 0, next: 0 }
+    { label: 'Flagpost', profiles: flagpostProfiles, server: flagpost, windows: [], completed: 0, rps: [], next: 0 },
+    { label: 'bare process', profiles: bareProfiles, server: bare, windows: [], completed: 0, rps: [], next: 0 }
   ]
   /** The side's next 8,192 contexts (each side has its own turn through them: no context asks one server twice in a row). */
   const slice = (side: Side): autocannon.Request[] => {
@@ -80,14 +80,13 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
   const load = sampleLoad()
   for (const side of sides) await runLoad({ label: side.label, base: () => side.server.base, requests: slice(side), cpuMs: () => null }, { duration: 2, connections: CONNECTIONS }) // warm-up, not counted
-  const rps: number[][] = sides.map(() => [])
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const startUs = monotonicUs()
       const result = await runLoad({ label: side.label, base: () => side.server.base, requests: slice(side), cpuMs: () => null }, { duration: DURATION, connections: CONNECTIONS })
       side.windows.push({ startUs, endUs: monotonicUs() })
       side.completed += result.requests.total
-      rps[sides.indexOf(side)].push(result.requests.average)
+      side.rps.push(result.requests.average)
       if (result.errors + result.non2xx > 0) throw new Error(`${side.label}: ${result.errors} errors, ${result.non2xx} non-2xx`)
     }
   }
@@ -102,7 +101,8 @@ async function main ({ dir, servers }: BenchRun): Promise<void> {
   })
   const int = (n: number): string => Math.round(n).toLocaleString('en-US')
   console.log('\n| server | requests | req/s per round | main thread busy µs / request |\n| --- | ---: | --- | ---: |')
-  sides.forEach((side, i) => console.log(`| ${side.label} | ${int(side.completed)} | ${rps[i].map(int).join(', ')} | ${measured[i].totalUs.toFixed(1)} |`))
+  sides.forEach((side, i) => console.log(`| ${side.label} | ${int(side.completed)} | ${side.rps.map(int).join(', ')} | ${measured[i].totalUs.toFixed(1)} |`))
+  // STAGES[0] is the route handler.
   const handler = measured.map((m) => m.stageUs[0])
   const us = (n: number): string => n === 0 ? '—' : n.toFixed(1)
   console.log(`\n| stage (inclusive: with everything it calls) | ${sides.map((s) => `${s.label} µs / request`).join(' | ')} |\n| --- | ---: | ---: |`)

@@ -49,13 +49,12 @@ t.test('nested JSON obeys the rule; one bad leaf anywhere in it is found, at its
     if (inputProblems(clean) !== undefined) return false
     const value = structuredClone(clean) as unknown
     const all = containers(value)
-    const root = all.length === 0 ? [] : all
     // A primitive has no room for a leaf: it goes into a list beside it.
-    const [into, path] = root.length === 0 ? [[value], []] : [root[pick % root.length].at, root[pick % root.length].path]
+    const { at: into, path } = all.length === 0 ? { at: [value], path: [] } : all[pick % all.length]
     const [leaf, message] = BAD_LEAVES[b]
     const key = Array.isArray(into) ? String(into.push(leaf) - 1) : 'planted\u00e9'
     if (!Array.isArray(into)) (into as Record<string, unknown>)[key] = leaf
-    const problems = inputProblems(root.length === 0 ? into : value)
+    const problems = inputProblems(all.length === 0 ? into : value)
     return problems !== undefined && problems.length === 1 && problems[0].path.join('/') === [...path, key].join('/') && message.test(problems[0].message)
   }), { numRuns: 1000 })
   t.pass('1,000 values')
