@@ -8,6 +8,7 @@
 import { compileFlag, type Clause, type CompiledFlag, type EvaluationContext, type FlagDefinition, type OverrideSpec, type Rule } from '../src/engine/index.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { DEFAULT_RUNS, formatNs, medianEvaluationNs, medianRunNs, timePasses } from './support/timing.js'
+import { flagDefinition, targeting } from '../test/support/flag-definition.js'
 
 // Fewer than bench:engine's million: at 50 rules one run is already ~0.5 s.
 const ITERATIONS = Number(process.env.ITERATIONS ?? 200_000)
@@ -15,17 +16,7 @@ const RUNS = Number(process.env.RUNS ?? DEFAULT_RUNS)
 const NOW = Date.parse('2026-11-21T10:00:00Z')
 const timing = { runs: RUNS, iterations: ITERATIONS }
 
-const flag = (name: string, rules: Rule[]): FlagDefinition => ({
-  name,
-  type: 'boolean',
-  enabled: true,
-  variants: { on: true, off: false },
-  default_variant: 'on',
-  off_variant: 'off',
-  targeting_rules: { user_ids: [], customer_ids: [], rules, percentage: 50, rollout: null, bucket_by: 'user_id' },
-  metadata: {},
-  version: 1
-})
+const flag = (name: string, rules: Rule[]): FlagDefinition => flagDefinition(name, { targeting_rules: targeting({ rules, percentage: 50 }) })
 
 /**
  * Rule i: one clause with operator i mod 10, written so that no context below matches, so every

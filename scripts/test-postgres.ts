@@ -64,6 +64,7 @@ const ONCE: Record<string, string> = {
   'test/faults/redis-stall.test.ts': 'always Postgres and Redis, in the first pass: Redis stalled at a TCP proxy under a Postgres-backed instance',
   'test/cli/help.test.ts': 'usage text; --help never opens the database',
   'test/services/keyed-queue.test.ts': 'an in-process queue; no database',
+  'test/services/bulk-plan.test.ts': 'bulk plans and the outcome each flag is answered with, over compiled flags in memory; no database (test/routes/bulk-kept.test.ts and ofrep.test.ts answer from plans on Postgres)',
   'test/services/bulk-answers.test.ts': 'the kept bulk answers\' keys, budget and admission, in memory; no database (test/routes/bulk-kept.test.ts runs them on Postgres)',
   'test/services/stream-hub.test.ts': 'the stream hub over a fake change log and fake connections; no database (test/routes/streams*.test.ts run it on Postgres)',
   'test/services/history-retention.test.ts': 'ages a SQLite file\'s change log in place to start with CHANGE_RETENTION_DAYS; prune itself is in the repository contract, Postgres included',

@@ -66,6 +66,12 @@ export interface CompiledFlag {
   /** Every result the flag can serve, made once (`evaluate` returns one of these, never a new object). */
   readonly outcomes: Outcomes
   /**
+   * Every result made for the flag (those in `outcomes` and those its overrides serve), in the order
+   * made: `evaluate` returns one of these and nothing else, so bulk evaluation finds each flag's result
+   * among them by identity (services/bulk-plan.ts).
+   */
+  readonly results: readonly EvaluationResult[]
+  /**
    * Whether the result can depend on `customer_id` (on, and customer overrides, `customer_ids`, a
    * rule's clause or a split by it): the flag service infers a registered user's customer for such a
    * flag only, as the others evaluate alike without it.
@@ -120,8 +126,12 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
   const rollout = tr.rollout
   const rules = compileRules(def)
   const metadata = def.metadata ?? NO_METADATA
-  const make = (variant: string, reason: Reason, rule: string): EvaluationResult =>
-    sealResult({ name: def.name, value: variants[variant], variant, reason, type: def.type, version: def.version, rule, metadata })
+  const results: EvaluationResult[] = []
+  const make = (variant: string, reason: Reason, rule: string): EvaluationResult => {
+    const result = sealResult({ name: def.name, value: variants[variant], variant, reason, type: def.type, version: def.version, rule, metadata })
+    results.push(result)
+    return result
+  }
   const userOverrides = compileOverrides(def, overrides?.users, 'user_override', make)
   const customerOverrides = compileOverrides(def, overrides?.customers, 'customer_override', make)
   const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&
@@ -201,6 +211,7 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     rules,
     metadata,
     outcomes,
+    results,
     readsCustomer: def.enabled && (customerOverrides !== null || customerIds.size > 0 || bucketBy === CUSTOMER_ATTRIBUTE || rules.some((rule) => rule.readsCustomer))
   }
 }

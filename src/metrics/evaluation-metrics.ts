@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 import { resultMemo } from '../engine/index.js'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
-import type { BulkPlan } from '../services/bulk-plan.js'
+import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
 import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
@@ -20,6 +20,9 @@ const MAX_PLAN_CELLS = 1 << 20
 
 type Tally = Record<Reason, number>
 const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
+
+/** Per outcome of a plan, its reason's index in REASONS (-1 for an entry that is not a result): what servedEvaluated counts by. */
+const reasonsOf = perPlan((plan) => Int8Array.from(plan.outcomes, (entry) => 'reason' in entry ? REASONS.indexOf(entry.reason) : -1))
 
 /** Each result's tally, kept with the result by the first counter that counts it (one memo index for every counter). */
 const heldTally = resultMemo<EvaluationResult, { counter: object, tally: Tally }>()
@@ -114,7 +117,7 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
       if (pending.size >= MAX_PENDING) expand()
       pending.set(results, { environment, n: 1 })
     },
-    servedEvaluated (environment, plan, entries) {
+    servedEvaluated (environment, plan, chosen) {
       const { evaluated } = plan
       const K = evaluated.length
       let counted = byPlan.get(plan)
@@ -124,7 +127,8 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
         planCells += REASONS.length * K
       }
       const { counts } = counted
-      for (let k = 0; k < K; k++) counts[REASONS.indexOf((entries[evaluated[k]] as EvaluationResult).reason) * K + k]++
+      const reasons = reasonsOf(plan)
+      for (let k = 0; k < K; k++) counts[reasons[chosen[evaluated[k]]] * K + k]++
     },
     // Only environments that exist reach here (the service refuses the others first): the label is bounded.
     missing: (environment) => { notFound.set(environment, (notFound.get(environment) ?? 0) + 1) },

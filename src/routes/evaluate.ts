@@ -5,9 +5,10 @@ import { readSecurity, ref, standardResponses } from '../schemas/common.js'
 import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult } from '../schemas/evaluate.js'
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
+import { perPlan } from '../services/bulk-plan.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
-import { joinedBytes, JSON_TYPE, listedBytes } from './json-text.js'
+import { joinedBytes, JSON_TYPE, laidOut, listedBytes } from './json-text.js'
 import { giveBackWhenClosed, ownBytes } from './lent-bytes.js'
 
 /** One entry of `results` (BulkEvaluateResponse), `,"name":{…}` as bytes, the entry as the schema has it; made once per entry (engine/memo.ts). */
@@ -18,8 +19,18 @@ const OPEN = Buffer.from('{"results":{')
 const CLOSE = Buffer.from('}}')
 /** The whole answer (BulkEvaluateResponse) from its entries' members. */
 const resultsBytes = (entries: readonly BulkEntry[]): Buffer => joinedBytes(OPEN, entries, memberOf, CLOSE)
+/** Per outcome of a plan, its member, laid out as first served (json-text.ts, `laidOut`). */
+const planMembers = perPlan((plan) => laidOut(plan.outcomes.length, (j) => memberOf(plan.outcomes[j])))
 /** Every flag's answer, kept per context by the flag service. */
-const ALL_RESULTS: BulkRender<Buffer> = { id: 'evaluate', make: resultsBytes, size: (body) => body.length, own: ownBytes }
+const ALL_RESULTS: BulkRender<Buffer> = {
+  id: 'evaluate',
+  make: (plan, chosen) => {
+    const members = planMembers(plan)
+    return joinedBytes(OPEN, chosen, members, CLOSE)
+  },
+  size: (body) => body.length,
+  own: ownBytes
+}
 
 /** Evaluation from the in-process snapshot: the original GET endpoint and the bulk POST. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -3,8 +3,9 @@ import { memoized } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
+import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
 import type { BulkEntry, BulkRender } from '../services/flag-service.js'
-import { joinedBytes, listedBytes } from './json-text.js'
+import { joinedBytes, laidOut, listedBytes } from './json-text.js'
 import { ownBytes } from './lent-bytes.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
@@ -30,11 +31,8 @@ export function toOfrepEntry (entry: BulkEntry): OfrepEvaluationSuccessBody | Of
 /**
  * An entry's JSON in the array, and the first 8 bytes of its SHA-256 as two 32-bit words (for the ETag):
  * made once per entry object (engine/memo.ts). Results are the engine's shared objects, one per flag,
- * step and variant, and fixed entries the bulk plan's, so a bulk request looks its pieces up instead of
- * serializing 350 objects; an entry made per request (a name no flag has) is collected with its piece.
- * The two words are read signed: V8 keeps a 32-bit signed integer in the object itself (a small
- * integer on x64), where an unsigned one of 2^31 or more, half of them, is a number object of its own
- * that every bulk request would follow a pointer to (the Uint32Array they are written to keeps the same bits).
+ * step and variant, and fixed entries the bulk plan's, so a plan's pieces (`bulkPieces`) are made from
+ * these without serializing its entries again, and a single evaluation answers with the same JSON.
  */
 interface Piece { json: string, d0: number, d1: number }
 const pieceOf = memoized((entry: BulkEntry): Piece => {
@@ -45,15 +43,24 @@ const pieceOf = memoized((entry: BulkEntry): Piece => {
 /** A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry: made once per result. */
 export const ofrepSuccessJson = (result: EvaluationResult): string => pieceOf(result).json
 
-/** An entry's bytes in the bulk array (with the comma before it) and its digest: made once per entry, by bulk answers only. */
-interface BulkPiece { bytes: Buffer, d0: number, d1: number }
-const bulkPieceOf = memoized((entry: BulkEntry): BulkPiece => {
-  const { json, d0, d1 } = pieceOf(entry)
-  return { bytes: listedBytes(json), d0, d1 }
+/**
+ * Per outcome of a plan (services/bulk-plan.ts), its bytes in the bulk array (with the comma before
+ * it), laid out as first served (json-text.ts, `laidOut`), and its digest's two words, written when
+ * its bytes are made: from each entry's own piece, once per plan.
+ */
+const bulkPieces = perPlan((plan) => {
+  const digests = new Int32Array(2 * plan.outcomes.length)
+  const bytes = laidOut(plan.outcomes.length, (j) => {
+    const { json, d0, d1 } = pieceOf(plan.outcomes[j])
+    digests[2 * j] = d0
+    digests[2 * j + 1] = d1
+    return listedBytes(json)
+  })
+  return { bytes, digests }
 })
 
 /** The digests of one answer's entries, in order (reused: building an answer is synchronous). */
-let digests = new Uint32Array(2 * 1024)
+let digests = new Int32Array(2 * 1024)
 const OPEN = Buffer.from('{"flags":[')
 
 /**
@@ -73,23 +80,25 @@ const NO_TAIL = bulkTail('')
 export interface OfrepBulk { readonly etag: string, readonly flagsBytes: number, body: Buffer, tail: BulkTail }
 
 /**
- * A bulk answer from entries ordered by key (answerAll's order), closed with `tail`, so that the same
- * result is the same bytes and the same ETag on every instance. The ETag is a strong one over the
- * entries: SHA-256 of their own digests in order (each made once, with its JSON), not of the ~40 KB
- * the answer is at 350 flags. It changes exactly when an entry does, that is when what this context
- * sees changes; the tail is not part of it.
+ * A bulk answer: each flag's entry in `plan.outcomes` (`chosen`, answerAll's order), closed with
+ * `tail`, so that the same result is the same bytes and the same ETag on every instance. The ETag is a
+ * strong one over the entries: SHA-256 of their own digests in order (each made once, with its JSON),
+ * not of the ~40 KB the answer is at 350 flags. It changes exactly when an entry does, that is when
+ * what this context sees changes; the tail is not part of it.
  */
-export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = NO_TAIL): OfrepBulk {
-  if (digests.length < 2 * entries.length) digests = new Uint32Array(4 * entries.length)
+export function ofrepBulkAnswer (plan: BulkPlan, chosen: readonly number[], tail = NO_TAIL): OfrepBulk {
+  const { bytes, digests: byOutcome } = bulkPieces(plan)
+  if (digests.length < 2 * chosen.length) digests = new Int32Array(4 * chosen.length)
   const close = tail.closing
-  const body = joinedBytes(OPEN, entries, (entry, i) => {
-    const piece = bulkPieceOf(entry)
-    digests[2 * i] = piece.d0
-    digests[2 * i + 1] = piece.d1
-    return piece.bytes
+  const body = joinedBytes(OPEN, chosen, (j, i) => {
+    // First: the outcome's digest is written when its bytes are made.
+    const piece = bytes(j)
+    digests[2 * i] = byOutcome[2 * j]
+    digests[2 * i + 1] = byOutcome[2 * j + 1]
+    return piece
   }, close)
   // One-shot: no Hash object per request.
-  const tag = hash('sha256', new Uint8Array(digests.buffer, 0, 8 * entries.length), 'base64url')
+  const tag = hash('sha256', new Uint8Array(digests.buffer, 0, 8 * chosen.length), 'base64url')
   return { etag: `"${tag}"`, flagsBytes: body.length - close.length + 1, body, tail }
 }
 
@@ -101,7 +110,7 @@ export function ofrepBulkAnswer (entries: readonly BulkEntry[], tail = NO_TAIL):
  */
 export const ofrepBulk = (tail: () => BulkTail): BulkRender<OfrepBulk> => ({
   id: 'ofrep',
-  make: (entries) => ofrepBulkAnswer(entries, tail()),
+  make: (plan, chosen) => ofrepBulkAnswer(plan, chosen, tail()),
   size: ({ body, etag }) => body.length + etag.length,
   own: (answer) => ({ ...answer, body: ownBytes(answer.body) })
 })

@@ -1,5 +1,5 @@
-import { fixedResult, type CompiledFlag } from '../engine/index.js'
-import type { EvaluationResult } from '../engine/types.js'
+import { evaluate, fixedResult, type CompiledFlag } from '../engine/index.js'
+import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
 import { isServableMetadata } from '../schemas/storable.js'
 
@@ -33,14 +33,29 @@ export interface BulkPlan {
   readonly unservable: readonly string[]
   /** Whether an evaluated flag has a rule on the evaluation time: then one context's answer can change with no write. */
   readonly readsClock: boolean
+  /**
+   * Every entry the plan can serve, flag after flag: a fixed flag's one entry, an evaluated flag's
+   * results (`CompiledFlag.results`). A bulk answer is said as one index into it per flag (`choose`),
+   * so what a route makes of each entry (its bytes, a metrics label) is made once per plan, laid out
+   * in this order (`perPlan`), and a request never reads the entries themselves.
+   */
+  readonly outcomes: readonly BulkEntry[]
+  /** Where each flag's entries start in `outcomes`, and after the last flag, `outcomes.length`. */
+  readonly starts: readonly number[]
 }
 
-const plans = new WeakMap<readonly CompiledFlag[], BulkPlan>()
+/** `make(key)`, made on the key's first use and kept as long as the key is. */
+function keptWith<K extends object, T> (make: (key: K) => T): (key: K) => T {
+  const made = new WeakMap<K, T>()
+  return (key) => {
+    let value = made.get(key)
+    if (value === undefined) made.set(key, value = make(key))
+    return value
+  }
+}
 
 /** The plan for a snapshot's sorted flag list (a new list at every revision that changed the environment), made on first use. */
-export function bulkPlanOf (flags: readonly CompiledFlag[]): BulkPlan {
-  let plan = plans.get(flags)
-  if (plan !== undefined) return plan
+export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan => {
   const fixed: Array<BulkEntry | null> = []
   const evaluated: number[] = []
   const fixedResults: EvaluationResult[] = []
@@ -60,7 +75,41 @@ export function bulkPlanOf (flags: readonly CompiledFlag[]): BulkPlan {
     }
   })
   const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
-  plan = { flags, fixed, evaluated, fixedResults, unservable: names, readsClock }
-  plans.set(flags, plan)
-  return plan
+  const outcomes: BulkEntry[] = []
+  const starts: number[] = []
+  flags.forEach((flag, i) => {
+    starts.push(outcomes.length)
+    const entry = fixed[i]
+    if (entry === null) outcomes.push(...flag.results)
+    else outcomes.push(entry)
+  })
+  starts.push(outcomes.length)
+  return { flags, fixed, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts }
+})
+
+/**
+ * Each flag's entry for one context, evaluated at `now` where the context decides, as its index in
+ * `plan.outcomes`, in flag order. An evaluated flag's result is found among its own results by
+ * identity: the result object itself is not read, nor anything made from it.
+ */
+export function choose (plan: BulkPlan, context: EvaluationContext, now: number): number[] {
+  const { flags, evaluated, outcomes, starts } = plan
+  // A fixed flag's entry is the first (and only) of its own: `starts` says it.
+  const chosen = starts.slice(0, flags.length)
+  for (let k = 0; k < evaluated.length; k++) {
+    const i = evaluated[k]
+    const result = evaluate(flags[i], context, now)
+    const end = starts[i + 1]
+    let j = starts[i]
+    while (j < end && outcomes[j] !== result) j++
+    if (j === end) throw new Error(`flag ${flags[i].name}: evaluate returned a result its compiled flag does not list`)
+    chosen[i] = j
+  }
+  return chosen
 }
+
+/**
+ * `make(plan)`, made on a plan's first use and kept as long as the plan is (one per revision of an
+ * environment's flags): what a route or an observer derives from a plan's outcomes, once.
+ */
+export const perPlan = <T>(make: (plan: BulkPlan) => T): ((plan: BulkPlan) => T) => keptWith(make)

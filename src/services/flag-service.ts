@@ -16,7 +16,7 @@ import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 import { settleWithin } from '../settle-within.js'
-import { bulkPlanOf, isServable, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
+import { bulkPlanOf, choose, isServable, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
 import { contextKey, type BulkAnswerCache } from './bulk-answers.js'
 
 export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
@@ -48,12 +48,12 @@ export interface EvaluationObserver {
    */
   servedAll (environment: string, results: readonly EvaluationResult[]): void
   /**
-   * Each entry of `entries` at `plan.evaluated` (all results) was served once: what a bulk evaluation
-   * evaluated for its context, told in one call, so an observer can count by a flag's position in the
-   * plan instead of finding each result's own tally (at 10,000 flags that lookup was half of a bulk
-   * request's CPU: bench/README).
+   * The entry `plan.outcomes[chosen[i]]` of each flag `i` at `plan.evaluated` (all results) was served
+   * once: what a bulk evaluation evaluated for its context (`choose`), told in one call, so an observer
+   * can count by a flag's position in the plan instead of finding each result's own tally (at 10,000
+   * flags that lookup was half of a bulk request's CPU: bench/README).
    */
-  servedEvaluated (environment: string, plan: BulkPlan, entries: readonly BulkEntry[]): void
+  servedEvaluated (environment: string, plan: BulkPlan, chosen: readonly number[]): void
   missing (environment: string, name: string): void
   unservable (environment: string, name: string): void
 }
@@ -97,14 +97,15 @@ function compilable (flag: StoredFlag): StoredFlag {
 }
 
 /**
- * How a route makes its bulk answer from every flag's entry (answerAll's order); `id` keeps its kept
- * answers apart from another route's, `size` is what a kept answer holds (bytes), for the cache's
- * budget, and `own` is the answer as it is kept beyond the request (made answers may be sent from
- * memory lent for that one response: routes/lent-bytes.ts).
+ * How a route makes its bulk answer from every flag's entry (answerAll's order): `make` gets the plan
+ * and, per flag, its entry's index in `plan.outcomes` (`choose`), so it can make what it needs of each
+ * outcome once per plan (`perPlan`); `id` keeps its kept answers apart from another route's, `size` is
+ * what a kept answer holds (bytes), for the cache's budget, and `own` is the answer as it is kept beyond
+ * the request (made answers may be sent from memory lent for that one response: routes/lent-bytes.ts).
  */
 export interface BulkRender<T> {
   readonly id: string
-  readonly make: (entries: readonly BulkEntry[]) => T
+  readonly make: (plan: BulkPlan, chosen: readonly number[]) => T
   readonly size: (answer: T) => number
   readonly own: (answer: T) => T
 }
@@ -181,19 +182,13 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
     for (const name of plan.unservable) observer.unservable(environment, name)
   }
   /** Every flag of the plan for one context (the customer already inferred), told to the observers. */
-  const evaluatePlan = (environment: string, plan: BulkPlan, context: EvaluationContext): readonly BulkEntry[] => {
-    const at = Date.now()
-    const entries = plan.fixed.slice() as BulkEntry[]
-    const { flags, evaluated } = plan
-    for (let k = 0; k < evaluated.length; k++) {
-      const i = evaluated[k]
-      entries[i] = evaluate(flags[i], context, at)
-    }
+  const evaluatePlan = (environment: string, plan: BulkPlan, context: EvaluationContext): readonly number[] => {
+    const chosen = choose(plan, context, Date.now())
     for (const observer of observers) {
-      observer.servedEvaluated(environment, plan, entries)
+      observer.servedEvaluated(environment, plan, chosen)
       tellFixed(observer, environment, plan)
     }
-    return entries
+    return chosen
   }
 
   /**
@@ -367,10 +362,10 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         }
         return kept.answer
       }
-      const entries = evaluatePlan(environment, plan, context)
-      const answer = render.make(entries)
+      const chosen = evaluatePlan(environment, plan, context)
+      const answer = render.make(plan, chosen)
       const size = render.size(answer)
-      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => entries[i] as EvaluationResult), answer: render.own(answer) }, size)
+      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => plan.outcomes[chosen[i]] as EvaluationResult), answer: render.own(answer) }, size)
       return answer
     },
 

@@ -1,27 +1,15 @@
 import { Registry } from 'prom-client'
 import t from 'tap'
-import { compileFlag, evaluate } from '../../src/engine/evaluate.js'
-import type { FlagDefinition } from '../../src/engine/types.js'
+import { compileFlag } from '../../src/engine/evaluate.js'
 import { evaluationCounter } from '../../src/metrics/evaluation-metrics.js'
-import { bulkPlanOf, type BulkEntry } from '../../src/services/bulk-plan.js'
+import { bulkPlanOf, choose } from '../../src/services/bulk-plan.js'
+import { flagDefinition, targeting } from '../support/flag-definition.js'
 
 /**
  * The counter's bulk path (servedEvaluated) over the engine's real results and plans: what the metrics
  * plugin's tests cannot reach in reasonable time, the counts of more revisions' plans than the counter
  * holds before it adds them to its tallies.
  */
-
-const flag = (name: string, targeting: Partial<FlagDefinition['targeting_rules']>): FlagDefinition => ({
-  name,
-  type: 'boolean',
-  enabled: true,
-  variants: { on: true, off: false },
-  default_variant: 'on',
-  off_variant: 'off',
-  targeting_rules: { user_ids: [], customer_ids: [], rules: [], percentage: 0, rollout: null, bucket_by: 'user_id', ...targeting },
-  metadata: {},
-  version: 1
-})
 
 /** flagpost_evaluations_total as {"environment flag reason": count}, read as a scrape reads it. */
 async function counted (registry: Registry): Promise<Record<string, number>> {
@@ -33,8 +21,8 @@ t.test('bulk evaluations counted by plan position: exact over more plans than ar
   // 2,100 flags that all depend on the context: a plan holds 5 × 2,100 cells, so the 110 plans below
   // (one per revision) pass the 2^20 cells held, and the first ones are added up before the scrape.
   const flags = Array.from({ length: 2100 }, (_, i) => compileFlag(i % 3 === 0
-    ? flag(`listed-${i}`, { user_ids: ['u1'] })
-    : flag(`half-${i}`, { percentage: 50 })))
+    ? flagDefinition(`listed-${i}`, { targeting_rules: targeting({ user_ids: ['u1'], percentage: 0 }) })
+    : flagDefinition(`half-${i}`, { targeting_rules: targeting({ percentage: 50 }) })))
   const registry = new Registry()
   const counter = evaluationCounter(registry)
   const expected: Record<string, number> = {}
@@ -45,9 +33,9 @@ t.test('bulk evaluations counted by plan position: exact over more plans than ar
     t.equal(plan.evaluated.length, flags.length)
     const environment = revision % 2 === 0 ? 'production' : 'staging'
     for (const context of contexts.slice(0, 1 + (revision % contexts.length))) {
-      const entries: BulkEntry[] = plan.flags.map((f) => evaluate(f, context, 0))
-      counter.servedEvaluated(environment, plan, entries)
-      for (const entry of entries) {
+      const chosen = choose(plan, context, 0)
+      counter.servedEvaluated(environment, plan, chosen)
+      for (const entry of chosen.map((j) => plan.outcomes[j])) {
         const key = `${environment} ${entry.name} ${'reason' in entry ? entry.reason : ''}`
         expected[key] = (expected[key] ?? 0) + 1
       }
@@ -59,7 +47,7 @@ t.test('bulk evaluations counted by plan position: exact over more plans than ar
   t.strictSame(await counted(registry), expected, 'a second scrape counts nothing again')
 
   const plan = bulkPlanOf([...flags])
-  counter.servedEvaluated('production', plan, plan.flags.map((f) => evaluate(f, { user_id: 'u1' }, 0)))
+  counter.servedEvaluated('production', plan, choose(plan, { user_id: 'u1' }, 0))
   const after = await counted(registry)
   t.equal(after['production listed-0 TARGETING_MATCH'], expected['production listed-0 TARGETING_MATCH'] + 1, 'counting goes on after a scrape')
   t.equal(after['staging listed-0 TARGETING_MATCH'], expected['staging listed-0 TARGETING_MATCH'])

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { joinedBytes, listedBytes } from '../../src/routes/json-text.js'
+import { joinedBytes, laidOut, listedBytes } from '../../src/routes/json-text.js'
 
 /**
  * joinedBytes (src/routes/json-text.ts): the elements of a JSON list between its opening and closing
@@ -42,4 +42,31 @@ t.test('a join that throws half-way leaves nothing behind for the next one', asy
   t.throws(() => joinedBytes(OPEN, list, (b, i) => { if (i === 6) throw new Error('no bytes for this one'); return b }, CLOSE), /no bytes/)
   const next = items(2, 'i')
   t.equal(joinedBytes(OPEN, next, (b) => b, CLOSE).toString(), expected(next), 'only the second join\'s elements')
+})
+
+t.test('laidOut: each index made once, on first use, its bytes after those made before; views that join like the items', async (t) => {
+  const list = [...items(5, 'g'), listedBytes('"é"'), listedBytes('0')]
+  const made: number[] = []
+  const bytesOf = laidOut(list.length, (j) => { made.push(j); return list[j] })
+  const order = [6, 0, 5, 1, 2, 3, 4]
+  const views = order.map((j) => bytesOf(j))
+  t.same(views.map((v) => v.toString()), order.map((j) => list[j].toString()), 'the same bytes')
+  t.same(made, order, 'each made once, when first asked for')
+  t.equal(bytesOf(0), views[1], 'asked again: the same view, not made again')
+  t.same(made, order)
+  t.ok(views.every((v) => v.buffer === views[0].buffer), 'one buffer of their own underneath')
+  t.ok(views.every((v) => list.every((b) => b.buffer !== v.buffer)), 'not the items\' memory (small buffers share Node\'s pool)')
+  for (let i = 1; i < views.length; i++) t.equal(views[i].byteOffset, views[i - 1].byteOffset + views[i - 1].length, `the ${i + 1}th made follows the one before`)
+  t.equal(joinedBytes(OPEN, [6, 0, 5], bytesOf, CLOSE).toString(), expected([list[6], list[0], list[5]]), 'joined by index')
+})
+
+t.test('laidOut: a new buffer when the one in use is full, one of their size for bytes larger than a buffer', async (t) => {
+  const sizes = [40_000, 30_000, 100_000, 10]
+  const bytesOf = laidOut(sizes.length, (j) => Buffer.alloc(sizes[j], j + 1))
+  const views = sizes.map((_, j) => bytesOf(j))
+  t.same(views.map((v) => v.length), sizes)
+  t.ok(views.every((v, j) => v.every((byte) => byte === j + 1)), 'each view holds its own bytes only')
+  t.not(views[1].buffer, views[0].buffer, '40,000 + 30,000 bytes do not fit in one 64 KiB buffer')
+  t.equal(views[2].buffer.byteLength, 100_000, 'larger than a buffer: one of its own size')
+  t.ok(views[3].buffer !== views[2].buffer, 'the next bytes go to a new buffer after a full one')
 })

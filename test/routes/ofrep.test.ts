@@ -7,7 +7,11 @@ import type { LightMyRequestResponse } from 'fastify'
 import { parse } from 'yaml'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
 import { bulkTail, ofrepBulkAnswer, ofrepBulkBody } from '../../src/routes/ofrep-mapping.js'
-import type { EvaluationResult } from '../../src/engine/types.js'
+import { compileFlag } from '../../src/engine/evaluate.js'
+import type { EvaluationContext, FlagDefinition } from '../../src/engine/types.js'
+import { FlagUnservableError } from '../../src/errors.js'
+import { flagDefinition, targeting } from '../support/flag-definition.js'
+import { bulkPlanOf, choose, type BulkPlan } from '../../src/services/bulk-plan.js'
 
 /**
  * OFREP (POST /ofrep/v1/evaluate/flags[/{key}]) through app.inject. Every body is checked against
@@ -474,13 +478,20 @@ t.test('the OpenAPI document describes both OFREP operations as the spec does', 
   })
 })
 
+/** The bulk plan of these flags (ordered by name, as a snapshot lists them) and each flag's entry for `context`. */
+function answered (definitions: FlagDefinition[], context: EvaluationContext): { plan: BulkPlan, chosen: number[] } {
+  const plan = bulkPlanOf(definitions.map((d) => compileFlag(d)))
+  return { plan, chosen: choose(plan, context, 0) }
+}
+
 t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and closed again for another tail', async (t) => {
-  const entries: EvaluationResult[] = [
-    { name: 'a', value: true, variant: 'on', reason: 'STATIC' as const, type: 'boolean' as const, version: 1, rule: 'fallthrough', metadata: {} },
-    { name: 'b', value: 'x', variant: 'x', reason: 'SPLIT' as const, type: 'string' as const, version: 2, rule: 'fallthrough', metadata: { team: 'é' } }
-  ]
-  const bare = ofrepBulkAnswer(entries)
-  const closed = ofrepBulkAnswer(entries, bulkTail(',"eventStreams":[]}'))
+  const { plan, chosen } = answered([
+    flagDefinition('a'),
+    flagDefinition('b', { type: 'string', variants: { x: 'x', y: 'y' }, default_variant: 'x', off_variant: 'y', version: 2, metadata: { team: 'é' }, targeting_rules: targeting({ percentage: 0, rollout: { x: 50, y: 50 } }) })
+  ], { user_id: 'u1' })
+  const bare = ofrepBulkAnswer(plan, chosen)
+  const closed = ofrepBulkAnswer(plan, chosen, bulkTail(',"eventStreams":[]}'))
+  t.strictSame(JSON.parse(`${bare.body.toString()}}`).flags.map((f: { key: string, metadata: unknown }) => [f.key, f.metadata]), [['a', {}], ['b', { team: 'é' }]], 'both flags, in order')
   t.equal(closed.body.toString(), `${bare.body.toString()},"eventStreams":[]}`, 'the tail follows the flags')
   t.equal(closed.etag, bare.etag, 'the tail is not part of the ETag')
   t.equal(closed.flagsBytes, bare.body.length, 'flagsBytes ends at the flags')
@@ -492,21 +503,25 @@ t.test('ofrepBulkAnswer closed with a tail: the same entries and ETag, and close
 t.test('ofrepBulkAnswer: the ETag is SHA-256 of the first 8 bytes of each entry\'s own SHA-256, in order', async (t) => {
   // The derivation is pinned (not only "the same result, the same tag"): instances of two versions behind
   // one load balancer must still agree, so a 304 from one answers the other's tag.
-  const entries: EvaluationResult[] = Array.from({ length: 8 }, (_, i) => (
-    { name: `f${i}`, value: i % 2 === 0, variant: i % 2 === 0 ? 'on' : 'off', reason: 'SPLIT' as const, type: 'boolean' as const, version: i, rule: 'fallthrough', metadata: { i } }))
-  const { body, etag } = ofrepBulkAnswer(entries)
-  const texts = (JSON.parse(`${body.toString()}}`) as { flags: unknown[] }).flags.map((entry) => JSON.stringify(entry))
-  const heads = texts.map((text) => createHash('sha256').update(text).digest().subarray(0, 8))
+  const { plan, chosen } = answered(Array.from({ length: 8 }, (_, i) => flagDefinition(`f${i}`, { version: i, metadata: { i }, targeting_rules: targeting({ percentage: 50 }) })), { user_id: 'u1' })
+  const { body, etag } = ofrepBulkAnswer(plan, chosen)
+  const flags = (JSON.parse(`${body.toString()}}`) as { flags: Array<{ reason: string }> }).flags
+  t.equal(flags.length, 8)
+  t.ok(flags.every((entry) => entry.reason === 'SPLIT'), 'every flag evaluated')
+  const heads = flags.map((entry) => createHash('sha256').update(JSON.stringify(entry)).digest().subarray(0, 8))
   t.ok(heads.some((head) => head.readUInt32LE(0) >= 2 ** 31 || head.readUInt32LE(4) >= 2 ** 31), 'a digest word with its top bit set is among them')
   t.equal(etag, `"${createHash('sha256').update(Buffer.concat(heads)).digest('base64url')}"`)
 })
 
-t.test('ofrepBulkAnswer: a flag that could not be evaluated stays inside flags with its key and errorCode', async (t) => {
-  // Bulk OFREP evaluates every flag, which cannot fail today; the mapping is checked directly, without a stub.
-  const ok = { name: 'beta', value: true, variant: 'on', reason: 'TARGETING_MATCH' as const, type: 'boolean' as const, version: 1, rule: 'user_ids', metadata: { owner: 'web' } }
-  const { body } = ofrepBulkAnswer([ok, { name: 'gone', error_code: 'FLAG_NOT_FOUND', error_message: 'Flag "gone" does not exist' }])
+t.test('ofrepBulkAnswer: a flag that cannot be served stays inside flags with its key and errorCode', async (t) => {
+  // A row an older version wrote (metadata holding null) cannot be served; bulk evaluation reports it in place.
+  const { plan, chosen } = answered([
+    flagDefinition('beta', { metadata: { owner: 'web' }, targeting_rules: targeting({ user_ids: ['u1'], percentage: 0 }) }),
+    flagDefinition('broken', { metadata: { x: null } as unknown as FlagDefinition['metadata'] })
+  ], { user_id: 'u1' })
+  const { body } = ofrepBulkAnswer(plan, chosen)
   t.strictSame(JSON.parse(`${body.toString()}}`).flags, [
     { key: 'beta', value: true, reason: 'TARGETING_MATCH', variant: 'on', metadata: { owner: 'web' } },
-    { key: 'gone', errorCode: 'FLAG_NOT_FOUND', errorDetails: 'Flag "gone" does not exist' }
+    { key: 'broken', errorCode: 'GENERAL', errorDetails: new FlagUnservableError('broken').message }
   ])
 })

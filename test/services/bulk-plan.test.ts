@@ -1,0 +1,115 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { compileFlag, evaluate } from '../../src/engine/index.js'
+import type { EvaluationContext, FlagDefinition } from '../../src/engine/index.js'
+import type { FlagOverrides, OverrideSpec } from '../../src/engine/types.js'
+import { bulkPlanOf, choose, perPlan } from '../../src/services/bulk-plan.js'
+
+/**
+ * Bulk evaluation says each flag's entry as an index into the plan's outcomes (`choose`): it must be
+ * the very object `evaluate` returns for that flag, context and time, and the fixed entry for a flag
+ * the context cannot change, whatever the flags' targeting, overrides and rules.
+ */
+
+const NOW = Date.parse('2026-12-05T10:00:00.000Z')
+const VARIANTS = ['a', 'b', 'c']
+const clauses = [
+  { attribute: 'country', operator: 'in' as const, values: ['DE', 'FR'] },
+  { attribute: 'country', operator: 'eq' as const, values: ['US'], negate: true },
+  { attribute: 'user_id', operator: 'matches' as const, values: ['^a'] },
+  { attribute: 'plan', operator: 'exists' as const, values: [] },
+  { attribute: 'now', operator: 'after' as const, values: ['2026-12-05T00:00:00Z'] }
+]
+const variant = fc.constantFrom(...VARIANTS)
+const rollout = fc.tuple(fc.nat(3), fc.nat(3), fc.integer({ min: 1, max: 3 })).map(([a, b, c]) => ({ a, b, c }))
+const serve = fc.oneof(variant.map((v) => ({ variant: v })), rollout.map((r) => ({ rollout: r })))
+const overrides = (ids: string[]): fc.Arbitrary<Map<string, OverrideSpec>> =>
+  fc.dictionary(fc.constantFrom(...ids), fc.record({ enabled: fc.boolean(), variant: fc.option(fc.constantFrom(...VARIANTS, 'gone'), { nil: null }) }))
+    .map((d) => new Map(Object.entries(d)))
+const flagArb = fc.record({
+  enabled: fc.boolean(),
+  defaultVariant: variant,
+  offVariant: variant,
+  userIds: fc.subarray(['alice', 'bob']),
+  customerIds: fc.subarray(['acme', 'globex']),
+  rules: fc.array(fc.record({ clauses: fc.subarray(clauses, { minLength: 1, maxLength: 2 }), serve }), { maxLength: 3 }),
+  fallthrough: fc.oneof(fc.integer({ min: 0, max: 100 }).map((percentage) => ({ percentage, rollout: null })), rollout.map((r) => ({ percentage: null, rollout: r }))),
+  users: overrides(['alice', 'carol', 'dave']),
+  customers: overrides(['acme', 'initech'])
+})
+type FlagArb = typeof flagArb extends fc.Arbitrary<infer A> ? A : never
+
+function compiled (spec: FlagArb, i: number): ReturnType<typeof compileFlag> {
+  const def: FlagDefinition = {
+    name: `f${String(i).padStart(2, '0')}`,
+    type: 'string',
+    enabled: spec.enabled,
+    variants: Object.fromEntries(VARIANTS.map((v) => [v, v])),
+    default_variant: spec.defaultVariant,
+    off_variant: spec.offVariant,
+    targeting_rules: {
+      user_ids: spec.userIds,
+      customer_ids: spec.customerIds,
+      rules: spec.rules.map((rule, r) => ({ id: `r${r}`, ...rule })),
+      percentage: spec.fallthrough.percentage,
+      rollout: spec.fallthrough.rollout,
+      bucket_by: 'user_id'
+    },
+    metadata: {},
+    version: 1
+  }
+  const subjects: FlagOverrides = { users: spec.users, customers: spec.customers }
+  return compileFlag(def, subjects)
+}
+
+const context: fc.Arbitrary<EvaluationContext> = fc.record({
+  user_id: fc.oneof(fc.constantFrom('alice', 'bob', 'carol', 'dave'), fc.string()),
+  customer_id: fc.constantFrom('acme', 'globex', 'initech', 'other'),
+  country: fc.constantFrom('DE', 'FR', 'US'),
+  plan: fc.constantFrom('pro', '')
+}, { requiredKeys: [] })
+
+t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixed entry where the context cannot change it', async (t) => {
+  let evaluated = 0
+  fc.assert(fc.property(fc.array(flagArb, { minLength: 1, maxLength: 6 }), fc.array(context, { minLength: 1, maxLength: 5 }), fc.integer({ min: NOW - 2 * 86_400_000, max: NOW }), (specs, contexts, now) => {
+    const flags = specs.map(compiled)
+    const plan = bulkPlanOf(flags)
+    for (const ctx of contexts) {
+      const chosen = choose(plan, ctx, now)
+      if (chosen.length !== flags.length) return false
+      for (let i = 0; i < flags.length; i++) {
+        const fixed = plan.fixed[i]
+        if (fixed === null) evaluated++
+        // Each flag's own outcomes only: an index into another flag's would serve the wrong flag.
+        if (chosen[i] < plan.starts[i] || chosen[i] >= plan.starts[i + 1]) return false
+        if (plan.outcomes[chosen[i]] !== (fixed ?? evaluate(flags[i], ctx, now))) return false
+      }
+    }
+    return true
+  }), { numRuns: 400 })
+  t.ok(evaluated > 1000, `evaluated flags were chosen for (${evaluated})`)
+})
+
+t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one entry, an evaluated flag\'s every result', async (t) => {
+  const spec = { enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], users: new Map(), customers: new Map() }
+  const fixed = compiled({ ...spec, fallthrough: { percentage: 100, rollout: null } }, 0)
+  const split = compiled({ ...spec, fallthrough: { percentage: null, rollout: { a: 1, b: 1, c: 1 } } }, 1)
+  const plan = bulkPlanOf([fixed, split])
+  t.strictSame(plan.starts, [0, 1, 1 + split.results.length])
+  t.equal(plan.outcomes[0], plan.fixed[0])
+  t.strictSame(plan.outcomes.slice(1), split.results)
+  const served = new Set(Array.from({ length: 300 }, (_, i) => choose(plan, { user_id: `user-${i}` }, NOW)[1]))
+  t.equal(served.size, 3, 'three variants of the rollout, three outcomes')
+})
+
+t.test('perPlan: made once per plan, again for another plan', async (t) => {
+  let made = 0
+  const sizeOf = perPlan((plan) => { made++; return plan.outcomes.length })
+  const flags = [compiled({ enabled: false, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 100, rollout: null }, users: new Map(), customers: new Map() }, 0)]
+  const plan = bulkPlanOf(flags)
+  t.equal(sizeOf(plan), 1)
+  t.equal(sizeOf(plan), 1)
+  t.equal(made, 1)
+  t.equal(sizeOf(bulkPlanOf([...flags])), 1)
+  t.equal(made, 2, 'a new revision\'s list is a new plan')
+})
