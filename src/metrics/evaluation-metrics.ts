@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 import { resultMemo } from '../engine/index.js'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
-import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
+import { perPlan } from '../services/bulk-plan.js'
 import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
@@ -72,15 +72,17 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   // (of K) was served with REASONS[r]. A bulk request adds 1 to one cell per flag, rows it writes in
   // order, instead of finding each result's tally; they are added to the tallies by flag name with
   // servedAll's arrays, or when too many wait. A Float64Array counts exactly far past any request rate.
-  const byPlan = new Map<BulkPlan, { environment: string, counts: Float64Array }>()
+  // Held by the plan's revision with the names of its evaluated flags, not by the plan: counts wait
+  // for a scrape, and the plan would keep everything made of it alive until then (bulk-plan.ts, perPlan).
+  const byPlan = new Map<object, { environment: string, names: readonly string[], counts: Float64Array }>()
   let planCells = 0
   const expand = (): void => {
     for (const [results, { environment, n }] of pending) for (const result of results) count(environment, result, n)
     pending.clear()
-    for (const [{ flags, evaluated }, { environment, counts }] of byPlan) {
-      const K = evaluated.length
+    for (const { environment, names, counts } of byPlan.values()) {
+      const K = names.length
       for (let r = 0; r < REASONS.length; r++) {
-        for (let k = 0; k < K; k++) if (counts[r * K + k] > 0) entryOf(tallies, environment, flags[evaluated[k]].name, emptyTally)[REASONS[r]] += counts[r * K + k]
+        for (let k = 0; k < K; k++) if (counts[r * K + k] > 0) entryOf(tallies, environment, names[k], emptyTally)[REASONS[r]] += counts[r * K + k]
       }
     }
     byPlan.clear()
@@ -120,10 +122,11 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
     servedEvaluated (environment, plan, chosen) {
       const { evaluated } = plan
       const K = evaluated.length
-      let counted = byPlan.get(plan)
+      let counted = byPlan.get(plan.revision)
       if (counted === undefined) {
         if (planCells + REASONS.length * K > MAX_PLAN_CELLS) expand()
-        byPlan.set(plan, counted = { environment, counts: new Float64Array(REASONS.length * K) })
+        const names = evaluated.map((i) => plan.flags[i].name)
+        byPlan.set(plan.revision, counted = { environment, names, counts: new Float64Array(REASONS.length * K) })
         planCells += REASONS.length * K
       }
       const { counts } = counted

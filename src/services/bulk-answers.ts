@@ -15,8 +15,9 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
  */
 
 /**
- * One kept answer: the plan it was made from, the results of the flags that plan evaluates per
- * context (told to metrics on every hit, as one array) and the answer.
+ * One kept answer: the plan it was made from (`BulkPlan.revision`, which stands for the plan without
+ * keeping it and what was made of it alive), the results of the flags that plan evaluates per context
+ * (told to metrics on every hit, as one array) and the answer.
  */
 export interface KeptAnswer<T> { readonly plan: object, readonly served: readonly EvaluationResult[], readonly answer: T }
 

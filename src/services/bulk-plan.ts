@@ -42,6 +42,12 @@ export interface BulkPlan {
   readonly outcomes: readonly BulkEntry[]
   /** Where each flag's entries start in `outcomes`, and after the last flag, `outcomes.length`. */
   readonly starts: readonly number[]
+  /**
+   * An object of its own that stands for this plan where something must tell plans apart without
+   * keeping one alive: a kept answer (services/bulk-answers.ts) outlives its revision until it is
+   * asked for or pushed out, and the plan would keep everything made of it (`perPlan`) alive with it.
+   */
+  readonly revision: object
 }
 
 /** `make(key)`, made on the key's first use and kept as long as the key is. */
@@ -84,7 +90,7 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
     else outcomes.push(entry)
   })
   starts.push(outcomes.length)
-  return { flags, fixed, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts }
+  return { flags, fixed, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, revision: {} }
 })
 
 /**

@@ -354,7 +354,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       context = withInferredCustomer(context)
       const cache = plan.readsClock ? undefined : answers
       const key = cache === undefined ? '' : `${render.id}\n${environment}\n${contextKey(context)}`
-      const kept = cache?.get<T>(key, plan)
+      const kept = cache?.get<T>(key, plan.revision)
       if (kept !== undefined) {
         for (const observer of observers) {
           observer.servedAll(environment, kept.served)
@@ -365,7 +365,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       const chosen = evaluatePlan(environment, plan, context)
       const answer = render.make(plan, chosen)
       const size = render.size(answer)
-      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan, served: plan.evaluated.map((i) => plan.outcomes[chosen[i]] as EvaluationResult), answer: render.own(answer) }, size)
+      if (cache !== undefined && cache.admits(key, size)) cache.set(key, { plan: plan.revision, served: plan.evaluated.map((i) => plan.outcomes[chosen[i]] as EvaluationResult), answer: render.own(answer) }, size)
       return answer
     },
 

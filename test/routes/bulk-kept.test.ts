@@ -1,4 +1,7 @@
 import t, { type Test } from 'tap'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { bulkPlanOf } from '../../src/services/bulk-plan.js'
 import { build, createFlag, READ_KEY, WRITE_KEY, wrote, type TestApp } from '../helper.js'
 
 /**
@@ -140,4 +143,34 @@ t.test('OFREP: one kept answer serves keys with different streams, each with its
   const notModified = await ofrep(ctx, context, { 'x-api-key': READ_KEY, 'if-none-match': bodies[0].etag })
   t.equal(notModified.statusCode, 304)
   t.equal(notModified.body, '')
+})
+
+t.test('a kept answer does not keep its revision\'s plan alive, nor what was laid out for it', async (t) => {
+  // Collected only when nothing holds it: a kept answer outlives its revision until its context asks
+  // again or it is pushed out, and the plan holds every route's laid-out bytes (bulk-plan.ts, perPlan).
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const ctx = await build(t)
+  await createFlag(ctx, { name: 'half', targeting_rules: { percentage: 50 } })
+  const environment = ctx.config.defaultEnvironment
+  const collected: string[] = []
+  const registry = new FinalizationRegistry((what: string) => collected.push(what))
+  // Only in this function's frame: nothing of the test holds the plan after it returns.
+  const keepAnswers = async (): Promise<void> => {
+    registry.register(bulkPlanOf(ctx.container.snapshot.sorted(environment)), 'plan')
+    // Asked twice: kept the second time (services/bulk-answers.ts, admits).
+    for (let i = 0; i < 2; i++) await ofrepValues(t, ctx, { targetingKey: 'alice' })
+    for (let i = 0; i < 2; i++) await evaluateValues(t, ctx, { targetingKey: 'alice' })
+  }
+  await keepAnswers()
+  await createFlag(ctx, { name: 'next', default_value: 'true' })
+  // The new revision's plan, so the old one is no longer the snapshot's.
+  await ofrepValues(t, ctx, { targetingKey: 'bob' })
+  for (let i = 0; i < 20 && collected.length === 0; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.same(collected, ['plan'], 'the old plan was collected')
+  const again = await ofrepValues(t, ctx, { targetingKey: 'alice' })
+  t.same(Object.keys(again), ['half', 'next'], 'its context still gets the new revision\'s answer')
 })
