@@ -23,8 +23,6 @@ export const unservable = (name: string): EvaluationUnservable => ({ name, error
 export interface BulkPlan {
   /** The environment's flags by name. */
   readonly flags: readonly CompiledFlag[]
-  /** Per flag: its entry whatever the context, or null where the context decides. */
-  readonly fixed: ReadonlyArray<BulkEntry | null>
   /** The indexes of the flags evaluated per request. */
   readonly evaluated: readonly number[]
   /** The fixed entries that are results (what metrics count as served), in one array that stays the same object. */
@@ -62,35 +60,29 @@ function keptWith<K extends object, T> (make: (key: K) => T): (key: K) => T {
 
 /** The plan for a snapshot's sorted flag list (a new list at every revision that changed the environment), made on first use. */
 export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan => {
-  const fixed: Array<BulkEntry | null> = []
   const evaluated: number[] = []
   const fixedResults: EvaluationResult[] = []
   const names: string[] = []
-  flags.forEach((flag, i) => {
-    const result = fixedResult(flag)
-    // Metadata is the flag's, so servable or not whatever the context.
-    if (!isServable(result ?? flag.outcomes.disabled)) {
-      fixed.push(unservable(flag.name))
-      names.push(flag.name)
-    } else if (result === null) {
-      fixed.push(null)
-      evaluated.push(i)
-    } else {
-      fixed.push(result)
-      fixedResults.push(result)
-    }
-  })
-  const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
   const outcomes: BulkEntry[] = []
   const starts: number[] = []
   flags.forEach((flag, i) => {
     starts.push(outcomes.length)
-    const entry = fixed[i]
-    if (entry === null) outcomes.push(...flag.results)
-    else outcomes.push(entry)
+    const result = fixedResult(flag)
+    // Metadata is the flag's, so servable or not whatever the context.
+    if (!isServable(result ?? flag.outcomes.disabled)) {
+      outcomes.push(unservable(flag.name))
+      names.push(flag.name)
+    } else if (result === null) {
+      outcomes.push(...flag.results)
+      evaluated.push(i)
+    } else {
+      outcomes.push(result)
+      fixedResults.push(result)
+    }
   })
   starts.push(outcomes.length)
-  return { flags, fixed, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, revision: {} }
+  const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
+  return { flags, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, revision: {} }
 })
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { compileFlag, evaluate } from '../../src/engine/index.js'
+import { compileFlag, evaluate, fixedResult } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition } from '../../src/engine/index.js'
 import type { FlagOverrides, OverrideSpec } from '../../src/engine/types.js'
 import { bulkPlanOf, choose, perPlan } from '../../src/services/bulk-plan.js'
@@ -78,7 +78,7 @@ t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixe
       const chosen = choose(plan, ctx, now)
       if (chosen.length !== flags.length) return false
       for (let i = 0; i < flags.length; i++) {
-        const fixed = plan.fixed[i]
+        const fixed = fixedResult(flags[i])
         if (fixed === null) evaluated++
         // Each flag's own outcomes only: an index into another flag's would serve the wrong flag.
         if (chosen[i] < plan.starts[i] || chosen[i] >= plan.starts[i + 1]) return false
@@ -96,7 +96,8 @@ t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one 
   const split = compiled({ ...spec, fallthrough: { percentage: null, rollout: { a: 1, b: 1, c: 1 } } }, 1)
   const plan = bulkPlanOf([fixed, split])
   t.strictSame(plan.starts, [0, 1, 1 + split.results.length])
-  t.equal(plan.outcomes[0], plan.fixed[0])
+  t.equal(plan.outcomes[0], fixedResult(fixed))
+  t.not(fixedResult(fixed), null)
   t.strictSame(plan.outcomes.slice(1), split.results)
   const served = new Set(Array.from({ length: 300 }, (_, i) => choose(plan, { user_id: `user-${i}` }, NOW)[1]))
   t.equal(served.size, 3, 'three variants of the rollout, three outcomes')
