@@ -1,9 +1,10 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { compileFlag, evaluate, fixedResult } from '../../src/engine/index.js'
+import { compileFlag, evaluate, fixedResult, RULE_LIMITS } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition } from '../../src/engine/index.js'
 import type { FlagOverrides, OverrideSpec } from '../../src/engine/types.js'
 import { bulkPlanOf, choose, perPlan } from '../../src/services/bulk-plan.js'
+import { flagDefinition, targeting } from '../support/flag-definition.js'
 
 /**
  * Bulk evaluation says each flag's entry as an index into the plan's outcomes (`choose`): it must be
@@ -101,6 +102,33 @@ t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one 
   t.strictSame(plan.outcomes.slice(1), split.results)
   const served = new Set(Array.from({ length: 300 }, (_, i) => choose(plan, { user_id: `user-${i}` }, NOW)[1]))
   t.equal(served.size, 3, 'three variants of the rollout, three outcomes')
+})
+
+t.test('choose finds a result among thousands (rules and rollouts at their limits) by its place, the object evaluate returns', async (t) => {
+  const variants = Object.fromEntries(Array.from({ length: 40 }, (_, v) => [`v${v}`, `v${v}`]))
+  const rollout = Object.fromEntries(Object.keys(variants).map((v) => [v, 1]))
+  const rules = Array.from({ length: RULE_LIMITS.rules }, (_, r) => ({ id: `r${r}`, clauses: [{ attribute: 'plan', operator: 'eq' as const, values: [`p${r}`] }], serve: { rollout } }))
+  const big = (name: string): ReturnType<typeof compileFlag> => compileFlag(flagDefinition(name, {
+    type: 'string', variants, default_variant: 'v0', off_variant: 'v1', targeting_rules: targeting({ rules, rollout })
+  }), { users: new Map(), customers: new Map() })
+  // A small flag first, so the big ones' places are counted from their own start, not the plan's.
+  const flags = [compiled({ enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 50, rollout: null }, users: new Map(), customers: new Map() }, 0), big('big-1'), big('big-2')]
+  t.ok(flags[1].results.length > 4000, `${flags[1].results.length} results`)
+  const plan = bulkPlanOf(flags)
+  const places = new Set<number>()
+  for (let c = 0; c < 500; c++) {
+    const ctx = { user_id: `user-${c}`, plan: `p${(c * 7) % (RULE_LIMITS.rules + 1)}` }
+    const chosen = choose(plan, ctx, NOW)
+    flags.forEach((flag, i) => {
+      if (chosen[i] < plan.starts[i] || chosen[i] >= plan.starts[i + 1]) t.fail(`flag ${i}: an index outside its own outcomes`)
+      if (plan.outcomes[chosen[i]] !== evaluate(flag, ctx, NOW)) t.fail(`flag ${i}, context ${c}: not the result evaluate returns`)
+    })
+    places.add(chosen[2] - plan.starts[2])
+  }
+  t.ok(places.size > 300, `the contexts reached ${places.size} of the big flag's results, rules and fallthrough`)
+  // Another plan over the same flags (a new revision) finds them the same way.
+  const again = bulkPlanOf([flags[2], flags[1]])
+  t.equal(again.outcomes[choose(again, { user_id: 'user-1', plan: 'p3' }, NOW)[0]], evaluate(flags[2], { user_id: 'user-1', plan: 'p3' }, NOW))
 })
 
 t.test('perPlan: made once per plan, again for another plan', async (t) => {
