@@ -100,7 +100,8 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
 /**
  * Each flag's entry for one context, evaluated at `now` where the context decides, as its index in
  * `plan.outcomes`, in flag order. An evaluated flag's result is found among its own results by
- * identity: the result object itself is not read, nor anything made from it.
+ * identity, the result object itself not read (a flag of more than SCAN results reads its place in
+ * it), and it must be the very object at the index found.
  */
 export function choose (plan: BulkPlan, context: EvaluationContext, now: number): number[] {
   const { flags, evaluated, outcomes, starts } = plan
