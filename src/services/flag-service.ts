@@ -63,10 +63,15 @@ export const isOn = (flag: CompiledFlag, result: EvaluationResult): boolean => r
 
 /** How long a re-fetch triggered by an event waits for this instance to reach the event's revision. */
 const FRESH_WAIT_MS = 1000
-const MAX_ATTEMPTS = 8
+/**
+ * How long a write keeps being recomputed after races lost to other instances before it answers 409.
+ * A count of attempts was not enough: the instance that won keeps its queue of writes to the flag
+ * going while the loser backs off, so the loser can lose as many times as the winner has writes queued.
+ */
+const RETRY_BUDGET_MS = 2000
 const RETRY = Symbol('retry')
-/** Before retrying a write another process got in ahead of, wait a little, longer each time, jittered. */
-const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)))
+/** Before retrying a write another process got in ahead of, wait a little: doubling up to 50 ms, jittered. */
+const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * 2 ** attempt)))
 
 /** Metadata without the values an older version stored unservable (null from a non-finite number). */
 function servableMetadata (metadata: StoredFlag['metadata']): StoredFlag['metadata'] {
@@ -115,8 +120,8 @@ export interface BulkRender<T> {
  * the in-process snapshot. After each commit the snapshot catches up before the call returns,
  * so a client reads its own writes on this instance.
  */
-export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date() }: {
-  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date
+export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date(), retryBudgetMs = RETRY_BUDGET_MS }: {
+  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date, retryBudgetMs?: number
 }) {
   /** Refuse to remove variants that overrides still pin: they would silently serve something else. */
   const checkPinnedVariants = async (current: StoredFlag, next: StoredFlag): Promise<void> => {
@@ -194,18 +199,22 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
   /**
    * An optimistic write: read the flag, honour If-Match, write on the version read. Writes to one
    * flag queue up in this process; when another process got in between, `attempt` returns RETRY
-   * and the write is recomputed on the new version after a short backoff.
+   * and the write is recomputed on the new version after a short backoff, for as long as the retry
+   * budget lasts (counted from when the write's turn comes, not while it is queued here).
    */
   function optimistic<T> (environment: string, name: string, opts: WriteOptions, attempt: (current: StoredFlag) => Promise<T | typeof RETRY>): Promise<T> {
     return serialized(name, async () => {
-      for (let i = 0; i < MAX_ATTEMPTS; i++) {
-        if (i > 0) await backoff(i)
+      const deadline = Date.now() + retryBudgetMs
+      for (let i = 0; ; i++) {
+        if (i > 0) {
+          if (Date.now() >= deadline) throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+          await backoff(i)
+        }
         const current = await mustGet(environment, name)
         checkVersion(current, opts.ifMatch)
         const result = await attempt(current)
         if (result !== RETRY) return result
       }
-      throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
     })
   }
 

@@ -104,7 +104,7 @@ t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one 
   t.equal(served.size, 3, 'three variants of the rollout, three outcomes')
 })
 
-t.test('choose finds a result among thousands (rules and rollouts at their limits) by its place, the object evaluate returns', async (t) => {
+t.test('choose finds a result among thousands (the rule limit, each rule a rollout over 40 variants) by its place, the object evaluate returns', async (t) => {
   const variants = Object.fromEntries(Array.from({ length: 40 }, (_, v) => [`v${v}`, `v${v}`]))
   const rollout = Object.fromEntries(Object.keys(variants).map((v) => [v, 1]))
   const rules = Array.from({ length: RULE_LIMITS.rules }, (_, r) => ({ id: `r${r}`, clauses: [{ attribute: 'plan', operator: 'eq' as const, values: [`p${r}`] }], serve: { rollout } }))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createFlagSnapshot } from '../../src/cache/flag-snapshot.js'
 import { migrateDatabase, openDatabase } from '../../src/db/database.js'
-import { FlagExistsError, VersionMismatchError } from '../../src/errors.js'
+import { ConflictError, FlagExistsError, VersionMismatchError } from '../../src/errors.js'
 import type { FlagRepository } from '../../src/repositories/flag-repository.js'
 import { createRepositories } from '../../src/repositories/index.js'
 import { createFlagService } from '../../src/services/flag-service.js'
@@ -11,8 +11,11 @@ const silent = { warn () {}, debug () {} }
 const WRITER = { actor: 'test' }
 const ENV = 'production'
 
-/** Two services on one database (the pass's dialect), as two instances would be; `racing` lets a test write in between. */
-async function setup (t: { teardown (fn: () => unknown): void }) {
+/**
+ * Two services on one database (the pass's dialect), as two instances would be; `interleave` lets a test
+ * write in between `service`'s next read and its write. `retryBudgetMs` is `service`'s.
+ */
+async function setup (t: { teardown (fn: () => unknown): void }, { retryBudgetMs }: { retryBudgetMs?: number } = {}) {
   const handle = await openDatabase((await testDatabase(t)).url)
   t.teardown(() => handle.close())
   await migrateDatabase(handle)
@@ -35,7 +38,7 @@ async function setup (t: { teardown (fn: () => unknown): void }) {
   await otherSnapshot.load()
   await serviceSnapshot.load()
   const other = createFlagService({ repo, snapshot: otherSnapshot })
-  const service = createFlagService({ repo: racing, snapshot: serviceSnapshot })
+  const service = createFlagService({ repo: racing, snapshot: serviceSnapshot, retryBudgetMs })
   return { repo, service, other, interleave: (fn: () => Promise<void>) => { between = fn } }
 }
 
@@ -82,6 +85,27 @@ t.test('concurrent creates of one name: exactly one succeeds', async (t) => {
   t.equal(rejected.length, 2)
   t.ok(rejected.every((r) => r.reason instanceof FlagExistsError), 'both losers are told the flag exists')
   t.equal(await repo.latestRevision(), 1)
+})
+
+t.test('a write that keeps losing the race gets 409 once its retry budget is spent, and changes nothing', async (t) => {
+  const { repo, service, other, interleave } = await setup(t, { retryBudgetMs: 100 })
+  await other.create(ENV, { name: 'f', defaultValue: true }, WRITER)
+  // Before every one of service's writes, the other instance gets a write in.
+  let wins = 0
+  const race = async (): Promise<void> => {
+    wins++
+    await other.update(ENV, 'f', { tags: [`other-${wins}`] }, WRITER)
+    interleave(race)
+  }
+  interleave(race)
+  const started = Date.now()
+  await t.rejects(service.update(ENV, 'f', { description: 'never' }, WRITER), ConflictError)
+  t.ok(Date.now() - started >= 100, 'it kept trying for the whole budget')
+  t.ok(wins > 1, 'it was recomputed after losing')
+  const stored = await repo.get(ENV, 'f')
+  t.equal(stored?.description, '', 'the refused write left nothing')
+  t.equal(stored?.version, 1 + wins, 'only the winner\'s writes are versions')
+  t.equal(await repo.latestRevision(), 1 + wins, 'and only they are revisions')
 })
 
 t.test('many concurrent unconditional updates through the HTTP-free service all land', async (t) => {
