@@ -102,11 +102,14 @@ await withUi(t, async (ui) => {
     t.same(await shownAfterLoading(page, revisions(development)), revisions(development), 'the environment\'s changes')
     t.ok(development.changes.length > 0)
     await page.getByRole('combobox', { name: 'Environment' }).click()
-    await page.getByRole('option', { name: 'development' }).click() // chosen again: cleared
+    await page.getByRole('option', { name: 'development' }).click()
+    await page.waitForURL((url) => !url.searchParams.has('env'))
+    t.equal(await page.getByRole('combobox', { name: 'Environment' }).inputValue(), '', 'chosen again, the environment is cleared')
 
     await page.getByRole('combobox', { name: 'Kind of change' }).click()
     await page.getByRole('option', { name: 'Overrides' }).click()
     await page.waitForURL(/action=override/)
+    t.equal(new URL(page.url()).search, '?action=override', 'that filter alone')
     await page.locator('li[data-action="flag.create"]').first().waitFor({ state: 'detached' })
     const overrides = await ui.api<ChangeList>('GET', '/changes?action=override')
     t.same(await shownAfterLoading(page, revisions(overrides)), revisions(overrides), 'only override changes')
