@@ -101,7 +101,6 @@ t.test('a write that keeps losing the race gets 409 once its retry budget is spe
   const started = Date.now()
   await t.rejects(service.update(ENV, 'f', { description: 'never' }, WRITER), ConflictError)
   t.ok(Date.now() - started >= 100, 'it kept trying for the whole budget')
-  t.ok(wins > 1, 'it was recomputed after losing')
   const stored = await repo.get(ENV, 'f')
   t.equal(stored?.description, '', 'the refused write left nothing')
   t.equal(stored?.version, 1 + wins, 'only the winner\'s writes are versions')
