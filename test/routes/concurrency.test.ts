@@ -1,5 +1,6 @@
 import t from 'tap'
 import { build, createFlag, revisionOf } from '../helper.js'
+import { testDatabase } from '../support/test-database.js'
 
 // Runs in both passes of npm test: SQLite, and Postgres under FLAGPOST_TEST_DB=postgres.
 
@@ -39,4 +40,22 @@ t.test('concurrent unconditional updates of different fields all land', async (t
   const flag = (await ctx.app.inject({ url: '/flags/busy' })).json()
   t.equal(Object.keys(flag.metadata).length, 12, 'every writer\'s key is there')
   t.equal(flag.version, 13)
+})
+
+t.test('two instances on one database: unconditional updates through both, all at once, all land', async (t) => {
+  const { url } = await testDatabase(t, { shared: true })
+  const instances = [await build(t, { DATABASE_URL: url }), await build(t, { DATABASE_URL: url })]
+  await createFlag(instances[0], { name: 'shared' })
+  // Each instance queues its own writes to the flag; between the two, the loser of each race is recomputed.
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    instances[i % 2].write({ method: 'PUT', url: '/flags/shared', payload: { metadata: { [`k${i}`]: i } } })))
+  t.same(results.map((r) => r.statusCode), Array(20).fill(200), 'no write refused')
+  t.same(results.map((r) => r.json().version).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 2), 'each a version of its own')
+  for (const [i, ctx] of instances.entries()) {
+    await ctx.container.snapshot.catchUp()
+    const flag = (await ctx.app.inject({ url: '/flags/shared' })).json()
+    t.equal(Object.keys(flag.metadata).length, 20, `instance ${i}: every writer's key is there`)
+    t.equal(flag.version, 21, `instance ${i}: the last version`)
+  }
+  t.equal(await revisionOf(instances[1]), 21, 'one change-log row per write')
 })
