@@ -16,11 +16,14 @@ const SHOWN = '[...document.querySelectorAll(\'li[data-revision]\')].map((li) =>
 const shown = async (page: Page): Promise<number[]> => await page.evaluate<number[]>(SHOWN)
 /**
  * The entries the page shows once it shows `want` (at most 10 s): a filter's list is cleared while it
- * loads, so the old entries leaving does not mean the new ones have come. A mismatch still shows the diff.
+ * loads, so the old entries leaving does not mean the new ones have come. A mismatch still shows the diff,
+ * and `how` says how the wait ended and at which address (a label for the assertion).
  */
-async function shownAfterLoading (page: Page, want: number[]): Promise<number[]> {
-  await page.waitForFunction(`JSON.stringify(${SHOWN}) === ${JSON.stringify(JSON.stringify(want))}`, undefined, { timeout: 10_000 }).catch(() => {})
-  return await shown(page)
+async function shownAfterLoading (page: Page, want: number[]): Promise<{ entries: number[], how: string }> {
+  const started = Date.now()
+  const ended = await page.waitForFunction(`JSON.stringify(${SHOWN}) === ${JSON.stringify(JSON.stringify(want))}`, undefined, { timeout: 10_000 })
+    .then(() => 'shown', (err: Error) => err.message.split('\n')[0])
+  return { entries: await shown(page), how: `${ended} after ${Date.now() - started} ms, at ${new URL(page.url()).search}` }
 }
 const revisions = (list: ChangeList): number[] => list.changes.map((c) => c.revision)
 /** One entry of the page, by revision. */
@@ -89,7 +92,8 @@ await withUi(t, async (ui) => {
     await entry(page, created.revision).waitFor({ state: 'detached' })
     await page.waitForURL(/\/ui\/history\?flag=banner$/)
     const banner = await ui.api<ChangeList>('GET', '/changes?flag=banner')
-    t.same(await shownAfterLoading(page, revisions(banner)), revisions(banner), 'the flag\'s changes, as the server lists them')
+    const bannerShown = await shownAfterLoading(page, revisions(banner))
+    t.same(bannerShown.entries, revisions(banner), `the flag's changes, as the server lists them (${bannerShown.how})`)
     // The filters live in the address: the navigation's link to the page clears them, the field too.
     await page.getByRole('link', { name: 'History' }).click()
     await entry(page, created.revision).waitFor()
@@ -99,7 +103,8 @@ await withUi(t, async (ui) => {
     await page.getByRole('option', { name: 'development' }).click()
     await entry(page, created.revision).waitFor({ state: 'detached' })
     const development = await ui.api<ChangeList>('GET', '/changes?environment=development')
-    t.same(await shownAfterLoading(page, revisions(development)), revisions(development), 'the environment\'s changes')
+    const developmentShown = await shownAfterLoading(page, revisions(development))
+    t.same(developmentShown.entries, revisions(development), `the environment's changes (${developmentShown.how})`)
     t.ok(development.changes.length > 0)
     await page.getByRole('combobox', { name: 'Environment' }).click()
     await page.getByRole('option', { name: 'development' }).click()
@@ -112,7 +117,8 @@ await withUi(t, async (ui) => {
     t.equal(new URL(page.url()).search, '?action=override', 'that filter alone')
     await page.locator('li[data-action="flag.create"]').first().waitFor({ state: 'detached' })
     const overrides = await ui.api<ChangeList>('GET', '/changes?action=override')
-    t.same(await shownAfterLoading(page, revisions(overrides)), revisions(overrides), 'only override changes')
+    const overridesShown = await shownAfterLoading(page, revisions(overrides))
+    t.same(overridesShown.entries, revisions(overrides), `only override changes (${overridesShown.how})`)
 
     await page.getByLabel('Flag').fill('no such flag')
     await page.getByText('Could not load the changes').waitFor()
