@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { driftedFiles, generateClientSources, OPENAPI_PATH } from '../scripts/client-codegen.js'
 import { createFlagpostClient, type FlagpostClient, type Problem } from '../src/client/index.js'
 import { build, READ_KEY, WRITE_KEY } from './helper.js'
+import { untraced } from './support/process.js'
 
 /** A listening server on a free port (closed with the test) and its base URL. */
 async function serve (t: Test, env: Record<string, string> = {}): Promise<string> {
@@ -189,7 +190,7 @@ t.test('the README "Generated client" example runs as written against a live ser
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const entry = pathToFileURL(fileURLToPath(new URL('../dist/client/index.js', import.meta.url))).href
   writeFileSync(join(dir, 'example.mjs'), block.replaceAll('http://localhost:5000', baseUrl).replaceAll("from 'flagpost/client'", `from '${entry}'`))
-  const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'example.mjs')], { cwd: dir, env: { PATH: process.env.PATH ?? '', KEY: WRITE_KEY } })
+  const { stdout } = await promisify(execFile)(...untraced(process.execPath, [join(dir, 'example.mjs')]), { cwd: dir, env: { PATH: process.env.PATH ?? '', KEY: WRITE_KEY } })
   const shown = [...block.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1].trim())
   t.ok(shown.length >= 3, 'the example shows its output')
   t.strictSame(stdout.trim().split('\n'), shown)

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { loadConfig } from '../src/config.js'
 import { createContainer } from '../src/container.js'
 import { ConfigError, createFlagpost, isFlagpostError, type Flagpost } from '../src/index.js'
+import { untraced } from './support/process.js'
 import { testDatabase, trackHandles } from './support/test-database.js'
 
 const tempDir = (t: { teardown (fn: () => unknown): void }): string => {
@@ -250,7 +251,7 @@ t.test('the README "Library" example runs as written', async (t) => {
   const dir = tempDir(t)
   const entry = pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url))).href
   writeFileSync(join(dir, 'example.mjs'), block.replaceAll("from 'flagpost'", `from '${entry}'`))
-  const { stdout } = await promisify(execFile)(process.execPath, ['example.mjs'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } })
+  const { stdout } = await promisify(execFile)(...untraced(process.execPath, ['example.mjs']), { cwd: dir, env: { PATH: process.env.PATH ?? '' } })
   const shown = [...block.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1].trim())
   t.ok(shown.length >= 4, 'the example shows its output')
   t.strictSame(stdout.trim().split('\n'), shown, 'prints exactly what the README shows')

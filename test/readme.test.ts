@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { dataDir, start } from './support/process.js'
+import { dataDir, start, untraced } from './support/process.js'
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
@@ -20,7 +20,7 @@ t.test('the README walk-through runs as written against npm start', async (t) =>
 
   // Only the port differs from the README: the test server listens on a free one.
   const script = `set -eu\n${block.replaceAll('http://localhost:5000', server.base)}`
-  const { stdout } = await promisify(execFile)('bash', ['-c', script], { env: { PATH: process.env.PATH ?? '', KEY: key! } })
+  const { stdout } = await promisify(execFile)(...untraced('bash', ['-c', script]), { env: { PATH: process.env.PATH ?? '', KEY: key! } })
 
   // Every documented response shows up verbatim or as documented.
   t.ok(stdout.includes('{"name":"new_checkout_flow","value":true,"variant":"on","reason":"TARGETING_MATCH","type":"boolean","version":1,"rule":"user_ids","metadata":{}}'),

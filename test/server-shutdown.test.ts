@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { freePort, start, type Running } from './support/process.js'
+import { freePort, start, untraced, type Running } from './support/process.js'
 import { testDatabase } from './support/test-database.js'
 
 /**
@@ -163,7 +163,7 @@ t.test('fetch (undici pool): a streaming upload in flight is answered; a request
 
 /** `npm start` as a developer (or a process manager that runs it) would, with only the environment it needs. */
 function npmStart (cwd: string, env: Record<string, string>): { pid: number, output: () => string, exited: Promise<number | null>, kill: (s: NodeJS.Signals) => void } {
-  const child = spawn('npm', ['start'], {
+  const child = spawn(...untraced('npm', ['start']), {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), npm_config_update_notifier: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -6,7 +6,7 @@ import t from 'tap'
 import { sqlitePath } from '../../src/db/sqlite-client.js'
 import * as schema from '../../src/db/schema/sqlite.js'
 import { differs, failing } from '../support/cases.js'
-import { freePort } from '../support/process.js'
+import { freePort, untraced } from '../support/process.js'
 import { tableNames, testDatabase } from '../support/test-database.js'
 import { CLI, run } from './support.js'
 
@@ -76,7 +76,7 @@ t.test('a bad configuration exits 2 listing the problem, without a stack trace',
 
 t.test('serve runs the HTTP service until SIGTERM, then exits 0', async (t) => {
   const port = await freePort()
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const child = spawn(...untraced(process.execPath, [CLI, 'serve']), {
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: (await testDatabase(t, { shared: true })).url, HOST: '127.0.0.1', PORT: String(port), API_KEY: 'test-write-key-0123456789' },
     stdio: ['ignore', 'pipe', 'pipe']
   })

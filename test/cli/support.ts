@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
+import { untraced } from '../support/process.js'
 import { queryRows, testDatabase } from '../support/test-database.js'
 
 /** Helpers for tests that spawn the built `flagpost` binary on a database of their own. */
@@ -19,7 +20,7 @@ interface TestLike { teardown (fn: () => unknown): void }
  */
 export function run (args: string[], env: Record<string, string> = {}): Result {
   // A command that left a handle open would never exit: the timeout turns that into a failure (status null).
-  const res = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 })
+  const res = spawnSync(...untraced(process.execPath, [CLI, ...args]), { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 })
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }
 
@@ -90,7 +91,7 @@ export async function usageError (t: Test, ws: Workspace, args: string[], reason
 
 /** `flagpost …` on the workspace, without blocking: independent command lines run side by side. */
 const spawnAsync = (ws: Workspace, args: string[]): Promise<Result> => new Promise((resolve) => {
-  execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: ws.url }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+  execFile(...untraced(process.execPath, [CLI, ...args]), { env: { PATH: process.env.PATH ?? '', DATABASE_URL: ws.url }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
     const status = err === null ? 0 : typeof err.code === 'number' ? err.code : null
     resolve({ status, stdout, stderr })
   })

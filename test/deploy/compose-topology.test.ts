@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import t, { type Test } from 'tap'
-import { start, type Running } from '../support/process.js'
+import { start, untraced, type Running } from '../support/process.js'
 import { dropSchema, isolatedUrl, postgresUrlOrSkip } from '../support/postgres.js'
 import { redisUrlOrSkip } from '../support/redis.js'
 import { loadCompose, userEnv, type Env } from './compose.js'
@@ -30,7 +30,7 @@ function serviceEnv (t: Test, service: string, stores: Env): Env {
 async function runMigrate (env: Env): Promise<{ code: number | null, output: string }> {
   const [node, ...args] = compose.services.migrate.command!
   if (node !== 'node') throw new Error(`unexpected migrate command ${node}`)
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...untraced(process.execPath, args), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })

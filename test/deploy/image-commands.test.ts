@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
-import { dataDir, freePort } from '../support/process.js'
+import { dataDir, freePort, untraced } from '../support/process.js'
 import { execForm, ofKind, options, readRepoFile, ROOT, stageEnv, stages } from './dockerfile.js'
 
 /**
@@ -21,7 +21,7 @@ interface Exited { code: number | null, signal: NodeJS.Signals | null, output: s
 function run (argv: string[], env: Record<string, string>): { child: ReturnType<typeof spawn>, output: () => string, exited: Promise<Exited> } {
   const [file, ...args] = argv
   // Only the image's environment (plus PATH to find nothing else): no DATABASE_URL/API_KEY from this shell or CI.
-  const child = spawn(file === 'node' ? process.execPath : file, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...untraced(file === 'node' ? process.execPath : file, args), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr?.on('data', (d: Buffer) => { output += d.toString() })

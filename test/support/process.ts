@@ -9,6 +9,16 @@ import { fileURLToPath } from 'node:url'
 // The built entry point, exactly what `npm start` runs (npm test builds first).
 const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 
+/**
+ * `file args…` as a user's shell runs it, for spawn/execFile: [file, args] of `env -u NODE_OPTIONS file args…`.
+ * tap puts its processinfo loader into NODE_OPTIONS of every process a test spawns (process-on-spawn), to
+ * record which modules each loads and their coverage. In a Flagpost process that loader costs over a second
+ * of CPU per start (`flagpost list-flags`: 2.9 s of CPU against 1.2) and slows every module it loads, and
+ * the CLI suites start the binary hundreds of times. env execs, so the child's pid is the program's own and
+ * signals a test sends reach it.
+ */
+export const untraced = (file: string, args: string[]): [string, string[]] => ['/usr/bin/env', ['-u', 'NODE_OPTIONS', file, ...args]]
+
 export async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -30,7 +40,7 @@ export interface Running {
 export async function start (env: Record<string, string>): Promise<Running> {
   const port = await freePort()
   // Only what the test chooses: no inherited DATABASE_URL/API_KEY from the developer's shell or CI.
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(...untraced(process.execPath, [SERVER]), {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
