@@ -15,6 +15,8 @@ COPY ui/package.json ./ui/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The flagpost binary is bundled after tsc (dist/bin/flagpost.js, package.json bin).
+COPY scripts/build-cli.ts ./scripts/
 COPY ui/index.html ui/vite.config.ts ui/tsconfig.json ui/tsconfig.node.json ./ui/
 COPY ui/src ./ui/src
 RUN npm run build

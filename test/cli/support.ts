@@ -8,7 +8,7 @@ import { queryRows, testDatabase } from '../support/test-database.js'
 
 /** Helpers for tests that spawn the built `flagpost` binary on a database of their own. */
 // The built binary that package.json `bin` installs as `flagpost` (npm test builds first).
-export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../dist/bin/flagpost.js', import.meta.url))
 
 export interface Result { status: number | null, stdout: string, stderr: string }
 

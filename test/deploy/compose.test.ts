@@ -105,11 +105,11 @@ t.test('every variable the Flagpost services set is one loadConfig reads, and it
 
 t.test('migrate is a real CLI command, run once before the replicas', async (t) => {
   const migrate = compose.services.migrate
-  t.same(migrate.command?.slice(0, 2), ['node', 'dist/cli/index.js'])
+  t.same(migrate.command?.slice(0, 2), ['node', 'dist/bin/flagpost.js'])
   t.equal(migrate.command?.[1], JSON.parse(readRepoFile('package.json')).bin.flagpost, 'the flagpost bin')
   const help = await promisify(execFile)(...untraced(process.execPath, [...migrate.command!.slice(1), '--help']), { cwd: ROOT })
   t.match(help.stdout, /^Usage: flagpost migrate\b/, 'the CLI knows the command')
-  const unknown = await promisify(execFile)(...untraced(process.execPath, ['dist/cli/index.js', 'migrat']), { cwd: ROOT }).catch((err: { code: number, stderr: string }) => err)
+  const unknown = await promisify(execFile)(...untraced(process.execPath, ['dist/bin/flagpost.js', 'migrat']), { cwd: ROOT }).catch((err: { code: number, stderr: string }) => err)
   t.match(unknown, { code: 2, stderr: /unknown command/ }, 'unlike a misspelt one')
   t.equal(compose.services.flagpost.command, undefined, 'the replicas run the image CMD (the server)')
   t.match(compose.services.flagpost.depends_on, {
