@@ -1,9 +1,9 @@
 /**
  * Part of `npm run build`, after tsc: the `flagpost` binary (package.json `bin`) as one bundle,
  * dist/bin/flagpost.js, from tsc's dist/cli/index.js. Unbundled, a command loads about a thousand
- * module files (TypeBox alone 680) and spends 0.75 s starting; bundled, 0.35 s (`npm run bench:cli`).
- * What a command reaches only sometimes stays a separate chunk, loaded when it is:
- * the Postgres client for a SQLite database, and so on.
+ * module files (TypeBox alone 680); bundled, it starts in about a third of the time and CPU
+ * (`npm run bench:cli`, bench/README "CLI start"). What a command reaches only sometimes stays a
+ * separate chunk, loaded when it is: the Postgres client for a SQLite database, and so on.
  * - The chunks sit beside the entry, two levels under the package root like tsc's files, so the
  *   paths the code reads relative to itself (../../package.json, ../../drizzle/…) hold.
  * - `serve` runs dist/server.js itself, unbundled, exactly what `npm start` runs.
