@@ -204,10 +204,11 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
    */
   function optimistic<T> (environment: string, name: string, opts: WriteOptions, attempt: (current: StoredFlag) => Promise<T | typeof RETRY>): Promise<T> {
     return serialized(name, async () => {
-      const deadline = Date.now() + retryBudgetMs
+      // The monotonic clock, as the database write's own bound (writeTransaction): a wall-clock step cannot stretch or cut the budget.
+      const deadline = performance.now() + retryBudgetMs
       for (let i = 0; ; i++) {
         if (i > 0) {
-          if (Date.now() >= deadline) throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
+          if (performance.now() >= deadline) throw new ConflictError(`Flag "${name}" is being changed concurrently; retry`)
           await backoff(i)
         }
         const current = await mustGet(environment, name)
