@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
+import { median } from './support/timing.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 20)
 const entry = (path: string): string => fileURLToPath(new URL(`../dist/${path}`, import.meta.url))
@@ -34,17 +35,14 @@ const run = (binary: string, args: string[]): void => {
   if (res.status !== 0) throw new Error(`${binary} ${args.join(' ')}: exit ${res.status ?? 'null'}\n${res.stderr}`)
 }
 
-const spread = (xs: number[]): string => {
-  const s = [...xs].sort((a, b) => a - b)
-  return `${s[0].toFixed(0)} / ${s[Math.floor(s.length / 2)].toFixed(0)} / ${s[s.length - 1].toFixed(0)}`
-}
+const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`
 
 try {
   printRunHeader(`bench:cli — ${ROUNDS} alternating rounds per command`)
   for (const name of ['dashboard', 'checkout', 'search']) run(BINARIES.unbundled, ['add-feature', name])
   const load = sampleLoad()
   console.log('| command | binary | wall ms, min / median / max | CPU ms (user + system), min / median / max |\n| --- | --- | --- | --- |')
-  const medians: Record<string, number> = {}
+  const shares: string[] = []
   for (const args of COMMANDS) {
     const wall: Record<string, number[]> = { bundled: [], unbundled: [] }
     const cpu: Record<string, number[]> = { bundled: [], unbundled: [] }
@@ -60,13 +58,10 @@ try {
     }
     for (const which of ['bundled', 'unbundled'] as const) {
       console.log(`| \`flagpost ${args.join(' ')}\` | ${which} | ${spread(wall[which])} | ${spread(cpu[which])} |`)
-      medians[`${args.join(' ')} ${which}`] = [...wall[which]].sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]
     }
+    shares.push(`\`flagpost ${args.join(' ')}\`: the bundle's median wall time is ${(100 * median(wall.bundled) / median(wall.unbundled)).toFixed(0)} % of the unbundled one's`)
   }
-  for (const args of COMMANDS) {
-    const a = args.join(' ')
-    console.log(`\n\`flagpost ${a}\`: the bundle's median wall time is ${(100 * medians[`${a} bundled`] / medians[`${a} unbundled`]).toFixed(0)} % of the unbundled one's`)
-  }
+  console.log(`\n${shares.join('\n\n')}`)
   console.log(load())
   printRunFooter()
 } finally {
