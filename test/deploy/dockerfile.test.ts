@@ -153,8 +153,8 @@ t.test('OCI labels follow package.json', async (t) => {
 t.test('the image needs no dev dependency: everything dist/ imports is a dependency or built in', async (t) => {
   const { builtinModules } = await import('node:module')
   const imported = new Set<string>()
-  // dist/bin is the flagpost binary bundled with the packages it uses (scripts/build-cli.ts): what it loads at run
-  // time is better-sqlite3 (a dependency, as below) and, never, pg's optional pg-native, as the unbundled pg does.
+  // dist/bin is the flagpost binary bundled with the packages it uses (scripts/build-cli.ts). At run time it loads
+  // better-sqlite3 (a dependency, as below) and nothing else: pg's optional pg-native stays unused, as unbundled.
   for (const file of filesUnder('dist').filter((f) => f.endsWith('.js') && !f.startsWith('dist/bin/'))) {
     // JSDoc examples (`import … from 'flagpost'`) are not imports.
     for (const m of readRepoFile(file).replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/(?:(?<![.'"])\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./$][^'"]*)['"]/g)) imported.add(m[1])
