@@ -73,9 +73,14 @@ function hashStart (bytes: Uint8Array): HashStart {
 
 /** murmur3_x86_32 (unsigned) of the bytes `start` was made from followed by the first `len` bytes of `bytes`. */
 function hashFrom (start: HashStart, bytes: Uint8Array, len: number): number {
-  let h = start.state
-  let k = start.pending
-  let n = start.pendingBytes
+  return hashResumed(start.state, start.pending, start.pendingBytes, start.length, bytes, len)
+}
+
+/** `hashFrom` with the start's four numbers given one by one (a split table keeps them in an Int32Array). */
+function hashResumed (state: number, pending: number, pendingBytes: number, length: number, bytes: Uint8Array, len: number): number {
+  let h = state
+  let k = pending
+  let n = pendingBytes
   let i = 0
   // Complete the block the start left open.
   while (n !== 0 && i < len) {
@@ -90,7 +95,7 @@ function hashFrom (start: HashStart, bytes: Uint8Array, len: number): number {
   for (; i + 4 <= len; i += 4) h = mixBlock(h, blockAt(bytes, i))
   for (; i < len; i++) k |= bytes[i] << (8 * n++)
   if (n !== 0) h ^= scramble(k)
-  h ^= start.length + len
+  h ^= length + len
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13
@@ -260,4 +265,43 @@ export function pickVariant (split: CompiledSplit, bucketValue: string): string 
   const i = bucketIndex(split, bucketValue)
   // Stryker disable next-line ConditionalExpression: split.variants[-1] is undefined as well
   return i < 0 ? undefined : split.variants[i]
+}
+
+/**
+ * Many splits in flat arrays, for evaluating many flags in a row (engine/bulk-program.ts): each
+ * split's hash start (four numbers) and where its thresholds start in one array of them, so that a
+ * pick reads two typed arrays laid out in flag order instead of three objects per split spread over
+ * the heap. Split `s`'s thresholds are `thresholds[heads[5s + 4] .. heads[5(s + 1) + 4])`; the heads
+ * array ends with one more entry's threshold start.
+ */
+export interface SplitTable { readonly heads: Int32Array, readonly thresholds: Float64Array }
+
+export function splitTable (splits: readonly CompiledSplit[]): SplitTable {
+  const heads = new Int32Array(5 * (splits.length + 1))
+  const thresholds = new Float64Array(splits.reduce((n, split) => n + split.thresholds.length, 0))
+  let at = 0
+  splits.forEach((split, s) => {
+    const { start } = split
+    heads.set([start.state, start.pending, start.pendingBytes, start.length, at], 5 * s)
+    thresholds.set(split.thresholds, at)
+    at += split.thresholds.length
+  })
+  heads[5 * splits.length + 4] = at
+  return { heads, thresholds }
+}
+
+/** `bucketIndex(splits[s], bucketValue)` for the splits the table was made from. */
+export function bucketIndexIn (table: SplitTable, s: number, bucketValue: string): number {
+  const { heads, thresholds } = table
+  const h = 5 * s
+  const from = heads[h + 4]
+  const last = heads[h + 9] - 1
+  // A split serving nothing has no thresholds.
+  if (last < from) return -1
+  const len = encodeValue(bucketValue)
+  const hash = hashResumed(heads[h], heads[h + 1], heads[h + 2], heads[h + 3], valueBytes, len)
+  for (let i = from; i < last; i++) {
+    if (hash < thresholds[i]) return i - from
+  }
+  return last - from
 }

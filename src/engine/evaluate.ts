@@ -67,8 +67,8 @@ export interface CompiledFlag {
   readonly outcomes: Outcomes
   /**
    * Every result made for the flag (those in `outcomes` and those its overrides serve), in the order
-   * made: `evaluate` returns one of these and nothing else, so bulk evaluation finds each flag's result
-   * among them by identity (services/bulk-plan.ts).
+   * made: `evaluate` returns one of these and nothing else, so bulk evaluation says each flag's result
+   * as its place among them (engine/bulk-program.ts).
    */
   readonly results: readonly EvaluationResult[]
   /**
@@ -295,7 +295,7 @@ function bucketValue (flag: CompiledFlag, context: EvaluationContext): string | 
 }
 
 /** `user_id`, else its alias `targetingKey` (what OpenFeature clients send). */
-function userIdOf (context: EvaluationContext): string | undefined {
+export function userIdOf (context: EvaluationContext): string | undefined {
   return attr(context.user_id) ?? attr(context.targetingKey)
 }
 
@@ -304,7 +304,7 @@ function userIdOf (context: EvaluationContext): string | undefined {
  * Absent, empty and non-scalar values (null from JSON, anything inherited from Object.prototype)
  * count as missing.
  */
-function attr (value: unknown): string | undefined {
+export function attr (value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   return undefined

@@ -1,10 +1,13 @@
 /**
  * Public API of the evaluation engine: pure, no I/O. The snapshot compiles each flag once with
- * `compileFlag` and evaluates it with `evaluate`; the bucketing primitives are exported for tools
+ * `compileFlag` and evaluates it with `evaluate`; bulk evaluation lays many out at once with
+ * `compileBulk` and evaluates them with `runBulk`. The bucketing primitives are exported for tools
  * and tests that need flagd-compatible hashing on their own, the rule compiler and value readers
  * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, fixedResult, FlagCompileError } from './evaluate.js'
+export { compileBulk, runBulk } from './bulk-program.js'
+export type { BulkProgram } from './bulk-program.js'
 export { memoized, resultMemo } from './memo.js'
 export type { ResultMemo } from './memo.js'
 export { ATTRIBUTE_NAME, MAX_CONTEXT_ATTRIBUTES, readContext } from './context.js'

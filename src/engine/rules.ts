@@ -42,6 +42,8 @@ export interface CompiledRule {
   readonly label: string
   /** All clauses at once; a rule with no clauses always matches. */
   readonly matches: Predicate
+  /** Each clause on its own, in order (`matches` is all of them): bulk evaluation tests a clause shared by many flags once (engine/bulk-program.ts). */
+  readonly clauses: readonly Predicate[]
   /** Whether a clause reads the evaluation time (`now`): the rule's answer can change with no change of flag or context. */
   readonly readsClock: boolean
   /** Whether a clause reads `customer_id`, the one attribute the flag service may infer (a registered user's customer). */
@@ -96,7 +98,7 @@ function compileRule (def: FlagDefinition, rule: Rule, site: Site, index: number
   const predicates = clauses.map((clause, j) => compileClause(clause, `${at}.clauses.${j}`, site.flag))
   const readsClock = (clauses as Clause[]).some((clause) => clause.attribute === NOW_ATTRIBUTE)
   const readsCustomer = (clauses as Clause[]).some((clause) => clause.attribute === CUSTOMER_ATTRIBUTE)
-  return { id, label: `rule:${id}`, matches: allOf(predicates), readsClock, readsCustomer, ...compileServe(def, rule.serve, site) }
+  return { id, label: `rule:${id}`, matches: allOf(predicates), clauses: predicates, readsClock, readsCustomer, ...compileServe(def, rule.serve, site) }
 }
 
 function compileServe (def: FlagDefinition, serve: unknown, site: Site): Pick<CompiledRule, 'variant' | 'value' | 'split' | 'splitValues'> {

@@ -1,4 +1,4 @@
-import { evaluate, fixedResult, resultMemo, type CompiledFlag } from '../engine/index.js'
+import { compileBulk, fixedResult, runBulk, type BulkProgram, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
 import { isServableMetadata } from '../schemas/storable.js'
@@ -40,6 +40,8 @@ export interface BulkPlan {
   readonly outcomes: readonly BulkEntry[]
   /** Where each flag's entries start in `outcomes`, and after the last flag, `outcomes.length`. */
   readonly starts: readonly number[]
+  /** The evaluated flags as bulk evaluation reads them (engine/bulk-program.ts), saying each result as its index in `outcomes`. */
+  readonly program: BulkProgram
   /**
    * An object of its own that stands for this plan where something must tell plans apart without
    * keeping one alive: a kept answer (services/bulk-answers.ts) outlives its revision until it is
@@ -47,17 +49,6 @@ export interface BulkPlan {
    */
   readonly revision: object
 }
-
-/**
- * How many of a flag's results `choose` scans for the one its evaluation returned: identity compares
- * along one array, the results themselves not read. A flag with more (rules and rollouts near their
- * limits: 100 rules, each a rollout over 100 variants, make 10,202 results) would cost a scan 15 times
- * its evaluation (55 µs against 3.7 µs, bench/README, fourteenth session): its results carry their
- * place instead (`placeOf`).
- */
-const SCAN = 16
-/** A result's place among its compiled flag's `results`, for flags with more than SCAN; set as a plan is made (the same at every plan: a flag's results are its own). */
-const placeOf = resultMemo<EvaluationResult, number>()
 
 /** `make(key)`, made on the key's first use and kept as long as the key is. */
 function keptWith<K extends object, T> (make: (key: K) => T): (key: K) => T {
@@ -86,7 +77,6 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
     } else if (result === null) {
       outcomes.push(...flag.results)
       evaluated.push(i)
-      if (flag.results.length > SCAN) flag.results.forEach((made, k) => placeOf.set(made, k))
     } else {
       outcomes.push(result)
       fixedResults.push(result)
@@ -94,30 +84,18 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   })
   starts.push(outcomes.length)
   const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
-  return { flags, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, revision: {} }
+  return { flags, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program: compileBulk(flags, evaluated, starts), revision: {} }
 })
 
 /**
  * Each flag's entry for one context, evaluated at `now` where the context decides, as its index in
- * `plan.outcomes`, in flag order. An evaluated flag's result is found among its own results by
- * identity, the result object itself not read (a flag of more than SCAN results reads its place in
- * it), and it must be the very object at the index found.
+ * `plan.outcomes`, in flag order: a fixed flag's one entry, an evaluated flag's result as the plan's
+ * program gives it (the object `evaluate` returns).
  */
 export function choose (plan: BulkPlan, context: EvaluationContext, now: number): number[] {
-  const { flags, evaluated, outcomes, starts } = plan
   // A fixed flag's entry is the first (and only) of its own: `starts` says it.
-  const chosen = starts.slice(0, flags.length)
-  for (let k = 0; k < evaluated.length; k++) {
-    const i = evaluated[k]
-    const result = evaluate(flags[i], context, now)
-    const start = starts[i]
-    const end = starts[i + 1]
-    let j = start
-    if (end - start <= SCAN) while (j < end && outcomes[j] !== result) j++
-    else j += placeOf.get(result) ?? end - start
-    if (j >= end || outcomes[j] !== result) throw new Error(`flag ${flags[i].name}: evaluate returned a result its compiled flag does not list`)
-    chosen[i] = j
-  }
+  const chosen = plan.starts.slice(0, plan.flags.length)
+  runBulk(plan.program, context, now, chosen)
   return chosen
 }
 

@@ -19,7 +19,16 @@ const clauses = [
   { attribute: 'country', operator: 'eq' as const, values: ['US'], negate: true },
   { attribute: 'user_id', operator: 'matches' as const, values: ['^a'] },
   { attribute: 'plan', operator: 'exists' as const, values: [] },
-  { attribute: 'now', operator: 'after' as const, values: ['2026-12-05T00:00:00Z'] }
+  { attribute: 'now', operator: 'after' as const, values: ['2026-12-05T00:00:00Z'] },
+  // Clauses alike but for one field: bulk evaluation tests a clause shared by flags once, so these must stay apart.
+  { attribute: 'country', operator: 'in' as const, values: ['DE', 'FR'], negate: true },
+  { attribute: 'country', operator: 'in' as const, values: ['DE', 'FR'], case_insensitive: true },
+  { attribute: 'country', operator: 'exists' as const, values: [] },
+  { attribute: 'targetingKey', operator: 'matches' as const, values: ['^a'] },
+  { attribute: 'seats', operator: 'gt' as const, values: [5] },
+  { attribute: 'seats', operator: 'in' as const, values: ['5'] },
+  // More values than bulk evaluation looks for among the other clauses: tested on its own.
+  { attribute: 'plan', operator: 'in' as const, values: Array.from({ length: 70 }, (_, i) => i === 69 ? 'pro' : `plan-${i}`) }
 ]
 const variant = fc.constantFrom(...VARIANTS)
 const rollout = fc.tuple(fc.nat(3), fc.nat(3), fc.integer({ min: 1, max: 3 })).map(([a, b, c]) => ({ a, b, c }))
@@ -35,6 +44,7 @@ const flagArb = fc.record({
   customerIds: fc.subarray(['acme', 'globex']),
   rules: fc.array(fc.record({ clauses: fc.subarray(clauses, { minLength: 1, maxLength: 2 }), serve }), { maxLength: 3 }),
   fallthrough: fc.oneof(fc.integer({ min: 0, max: 100 }).map((percentage) => ({ percentage, rollout: null })), rollout.map((r) => ({ percentage: null, rollout: r }))),
+  bucketBy: fc.constantFrom('user_id', 'targetingKey', 'country', 'seats'),
   users: overrides(['alice', 'carol', 'dave']),
   customers: overrides(['acme', 'initech'])
 })
@@ -54,7 +64,7 @@ function compiled (spec: FlagArb, i: number): ReturnType<typeof compileFlag> {
       rules: spec.rules.map((rule, r) => ({ id: `r${r}`, ...rule })),
       percentage: spec.fallthrough.percentage,
       rollout: spec.fallthrough.rollout,
-      bucket_by: 'user_id'
+      bucket_by: spec.bucketBy
     },
     metadata: {},
     version: 1
@@ -63,11 +73,15 @@ function compiled (spec: FlagArb, i: number): ReturnType<typeof compileFlag> {
   return compileFlag(def, subjects)
 }
 
+const user = fc.oneof(fc.constantFrom('alice', 'bob', 'carol', 'dave'), fc.string())
 const context: fc.Arbitrary<EvaluationContext> = fc.record({
-  user_id: fc.oneof(fc.constantFrom('alice', 'bob', 'carol', 'dave'), fc.string()),
+  user_id: user,
+  // OpenFeature's name for the user, read where user_id is absent.
+  targetingKey: user,
   customer_id: fc.constantFrom('acme', 'globex', 'initech', 'other'),
-  country: fc.constantFrom('DE', 'FR', 'US'),
-  plan: fc.constantFrom('pro', '')
+  country: fc.constantFrom('DE', 'FR', 'US', 'de', ''),
+  plan: fc.constantFrom('pro', ''),
+  seats: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom('5', true))
 }, { requiredKeys: [] })
 
 t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixed entry where the context cannot change it', async (t) => {
@@ -92,7 +106,7 @@ t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixe
 })
 
 t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one entry, an evaluated flag\'s every result', async (t) => {
-  const spec = { enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], users: new Map(), customers: new Map() }
+  const spec = { enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], bucketBy: 'user_id' as const, users: new Map(), customers: new Map() }
   const fixed = compiled({ ...spec, fallthrough: { percentage: 100, rollout: null } }, 0)
   const split = compiled({ ...spec, fallthrough: { percentage: null, rollout: { a: 1, b: 1, c: 1 } } }, 1)
   const plan = bulkPlanOf([fixed, split])
@@ -112,7 +126,7 @@ t.test('choose finds a result among thousands (the rule limit, each rule a rollo
     type: 'string', variants, default_variant: 'v0', off_variant: 'v1', targeting_rules: targeting({ rules, rollout })
   }), { users: new Map(), customers: new Map() })
   // A small flag first, so the big ones' places are counted from their own start, not the plan's.
-  const flags = [compiled({ enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 50, rollout: null }, users: new Map(), customers: new Map() }, 0), big('big-1'), big('big-2')]
+  const flags = [compiled({ enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 50, rollout: null }, bucketBy: 'user_id', users: new Map(), customers: new Map() }, 0), big('big-1'), big('big-2')]
   t.ok(flags[1].results.length > 4000, `${flags[1].results.length} results`)
   const plan = bulkPlanOf(flags)
   const places = new Set<number>()
@@ -134,7 +148,7 @@ t.test('choose finds a result among thousands (the rule limit, each rule a rollo
 t.test('perPlan: made once per plan, again for another plan', async (t) => {
   let made = 0
   const sizeOf = perPlan((plan) => { made++; return plan.outcomes.length })
-  const flags = [compiled({ enabled: false, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 100, rollout: null }, users: new Map(), customers: new Map() }, 0)]
+  const flags = [compiled({ enabled: false, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], fallthrough: { percentage: 100, rollout: null }, bucketBy: 'user_id', users: new Map(), customers: new Map() }, 0)]
   const plan = bulkPlanOf(flags)
   t.equal(sizeOf(plan), 1)
   t.equal(sizeOf(plan), 1)
