@@ -27,6 +27,8 @@ const CUSTOMER_IDS = 8
 
 /** Where nothing is (a split, an object slot). */
 const NONE = -1
+/** Above this many results, a flag's are found by a map made for the purpose rather than by a scan. */
+const SCAN = 16
 
 export interface BulkProgram {
   /**
@@ -89,11 +91,13 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
   for (const i of indexes) {
     const flag = flags[i]
     if (!flag.enabled) throw new Error(`flag ${flag.name} is switched off: its entry is fixed, not evaluated`)
-    const place = new Map(flag.results.map((result, k) => [result, starts[i] + k]))
+    const { results } = flag
+    // Most flags have a handful of results: a scan costs less than a map of them.
+    const place = results.length > SCAN ? new Map(results.map((result, k) => [result, k])) : undefined
     const indexOf = (result: EvaluationResult | null): number => {
-      const found = result === null ? undefined : place.get(result)
-      if (found === undefined) throw new Error(`flag ${flag.name}: a result its compiled flag does not list`)
-      return found
+      const k = result === null ? -1 : place === undefined ? results.indexOf(result) : place.get(result) ?? -1
+      if (k < 0) throw new Error(`flag ${flag.name}: a result its compiled flag does not list`)
+      return starts[i] + k
     }
     /** The index of a split's first result; its others follow it, as compileFlag makes them. */
     const firstOf = (results: readonly EvaluationResult[]): number => {
@@ -106,11 +110,9 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     const steps = (flag.userOverrides === null ? 0 : USER_OVERRIDES) | (flag.customerOverrides === null ? 0 : CUSTOMER_OVERRIDES) |
       (flag.userIds.size === 0 ? 0 : USER_IDS) | (flag.customerIds.size === 0 ? 0 : CUSTOMER_IDS)
     code.push(i, NONE, steps, flag.bucketByUser ? NONE : slot(flag.bucketBy))
-    for (const map of [flag.userOverrides, flag.customerOverrides]) {
-      if (map === null) continue
-      code.push(slot(map))
-      for (const served of map.values()) overrides.set(served.result, indexOf(served.result))
-    }
+    for (const map of [flag.userOverrides, flag.customerOverrides]) if (map !== null) code.push(slot(map))
+    // What an override serves is one of the flag's results (one per variant served, however many overrides): all are listed, not the overrides (a flag can have 100,000).
+    if (flag.userOverrides !== null || flag.customerOverrides !== null) results.forEach((result, k) => overrides.set(result, starts[i] + k))
     if (flag.userIds.size > 0) code.push(slot(flag.userIds), indexOf(flag.outcomes.userIds))
     if (flag.customerIds.size > 0) code.push(slot(flag.customerIds), indexOf(flag.outcomes.customerIds))
     const defined = (flag.definition.targeting_rules.rules ?? []) as ReadonlyArray<{ readonly clauses: readonly Clause[] }>
