@@ -15,7 +15,7 @@
  * every flag, context and time.
  */
 import { bucketIndexIn, splitTable, type CompiledSplit, type SplitTable } from './bucketing.js'
-import { attr, userIdOf, type CompiledFlag } from './evaluate.js'
+import { attr, userIdOf, type CompiledFlag, type Served } from './evaluate.js'
 import type { CompiledRule, Predicate } from './rules.js'
 import type { Clause, EvaluationContext, EvaluationResult } from './types.js'
 
@@ -157,12 +157,12 @@ export function runBulk (program: BulkProgram, context: EvaluationContext, now: 
     let found = NONE
     // Steps 3 to 6: the overrides, then the id lists.
     if ((steps & USER_OVERRIDES) !== 0) {
-      const hit = userId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, { readonly result: EvaluationResult }>).get(userId)
+      const hit = userId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
       if (hit !== undefined) found = overrides.get(hit.result) as number
       pc++
     }
     if ((steps & CUSTOMER_OVERRIDES) !== 0) {
-      const hit = found !== NONE || customerId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, { readonly result: EvaluationResult }>).get(customerId)
+      const hit = found !== NONE || customerId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
       if (hit !== undefined) found = overrides.get(hit.result) as number
       pc++
     }
