@@ -239,13 +239,20 @@ function buildSplit (bucketingSeed: string, names: readonly string[], scaled: re
 
 /** Index into `split.variants` for an unsigned 32-bit hash; -1 when the split serves nothing. */
 export function indexForHash (split: CompiledSplit, hash: number): number {
-  const t = split.thresholds
-  const last = t.length - 1
-  // Stryker disable next-line EqualityOperator: thresholds[last] is 2^32, above every hash, so testing it returns last as well
-  for (let i = 0; i < last; i++) {
-    if (hash < t[i]) return i
+  return thresholdIndex(split.thresholds, 0, split.thresholds.length, hash)
+}
+
+/**
+ * The index, counted from `from`, of the first of `thresholds[from .. end)` above `hash` (the last is
+ * 2^32, above every hash, so it is not tested); -1 when the range is empty (a split serving nothing).
+ */
+function thresholdIndex (thresholds: ArrayLike<number>, from: number, end: number, hash: number): number {
+  const last = end - 1
+  // Stryker disable next-line EqualityOperator: the last threshold is 2^32, above every hash, so testing it returns last as well
+  for (let i = from; i < last; i++) {
+    if (hash < thresholds[i]) return i - from
   }
-  return last
+  return last - from
 }
 
 /**
@@ -294,14 +301,7 @@ export function splitTable (splits: readonly CompiledSplit[]): SplitTable {
 export function bucketIndexIn (table: SplitTable, s: number, bucketValue: string): number {
   const { heads, thresholds } = table
   const h = 5 * s
-  const from = heads[h + 4]
-  const last = heads[h + 9] - 1
-  // A split serving nothing has no thresholds.
-  if (last < from) return -1
   const len = encodeValue(bucketValue)
   const hash = hashResumed(heads[h], heads[h + 1], heads[h + 2], heads[h + 3], valueBytes, len)
-  for (let i = from; i < last; i++) {
-    if (hash < thresholds[i]) return i - from
-  }
-  return last - from
+  return thresholdIndex(thresholds, heads[h + 4], heads[h + 9], hash)
 }
