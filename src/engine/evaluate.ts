@@ -77,6 +77,11 @@ export interface CompiledFlag {
    * flag only, as the others evaluate alike without it.
    */
   readonly readsCustomer: boolean
+  /**
+   * Whether its results can be sent as the API describes them (`isServableMetadata` of its metadata,
+   * which every result carries): worked out once, so that serving a flag never walks its metadata.
+   */
+  readonly servable: boolean
 }
 
 /**
@@ -105,6 +110,22 @@ export interface RuleOutcomes {
 }
 
 const NO_METADATA: Readonly<Record<string, string | number | boolean>> = Object.freeze({})
+
+/**
+ * Metadata as results carry it: string, finite number or boolean values only. Writes refuse anything
+ * else; a row written by an older version (metadata `{"x": null}` from a non-finite number) may
+ * still hold it, and such a flag's results cannot be served.
+ */
+export function isServableMetadata (metadata: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (metadata == null) return true
+  for (const key in metadata) {
+    const v = metadata[key]
+    if (typeof v === 'string' || typeof v === 'boolean') continue
+    if (typeof v === 'number' && Number.isFinite(v)) continue
+    return false
+  }
+  return true
+}
 const NO_RESULTS: readonly EvaluationResult[] = Object.freeze([])
 // Most flags have no id lists: they share this instead of allocating their own (10k flags).
 const NO_IDS: ReadonlySet<string> = new Set()
@@ -190,29 +211,33 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
       : fallthrough === 'default' ? make(def.default_variant, 'DEFAULT', 'fallthrough') : off('fallthrough'),
     split: split === null ? NO_RESULTS : split.variants.map((v) => make(v, 'SPLIT', 'fallthrough'))
   }
+  // In the order a single evaluation reads them (the flag service, then `evaluate`): V8 lays an object
+  // literal's fields out in this order, so with 10,000 flags, where each request's flag is out of the
+  // CPU's caches, they span two or three cache lines rather than four.
   return {
+    servable: isServableMetadata(metadata),
+    readsCustomer: def.enabled && (customerOverrides !== null || customerIds.size > 0 || bucketBy === CUSTOMER_ATTRIBUTE || rules.some((rule) => rule.readsCustomer)),
+    outcomes,
+    enabled: def.enabled,
+    userOverrides,
+    customerOverrides,
+    userIds,
+    customerIds,
+    rules,
+    fallthrough,
+    split,
+    bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
+    bucketBy,
     definition: def,
     name: def.name,
     type: def.type,
     version: def.version,
-    enabled: def.enabled,
     defaultVariant: def.default_variant,
     offVariant: def.off_variant,
-    userIds,
-    customerIds,
     noTargeting,
-    userOverrides,
-    customerOverrides,
-    fallthrough,
-    split,
     bucketingSeed,
-    bucketBy,
-    bucketByUser: bucketBy === 'user_id' || bucketBy === 'targetingKey',
-    rules,
     metadata,
-    outcomes,
-    results,
-    readsCustomer: def.enabled && (customerOverrides !== null || customerIds.size > 0 || bucketBy === CUSTOMER_ATTRIBUTE || rules.some((rule) => rule.readsCustomer))
+    results
   }
 }
 

@@ -5,7 +5,7 @@
  * and tests that need flagd-compatible hashing on their own, the rule compiler and value readers
  * for tools that check or explain rules.
  */
-export { compileFlag, evaluate, fixedResult, FlagCompileError } from './evaluate.js'
+export { compileFlag, evaluate, fixedResult, FlagCompileError, isServableMetadata } from './evaluate.js'
 export { compileBulk, runBulk } from './bulk-program.js'
 export type { BulkProgram } from './bulk-program.js'
 export { memoized, resultMemo } from './memo.js'

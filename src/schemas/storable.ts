@@ -120,15 +120,3 @@ function obeys (item: unknown, depth: number, maxDepth: number, property: boolea
   }
   return true
 }
-
-/** Metadata as results carry it: string, finite number or boolean values only. */
-export function isServableMetadata (metadata: Readonly<Record<string, unknown>> | undefined): boolean {
-  if (metadata == null) return true
-  for (const key in metadata) {
-    const v = metadata[key]
-    if (typeof v === 'string' || typeof v === 'boolean') continue
-    if (typeof v === 'number' && Number.isFinite(v)) continue
-    return false
-  }
-  return true
-}

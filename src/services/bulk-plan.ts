@@ -1,18 +1,12 @@
 import { compileBulk, fixedResult, runBulk, type BulkProgram, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
-import { isServableMetadata } from '../schemas/storable.js'
 
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 /** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
 export interface EvaluationUnservable { name: string, error_code: 'GENERAL', error_message: string }
 export type BulkEntry = EvaluationResult | EvaluationFailure | EvaluationUnservable
 
-/**
- * Whether a result can be sent as the API describes it. Writes refuse anything else; a row written
- * by an older version (metadata `{"x": null}` from a non-finite number) may still hold it.
- */
-export const isServable = (result: EvaluationResult): boolean => isServableMetadata(result.metadata)
 export const unservable = (name: string): EvaluationUnservable => ({ name, error_code: 'GENERAL', error_message: new FlagUnservableError(name).message })
 
 /**
@@ -71,7 +65,7 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
     starts.push(outcomes.length)
     const result = fixedResult(flag)
     // Metadata is the flag's, so servable or not whatever the context.
-    if (!isServable(result ?? flag.outcomes.disabled)) {
+    if (!flag.servable) {
       outcomes.push(unservable(flag.name))
       names.push(flag.name)
     } else if (result === null) {

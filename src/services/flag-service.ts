@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FlagSnapshot } from '../cache/flag-snapshot.js'
-import { checkRegexSafety, compileFlag, evaluate, FlagCompileError, type CompiledFlag } from '../engine/index.js'
+import { checkRegexSafety, compileFlag, evaluate, FlagCompileError, isServableMetadata, type CompiledFlag } from '../engine/index.js'
 import { toDefinition } from '../repositories/flag-definition.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { ConflictError, EnvironmentNotFoundError, FlagNotFoundError, FlagUnservableError, invalidField, RevertConflictError, VersionMismatchError } from '../errors.js'
@@ -10,17 +10,15 @@ import type { FlagChange, FlagSpec, NewFlag } from './flag-commands.js'
 import { mergePatch, normalizeFlag, writtenForm, type FlagState } from './flag-input.js'
 import { camelField } from './field-names.js'
 import { FLAG_NAME_RULE } from '../schemas/names.js'
-import { isServableMetadata } from '../schemas/storable.js'
 import { decodeCursor } from './cursor.js'
 import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 import { settleWithin } from '../settle-within.js'
-import { bulkPlanOf, choose, isServable, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
+import { bulkPlanOf, choose, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
 import { contextKey, type BulkAnswerCache } from './bulk-answers.js'
 
 export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
-export { isServable } from './bulk-plan.js'
 
 /** A flag's configuration in one environment at a revision, as the change log recorded it: what a revert restores. */
 export interface RestoreTarget extends Pick<StoredFlag, 'type' | 'enabled' | 'defaultVariant' | 'offVariant' | 'targetingRules'> {
@@ -338,12 +336,12 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         for (const observer of observers) observer.missing(environment, name)
         throw new FlagNotFoundError(name)
       }
-      // Only a flag that reads customer_id can tell an inferred customer from none: the others skip the lookup and the copy.
-      const result = evaluate(flag, flag.readsCustomer ? withInferredCustomer(context) : context, Date.now())
-      if (!isServable(result)) {
+      if (!flag.servable) {
         for (const observer of observers) observer.unservable(environment, name)
         throw new FlagUnservableError(name)
       }
+      // Only a flag that reads customer_id can tell an inferred customer from none: the others skip the lookup and the copy.
+      const result = evaluate(flag, flag.readsCustomer ? withInferredCustomer(context) : context, Date.now())
       for (const observer of observers) observer.served(environment, result)
       return result
     },
@@ -390,10 +388,9 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         if (seen.has(name)) continue
         seen.add(name)
         const flag = snapshot.get(environment, name)
-        const result = flag === undefined ? undefined : evaluate(flag, context, at)
-        entries.push(observed(environment, result === undefined
+        entries.push(observed(environment, flag === undefined
           ? { name, error_code: 'FLAG_NOT_FOUND', error_message: new FlagNotFoundError(name).message }
-          : isServable(result) ? result : unservable(name)))
+          : flag.servable ? evaluate(flag, context, at) : unservable(name)))
       }
       return entries
     }

@@ -4,7 +4,6 @@ import type { EvaluationResult } from '../engine/types.js'
 import { CustomerNotFoundError, EnvironmentNotFoundError, FlagNotFoundError, invalidField, OverrideNotFoundError, UserNotFoundError } from '../errors.js'
 import type { FlagRepository, StoredFlag } from '../repositories/flag-repository.js'
 import type { StoredCustomer, StoredOverride, StoredUser, SubjectKind, SubjectRepository } from '../repositories/subject-repository.js'
-import { isServableMetadata } from '../schemas/storable.js'
 import { SUBJECT_ID_RULE } from '../schemas/names.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { page, type Page, type PageQuery } from './paging.js'
@@ -165,7 +164,7 @@ export function createSubjectService ({ repo, flags, snapshot, now = () => new D
       for (const flag of snapshot.values(environment)) {
         const result = evaluate(flag, { customer_id: customerId }, at)
         // A flag stored in a form that cannot be served (an older version's row) is left out, never failing the list.
-        if (isOn(flag, result) && isServableMetadata(result.metadata)) results.push(result)
+        if (flag.servable && isOn(flag, result)) results.push(result)
       }
       return results.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     }
