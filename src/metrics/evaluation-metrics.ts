@@ -18,14 +18,18 @@ const MAX_PENDING = 1024
  */
 const MAX_PLAN_CELLS = 1 << 20
 
-type Tally = Record<Reason, number>
-const emptyTally = (): Tally => Object.fromEntries(REASONS.map((r) => [r, 0])) as Tally
+/** One flag's evaluations by reason, for the counter that made it (so that a result can hold it directly: see `heldTally`). */
+type Tally = Record<Reason, number> & { readonly counter: object }
+const emptyTally = (counter: object): Tally => ({ counter, ...Object.fromEntries(REASONS.map((r) => [r, 0])) }) as Tally
 
 /** Per outcome of a plan, its reason's index in REASONS (-1 for an entry that is not a result): what servedEvaluated counts by. */
 const reasonsOf = perPlan((plan) => Int8Array.from(plan.outcomes, (entry) => 'reason' in entry ? REASONS.indexOf(entry.reason) : -1))
 
-/** Each result's tally, kept with the result by the first counter that counts it (one memo index for every counter). */
-const heldTally = resultMemo<EvaluationResult, { counter: object, tally: Tally }>()
+/**
+ * Each result's tally, kept with the result by the first counter that counts it (one memo index for
+ * every counter; the tally names its counter, so finding it is one object away from the result).
+ */
+const heldTally = resultMemo<EvaluationResult, Tally>()
 
 /** Per environment, then per name. */
 type Tallies<T> = Map<string, Map<string, T>>
@@ -52,14 +56,15 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   // Kept there for the counter that counted it first; another counter of the same results (two apps on
   // one container, in tests) keeps its tallies in a WeakMap of its own.
   const me = {}
+  const fresh = (): Tally => emptyTally(me)
   const mine = new WeakMap<EvaluationResult, Tally>()
   const tallyOf = (environment: string, result: EvaluationResult): Tally => {
     const held = heldTally.get(result)
-    if (held?.counter === me) return held.tally
+    if (held?.counter === me) return held
     let tally = mine.get(result)
     if (tally === undefined) {
-      tally = entryOf(tallies, environment, result.name, emptyTally)
-      if (held === undefined) heldTally.set(result, { counter: me, tally })
+      tally = entryOf(tallies, environment, result.name, fresh)
+      if (held === undefined) heldTally.set(result, tally)
       else mine.set(result, tally)
     }
     return tally
@@ -82,7 +87,7 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
     for (const { environment, names, counts } of byPlan.values()) {
       const K = names.length
       for (let r = 0; r < REASONS.length; r++) {
-        for (let k = 0; k < K; k++) if (counts[r * K + k] > 0) entryOf(tallies, environment, names[k], emptyTally)[REASONS[r]] += counts[r * K + k]
+        for (let k = 0; k < K; k++) if (counts[r * K + k] > 0) entryOf(tallies, environment, names[k], fresh)[REASONS[r]] += counts[r * K + k]
       }
     }
     byPlan.clear()
@@ -100,7 +105,7 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
       this.reset()
       for (const [environment, byName] of tallies) {
         for (const [flag, tally] of byName) {
-          for (const reason of Object.keys(tally) as Reason[]) if (tally[reason] > 0) this.inc({ environment, flag, reason }, tally[reason])
+          for (const reason of REASONS) if (tally[reason] > 0) this.inc({ environment, flag, reason }, tally[reason])
         }
       }
       for (const [environment, n] of notFound) this.inc({ environment, flag: UNKNOWN_FLAG, reason: 'ERROR', error_code: 'FLAG_NOT_FOUND' }, n)
