@@ -27,13 +27,16 @@ const CUSTOMER_IDS = 8
 
 /** Where nothing is (a split, an object slot). */
 const NONE = -1
+/** Either override step. */
+const OVERRIDES = USER_OVERRIDES | CUSTOMER_OVERRIDES
 /** Above this many results, a flag's are found by a map made for the purpose rather than by a scan. */
 const SCAN = 16
 
 export interface BulkProgram {
   /**
    * One record per flag, in order: `index, end, steps, bucketBy`, then per step the flag has (see
-   * USER_OVERRIDES…) its object slot (and for the id lists the index served), then the rule count
+   * USER_OVERRIDES…) its object slot (after the overrides' slots, the index of the flag's first result,
+   * which a `Served` place counts from; for the id lists, the index served), then the rule count
    * and per rule `clauses, id…, split, index, splitStart`, then the fallthrough's `split, index,
    * splitStart`. `index` is the flag's place in the list (what `chosen` is indexed by), `end` where
    * the next record starts, `bucketBy` the slot of the attribute the splits hash (NONE: the user),
@@ -45,8 +48,6 @@ export interface BulkProgram {
   /** Each distinct clause once. */
   readonly clauses: readonly Predicate[]
   readonly splits: SplitTable
-  /** The index of each result an override serves. */
-  readonly overrides: ReadonlyMap<EvaluationResult, number>
   /** Per clause, for the context being evaluated: 0 not tested yet, 1 holds, 2 does not. */
   readonly tested: Int8Array
 }
@@ -85,7 +86,6 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
   const clauseIds = new Map<string, number>()
   const clauses: Predicate[] = []
   const splits: CompiledSplit[] = []
-  const overrides = new Map<EvaluationResult, number>()
   const slot = (object: unknown): number => objects.push(object) - 1
   const splitId = (split: CompiledSplit | null): number => split === null ? NONE : splits.push(split) - 1
   for (const i of indexes) {
@@ -110,9 +110,10 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     const steps = (flag.userOverrides === null ? 0 : USER_OVERRIDES) | (flag.customerOverrides === null ? 0 : CUSTOMER_OVERRIDES) |
       (flag.userIds.size === 0 ? 0 : USER_IDS) | (flag.customerIds.size === 0 ? 0 : CUSTOMER_IDS)
     code.push(i, NONE, steps, flag.bucketByUser ? NONE : slot(flag.bucketBy))
-    for (const map of [flag.userOverrides, flag.customerOverrides]) if (map !== null) code.push(slot(map))
-    // What an override serves is one of the flag's results (one per variant served, however many overrides): all are listed, not the overrides (a flag can have 100,000).
-    if (flag.userOverrides !== null || flag.customerOverrides !== null) results.forEach((result, k) => overrides.set(result, starts[i] + k))
+    if (flag.userOverrides !== null) code.push(slot(flag.userOverrides))
+    if (flag.customerOverrides !== null) code.push(slot(flag.customerOverrides))
+    // What an override serves says its result's place among the flag's results (a flag can have 100,000 overrides and a handful of results).
+    if ((steps & OVERRIDES) !== 0) code.push(starts[i])
     if (flag.userIds.size > 0) code.push(slot(flag.userIds), indexOf(flag.outcomes.userIds))
     if (flag.customerIds.size > 0) code.push(slot(flag.customerIds), indexOf(flag.outcomes.customerIds))
     const defined = (flag.definition.targeting_rules.rules ?? []) as ReadonlyArray<{ readonly clauses: readonly Clause[] }>
@@ -135,7 +136,7 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     code.push(splitId(flag.fallthrough === 'split' ? flag.split : null), indexOf(flag.outcomes.fallthrough), firstOf(flag.outcomes.split))
     code[start + 1] = code.length
   }
-  return { code: Int32Array.from(code), objects, clauses, splits: splitTable(splits), overrides, tested: new Int8Array(clauses.length) }
+  return { code: Int32Array.from(code), objects, clauses, splits: splitTable(splits), tested: new Int8Array(clauses.length) }
 }
 
 /**
@@ -143,7 +144,7 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
  * `chosen[index]` as its index among the outcomes. Synchronous: `tested` is the program's own.
  */
 export function runBulk (program: BulkProgram, context: EvaluationContext, now: number, chosen: number[]): void {
-  const { code, objects, clauses, splits, overrides, tested } = program
+  const { code, objects, clauses, splits, tested } = program
   tested.fill(0)
   const userId = userIdOf(context)
   const customerId = attr(context.customer_id)
@@ -156,14 +157,17 @@ export function runBulk (program: BulkProgram, context: EvaluationContext, now: 
     pc += 4
     let found = NONE
     // Steps 3 to 6: the overrides, then the id lists.
-    if ((steps & USER_OVERRIDES) !== 0) {
-      const hit = userId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
-      if (hit !== undefined) found = overrides.get(hit.result) as number
-      pc++
-    }
-    if ((steps & CUSTOMER_OVERRIDES) !== 0) {
-      const hit = found !== NONE || customerId === undefined ? undefined : (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
-      if (hit !== undefined) found = overrides.get(hit.result) as number
+    if ((steps & OVERRIDES) !== 0) {
+      let hit: Served | undefined
+      if ((steps & USER_OVERRIDES) !== 0) {
+        if (userId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
+        pc++
+      }
+      if ((steps & CUSTOMER_OVERRIDES) !== 0) {
+        if (hit === undefined && customerId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
+        pc++
+      }
+      if (hit !== undefined) found = code[pc] + hit.place
       pc++
     }
     if ((steps & USER_IDS) !== 0) {

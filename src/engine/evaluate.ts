@@ -153,8 +153,8 @@ export function compileFlag (def: FlagDefinition, overrides?: FlagOverrides): Co
     results.push(result)
     return result
   }
-  const userOverrides = compileOverrides(def, overrides?.users, 'user_override', make)
-  const customerOverrides = compileOverrides(def, overrides?.customers, 'customer_override', make)
+  const userOverrides = compileOverrides(def, overrides?.users, 'user_override', make, results)
+  const customerOverrides = compileOverrides(def, overrides?.customers, 'customer_override', make, results)
   const noTargeting = userIds.size === 0 && customerIds.size === 0 && rules.length === 0 && rollout == null &&
     userOverrides === null && customerOverrides === null
 
@@ -335,8 +335,12 @@ export function attr (value: unknown): string | undefined {
   return undefined
 }
 
-/** What an override serves, looked up once when the flag is compiled: one object per variant served, shared by every override serving it. */
-export interface Served { readonly variant: string, readonly value: JsonValue, readonly result: EvaluationResult }
+/**
+ * What an override serves, looked up once when the flag is compiled: one object per variant served,
+ * shared by every override serving it. `place` is its result's index in the flag's `results`, the
+ * form bulk evaluation says a result in (engine/bulk-program.ts).
+ */
+export interface Served { readonly variant: string, readonly value: JsonValue, readonly result: EvaluationResult, readonly place: number }
 
 /**
  * Resolve each override to the variant it serves: its own variant, else the default variant when
@@ -345,13 +349,16 @@ export interface Served { readonly variant: string, readonly value: JsonValue, r
  */
 function compileOverrides (
   def: FlagDefinition, specs: ReadonlyMap<string, OverrideSpec> | undefined, rule: 'user_override' | 'customer_override',
-  make: (variant: string, reason: Reason, rule: string) => EvaluationResult
+  make: (variant: string, reason: Reason, rule: string) => EvaluationResult, results: readonly EvaluationResult[]
 ): ReadonlyMap<string, Served> | null {
   if (specs === undefined || specs.size === 0) return null
   const byVariant = new Map<string, Served>()
   const servedAs = (variant: string): Served => {
     let served = byVariant.get(variant)
-    if (served === undefined) byVariant.set(variant, served = { variant, value: def.variants[variant], result: make(variant, 'TARGETING_MATCH', rule) })
+    if (served === undefined) {
+      const result = make(variant, 'TARGETING_MATCH', rule)
+      byVariant.set(variant, served = { variant, value: def.variants[variant], result, place: results.indexOf(result) })
+    }
     return served
   }
   const served = new Map<string, Served>()
