@@ -105,6 +105,34 @@ export interface FlagRepository {
   changesSince (revision: number, limit: number): Promise<ChangeSet>
 }
 
+type FlagColumn = 'id' | 'name' | 'bucketingSeed' | 'description' | 'type' | 'variants' | 'tags' | 'metadata' | 'version' | 'createdAt' | 'updatedAt'
+type ConfigurationColumn = 'environment' | 'enabled' | 'defaultVariant' | 'offVariant' | 'targetingRules'
+
+/**
+ * The columns a StoredFlag is selected from, either dialect's tables: one row of `flags` ⋈
+ * `flag_environments` is the definition and one environment's configuration.
+ */
+export function storedFlagColumns<F extends Record<FlagColumn, unknown>, E extends Record<ConfigurationColumn, unknown>> (flags: F, configuration: E): Pick<F, FlagColumn> & Pick<E, ConfigurationColumn> {
+  return {
+    id: flags.id,
+    name: flags.name,
+    environment: configuration.environment,
+    bucketingSeed: flags.bucketingSeed,
+    description: flags.description,
+    type: flags.type,
+    enabled: configuration.enabled,
+    variants: flags.variants,
+    defaultVariant: configuration.defaultVariant,
+    offVariant: configuration.offVariant,
+    targetingRules: configuration.targetingRules,
+    tags: flags.tags,
+    metadata: flags.metadata,
+    version: flags.version,
+    createdAt: flags.createdAt,
+    updatedAt: flags.updatedAt
+  }
+}
+
 /**
  * What a new flag is in the environments other than the one it was created in (SPEC §9): served off
  * (the kill switch), with the same default and off variant, and targeting nobody in particular

@@ -3,31 +3,13 @@ import type { PgDb } from '../../db/pg-client.js'
 import { changeLog, environments, flagEnvironments, flags, overrides } from '../../db/schema/pg.js'
 import { EnvironmentNotFoundError, FlagExistsError } from '../../errors.js'
 import { collectChanges } from '../change-set.js'
-import { offElsewhere, type AuditEntry, type FlagRepository, type FlagUpdate, type StoredFlag } from '../flag-repository.js'
+import { offElsewhere, storedFlagColumns, type AuditEntry, type FlagRepository, type FlagUpdate, type StoredFlag } from '../flag-repository.js'
 import type { StoredOverride } from '../subject-repository.js'
 import { appendLog, writeTransaction, type PgTx } from './change-log.js'
 import { isUniqueViolation } from './errors.js'
 import { inList } from './in-list.js'
 
-/** A StoredFlag is one row of flags ⋈ flag_environments: the definition and one environment's configuration. */
-const stored = {
-  id: flags.id,
-  name: flags.name,
-  environment: flagEnvironments.environment,
-  bucketingSeed: flags.bucketingSeed,
-  description: flags.description,
-  type: flags.type,
-  enabled: flagEnvironments.enabled,
-  variants: flags.variants,
-  defaultVariant: flagEnvironments.defaultVariant,
-  offVariant: flagEnvironments.offVariant,
-  targetingRules: flagEnvironments.targetingRules,
-  tags: flags.tags,
-  metadata: flags.metadata,
-  version: flags.version,
-  createdAt: flags.createdAt,
-  updatedAt: flags.updatedAt
-}
+const stored = storedFlagColumns(flags, flagEnvironments)
 
 /** Escape LIKE wildcards so a user's `%` or `_` matches literally (backslash is LIKE's default escape). */
 const likePattern = (q: string): string => `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`

@@ -4,30 +4,12 @@ import { changeLog, environments, flagEnvironments, flags, overrides } from '../
 import { collectChanges } from '../change-set.js'
 import { appendLog, inList } from './change-log.js'
 import { EnvironmentNotFoundError, FlagExistsError } from '../../errors.js'
-import { offElsewhere, type AuditEntry, type FlagRepository, type StoredFlag } from '../flag-repository.js'
+import { offElsewhere, storedFlagColumns, type AuditEntry, type FlagRepository, type StoredFlag } from '../flag-repository.js'
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0]
 const IMMEDIATE = { behavior: 'immediate' } as const
 
-/** A flag seen in one environment: its definition joined with that environment's configuration. */
-const storedFlag = {
-  id: flags.id,
-  name: flags.name,
-  environment: flagEnvironments.environment,
-  bucketingSeed: flags.bucketingSeed,
-  description: flags.description,
-  type: flags.type,
-  enabled: flagEnvironments.enabled,
-  variants: flags.variants,
-  defaultVariant: flagEnvironments.defaultVariant,
-  offVariant: flagEnvironments.offVariant,
-  targetingRules: flagEnvironments.targetingRules,
-  tags: flags.tags,
-  metadata: flags.metadata,
-  version: flags.version,
-  createdAt: flags.createdAt,
-  updatedAt: flags.updatedAt
-}
+const storedFlag = storedFlagColumns(flags, flagEnvironments)
 
 /** `flags` joined with `flag_environments`: one row per (flag, environment). */
 const joined = (db: Pick<SqliteDb, 'select'>) =>
