@@ -129,7 +129,8 @@ await withUi(t, async (ui) => {
     const page = await ui.open(t, { key: null })
     // The key field has the focus once the page has drawn it (typing earlier, on a loaded machine, went nowhere).
     await page.getByLabel('API key').waitFor()
-    await page.waitForFunction("document.activeElement !== null && document.activeElement.tagName === 'INPUT'")
+    // A locator, not page.waitForFunction on a string, which the page's CSP refuses to eval after its first poll.
+    await page.locator('input:focus').waitFor()
     await page.keyboard.type(ui.keys.editor)
     await page.keyboard.press('Enter')
     const create = page.getByRole('button', { name: 'New flag' })
