@@ -105,8 +105,9 @@ export interface FlagRepository {
   changesSince (revision: number, limit: number): Promise<ChangeSet>
 }
 
-type FlagColumn = 'id' | 'name' | 'bucketingSeed' | 'description' | 'type' | 'variants' | 'tags' | 'metadata' | 'version' | 'createdAt' | 'updatedAt'
+/** A StoredFlag's fields that come from `flag_environments`; every other comes from `flags`. */
 type ConfigurationColumn = 'environment' | 'enabled' | 'defaultVariant' | 'offVariant' | 'targetingRules'
+type FlagColumn = Exclude<keyof StoredFlag, ConfigurationColumn>
 
 /**
  * The columns a StoredFlag is selected from, either dialect's tables: one row of `flags` ⋈
