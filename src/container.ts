@@ -2,8 +2,8 @@ import type { Config } from './config.js'
 import { migrateDatabase, openDatabase } from './db/database.js'
 import { randomUUID } from 'node:crypto'
 import { createFlagSnapshot, type FlagSnapshot, type SnapshotLogger } from './cache/flag-snapshot.js'
-import { connectSnapshotToFeed, createRedisFeed, redisNamespace, type ChangeFeed } from './cache/redis-feed.js'
-import { createRedisFlagCache } from './cache/redis-flag-cache.js'
+import type { ChangeFeed } from './cache/redis-feed.js'
+import type { SharedFlagCache } from './cache/redis-flag-cache.js'
 import { createRepositories, type Repositories } from './repositories/index.js'
 import { createApiKeyService, type ApiKeyService } from './services/api-key-service.js'
 import { createEnvironmentService, type EnvironmentService } from './services/environment-service.js'
@@ -78,11 +78,14 @@ export async function createContainer (config: Config, { logger = silent, poll =
     // With Redis, instances share a copy of the flags and tell each other about commits at once;
     // the revision poll stays as the safety net.
     const feedLogger = { warn: (obj: object, msg: string) => logger.warn(obj, msg), info: (obj: object, msg: string) => logger.info?.(obj, msg) }
-    if (config.redisUrl !== undefined) {
-      const namespace = redisNamespace(await repositories.meta.deploymentId())
-      feed = createRedisFeed({ url: config.redisUrl, namespace, origin: randomUUID(), logger: feedLogger })
+    // The Redis client (ioredis) is loaded only when there is a Redis: a start without one does not read its modules.
+    const redis = config.redisUrl === undefined ? undefined : await import('./cache/redis-feed.js')
+    let shared: SharedFlagCache | undefined
+    if (redis !== undefined && config.redisUrl !== undefined) {
+      const namespace = redis.redisNamespace(await repositories.meta.deploymentId())
+      feed = redis.createRedisFeed({ url: config.redisUrl, namespace, origin: randomUUID(), logger: feedLogger })
+      shared = (await import('./cache/redis-flag-cache.js')).createRedisFlagCache(feed.commands, feed.namespace)
     }
-    const shared = feed === undefined ? undefined : createRedisFlagCache(feed.commands, feed.namespace)
     const snapshot = createFlagSnapshot({ repo: repositories.flags, environments: repositories.environments, logger, subjects: repositories.subjects, shared })
     const environments = createEnvironmentService({
       repo: repositories.environments, flags: repositories.flags, subjects: repositories.subjects, snapshot, defaultKey: config.defaultEnvironment
@@ -95,7 +98,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
     // Keys written by another instance are known here within the same bound as flags.
     snapshot.onAdvanced(() => apiKeys.load())
     if (poll) { snapshot.start(config.cacheRefreshMs); apiKeys.start() }
-    if (feed !== undefined) connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
+    if (redis !== undefined && feed !== undefined) redis.connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
     const answers = config.bulkCacheMb === 0 ? undefined : createBulkAnswerCache(config.bulkCacheMb * 1024 * 1024)
     const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects, answers })
     const history = createHistoryService({ changes: repositories.changes, repo: repositories.flags, flags, snapshot })
