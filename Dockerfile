@@ -15,8 +15,8 @@ COPY ui/package.json ./ui/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The flagpost binary is bundled after tsc (dist/bin/flagpost.js, package.json bin).
-COPY scripts/build-cli.ts ./scripts/
+# The server and the flagpost binary are bundled after tsc (dist/bin/server.js, dist/bin/flagpost.js: scripts/bundle.ts).
+COPY scripts/bundle.ts ./scripts/
 COPY ui/index.html ui/vite.config.ts ui/tsconfig.json ui/tsconfig.node.json ./ui/
 COPY ui/src ./ui/src
 RUN npm run build
@@ -41,7 +41,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Migrations are read at run time from ../../drizzle relative to dist/db/ (src/db/migrate.ts, pg-migrate.ts).
+# Migrations are read at run time from ../../drizzle relative to dist/db/ or the bundle in dist/bin/ (src/db/migrate.ts, pg-migrate.ts).
 COPY drizzle ./drizzle
 # The SQLite volume must be writable by the service user; created before VOLUME so the ownership sticks.
 RUN mkdir -p /data && chown node:node /data
@@ -56,4 +56,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 STOPSIGNAL SIGTERM
 # The node options are npm start's (package.json config.node_options; test/deploy/dockerfile.test.ts
 # holds the two together): V8's young generation kept at its full 16 MiB after idle spells (bench/README).
-CMD ["node", "--min-semi-space-size=16", "dist/server.js"]
+CMD ["node", "--min-semi-space-size=16", "dist/bin/server.js"]

@@ -1,6 +1,6 @@
 /**
  * Bulk evaluation (issue 17): every flag for one context, the request a web provider (OFREP bulk) or
- * a backend warming its cache (`POST /evaluate`) makes, on a real `node dist/server.js` in the default
+ * a backend warming its cache (`POST /evaluate`) makes, on a real `node dist/bin/server.js` in the default
  * configuration (info logging to a file, SQLite), the load from wrk (support/load.ts), each server in
  * a process of its own.
  * 1. 350 flags (Unleash Edge's "large dataset"): OFREP `POST /ofrep/v1/evaluate/flags` and

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { median } from './support/timing.js'
+import { alternateBuilds, type Build, BUILDS, bundleShare } from './support/builds.js'
+import { spread } from './support/timing.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 20)
 const entry = (path: string): string => fileURLToPath(new URL(`../dist/${path}`, import.meta.url))
@@ -35,8 +36,6 @@ const run = (binary: string, args: string[]): void => {
   if (res.status !== 0) throw new Error(`${binary} ${args.join(' ')}: exit ${res.status ?? 'null'}\n${res.stderr}`)
 }
 
-const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`
-
 try {
   printRunHeader(`bench:cli — ${ROUNDS} alternating rounds per command`)
   for (const name of ['dashboard', 'checkout', 'search']) run(BINARIES.unbundled, ['add-feature', name])
@@ -44,22 +43,19 @@ try {
   console.log('| command | binary | wall ms, min / median / max | CPU ms (user + system), min / median / max |\n| --- | --- | --- | --- |')
   const shares: string[] = []
   for (const args of COMMANDS) {
-    const wall: Record<string, number[]> = { bundled: [], unbundled: [] }
-    const cpu: Record<string, number[]> = { bundled: [], unbundled: [] }
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (['bundled', 'unbundled'] as const) : (['unbundled', 'bundled'] as const)
-      for (const which of order) {
-        const cpuBefore = childrenCpuMs()
-        const start = performance.now()
-        run(BINARIES[which], args)
-        wall[which].push(performance.now() - start)
-        cpu[which].push(childrenCpuMs() - cpuBefore)
-      }
-    }
-    for (const which of ['bundled', 'unbundled'] as const) {
+    const wall: Record<Build, number[]> = { bundled: [], unbundled: [] }
+    const cpu: Record<Build, number[]> = { bundled: [], unbundled: [] }
+    await alternateBuilds(ROUNDS, (which) => {
+      const cpuBefore = childrenCpuMs()
+      const start = performance.now()
+      run(BINARIES[which], args)
+      wall[which].push(performance.now() - start)
+      cpu[which].push(childrenCpuMs() - cpuBefore)
+    })
+    for (const which of BUILDS) {
       console.log(`| \`flagpost ${args.join(' ')}\` | ${which} | ${spread(wall[which])} | ${spread(cpu[which])} |`)
     }
-    shares.push(`\`flagpost ${args.join(' ')}\`: the bundle's median wall time is ${(100 * median(wall.bundled) / median(wall.unbundled)).toFixed(0)} % of the unbundled one's`)
+    shares.push(bundleShare(`\`flagpost ${args.join(' ')}\``, 'wall time', wall))
   }
   console.log(`\n${shares.join('\n\n')}`)
   console.log(load())

@@ -4,7 +4,7 @@
  * given 1, 2, 5 and 10 environments through the API of a running server (the seeded database has
  * `development` and `production`, the default: 1 deletes `development`, 5 and 10 add env-2 … env-4 /
  * env-9, each created with every flag configured as in the default environment, served off); that
- * server is then stopped, and every measured server is a fresh `node dist/server.js` (default config,
+ * server is then stopped, and every measured server is a fresh `node dist/bin/server.js` (default config,
  * log to a file) loading the database from cold.
  * - throughput of `GET /evaluate/{name}` in the default environment, every connection cycling through
  *   10,000 requests over the 1,000 flags: the 1-environment and the 10-environment server in

@@ -1,6 +1,6 @@
 /**
  * HTTP benchmark: `GET /evaluate/{name}` and OFREP single (`POST /ofrep/v1/evaluate/flags/{key}`) on
- * Flagpost as `npm start` runs it: a real `node dist/server.js` in the default configuration (LOG_LEVEL
+ * Flagpost as `npm start` runs it: a real `node dist/bin/server.js` in the default configuration (LOG_LEVEL
  * unset, so info; its stdout to a file; SQLite), and a second one on the same database with REDIS_URL
  * (subscribed to the change feed); against a bare Fastify process (support/bare-server.ts) answering
  * the same JSON. Each server in its own process, the load from wrk (support/load.ts), targets

@@ -1,5 +1,5 @@
 /**
- * Write on instance A → instances B and C serve it: three real server processes (dist/server.js)
+ * Write on instance A → instances B and C serve it: three real server processes (dist/bin/server.js)
  * on one Postgres schema, with Redis (the revision poll set to a minute, so only the feed counts)
  * and without Redis (poll every CACHE_REFRESH_MS = 1000 ms). Needs `npm run build` first.
  * Run: npm run bench:propagation   (DATABASE_URL=postgres://… and REDIS_URL=redis://… override the defaults)

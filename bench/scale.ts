@@ -1,6 +1,6 @@
 /**
  * Scale (issue 6): 10,000 flags and 100,000 overrides (20,000 customers, 50,000 users) against 10
- * flags, each served by a real `node dist/server.js` in the default config (info logging, SQLite):
+ * flags, each served by a real `node dist/bin/server.js` in the default config (info logging, SQLite):
  * - throughput of GET /evaluate/{name} and OFREP single, the two sizes in alternating rounds, each
  *   served by PROCESSES identical processes, one per round in turn (the last cold starts' servers; two
  *   processes of one build differ by up to 15 %: support/load.ts, `rotating`), every connection

@@ -433,7 +433,7 @@ function codeState (): string {
   } catch { return 'unknown' }
 }
 
-printRunHeader(`bench:streams: servers in their own processes (dist/server.js), streams held by a separate load-generator process; code ${codeState()}`)
+printRunHeader(`bench:streams: servers in their own processes (dist/bin/server.js), streams held by a separate load-generator process; code ${codeState()}`)
 if (PARTS.includes('delivery')) {
   console.log('\n#### 1. Cross-instance delivery: 2 server processes on one Postgres schema, write on A, streams on B\n')
   console.log('| mode | writes × streams | p50 | p99 | max | min | p99 OFREP / /events | not delivered in time | probe writes lost before measuring | dropped on B | the write on A: round trip p50 / p99 |')

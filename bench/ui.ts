@@ -4,7 +4,7 @@
  *   the build's brotli copies to browsers that accept them); the files the
  *   first page load fetches (index.html and what it links) apart from the ones loaded later.
  * - First load, in Debian's chromium (headless, a new browser context per round: cold cache), from a
- *   `node dist/server.js` in the default configuration holding FLAGS flags: navigation start → the
+ *   `node dist/bin/server.js` in the default configuration holding FLAGS flags: navigation start → the
  *   sign-in form shown, and navigation start → the flag list drawn (the key already in session
  *   storage, as after a sign-in), on the loopback and through CDP network emulation of a slow link
  *   (Lighthouse's "Slow 4G": 150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up). Swagger UI (/docs), which
@@ -31,7 +31,7 @@ import { createContainer } from '../src/container.js'
 import { UI_ROOT } from '../src/routes/ui.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { startServer, type ServerProcess } from './support/server-process.js'
-import { median } from './support/timing.js'
+import { median, spread } from './support/timing.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7)
 const FLAGS = Number(process.env.FLAGS ?? 100)
@@ -43,7 +43,6 @@ const SLOW_4G = { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, u
 const LINKS = { loopback: null, 'slow 4G': SLOW_4G } as const
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`
-const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`
 
 function bundle (): void {
   const index = readFileSync(join(UI_ROOT, 'index.html'), 'utf8')

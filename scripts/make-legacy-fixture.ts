@@ -12,7 +12,7 @@
  *
  * Everything it stores goes through the public HTTP API only (app.inject, and the real server process
  * for the bootstrap key), so what is frozen is what a user of that version could have made:
- *  1. `node dist/server.js` (npm start) without API_KEY on the empty database: it generates the bootstrap
+ *  1. `node dist/bin/server.js` (npm start) without API_KEY on the empty database: it generates the bootstrap
  *     admin key, stores its hash and prints it once; the key is read from that log line;
  *  2. flags of every type and targeting feature, customers, users, overrides, updates, a rename, a delete;
  *  3. the database is reopened and read-only requests are recorded with their answers: expected.json.
@@ -34,7 +34,7 @@ import { queryPostgres } from '../test/support/postgres.js'
 import { queryRows } from '../test/support/test-database.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const SERVER = join(ROOT, 'dist/server.js')
+const SERVER = join(ROOT, 'dist/bin/server.js')
 const WRITE_KEY = 'legacy-fixture-write-key-0123456789'
 /** The schema the Postgres copy is made in, then dumped and dropped; the dump names no schema. */
 const PG_SCHEMA = 'flagpost_legacy_fixture'

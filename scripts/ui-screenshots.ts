@@ -1,6 +1,6 @@
 /**
  * `npm run screenshots`: the README's pictures of the admin UI (docs/ui/*.png), taken in Debian's
- * chromium from a `node dist/server.js` on a fresh SQLite file seeded through the public API with a
+ * chromium from a `node dist/bin/server.js` on a fresh SQLite file seeded through the public API with a
  * small, realistic set of flags. Run after `npm run build`; rerun when the pages change.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'

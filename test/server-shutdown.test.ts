@@ -209,6 +209,6 @@ t.test('npm start without a build says what to run, in one line', async (t) => {
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   const npm = npmStart(dir, {})
   t.equal(await npm.exited, 1)
-  t.match(npm.output(), /^dist\/server\.js is missing: run npm run build$/m)
+  t.match(npm.output(), /^dist\/bin\/server\.js is missing: run npm run build$/m)
   t.notMatch(npm.output(), /ERR_MODULE_NOT_FOUND|at .*:\d+:\d+/, 'no stack trace')
 })

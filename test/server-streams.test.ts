@@ -9,7 +9,7 @@ import { testDatabase } from './support/test-database.js'
  * SIGTERM with event streams open (SPEC §12): streams never finish by themselves, so the server ends
  * them at once (their clients reconnect to another instance) instead of waiting for them until its
  * force timer; the idle keep-alive connection is closed, a write still in flight is answered, and the
- * process exits 0 well within its 10 s bound. The built server (dist/server.js), as `npm start` runs it.
+ * process exits 0 well within its 10 s bound. The built server (dist/bin/server.js), as `npm start` runs it.
  */
 
 const KEY = 'a-configured-key-1234567890'

@@ -1,5 +1,5 @@
 /**
- * A real server process for the benches: `node dist/server.js` (what `npm start` runs, so build
+ * A real server process for the benches: `node dist/bin/server.js` (what `npm start` runs, so build
  * first), timed from spawn until `/readyz` answers 200, its memory read from /proc, its log in a
  * file (the default config logs every request at info: writing it is part of serving).
  */
@@ -14,7 +14,7 @@ import type { BareRoute } from './bare-server.js'
 import { serverAffinity } from './cores.js'
 import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+const SERVER = fileURLToPath(new URL('../../dist/bin/server.js', import.meta.url))
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.ts', import.meta.url))
 /** The node options `npm start` runs the server with (package.json config.node_options): every server here gets them, the bare baseline too. */
 const START_NODE_OPTIONS = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { node_options: string } }).config.node_options.split(' ')

@@ -54,5 +54,8 @@ export const medianEvaluationNs = (flag: CompiledFlag, contexts: readonly Evalua
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 
+/** A table cell of whole numbers: `min / median / max`. */
+export const spread = (xs: readonly number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)} / ${Math.max(...xs).toFixed(0)}`
+
 /** ns with a useful number of digits: 6.9, 74, 1234. */
 export const formatNs = (ns: number): string => (ns < 10 ? ns.toFixed(1) : ns.toFixed(0))

@@ -1,7 +1,7 @@
 import { start, type Running } from '../support/process.js'
 
 /**
- * A server process (dist/server.js) that has started listening. start() gives it 10 s, which a
+ * A server process (dist/bin/server.js) that has started listening. start() gives it 10 s, which a
  * loaded 2-core machine (several test files at once) can exceed: wait up to 30 s more here.
  */
 export async function startReplica (env: Record<string, string>): Promise<Running> {

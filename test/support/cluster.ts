@@ -2,7 +2,7 @@ import { start, type Running } from './process.js'
 
 export const CLUSTER_KEY = 'cluster-write-key-0123456789'
 
-/** Several real server processes (dist/server.js) sharing one database and, optionally, one Redis. */
+/** Several real server processes (dist/bin/server.js) sharing one database and, optionally, one Redis. */
 export interface Cluster {
   nodes: Running[]
   /** PUT/POST as JSON with the write key; throws on a non-2xx answer. */

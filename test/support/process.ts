@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Helpers for tests that run the real server process (dist/server.js, as `npm start` does). */
+/** Helpers for tests that run the real server process (dist/bin/server.js, as `npm start` does). */
 // The built entry point, exactly what `npm start` runs (npm test builds first).
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+const SERVER = fileURLToPath(new URL('../../dist/bin/server.js', import.meta.url))
 
 /**
  * `file args…` as a user's shell runs it, for spawn/execFile: [file, args] of `env -u NODE_OPTIONS file args…`.
