@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { freePort, start, untraced, type Running } from './support/process.js'
 import { testDatabase } from './support/test-database.js'
+import { until } from './support/until.js'
 
 /**
  * SIGTERM with pooled keep-alive clients (nginx, envoy, Node agents keep sockets open between requests):
@@ -19,14 +20,6 @@ import { testDatabase } from './support/test-database.js'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BODY = '{"context":{"user_id":"pooled"}}'
 
-const until = async (what: string, ready: () => boolean, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** The server's drain lines: the bound it announces when SIGTERM arrives, the in-flight count it saw. */
 function drainLog (server: Running): { boundMs: number, inFlight: number } | undefined {
   const line = server.output().split('\n').find((l) => l.includes('shutting down'))
@@ -37,7 +30,7 @@ function drainLog (server: Running): { boundMs: number, inFlight: number } | und
 async function terminate (server: Running): Promise<{ code: number | null, ms: number }> {
   const sent = performance.now()
   server.child.kill('SIGTERM')
-  await until('the drain to start', () => drainLog(server) !== undefined || server.child.exitCode !== null)
+  await until(() => drainLog(server) !== undefined || server.child.exitCode !== null, 30_000, 20, 'the drain to start')
   return { code: await server.exited, ms: performance.now() - sent }
 }
 
@@ -87,10 +80,10 @@ t.test('node:http keep-alive pool: the in-flight request is answered, idle socke
   const idle = pooled.filter((s) => s !== busy)
   const idleClosed = idle.map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())))
   const busyClosed = new Promise<void>((resolve) => busy.once('close', () => resolve()))
-  await until('the server to see the POST', () => /"method":"POST","url":"\/evaluate"/.test(server.output()))
+  await until(() => /"method":"POST","url":"\/evaluate"/.test(server.output()), 30_000, 20, 'the server to see the POST')
 
   const stopped = terminate(server)
-  await until('the drain to start', () => drainLog(server) !== undefined)
+  await until(() => drainLog(server) !== undefined, 30_000, 20, 'the drain to start')
   t.equal(drainLog(server)?.inFlight, 1, 'the server counts the half-received POST as in flight')
   await Promise.all(idleClosed)
   t.notOk(busy.destroyed, 'the server closed the three idle sockets at once, not the busy one')
@@ -123,11 +116,11 @@ t.test('fetch (undici pool): a streaming upload in flight is answered; a request
   raw.on('data', (d: Buffer) => { rawReply += d.toString() })
   const rawClosed = new Promise<void>((resolve) => raw.once('close', () => resolve()))
   raw.write('GET /healthz HTTP/1.1\r\nHost: flagpost\r\n\r\n')
-  await until('the first raw answer', () => {
+  await until(() => {
     const head = rawReply.indexOf('\r\n\r\n')
     const length = /\r\ncontent-length: (\d+)/i.exec(rawReply)?.[1]
     return head > 0 && length !== undefined && rawReply.length >= head + 4 + Number(length)
-  })
+  }, 30_000, 20, 'the first raw answer')
   t.match(rawReply, /\r\nconnection: keep-alive\r\n/i, 'the raw connection is kept alive before the drain')
   rawReply = ''
   raw.write('GET /healthz HTTP/1.1\r\nHost: flagpost\r\n')
@@ -139,10 +132,10 @@ t.test('fetch (undici pool): a streaming upload in flight is answered; a request
   const inFlight = fetch(`${server.base}/evaluate`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: upload, duplex: 'half'
   } as RequestInit & { duplex: 'half' })
-  await until('the server to see the POST', () => /"method":"POST","url":"\/evaluate"/.test(server.output()))
+  await until(() => /"method":"POST","url":"\/evaluate"/.test(server.output()), 30_000, 20, 'the server to see the POST')
 
   const stopped = terminate(server)
-  await until('the drain to start', () => drainLog(server) !== undefined)
+  await until(() => drainLog(server) !== undefined, 30_000, 20, 'the drain to start')
   raw.write('Connection: keep-alive\r\n\r\n')
   push.enqueue(new TextEncoder().encode(BODY.slice(10)))
   push.close()
@@ -189,7 +182,7 @@ t.test('npm start runs the built server directly, without compiling, and forward
   })
   let serverPid = 0
   t.teardown(() => { npm.kill('SIGKILL'); if (serverPid > 0 && alive(serverPid)) process.kill(serverPid, 'SIGKILL') })
-  await until('npm start to listen', () => npm.output().includes('Server listening'))
+  await until(() => npm.output().includes('Server listening'), 30_000, 20, 'npm start to listen')
   serverPid = (JSON.parse(npm.output().split('\n').find((l) => l.includes('Server listening'))!) as { pid: number }).pid
   t.not(serverPid, npm.pid)
   // No shell (which would take npm's SIGTERM and leave node running) between npm and the server.

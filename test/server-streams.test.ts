@@ -4,6 +4,7 @@ import t from 'tap'
 import { start, type Running } from './support/process.js'
 import { openSse, type SseStream } from './support/sse.js'
 import { testDatabase } from './support/test-database.js'
+import { until } from './support/until.js'
 
 /**
  * SIGTERM with event streams open (SPEC §12): streams never finish by themselves, so the server ends
@@ -14,14 +15,6 @@ import { testDatabase } from './support/test-database.js'
 
 const KEY = 'a-configured-key-1234567890'
 const admin = { 'x-api-key': KEY }
-
-const until = async (what: string, ready: () => boolean, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 function drainLog (server: Running): { boundMs: number } | undefined {
   const line = server.output().split('\n').find((l) => l.includes('shutting down'))
@@ -70,11 +63,11 @@ t.test('SIGTERM ends every OFREP and change stream at once, answers the write in
     write.on('error', reject)
   })
   write.write(body.slice(0, 5))
-  await until('the server to see the PUT', () => /"method":"PUT","url":"\/flags\/f"/.test(server.output()))
+  await until(() => /"method":"PUT","url":"\/flags\/f"/.test(server.output()), 30_000, 20, 'the server to see the PUT')
 
   const sent = performance.now()
   server.child.kill('SIGTERM')
-  await until('the drain to start', () => drainLog(server) !== undefined || server.child.exitCode !== null)
+  await until(() => drainLog(server) !== undefined || server.child.exitCode !== null, 30_000, 20, 'the drain to start')
   const ended = await Promise.race([
     Promise.all(streams.map((s) => s.closed)).then(() => performance.now() - sent),
     new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { build as bundle } from 'esbuild'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { build, createFlag, READ_KEY, WRITE_KEY, type TestApp } from '../helper.js'
+import { until } from '../support/until.js'
 
 /**
  * A page on another origin, in Debian's chromium, using @openfeature/web-sdk with
@@ -159,14 +160,6 @@ async function openPage (t: Test, browser: Browser, origin: string): Promise<Pag
   return page
 }
 
-/** Waits until `check` holds in Node (e.g. on what the server saw), at most `ms`; fails naming `what`. */
-async function until (what: string, check: () => boolean, ms = WAIT_MS): Promise<void> {
-  for (const end = Date.now() + ms; !check();) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** Waits until the page has seen ConfigurationChanged for `flag`, at most WAIT_MS. */
 async function changedInPage (page: Page, flag: string): Promise<void> {
   try {
@@ -233,7 +226,7 @@ function defineTests ({ browser, page: origin, other, api: shared }: Setup): voi
     page.on('response', (res) => { if (res.request().method() === 'POST' && res.url() === `${baseUrl}${BULK}`) inPage.push(res.status()) })
 
     t.match(await page.evaluate((opts) => flagpost.start(opts), { baseUrl, apiKey: READ_KEY, context: { targetingKey: 'alice' }, pollInterval: POLL_MS }), { status: 'READY' })
-    await until('three polls answered 304 in the page', () => inPage.filter((s) => s === 304).length >= 3)
+    await until(() => inPage.filter((s) => s === 304).length >= 3, WAIT_MS, 20, 'three polls answered 304 in the page')
     const [first, ...polls] = bulkPolls(seen)
     t.match(first, { status: 200, etag: /^"[^"]+"$/ }, 'the first request: 200 with an ETag')
     t.notOk('ifNoneMatch' in first, 'and no If-None-Match yet')
@@ -333,7 +326,7 @@ function defineTests ({ browser, page: origin, other, api: shared }: Setup): voi
     // No polling at all: only the stream can bring the change.
     t.match(await page.evaluate((opts) => flagpost.start(opts), { baseUrl, apiKey: READ_KEY, context: { targetingKey: 'bob' }, pollInterval: 0, changeDetection: 'sse' as const }), { status: 'READY' })
     t.match(await page.evaluate(() => flagpost.boolean('streamed', true)), { value: false }, 'bob is not targeted yet')
-    await until('the page to open the event stream', () => streams.length > 0)
+    await until(() => streams.length > 0, WAIT_MS, 20, 'the page to open the event stream')
     t.ok(streams.every((url) => url.includes('token=') && !url.includes(READ_KEY)), 'the stream URL carries a token, never the key')
 
     const written = await ctx.write({ method: 'PUT', url: '/flags/streamed', payload: { targeting_rules: { user_ids: ['alice', 'bob'] } } })

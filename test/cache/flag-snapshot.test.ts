@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
 import { testDatabase } from '../support/test-database.js'
+import { until } from '../support/until.js'
 
 const WRITER = { actor: 'test' }
 /** The default environment: where a fresh database's flags are served. */
@@ -17,27 +17,21 @@ async function twoInstances (t: { teardown (fn: () => unknown): void }, refreshM
   return [a, b]
 }
 
-async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) { if (check()) return true; await sleep(10) }
-  return check()
-}
-
 t.test('a write on one instance reaches another through the revision poll', async (t) => {
   const [a, b] = await twoInstances(t)
   await a.services.flags.create(P, { name: 'shared', defaultValue: false, targetingRules: { percentage: 0 } }, WRITER)
   t.equal(a.services.flags.evaluate(P, 'shared', {}).value, false, 'the writer reads its own write at once')
-  t.ok(await until(() => b.snapshot.get(P, 'shared') !== undefined), 'the other instance picks it up')
+  await t.resolves(until(() => b.snapshot.get(P, 'shared') !== undefined, 3000, 10), 'the other instance picks it up')
   t.equal(b.services.flags.evaluate(P, 'shared', {}).value, false)
 
   await a.services.flags.update(P, 'shared', { enabled: false }, WRITER)
-  t.ok(await until(() => b.services.flags.evaluate(P, 'shared', {}).reason === 'DISABLED'))
+  await t.resolves(until(() => b.services.flags.evaluate(P, 'shared', {}).reason === 'DISABLED', 3000, 10))
 
   await a.services.flags.rename(P, 'shared', 'renamed', WRITER)
-  t.ok(await until(() => b.snapshot.get(P, 'renamed') !== undefined && b.snapshot.get(P, 'shared') === undefined), 'rename: old name gone, new name present')
+  await t.resolves(until(() => b.snapshot.get(P, 'renamed') !== undefined && b.snapshot.get(P, 'shared') === undefined, 3000, 10), 'rename: old name gone, new name present')
 
   await a.services.flags.remove(P, 'renamed', WRITER)
-  t.ok(await until(() => b.snapshot.get(P, 'renamed') === undefined), 'delete propagates')
+  await t.resolves(until(() => b.snapshot.get(P, 'renamed') === undefined, 3000, 10), 'delete propagates')
   t.equal(b.snapshot.revision, await a.repositories.flags.latestRevision(), 'both at the same revision')
 })
 
@@ -79,16 +73,16 @@ t.test('overrides and users written on one instance reach the other, and custome
   await a.services.subjects.setOverride(P, 'gated', 'customer', 'acme', { enabled: false }, WRITER)
   await a.services.subjects.addUser({ id: 'u1', customerId: 'acme' }, WRITER)
   t.match(a.services.flags.evaluate(P, 'gated', { user_id: 'u1' }), { value: false, rule: 'customer_override' }, 'the writer infers acme for u1')
-  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'customer_override'), 'so does the other instance')
+  await t.resolves(until(() => ruleOn('gated', { user_id: 'u1' }) === 'customer_override', 3000, 10), 'so does the other instance')
   t.match(b.services.flags.evaluate(P, 'gated', { user_id: 'u1', customer_id: 'other' }), { value: true }, 'an explicit customer_id is not overridden')
 
   await a.services.subjects.setOverride(P, 'gated', 'user', 'u1', { enabled: true }, WRITER)
-  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'user_override'), 'user override beats the inferred customer')
+  await t.resolves(until(() => ruleOn('gated', { user_id: 'u1' }) === 'user_override', 3000, 10), 'user override beats the inferred customer')
   await a.services.subjects.removeUser('u1', WRITER)
-  t.ok(await until(() => ruleOn('gated', { user_id: 'u1' }) === 'fallthrough' && b.snapshot.customerOf('u1') === undefined),
+  await t.resolves(until(() => ruleOn('gated', { user_id: 'u1' }) === 'fallthrough' && b.snapshot.customerOf('u1') === undefined, 3000, 10),
     'removing the user drops its override and its inferred customer')
   await a.services.flags.rename(P, 'gated', 'gated2', WRITER)
-  t.ok(await until(() => ruleOn('gated2', { customer_id: 'acme' }) === 'customer_override'), 'a rename keeps the overrides')
+  await t.resolves(until(() => ruleOn('gated2', { customer_id: 'acme' }) === 'customer_override', 3000, 10), 'a rename keeps the overrides')
 })
 
 t.test('a change in one environment is served there and leaves another environment\'s compiled flag as it was', async (t) => {

@@ -5,16 +5,11 @@ import { changesChannel } from '../../src/cache/redis-feed.js'
 import { loadConfig } from '../../src/config.js'
 import { createContainer, type Container } from '../../src/container.js'
 import { testDatabase } from '../support/test-database.js'
+import { until } from '../support/until.js'
 
 const WRITER = { actor: 'test' }
 /** The default environment: where a fresh database's flags are served. */
 const P = 'production'
-
-async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) { if (check()) return true; await sleep(2) }
-  return check()
-}
 
 t.test('with Redis, a commit on one instance reaches another without the poll', async (t) => {
   const { redisUrlOrSkip } = await import('../support/redis.js')
@@ -31,14 +26,14 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
 
   const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(P, name, { user_id: 'u' }).value } catch { return undefined } }
   await a.services.flags.create(P, { name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
-  t.ok(await until(() => served(b, 'live') === 'v0' && served(c, 'live') === 'v0'), 'both other instances got the new flag')
+  await t.resolves(until(() => served(b, 'live') === 'v0' && served(c, 'live') === 'v0', 3000, 2), 'both other instances got the new flag')
 
   const latencies: number[] = []
   const lost: string[] = []
   for (let i = 1; i <= 50; i++) {
     const start = performance.now()
     await a.services.flags.update(P, 'live', { defaultValue: `v${i}` }, WRITER)
-    if (!await until(() => served(b, 'live') === `v${i}` && served(c, 'live') === `v${i}`)) lost.push(`write ${i}: b serves ${String(served(b, 'live'))}, c ${String(served(c, 'live'))}`)
+    await until(() => served(b, 'live') === `v${i}` && served(c, 'live') === `v${i}`, 3000, 2).catch(() => { lost.push(`write ${i}: b serves ${String(served(b, 'live'))}, c ${String(served(c, 'live'))}`) })
     latencies.push(performance.now() - start)
   }
   t.same(lost.slice(0, 5), [], `each of 50 writes in a row reached both other instances (${lost.length} did not)`)
@@ -46,7 +41,7 @@ t.test('with Redis, a commit on one instance reaches another without the poll', 
   t.comment(`propagation over 50 writes (write + delivery to 2 instances): p50 ${latencies[25].toFixed(1)} ms, p99 ${latencies[49].toFixed(1)} ms`)
 
   await b.services.subjects.setOverride(P, 'live', 'user', 'u', { enabled: false }, WRITER)
-  t.ok(await until(() => served(a, 'live') === '' && served(c, 'live') === ''), 'override writes travel the same way, from any instance')
+  await t.resolves(until(() => served(a, 'live') === '' && served(c, 'live') === '', 3000, 2), 'override writes travel the same way, from any instance')
   t.equal(a.snapshot.revision, b.snapshot.revision)
   t.equal(b.snapshot.revision, c.snapshot.revision)
 })
@@ -69,7 +64,7 @@ t.test('stale and foreign-shaped messages are ignored', async (t) => {
     await raw.publish(channel, message)
   }
   await raw.publish(channel, JSON.stringify({ revision: 99, names: [], origin: 'other' }))
-  t.ok(await until(() => catchUps === 1), 'only the newer revision triggered a catch-up')
+  await t.resolves(until(() => catchUps === 1, 3000, 2), 'only the newer revision triggered a catch-up')
   await sleep(100)
   t.equal(catchUps, 1)
 })

@@ -9,6 +9,7 @@ import { createContainer, type Container } from '../../src/container.js'
 import type { StoredFlag } from '../../src/repositories/flag-repository.js'
 import { redisUrlOrSkip } from '../support/redis.js'
 import { testDatabase } from '../support/test-database.js'
+import { until } from '../support/until.js'
 
 // The shared Redis copy of flag definitions (SPEC §7): the writer fills it after its commit and
 // before it publishes; instances read it first and the database for what is missing or stale.
@@ -62,11 +63,6 @@ async function pair (t: Test, redisUrl: string): Promise<[Container, Container]>
 }
 
 const served = (x: Container, name: string): unknown => { try { return x.services.flags.evaluate(P, name, {}).value } catch { return undefined } }
-async function until (check: () => boolean, timeoutMs = 3000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) { if (check()) return true; await sleep(2) }
-  return check()
-}
 
 if (url !== null) {
   const raw = new Redis(url)
@@ -122,21 +118,21 @@ if (url !== null) {
     await listener.subscribe(changesChannel(a.feed!.namespace))
     // One write at a time: the copy is read when each message arrives, before the next write.
     await a.services.flags.create(P, { name: 'live', type: 'string', defaultValue: 'v0' }, WRITER)
-    t.ok(await until(() => seen.length === 1))
+    await t.resolves(until(() => seen.length === 1, 3000, 2))
     await a.services.flags.update(P, 'live', { defaultValue: 'v1' }, WRITER)
-    t.ok(await until(() => seen.length === 2))
+    await t.resolves(until(() => seen.length === 2, 3000, 2))
     t.same(seen.map((s) => Number(s.copy.r)), seen.map((s) => s.revision), 'each message finds the copy at its revision')
     t.same(seen.map((s) => (JSON.parse(s.copy.v) as StoredFlag[]).map((f) => `${f.environment} ${String(f.variants.on)}`)),
       [['development v0', 'production v0'], ['development v1', 'production v1']], 'the flag in every environment')
     await a.services.flags.remove(P, 'live', WRITER)
-    t.ok(await until(() => seen.length === 3))
+    await t.resolves(until(() => seen.length === 3, 3000, 2))
     t.equal(seen[2].copy.v, 'null', 'a delete leaves a tombstone, not an old flag')
   })
 
   t.test('instances read changed flags from the copy, and from the database only when the copy is stale', async (t) => {
     const [a, b] = await pair(t, url)
     await a.services.flags.create(P, { name: 'x', type: 'string', defaultValue: 'db-1' }, WRITER)
-    t.ok(await until(() => served(b, 'x') === 'db-1'))
+    await t.resolves(until(() => served(b, 'x') === 'db-1', 3000, 2))
     const key = `${a.feed!.namespace}flag4:x`
     const next = a.snapshot.revision + 1
 
@@ -146,13 +142,13 @@ if (url !== null) {
     t.same(planted.map((view) => view.environment), ['development', P], 'the copy holds every environment\'s view')
     await raw.hset(key, 'r', String(next), 'v', JSON.stringify(planted))
     await a.services.flags.update(P, 'x', { defaultValue: 'db-2' }, WRITER)
-    t.ok(await until(() => served(b, 'x') === 'from-redis'), 'the other instance took the copy')
+    await t.resolves(until(() => served(b, 'x') === 'from-redis', 3000, 2), 'the other instance took the copy')
     t.equal(served(a, 'x'), 'from-redis', 'so did the writer')
 
     // A copy older than the change: ignored; the database wins and refreshes the copy.
     await raw.hset(key, 'r', '1', 'v', JSON.stringify(planted))
     await a.services.flags.update(P, 'x', { defaultValue: 'db-3' }, WRITER)
-    t.ok(await until(() => served(b, 'x') === 'db-3'), 'a stale copy is read through to the database')
+    await t.resolves(until(() => served(b, 'x') === 'db-3', 3000, 2), 'a stale copy is read through to the database')
     t.equal(served(a, 'x'), 'db-3')
     t.equal(Number(await raw.hget(key, 'r')), a.snapshot.revision, 'and the copy is current again')
     t.same((JSON.parse((await raw.hget(key, 'v'))!) as StoredFlag[]).map((view) => view.variants.on), ['db-3', 'db-3'])

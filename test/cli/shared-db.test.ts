@@ -1,12 +1,8 @@
 import { userInfo } from 'node:os'
 import t from 'tap'
 import { start } from '../support/process.js'
+import { until } from '../support/until.js'
 import { json, run, workspace, type Workspace } from './support.js'
-
-const until = async (what: () => Promise<boolean> | boolean, ms = 10_000): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 25))) if (await what()) return true
-  return false
-}
 
 t.test('a running server sees the CLI\'s writes through its revision poll', async (t) => {
   const ws = await workspace(t)
@@ -19,25 +15,25 @@ t.test('a running server sees the CLI\'s writes through its revision poll', asyn
   t.equal((await get('/evaluate/dashboard')).status, 404, server.output())
 
   t.equal(ws.flagpost('add-feature', 'dashboard').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/dashboard?customer_id=101')).status === 200), 'the new flag is served')
+  await t.resolves(until(async () => (await get('/evaluate/dashboard?customer_id=101')).status === 200, 10_000, 25), 'the new flag is served')
   t.match((await get('/evaluate/dashboard?customer_id=101')).body, { value: false })
 
   t.equal(ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--enabled').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/dashboard?customer_id=101')).body.value === true), 'the override is served')
+  await t.resolves(until(async () => (await get('/evaluate/dashboard?customer_id=101')).body.value === true, 10_000, 25), 'the override is served')
   t.match((await get('/evaluate/dashboard?customer_id=101')).body, { reason: 'TARGETING_MATCH', rule: 'customer_override' })
   t.match((await get('/customers/101')).body, { id: '101', name: null }, 'the customer the CLI registered')
   t.match((await get('/flags/dashboard/customers?state=explicitly_enabled')).body, { customers: [{ id: '101' }] })
 
   t.equal(ws.flagpost('add-user', 'alice', '--customer-id', '101').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/dashboard?user_id=alice')).body.value === true), 'the user\'s customer is inferred')
+  await t.resolves(until(async () => (await get('/evaluate/dashboard?user_id=alice')).body.value === true, 10_000, 25), 'the user\'s customer is inferred')
 
   t.equal(ws.flagpost('disable', 'dashboard').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/dashboard?customer_id=101')).body.reason === 'DISABLED'), 'the kill switch is served')
+  await t.resolves(until(async () => (await get('/evaluate/dashboard?customer_id=101')).body.reason === 'DISABLED', 10_000, 25), 'the kill switch is served')
 
   t.equal(ws.flagpost('rename-feature', 'dashboard', 'board').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/dashboard')).status === 404 && (await get('/evaluate/board')).status === 200), 'the rename is served')
+  await t.resolves(until(async () => (await get('/evaluate/dashboard')).status === 404 && (await get('/evaluate/board')).status === 200, 10_000, 25), 'the rename is served')
   t.equal(ws.flagpost('remove-feature', 'board').status, 0)
-  t.ok(await until(async () => (await get('/evaluate/board')).status === 404), 'the removal is served')
+  await t.resolves(until(async () => (await get('/evaluate/board')).status === 404, 10_000, 25), 'the removal is served')
 })
 
 t.test('a server container on the same database, and a second CLI process, see the writes', async (t) => {
@@ -47,8 +43,8 @@ t.test('a server container on the same database, and a second CLI process, see t
   const env = server.config.defaultEnvironment
   ws.flagpost('add-feature', 'dashboard', '--default-enabled')
   ws.flagpost('set-flag', 'dashboard', '--customer-id', '101', '--disabled')
-  t.ok(await until(() => server.snapshot.get(env, 'dashboard') !== undefined &&
-    server.services.flags.evaluate(env, 'dashboard', { customer_id: '101' }).value === false), 'the container caught up by polling')
+  await t.resolves(until(() => server.snapshot.get(env, 'dashboard') !== undefined &&
+    server.services.flags.evaluate(env, 'dashboard', { customer_id: '101' }).value === false, 10_000, 25), 'the container caught up by polling')
   t.match(server.services.flags.evaluate(env, 'dashboard', { customer_id: '102' }), { value: true })
   t.same((await server.services.subjects.listCustomersForFlag(env, 'dashboard', { state: 'explicitly_disabled' })).items.map((c) => c.id), ['101'])
 

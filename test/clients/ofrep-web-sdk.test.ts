@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { ClientProviderEvents, ErrorCode, OpenFeature, type Client, type EvaluationContext, type EventHandler } from '@openfeature/web-sdk'
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider'
 import { build, createFlag, READ_KEY, type TestApp } from '../helper.js'
+import { until } from '../support/until.js'
 
 /**
  * The real OpenFeature web SDK with @openfeature/ofrep-web-provider (0.4.3) against a listening
@@ -43,8 +44,6 @@ async function clientFor (t: Test, baseUrl: string, context: EvaluationContext, 
   return OpenFeature.getClient(domain)
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Resolves with the event's changed flags, or rejects after `ms`. */
 function nextChange (client: Client, ms = 5000): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -56,12 +55,6 @@ function nextChange (client: Client, ms = 5000): Promise<string[]> {
     }
     client.addHandler(ClientProviderEvents.ConfigurationChanged, handler)
   })
-}
-
-/** Waits until `check` holds, polling every 20 ms, for at most `ms`. */
-async function until (check: () => boolean, ms = 5000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return true
-  return check()
 }
 
 t.test('bulk evaluation on initialisation and on every context change', async (t) => {
@@ -102,7 +95,7 @@ t.test('polling: 304 while nothing changes, a flag change arrives by the next po
 
   const client = await clientFor(t, baseUrl, { targetingKey: 'bob' }, { pollInterval: 50 })
   t.equal(client.getStringValue('banner', ''), 'hello')
-  t.ok(await until(() => bulk.filter((r) => r.status === 304).length >= 3), 'polls answered 304')
+  await t.resolves(until(() => bulk.filter((r) => r.status === 304).length >= 3, 5000, 20), 'polls answered 304')
   const etag = bulk[1].ifNoneMatch
   t.match(etag, /^"[A-Za-z0-9_-]+"$/, 'polls send the ETag back')
   t.ok(bulk.slice(1).every((r) => r.status === 304 && r.ifNoneMatch === etag), 'every poll so far: If-None-Match, 304')
@@ -117,7 +110,7 @@ t.test('polling: 304 while nothing changes, a flag change arrives by the next po
   // A change that does not concern this context (bob is not alice) changes nothing bob sees: still 304.
   const count = bulk.length
   await ctx.write({ method: 'PUT', url: '/flags/beta', payload: { targeting_rules: { user_ids: ['alice', 'carol'] } } })
-  t.ok(await until(() => bulk.length >= count + 3))
+  await t.resolves(until(() => bulk.length >= count + 3, 5000, 20))
   t.ok(bulk.slice(count).every((r) => r.status === 304), 'still 304 for bob')
   t.equal(client.getBooleanValue('beta', true), false)
 
@@ -133,7 +126,7 @@ t.test('AUTH_READS=true: the provider sends its headers with every bulk request'
   await createFlag(ctx, { name: 'private_flag', default_value: true })
   const client = await clientFor(t, baseUrl, { targetingKey: 'alice' }, { pollInterval: 50, headers: [['X-API-Key', READ_KEY]] })
   t.equal(client.getBooleanValue('private_flag', false), true)
-  t.ok(await until(() => bulk.filter((r) => r.status === 304).length >= 2), 'polls are authorised too')
+  await t.resolves(until(() => bulk.filter((r) => r.status === 304).length >= 2, 5000, 20), 'polls are authorised too')
   t.ok(bulk.every((r) => r.status === 200 || r.status === 304))
 
   // Without a key, initialisation fails for good: the client serves defaults.

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import t from 'tap'
 import { dataDir, freePort, untraced } from '../support/process.js'
+import { until } from '../support/until.js'
 import { execForm, ofKind, options, readRepoFile, ROOT, stageEnv, stages } from './dockerfile.js'
 
 /**
@@ -29,14 +30,6 @@ function run (argv: string[], env: Record<string, string>): { child: ReturnType<
   return { child, output: () => output, exited }
 }
 
-async function until (what: string, ready: () => boolean | Promise<boolean>, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
 t.test('CMD with the image ENV serves, passes its HEALTHCHECK, and exits 0 on SIGTERM', async (t) => {
   const port = String(await freePort())
   // Only what a container run would change: the volume's path and the published port.
@@ -44,7 +37,7 @@ t.test('CMD with the image ENV serves, passes its HEALTHCHECK, and exits 0 on SI
   t.match([CMD[0], CMD.at(-1)], ['node', /\.js$/])
   const server = run(CMD, env)
   t.teardown(() => { if (server.child.exitCode === null) server.child.kill('SIGKILL') })
-  await until('the server to listen', () => server.output().includes('Server listening') || server.child.exitCode !== null)
+  await until(() => server.output().includes('Server listening') || server.child.exitCode !== null, 40_000, 100, 'the server to listen')
   t.match(server.output(), `Server listening at http://127.0.0.1:${port}`, 'listening on the given PORT, every interface (HOST=0.0.0.0)')
   t.match(server.output(), /generated an admin key/, 'a first start without API_KEY prints a key (docker logs shows it)')
 

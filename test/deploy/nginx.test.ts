@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { dataDir, freePort, type Running } from '../support/process.js'
+import { until } from '../support/until.js'
 import { readRepoFile } from './dockerfile.js'
 import { startReplica } from './replica.js'
 
@@ -116,13 +117,9 @@ function streamReader (res: Response): { until: (pattern: RegExp, ms: number) =>
     } catch {}
     done = true
   })()
-  const waitFor = async (check: () => boolean, ms: number): Promise<boolean> => {
-    for (const end = Date.now() + ms; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 20))) if (check()) return true
-    return check()
-  }
   return {
-    until: async (pattern, ms) => { await waitFor(() => pattern.test(text), ms); return text },
-    ended: () => waitFor(() => done, 5000),
+    until: async (pattern, ms) => { await until(() => pattern.test(text), ms, 20).catch(() => {}); return text },
+    ended: async () => await until(() => done, 5000, 20).then(() => true, () => false),
     cancel: async () => { await reader.cancel().catch(() => {}); await pump }
   }
 }

@@ -7,12 +7,7 @@ import { WRITE_KEY } from '../helper.js'
 import { redisUrlOrSkip } from '../support/redis.js'
 import { testDatabase } from '../support/test-database.js'
 import { startTcpProxy } from '../support/tcp-proxy.js'
-
-async function until (check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) { if (await check()) return true; await sleep(10) }
-  return check()
-}
+import { until } from '../support/until.js'
 
 t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances converge by poll, and resubscribe on return', async (t) => {
   const url = await redisUrlOrSkip(t)
@@ -32,7 +27,7 @@ t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances co
   const write = (value: string) => appA.inject({ method: 'PUT', url: '/flags/f', headers: { 'x-api-key': WRITE_KEY }, payload: { default_value: value } })
   const valueOnB = async (): Promise<unknown> => (await appB.inject({ url: '/evaluate/f?user_id=u' })).json().value
   t.equal((await appA.inject({ method: 'POST', url: '/flags', headers: { 'x-api-key': WRITE_KEY }, payload: { name: 'f', type: 'string', default_value: 'v0' } })).statusCode, 201)
-  t.ok(await until(async () => await valueOnB() === 'v0'))
+  await t.resolves(until(async () => await valueOnB() === 'v0', 5000, 10))
 
   // Load on B for the whole outage: every evaluation must answer 200.
   let failures = 0
@@ -52,14 +47,14 @@ t.test('Redis cut mid-load: evaluations never fail, writes succeed, instances co
   await sleep(100)
   const during = await write('v1')
   t.equal(during.statusCode, 200, 'a write while Redis is down succeeds')
-  t.ok(await until(async () => await valueOnB() === 'v1'), 'the other instance converges through the revision poll')
+  await t.resolves(until(async () => await valueOnB() === 'v1', 5000, 10), 'the other instance converges through the revision poll')
 
   proxy.restore()
   await sleep(2500) // ioredis reconnects (backoff ≤ 2 s) and resubscribes
   // Make the poll unable to explain the next arrival: stop it on B, so only a message can.
   b.snapshot.close()
   t.equal((await write('v2')).statusCode, 200)
-  t.ok(await until(async () => await valueOnB() === 'v2'), 'after Redis returns, B is resubscribed and hears the change')
+  await t.resolves(until(async () => await valueOnB() === 'v2', 5000, 10), 'after Redis returns, B is resubscribed and hears the change')
 
   loading = false
   await load

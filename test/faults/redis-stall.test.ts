@@ -8,18 +8,13 @@ import { WRITE_KEY } from '../helper.js'
 import { dropSchema, isolatedUrl, postgresUrlOrSkip } from '../support/postgres.js'
 import { redisUrlOrSkip } from '../support/redis.js'
 import { startTcpProxy } from '../support/tcp-proxy.js'
+import { until } from '../support/until.js'
 
 // Redis that stops answering without refusing (packets held, nothing closed). Redis only speeds
 // things up, so a write must not wait on it: before the bounds each write took 1.5–2.3 s longer.
 
 /** What a stalled Redis may add to a write: the shared copy's read bound once per backoff, plus a loaded machine's slack. */
 const ADDED_BOUND_MS = REDIS_BOUNDS.cacheRead + 800
-
-async function until (check: () => Promise<boolean>, timeoutMs = 8000): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) { if (await check()) return true; await sleep(20) }
-  return check()
-}
 
 t.test('Redis stalled: writes answer promptly, evaluations serve, instances converge by poll; after resume the feed carries changes again', async (t) => {
   const pg = await postgresUrlOrSkip(t, 'Redis stall suite (Postgres)')
@@ -45,7 +40,7 @@ t.test('Redis stalled: writes answer promptly, evaluations serve, instances conv
   }
   const valueOn = async (app: typeof appA): Promise<unknown> => (await app.inject({ url: '/evaluate/f?user_id=u' })).json().value
   t.equal((await appA.inject({ method: 'POST', url: '/flags', headers, payload: { name: 'f', type: 'string', default_value: 'v0' } })).statusCode, 201)
-  t.ok(await until(async () => await valueOn(appB) === 'v0'))
+  await t.resolves(until(async () => await valueOn(appB) === 'v0', 8000, 20))
   const baseline = await write('v-before')
   t.equal(baseline.status, 200)
   t.comment(`write with Redis answering: ${baseline.ms} ms`)
@@ -63,16 +58,16 @@ t.test('Redis stalled: writes answer promptly, evaluations serve, instances conv
   let failed = 0
   for (let i = 0; i < 50; i++) if ((await appB.inject({ url: '/evaluate/f?user_id=u' })).statusCode !== 200) failed++
   t.equal(failed, 0, 'evaluations serve with Redis stalled')
-  t.ok(await until(async () => await valueOn(appB) === 'v-stalled-6'), 'the other instance converges through the revision poll')
+  await t.resolves(until(async () => await valueOn(appB) === 'v-stalled-6', 8000, 20), 'the other instance converges through the revision poll')
   const started = performance.now()
   const ready = await appA.inject({ url: '/readyz' })
   t.comment(`/readyz with Redis stalled: ${ready.statusCode} after ${Math.round(performance.now() - started)} ms`)
   t.ok(performance.now() - started < REDIS_BOUNDS.command + 1500, '/readyz answers within the PING bound')
 
   proxy.resume()
-  t.ok(await until(async () => a.feed!.commands.status === 'ready' && (await a.feed!.ping())), 'the command connection is back')
+  await t.resolves(until(async () => a.feed!.commands.status === 'ready' && (await a.feed!.ping()), 8000, 20), 'the command connection is back')
   // Make the poll unable to explain the next arrival: stop it on B, so only a message can.
   b.snapshot.close()
   t.equal((await write('v-after')).status, 200)
-  t.ok(await until(async () => await valueOn(appB) === 'v-after'), 'after the stall, B hears the change through the feed')
+  await t.resolves(until(async () => await valueOn(appB) === 'v-after', 8000, 20), 'after the stall, B hears the change through the feed')
 })

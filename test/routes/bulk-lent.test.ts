@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { build, createFlag, type TestApp } from '../helper.js'
+import { until } from '../support/until.js'
 
 /**
  * Bulk answers are sent from lent memory (src/routes/lent-bytes.ts), lent again once their response
@@ -91,15 +92,6 @@ async function listening (t: Test, env: Record<string, string>): Promise<{ base:
   return { base: `http://127.0.0.1:${port}`, port, queued: () => [...sockets].reduce((sum, socket) => sum + socket.writableLength, 0) }
 }
 
-/** Wait until `done()` (a few seconds at most, else the test fails: the kernel took the whole answers). */
-async function until (done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`never: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 /** Other users' answers, `n` of them at once: each one lent memory, given back when sent. */
 const storm = async (base: string, route: Route, n: number, from: number): Promise<string[]> =>
   Promise.all(Array.from({ length: n }, (_, i) => ask(base, routes[route](`storm-${from + i}`))))
@@ -111,7 +103,8 @@ for (const [label, env] of [['kept (default budget)', {}], ['BULK_CACHE_MB=0', {
       const users = ['slow-1', 'slow-2', 'slow-3']
       const stalled = await Promise.all(users.map((user) => stalledClient(port, routes[route](user))))
       // Their answers are made and partly sent; the rest waits in the server while the storm goes by.
-      await until(() => queued() > 3 * 1024 * 1024, 'three answers partly queued')
+      // Within 10 s, else the test fails: the kernel took the whole answers.
+      await until(() => queued() > 3 * 1024 * 1024, 10_000, 10, 'three answers partly queued')
       const others = await storm(base, route, 8, 0)
       t.ok(queued() > 3 * 1024 * 1024, `${route}: the stalled answers were still queued after the storm (${queued()} bytes)`)
       t.equal(new Set(others).size, others.length, `${route}: the storm's answers differ from each other`)
@@ -128,7 +121,7 @@ for (const [label, env] of [['kept (default budget)', {}], ['BULK_CACHE_MB=0', {
     const { base, port, queued } = await listening(t, env)
     for (const route of Object.keys(routes) as Route[]) {
       const leaving = await Promise.all(Array.from({ length: 6 }, (_, i) => stalledClient(port, routes[route](`leaving-${i}`))))
-      await until(() => queued() > 6 * 1024 * 1024, 'six answers partly queued')
+      await until(() => queued() > 6 * 1024 * 1024, 10_000, 10, 'six answers partly queued')
       // Half read a little first; all hang up with their answer unsent.
       await Promise.all(leaving.slice(0, 3).map(({ socket }) => new Promise((resolve) => { socket.resume(); socket.once('data', resolve) })))
       for (const { socket } of leaving) socket.destroy()

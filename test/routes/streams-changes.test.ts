@@ -2,6 +2,7 @@ import t from 'tap'
 import { build, createFlag, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from '../helper.js'
 import { dataOf, type SseEvent, type SseStream } from '../support/sse.js'
 import { connected, createKey, liveApp, nextPercentage, write, type LiveApp } from '../support/streams.js'
+import { until } from '../support/until.js'
 
 // SPEC §12: GET /events streams change-log entries as GET /changes shows them, restricted to what the
 // key may see, resumable with Last-Event-ID (exactly what was missed, in order, then live: no gap, no
@@ -23,10 +24,6 @@ async function changes (ctx: TestApp, headers: Record<string, string>, after = 0
 async function upTo (stream: SseStream, revision: number, timeoutMs = 10_000): Promise<SseEvent[]> {
   await stream.next((e) => e.id === String(revision), timeoutMs)
   return stream.events.slice(0, stream.events.findIndex((e) => e.id === String(revision)) + 1)
-}
-
-async function until (check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2))
 }
 
 const ids = (events: SseEvent[]): number[] => events.map((e) => Number(e.id))
@@ -128,7 +125,7 @@ t.test('/events resume while writes go on: every revision once, in order (the re
   // Reconnections at several points of the burst: while entries are being written, the replay is read.
   const streams: SseStream[] = []
   for (const at of [5, 20, 40]) {
-    await until(() => done >= at)
+    await until(() => done >= at, 10_000, 2)
     streams.push(await connected(await ctx.open('/events', { ...admin, 'last-event-id': String(from) })))
   }
   await writer

@@ -9,6 +9,7 @@ import { build, createFlag, READ_KEY, revisionOf, WRITE_KEY, type TestApp } from
 import { listening, openSse, sseClient } from '../support/sse.js'
 import { connected, liveApp } from '../support/streams.js'
 import { testDatabase } from '../support/test-database.js'
+import { until } from '../support/until.js'
 
 // SPEC §12: heartbeats keep idle streams open; a client that stops reading is dropped once its unsent
 // bytes pass STREAM_BUFFER_BYTES, never buffered without bound, and the server goes on serving
@@ -17,14 +18,6 @@ import { testDatabase } from '../support/test-database.js'
 
 const admin = { 'x-api-key': WRITE_KEY }
 const STREAM = '/ofrep/v1/event-stream'
-
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A sample of the /metrics text: `name{kind="x"}` → value. */
 async function metric (ctx: TestApp, name: string, kind: string): Promise<number | undefined> {
@@ -63,7 +56,7 @@ t.test('/metrics counts open streams, opened streams and events by kind', async 
   t.equal(await metric(ctx, 'flagpost_stream_events_total', 'ofrep'), 2, 'one event to each OFREP stream')
   t.equal(await metric(ctx, 'flagpost_stream_events_total', 'changes'), 1)
   streams[0].close()
-  await until('the server to see the client go', async () => await metric(ctx, 'flagpost_streams_open', 'ofrep') === 1)
+  await until(async () => await metric(ctx, 'flagpost_streams_open', 'ofrep') === 1, 10_000, 20, 'the server to see the client go')
   t.equal(await metric(ctx, 'flagpost_streams_opened_total', 'ofrep'), 2, 'opened counts what was opened, not what is open')
   t.equal(await metric(ctx, 'flagpost_streams_dropped_total', 'ofrep'), 0)
 })
@@ -88,7 +81,7 @@ t.test('a client that stops reading is dropped past STREAM_BUFFER_BYTES, its uns
   let received = 0
   socket.on('data', (chunk: Buffer) => { received += chunk.length })
   socket.write(`GET /events HTTP/1.1\r\nHost: flagpost\r\nUser-Agent: slow\r\nX-API-Key: ${WRITE_KEY}\r\nAccept: text/event-stream\r\n\r\n`)
-  await until('the slow stream to open', () => received > 0)
+  await until(() => received > 0, 10_000, 20, 'the slow stream to open')
   socket.pause()
   const reader = await connected(await open('/events', admin))
   const ofrep = await connected(await open(STREAM, admin))
@@ -145,7 +138,7 @@ t.test('a heartbeat that finds the client not reading drops the stream, with no 
   let received = 0
   socket.on('data', (chunk: Buffer) => { received += chunk.length })
   socket.write(`GET /events HTTP/1.1\r\nHost: flagpost\r\nX-API-Key: ${WRITE_KEY}\r\n\r\n`)
-  await until('the slow stream to open', () => received > 0)
+  await until(() => received > 0, 10_000, 20, 'the slow stream to open')
   socket.pause()
   const hub = ctx.container.services.streams
   const dropped = (): boolean => hub.stats().totals.changes.dropped > 0

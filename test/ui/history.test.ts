@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { Page } from 'playwright-core'
+import { until } from '../support/until.js'
 import { accessible, PHONE, withUi } from './support.js'
 
 /**
@@ -25,11 +25,8 @@ async function shownAfterLoading (page: Page, want: number[]): Promise<{ entries
   const same = (entries: number[]): boolean => JSON.stringify(entries) === JSON.stringify(want)
   // Polled from here, not by page.waitForFunction: that evaluates a string again at each of its polls in the
   // page, outside the DevTools call, and the page's CSP (script-src 'self') refuses eval there.
-  let entries = await shown(page)
-  while (!same(entries) && Date.now() - started < 10_000) {
-    await sleep(20)
-    entries = await shown(page)
-  }
+  let entries: number[] = []
+  await until(async () => same(entries = await shown(page)), 10_000, 20).catch(() => {})
   return { entries, how: `${same(entries) ? 'shown' : 'not shown within 10 s'} after ${Date.now() - started} ms, at ${new URL(page.url()).search}` }
 }
 const revisions = (list: ChangeList): number[] => list.changes.map((c) => c.revision)
