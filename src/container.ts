@@ -79,9 +79,10 @@ export async function createContainer (config: Config, { logger = silent, poll =
     // the revision poll stays as the safety net.
     const feedLogger = { warn: (obj: object, msg: string) => logger.warn(obj, msg), info: (obj: object, msg: string) => logger.info?.(obj, msg) }
     // The Redis client (ioredis) is loaded only when there is a Redis: a start without one does not read its modules.
-    const redis = config.redisUrl === undefined ? undefined : await import('./cache/redis-feed.js')
+    let redis: typeof import('./cache/redis-feed.js') | undefined
     let shared: SharedFlagCache | undefined
-    if (redis !== undefined && config.redisUrl !== undefined) {
+    if (config.redisUrl !== undefined) {
+      redis = await import('./cache/redis-feed.js')
       const namespace = redis.redisNamespace(await repositories.meta.deploymentId())
       feed = redis.createRedisFeed({ url: config.redisUrl, namespace, origin: randomUUID(), logger: feedLogger })
       shared = (await import('./cache/redis-flag-cache.js')).createRedisFlagCache(feed.commands, feed.namespace)
