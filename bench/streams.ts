@@ -1,5 +1,5 @@
 /**
- * Event streams (SPEC §12), measured with real server processes (dist/server.js, default config:
+ * Event streams (SPEC §12), measured with real server processes (dist/bin/server.js, default config:
  * info logging to a file or pipe) and the streams held by a separate load-generator process
  * (support/stream-clients.ts):
  * 1. Cross-instance delivery: two servers on one Postgres schema; STREAMS_B streams on B (half OFREP
