@@ -11,8 +11,9 @@
  *
  * `runBulk` follows `evaluate`'s steps exactly, and says each flag's result as its index among the
  * outcomes the program was made with (a flag's `results`, laid out from its start), the very object
- * `evaluate` returns: the property test in test/services/bulk-plan.test.ts holds the two to it for
- * every flag, context and time.
+ * `evaluate` returns; `runOne` does the same for one flag's record, for a single evaluation (the
+ * single-flag routes, once an environment's plan is made: services/flag-service.ts, `serveOne`). The
+ * property tests in test/services/bulk-plan.test.ts hold both to it for every flag, context and time.
  */
 import { bucketIndexIn, splitTable, type CompiledSplit, type SplitTable } from './bucketing.js'
 import { attr, userIdOf, type CompiledFlag, type Served } from './evaluate.js'
@@ -24,6 +25,8 @@ const USER_OVERRIDES = 1
 const CUSTOMER_OVERRIDES = 2
 const USER_IDS = 4
 const CUSTOMER_IDS = 8
+/** Not a step: the flag can read `customer_id` (CompiledFlag.readsCustomer), so its caller infers a user's customer. */
+const READS_CUSTOMER = 16
 
 /** Where nothing is (a split, an object slot). */
 const NONE = -1
@@ -43,6 +46,8 @@ export interface BulkProgram {
    * `split` a split of `splits` (NONE: none), and `splitStart` the index of its first variant's result.
    */
   readonly code: Int32Array
+  /** Per flag of the list the program was made from, where its record starts in `code`; NONE for a flag without one. */
+  readonly records: Int32Array
   /** The overrides' maps, the id sets and the bucketing attributes the records name by slot. */
   readonly objects: readonly unknown[]
   /** Each distinct clause once. */
@@ -82,6 +87,7 @@ function keysOf (rule: CompiledRule, clauses: readonly Clause[]): ReadonlyArray<
  */
 export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly number[], starts: readonly number[]): BulkProgram {
   const code: number[] = []
+  const records = new Int32Array(flags.length).fill(NONE)
   const objects: unknown[] = []
   const clauseIds = new Map<string, number>()
   const clauses: Predicate[] = []
@@ -106,9 +112,9 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
       results.forEach((result, k) => { if (indexOf(result) !== first + k) throw new Error(`flag ${flag.name}: a split's results are not in a row`) })
       return first
     }
-    const start = code.length
+    records[i] = code.length
     const steps = (flag.userOverrides === null ? 0 : USER_OVERRIDES) | (flag.customerOverrides === null ? 0 : CUSTOMER_OVERRIDES) |
-      (flag.userIds.size === 0 ? 0 : USER_IDS) | (flag.customerIds.size === 0 ? 0 : CUSTOMER_IDS)
+      (flag.userIds.size === 0 ? 0 : USER_IDS) | (flag.customerIds.size === 0 ? 0 : CUSTOMER_IDS) | (flag.readsCustomer ? READS_CUSTOMER : 0)
     code.push(i, NONE, steps, flag.bucketByUser ? NONE : slot(flag.bucketBy))
     if (flag.userOverrides !== null) code.push(slot(flag.userOverrides))
     if (flag.customerOverrides !== null) code.push(slot(flag.customerOverrides))
@@ -134,9 +140,9 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
       code.push(splitId(rule.split), indexOf(served.match), firstOf(served.split))
     })
     code.push(splitId(flag.fallthrough === 'split' ? flag.split : null), indexOf(flag.outcomes.fallthrough), firstOf(flag.outcomes.split))
-    code[start + 1] = code.length
+    code[records[i] + 1] = code.length
   }
-  return { code: Int32Array.from(code), objects, clauses, splits: splitTable(splits), tested: new Int8Array(clauses.length) }
+  return { code: Int32Array.from(code), records, objects, clauses, splits: splitTable(splits), tested: new Int8Array(clauses.length) }
 }
 
 /**
@@ -144,65 +150,83 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
  * `chosen[index]` as its index among the outcomes. Synchronous: `tested` is the program's own.
  */
 export function runBulk (program: BulkProgram, context: EvaluationContext, now: number, chosen: number[]): void {
-  const { code, objects, clauses, splits, tested } = program
+  const { code, tested } = program
   tested.fill(0)
   const userId = userIdOf(context)
   const customerId = attr(context.customer_id)
-  let pc = 0
-  while (pc < code.length) {
-    const index = code[pc]
-    const end = code[pc + 1]
-    const steps = code[pc + 2]
-    const bucketBy = code[pc + 3]
-    pc += 4
-    let found = NONE
-    // Steps 3 to 6: the overrides, then the id lists.
-    if ((steps & OVERRIDES) !== 0) {
-      let hit: Served | undefined
-      if ((steps & USER_OVERRIDES) !== 0) {
-        if (userId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
-        pc++
-      }
-      if ((steps & CUSTOMER_OVERRIDES) !== 0) {
-        if (hit === undefined && customerId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
-        pc++
-      }
-      if (hit !== undefined) found = code[pc] + hit.place
+  for (let pc = 0; pc < code.length; pc = code[pc + 1]) chosen[code[pc]] = runRecord(program, pc, context, now, userId, customerId, tested)
+}
+
+/**
+ * The result of the flag whose record is at `at` (`records`) for `context` at `now`, as `evaluate`
+ * gives it, as its index among the outcomes: a single evaluation that reads the program's arrays,
+ * not the flag's objects spread over the heap (at 10,000 flags, each request's flag is out of the
+ * CPU's caches: bench/README, twenty-first session).
+ */
+export function runOne (program: BulkProgram, at: number, context: EvaluationContext, now: number): number {
+  return runRecord(program, at, context, now, userIdOf(context), attr(context.customer_id), null)
+}
+
+/** Whether the flag whose record is at `at` can read `customer_id` (CompiledFlag.readsCustomer). */
+export const recordReadsCustomer = (program: BulkProgram, at: number): boolean => (program.code[at + 2] & READS_CUSTOMER) !== 0
+
+/**
+ * `evaluate`'s steps 3 to 8 over the record at `pc`: the result's index among the outcomes. A clause
+ * is tested once per context where `tested` is given (bulk: several flags may hold it), else each time.
+ */
+function runRecord (
+  program: BulkProgram, pc: number, context: EvaluationContext, now: number,
+  userId: string | undefined, customerId: string | undefined, tested: Int8Array | null
+): number {
+  const { code, objects, clauses, splits } = program
+  const end = code[pc + 1]
+  const steps = code[pc + 2]
+  const bucketBy = code[pc + 3]
+  pc += 4
+  let found = NONE
+  // Steps 3 to 6: the overrides, then the id lists.
+  if ((steps & OVERRIDES) !== 0) {
+    let hit: Served | undefined
+    if ((steps & USER_OVERRIDES) !== 0) {
+      if (userId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
       pc++
     }
-    if ((steps & USER_IDS) !== 0) {
-      if (found === NONE && userId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(userId)) found = code[pc + 1]
-      pc += 2
+    if ((steps & CUSTOMER_OVERRIDES) !== 0) {
+      if (hit === undefined && customerId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
+      pc++
     }
-    if ((steps & CUSTOMER_IDS) !== 0) {
-      if (found === NONE && customerId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(customerId)) found = code[pc + 1]
-      pc += 2
-    }
-    if (found !== NONE) {
-      chosen[index] = found
-      pc = end
-      continue
-    }
-    const bucketValue = bucketBy === NONE ? userId : attr(context[objects[bucketBy] as string])
-    // Step 7: the first rule whose clauses all hold.
-    const rules = code[pc++]
-    for (let r = 0; r < rules && found === NONE; r++) {
-      const count = code[pc]
-      let holds = true
-      for (let c = 1; c <= count && holds; c++) {
-        const id = code[pc + c]
+    if (hit !== undefined) return code[pc] + hit.place
+    pc++
+  }
+  if ((steps & USER_IDS) !== 0) {
+    if (userId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(userId)) return code[pc + 1]
+    pc += 2
+  }
+  if ((steps & CUSTOMER_IDS) !== 0) {
+    if (customerId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(customerId)) return code[pc + 1]
+    pc += 2
+  }
+  const bucketValue = bucketBy === NONE ? userId : attr(context[objects[bucketBy] as string])
+  // Step 7: the first rule whose clauses all hold.
+  const rules = code[pc++]
+  for (let r = 0; r < rules && found === NONE; r++) {
+    const count = code[pc]
+    let holds = true
+    for (let c = 1; c <= count && holds; c++) {
+      const id = code[pc + c]
+      if (tested === null) holds = clauses[id](context, now)
+      else {
         let state = tested[id]
         if (state === 0) tested[id] = state = clauses[id](context, now) ? 1 : 2
         holds = state === 1
       }
-      pc += count + 1
-      if (holds) found = served(splits, code[pc], code[pc + 1], code[pc + 2], bucketValue)
-      pc += 3
     }
-    // Step 8: the fallthrough.
-    chosen[index] = found !== NONE ? found : served(splits, code[end - 3], code[end - 2], code[end - 1], bucketValue)
-    pc = end
+    pc += count + 1
+    if (holds) found = served(splits, code[pc], code[pc + 1], code[pc + 2], bucketValue)
+    pc += 3
   }
+  // Step 8: the fallthrough.
+  return found !== NONE ? found : served(splits, code[end - 3], code[end - 2], code[end - 1], bucketValue)
 }
 
 /** What a rule or the fallthrough serves: `index`, unless its split (NONE: none) places the bucket value, then that variant's. */

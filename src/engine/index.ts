@@ -6,7 +6,7 @@
  * for tools that check or explain rules.
  */
 export { compileFlag, evaluate, fixedResult, FlagCompileError, isServableMetadata } from './evaluate.js'
-export { compileBulk, runBulk } from './bulk-program.js'
+export { compileBulk, recordReadsCustomer, runBulk, runOne } from './bulk-program.js'
 export type { BulkProgram } from './bulk-program.js'
 export { memoized, resultMemo } from './memo.js'
 export type { ResultMemo } from './memo.js'

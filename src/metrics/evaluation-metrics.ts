@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client'
 import { resultMemo } from '../engine/index.js'
 import { REASONS, type EvaluationResult, type Reason } from '../engine/types.js'
-import { perPlan } from '../services/bulk-plan.js'
+import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
 import type { EvaluationObserver } from '../services/flag-service.js'
 
 /** The `flag` label of evaluations of flags that do not exist (flag names cannot start with `_`). */
@@ -80,6 +80,9 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
   // Held by the plan's revision with the names of its evaluated flags, not by the plan: counts wait
   // for a scrape, and the plan would keep everything made of it alive until then (bulk-plan.ts, perPlan).
   const byPlan = new Map<object, { environment: string, names: readonly string[], counts: Float64Array }>()
+  // servedAt's counts, per plan: `counts[j]` is how often the entry `outcomes[j]` (a result) was served
+  // by a single evaluation; the plan's outcomes are held, not the plan (as above).
+  const byOutcome = new Map<object, { environment: string, outcomes: BulkPlan['outcomes'], counts: Float64Array }>()
   let planCells = 0
   const expand = (): void => {
     for (const [results, { environment, n }] of pending) for (const result of results) count(environment, result, n)
@@ -91,6 +94,10 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
       }
     }
     byPlan.clear()
+    for (const { environment, outcomes, counts } of byOutcome.values()) {
+      for (let j = 0; j < counts.length; j++) if (counts[j] > 0) count(environment, outcomes[j] as EvaluationResult, counts[j])
+    }
+    byOutcome.clear()
     planCells = 0
   }
 
@@ -137,6 +144,15 @@ export function evaluationCounter (registry: Registry): EvaluationObserver {
       const { counts } = counted
       const reasons = reasonsOf(plan)
       for (let k = 0; k < K; k++) counts[reasons[chosen[evaluated[k]]] * K + k]++
+    },
+    servedAt (environment, plan, index) {
+      let counted = byOutcome.get(plan.revision)
+      if (counted === undefined) {
+        if (planCells + plan.outcomes.length > MAX_PLAN_CELLS) expand()
+        byOutcome.set(plan.revision, counted = { environment, outcomes: plan.outcomes, counts: new Float64Array(plan.outcomes.length) })
+        planCells += plan.outcomes.length
+      }
+      counted.counts[index]++
     },
     // Only environments that exist reach here (the service refuses the others first): the label is bounded.
     missing: (environment) => { notFound.set(environment, (notFound.get(environment) ?? 0) + 1) },

@@ -6,7 +6,7 @@ import { BulkEvaluateBody, BulkEvaluateResponse, EvaluateQuery, EvaluationResult
 import { FlagParams } from '../schemas/flags.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import { perPlan } from '../services/bulk-plan.js'
-import type { BulkEntry, BulkRender } from '../services/flag-service.js'
+import type { BulkEntry, BulkRender, SingleRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
 import { joinedBytes, JSON_TYPE, laidOut, listedBytes } from './json-text.js'
 import { giveBackWhenClosed, ownBytes } from './lent-bytes.js'
@@ -15,6 +15,13 @@ import { giveBackWhenClosed, ownBytes } from './lent-bytes.js'
 const memberOf = memoized((entry: BulkEntry) => listedBytes(`${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`))
 /** A result as GET answers it (EvaluationResult), made once per result. */
 const resultJson = memoized((result: Result) => JSON.stringify(result))
+/** Per outcome of a plan (a result), its JSON as bytes, laid out as first served (json-text.ts, `laidOut`). */
+const planResults = perPlan((plan) => laidOut(plan.outcomes.length, (j) => Buffer.from(resultJson(plan.outcomes[j] as Result))))
+/** A single evaluation's answer, from its entry in the plan or from its result. */
+const ONE_RESULT: SingleRender<string | Uint8Array> = {
+  fromPlan: (plan, index) => planResults(plan)(index),
+  fromResult: resultJson
+}
 const OPEN = Buffer.from('{"results":{')
 const CLOSE = Buffer.from('}}')
 /** The whole answer (BulkEvaluateResponse) from its entries' members. */
@@ -51,9 +58,8 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     // Synchronous (a throw is the error reply): no promise per request.
   }, (request, reply) => {
-    const result = flags.evaluate(environmentOf(request), request.params.name, request.query)
-    // Already JSON, made once per result: not serialized per request.
-    reply.type(JSON_TYPE).send(resultJson(result) as never)
+    // Already JSON, made once per result (and copied once per plan): not serialized per request.
+    reply.type(JSON_TYPE).send(flags.serveOne(environmentOf(request), request.params.name, request.query, ONE_RESULT) as never)
   })
 
   app.post('/evaluate', {

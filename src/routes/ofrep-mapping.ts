@@ -4,7 +4,7 @@ import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSuccessBody, OfrepFlagNotFoundBody } from '../schemas/ofrep.js'
 import { evaluationContext } from '../services/evaluation-context.js'
 import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
-import type { BulkEntry, BulkRender } from '../services/flag-service.js'
+import type { BulkEntry, BulkRender, SingleRender } from '../services/flag-service.js'
 import { joinedBytes, laidOut, listedBytes } from './json-text.js'
 import { ownBytes } from './lent-bytes.js'
 
@@ -40,8 +40,16 @@ const pieceOf = memoized((entry: BulkEntry): Piece => {
   const digest = createHash('sha256').update(json).digest()
   return { json, d0: digest.readInt32LE(0), d1: digest.readInt32LE(4) }
 })
-/** A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry: made once per result. */
-export const ofrepSuccessJson = (result: EvaluationResult): string => pieceOf(result).json
+/** Per outcome of a plan (a result), its OFREP answer as bytes, laid out as first served (json-text.ts, `laidOut`). */
+const successBytes = perPlan((plan) => laidOut(plan.outcomes.length, (j) => Buffer.from(pieceOf(plan.outcomes[j]).json)))
+/**
+ * A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry, from its
+ * entry in the plan or from its result (services/flag-service.ts, `serveOne`).
+ */
+export const OFREP_SUCCESS: SingleRender<string | Uint8Array> = {
+  fromPlan: (plan, index) => successBytes(plan)(index),
+  fromResult: (result) => pieceOf(result).json
+}
 
 /**
  * Per outcome of a plan (services/bulk-plan.ts), its bytes in the bulk array (with the comma before

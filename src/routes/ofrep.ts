@@ -9,7 +9,7 @@ import {
   OfrepEvaluationRequest, OfrepEvaluationSuccess, OfrepFlagNotFound, OfrepGeneralError
 } from '../schemas/ofrep.js'
 import { ofrepErrorHandler } from './ofrep-errors.js'
-import { bulkTail, ifNoneMatches, ofrepBulk, ofrepBulkBody, ofrepSuccessJson, toContext, type BulkTail } from './ofrep-mapping.js'
+import { bulkTail, ifNoneMatches, ofrepBulk, ofrepBulkBody, OFREP_SUCCESS, toContext, type BulkTail } from './ofrep-mapping.js'
 import { JSON_TYPE } from './json-text.js'
 import { giveBackWhenClosed } from './lent-bytes.js'
 import { environmentOf } from './environment-scope.js'
@@ -81,9 +81,8 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     // Synchronous (a throw is the error reply): no promise per request.
   }, (request, reply) => {
-    const result = flags.evaluate(environmentOf(request), request.params.key, toContext(request.body.context))
-    // Already JSON, made once per result (ofrep-mapping.ts): not serialized per request.
-    reply.type(JSON_TYPE).send(ofrepSuccessJson(result) as never)
+    // Already JSON, made once per result (and copied once per plan: ofrep-mapping.ts): not serialized per request.
+    reply.type(JSON_TYPE).send(flags.serveOne(environmentOf(request), request.params.key, toContext(request.body.context), OFREP_SUCCESS) as never)
   })
 
   app.post('/ofrep/v1/evaluate/flags', {

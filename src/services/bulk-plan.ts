@@ -1,4 +1,4 @@
-import { compileBulk, fixedResult, runBulk, type BulkProgram, type CompiledFlag } from '../engine/index.js'
+import { compileBulk, fixedResult, recordReadsCustomer, runBulk, runOne, type BulkProgram, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
 
@@ -17,6 +17,11 @@ export const unservable = (name: string): EvaluationUnservable => ({ name, error
 export interface BulkPlan {
   /** The environment's flags by name. */
   readonly flags: readonly CompiledFlag[]
+  /**
+   * Each flag's place in `flags` by its name, or for a flag that cannot be served its place's
+   * complement (`~place`, below 0): how a single evaluation finds its flag without reaching it.
+   */
+  readonly places: ReadonlyMap<string, number>
   /** The indexes of the flags evaluated per request. */
   readonly evaluated: readonly number[]
   /** The fixed entries that are results (what metrics count as served), in one array that stays the same object. */
@@ -61,7 +66,9 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   const names: string[] = []
   const outcomes: BulkEntry[] = []
   const starts: number[] = []
+  const places = new Map<string, number>()
   flags.forEach((flag, i) => {
+    places.set(flag.name, flag.servable ? i : ~i)
     starts.push(outcomes.length)
     const result = fixedResult(flag)
     // Metadata is the flag's, so servable or not whatever the context.
@@ -79,7 +86,7 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   })
   starts.push(outcomes.length)
   const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
-  return { flags, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program: compileBulk(flags, evaluated, starts), revision: {} }
+  return { flags, places, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program: compileBulk(flags, evaluated, starts), revision: {} }
 })
 
 /**
@@ -92,6 +99,18 @@ export function choose (plan: BulkPlan, context: EvaluationContext, now: number)
   const chosen = plan.starts.slice(0, plan.flags.length)
   runBulk(plan.program, context, now, chosen)
   return chosen
+}
+
+/**
+ * The entry of the flag at `place` (`places`) for one context, evaluated at `now` where the context
+ * decides, as its index in `plan.outcomes`: `choose` for one flag. A flag that can read `customer_id`
+ * evaluates `inferred(context)` (the flag service adds a registered user's customer).
+ */
+export function chooseOne (plan: BulkPlan, place: number, context: EvaluationContext, now: number, inferred: (context: EvaluationContext) => EvaluationContext): number {
+  const { program } = plan
+  const at = program.records[place]
+  if (at < 0) return plan.starts[place]
+  return runOne(program, at, recordReadsCustomer(program, at) ? inferred(context) : context, now)
 }
 
 /**

@@ -15,7 +15,7 @@ import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 import { settleWithin } from '../settle-within.js'
-import { bulkPlanOf, choose, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
+import { bulkPlanOf, choose, chooseOne, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
 import { contextKey, type BulkAnswerCache } from './bulk-answers.js'
 
 export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
@@ -52,6 +52,8 @@ export interface EvaluationObserver {
    * flags that lookup was half of a bulk request's CPU: bench/README).
    */
   servedEvaluated (environment: string, plan: BulkPlan, chosen: readonly number[]): void
+  /** The entry `plan.outcomes[index]` (a result) was served once: a single evaluation made from the plan (`serveOne`). */
+  servedAt (environment: string, plan: BulkPlan, index: number): void
   missing (environment: string, name: string): void
   unservable (environment: string, name: string): void
 }
@@ -68,6 +70,12 @@ const FRESH_WAIT_MS = 1000
  */
 const RETRY_BUDGET_MS = 2000
 const RETRY = Symbol('retry')
+/**
+ * How long after a single evaluation found no plan for the current revision the plan is made (for
+ * `serveOne`): off the request path, and once for a burst of writes rather than once per write (at
+ * 10,000 flags a plan takes tens of ms to make).
+ */
+const PLAN_AFTER_MS = 100
 /** Before retrying a write another process got in ahead of, wait a little: doubling up to 50 ms, jittered. */
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * 2 ** attempt)))
 
@@ -97,6 +105,17 @@ function compilable (flag: StoredFlag): StoredFlag {
     throw err
   }
   return flag
+}
+
+/**
+ * How a route makes its answer to a single evaluation (`serveOne`): from the result's entry in the
+ * environment's bulk plan (`plan.outcomes[index]`, so that what it sends is made once per plan:
+ * `perPlan`), or from the result itself while the plan for the current revision is not made yet.
+ * The two must make the same answer of the same result.
+ */
+export interface SingleRender<T> {
+  readonly fromPlan: (plan: BulkPlan, index: number) => T
+  readonly fromResult: (result: EvaluationResult) => T
 }
 
 /**
@@ -169,6 +188,20 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
   }
   const serialized = createKeyedQueue()
   const observers = new Set<EvaluationObserver>()
+  /** Per environment, its bulk plan and the revision it was made at: what `serveOne` evaluates from while the revision stays. */
+  const plans = new Map<string, { revision: number, plan: BulkPlan }>()
+  const planning = new Set<string>()
+  /** Make the environment's plan for the revision current PLAN_AFTER_MS from now (one timer at a time per environment). */
+  const planSoon = (environment: string): void => {
+    if (planning.has(environment)) return
+    planning.add(environment)
+    setTimeout(() => {
+      planning.delete(environment)
+      if (!snapshot.hasEnvironment(environment)) { plans.delete(environment); return }
+      // The revision and the flags read in one synchronous step: the plan is the revision's.
+      plans.set(environment, { revision: snapshot.revision, plan: bulkPlanOf(snapshot.sorted(environment)) })
+    }, PLAN_AFTER_MS).unref()
+  }
   /** A bulk entry, told to the observers. */
   const observed = (environment: string, entry: BulkEntry): BulkEntry => {
     if (observers.size === 0) return entry
@@ -236,7 +269,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
   const withState = (current: StoredFlag, state: FlagState): StoredFlag =>
     compilable({ ...current, ...state, version: current.version + 1, updatedAt: now() })
 
-  return {
+  const service = {
     /** A new flag, configured as given in `environment` and served off in every other. */
     async create (environment: string, input: NewFlag, opts: WriteOptions): Promise<StoredFlag> {
       checkFlagName('name', input.name)
@@ -347,6 +380,39 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
     },
 
     /**
+     * One flag for one context, as `evaluate` answers it, made into a route's answer (`render`). Once
+     * the environment's bulk plan for the current revision is made, the flag is evaluated from the
+     * plan's arrays rather than from its objects, and the answer is made of its entry in the plan: at
+     * 10,000 flags each request's flag is out of the CPU's caches, and the plan's arrays take fewer
+     * cache lines than the flag's objects (SPEC §8; bench/README, twenty-first session). Before that
+     * (after a write, or on an environment's first request), `evaluate` answers, and the plan is made
+     * PLAN_AFTER_MS later, off the request path.
+     */
+    serveOne <T>(environment: string, name: string, context: EvaluationContext, render: SingleRender<T>): T {
+      const made = plans.get(environment)
+      if (made === undefined || made.revision !== snapshot.revision) {
+        // A stale plan is let go now (with what the routes made of it), not when the next one is made.
+        plans.delete(environment)
+        const result = service.evaluate(environment, name, context)
+        planSoon(environment)
+        return render.fromResult(result)
+      }
+      const { plan } = made
+      const place = plan.places.get(name)
+      if (place === undefined) {
+        for (const observer of observers) observer.missing(environment, name)
+        throw new FlagNotFoundError(name)
+      }
+      if (place < 0) {
+        for (const observer of observers) observer.unservable(environment, name)
+        throw new FlagUnservableError(name)
+      }
+      const index = chooseOne(plan, place, context, Date.now(), withInferredCustomer)
+      for (const observer of observers) observer.servedAt(environment, plan, index)
+      return render.fromPlan(plan, index)
+    },
+
+    /**
      * Every flag of the environment for one context, ordered by name (the same order on every
      * instance), made into a route's answer: what bulk evaluation answers. Only the flags whose result
      * the context can change are evaluated; the others' entries were worked out once for the revision
@@ -395,6 +461,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       return entries
     }
   }
+  return service
 }
 
 export type FlagService = ReturnType<typeof createFlagService>

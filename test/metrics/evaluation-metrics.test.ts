@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client'
 import t from 'tap'
-import { compileFlag } from '../../src/engine/evaluate.js'
+import { compileFlag, type CompiledFlag } from '../../src/engine/evaluate.js'
 import { evaluationCounter } from '../../src/metrics/evaluation-metrics.js'
 import { bulkPlanOf, choose } from '../../src/services/bulk-plan.js'
 import { flagDefinition, targeting } from '../support/flag-definition.js'
@@ -51,4 +51,33 @@ t.test('bulk evaluations counted by plan position: exact over more plans than ar
   const after = await counted(registry)
   t.equal(after['production listed-0 TARGETING_MATCH'], expected['production listed-0 TARGETING_MATCH'] + 1, 'counting goes on after a scrape')
   t.equal(after['staging listed-0 TARGETING_MATCH'], expected['staging listed-0 TARGETING_MATCH'])
+})
+
+t.test('single evaluations counted by plan entry (servedAt): exact over more plans than are held, alongside the other ways of counting', async (t) => {
+  // 70,000 flags with two results each: a plan's 140,000 cells, so the 10 plans below pass the 2^20 held.
+  // Each environment compiles its own flags, so its results are its own objects.
+  const compiled = (): CompiledFlag[] => Array.from({ length: 70_000 }, (_, i) => compileFlag(flagDefinition(`f-${i}`, { targeting_rules: targeting({ user_ids: ['u1'], percentage: 0 }) })))
+  const flagsOf = { production: compiled(), staging: compiled() }
+  const registry = new Registry()
+  const counter = evaluationCounter(registry)
+  const expected: Record<string, number> = {}
+  const tell = (key: string): void => { expected[key] = (expected[key] ?? 0) + 1 }
+  for (let revision = 0; revision < 10; revision++) {
+    const environment = revision % 2 === 0 ? 'production' : 'staging'
+    const plan = bulkPlanOf(flagsOf[environment].slice(revision))
+    for (const [place, user] of [[0, 'u1'], [0, 'u2'], [1, 'u1'], [plan.flags.length - 1, 'u2']] as const) {
+      const index = choose(plan, { user_id: user }, 0)[place]
+      counter.servedAt(environment, plan, index)
+      const result = plan.outcomes[index]
+      tell(`${environment} ${result.name} ${'reason' in result ? result.reason : ''}`)
+    }
+    // The same result told the object's way is added to the same tally.
+    const result = plan.outcomes[choose(plan, { user_id: 'u1' }, 0)[0]]
+    if (!('reason' in result)) throw new Error('a result')
+    counter.served(environment, result)
+    tell(`${environment} ${result.name} ${result.reason}`)
+  }
+  t.ok(Object.keys(expected).some((k) => k.endsWith('TARGETING_MATCH')) && Object.keys(expected).some((k) => k.endsWith('DEFAULT')), 'two reasons served')
+  t.strictSame(await counted(registry), expected, 'every evaluation counted once, under its environment, flag and reason')
+  t.strictSame(await counted(registry), expected, 'a second scrape counts nothing again')
 })

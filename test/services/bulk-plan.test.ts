@@ -3,7 +3,7 @@ import t from 'tap'
 import { compileFlag, evaluate, fixedResult, RULE_LIMITS } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition } from '../../src/engine/index.js'
 import type { FlagOverrides, OverrideSpec } from '../../src/engine/types.js'
-import { bulkPlanOf, choose, perPlan } from '../../src/services/bulk-plan.js'
+import { bulkPlanOf, choose, chooseOne, perPlan } from '../../src/services/bulk-plan.js'
 import { flagDefinition, targeting } from '../support/flag-definition.js'
 
 /**
@@ -84,8 +84,9 @@ const context: fc.Arbitrary<EvaluationContext> = fc.record({
   seats: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom('5', true))
 }, { requiredKeys: [] })
 
-t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixed entry where the context cannot change it', async (t) => {
+t.test('choose, and chooseOne for a single flag: each flag\'s outcome is the object evaluate returns, or the fixed entry where the context cannot change it', async (t) => {
   let evaluated = 0
+  let inferredFor = 0
   fc.assert(fc.property(fc.array(flagArb, { minLength: 1, maxLength: 6 }), fc.array(context, { minLength: 1, maxLength: 5 }), fc.integer({ min: NOW - 2 * 86_400_000, max: NOW }), (specs, contexts, now) => {
     const flags = specs.map(compiled)
     const plan = bulkPlanOf(flags)
@@ -98,11 +99,33 @@ t.test('choose: each flag\'s outcome is the object evaluate returns, or the fixe
         // Each flag's own outcomes only: an index into another flag's would serve the wrong flag.
         if (chosen[i] < plan.starts[i] || chosen[i] >= plan.starts[i + 1]) return false
         if (plan.outcomes[chosen[i]] !== (fixed ?? evaluate(flags[i], ctx, now))) return false
+        // One flag by its place: the same entry, except that a flag reading customer_id is given the
+        // inferred context (here one naming a customer the overrides and id lists know), and only it.
+        if (plan.places.get(flags[i].name) !== i) return false
+        const inferred = { ...ctx, customer_id: 'acme' }
+        let asked = false
+        const one = chooseOne(plan, i, ctx, now, () => { asked = true; return inferred })
+        if (asked !== (flags[i].readsCustomer && fixed === null)) return false
+        if (asked) inferredFor++
+        if (plan.outcomes[one] !== (fixed ?? evaluate(flags[i], asked ? inferred : ctx, now))) return false
+        if (!asked && one !== chosen[i]) return false
       }
     }
     return true
   }), { numRuns: 400 })
   t.ok(evaluated > 1000, `evaluated flags were chosen for (${evaluated})`)
+  t.ok(inferredFor > 100, `flags that read customer_id were given the inferred context (${inferredFor})`)
+})
+
+t.test('places: a flag that cannot be served is found by its place\'s complement', async (t) => {
+  const spec = { enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], bucketBy: 'user_id' as const, users: new Map(), customers: new Map(), fallthrough: { percentage: 50, rollout: null } }
+  const good = compiled(spec, 0)
+  const bad = compileFlag({ ...good.definition, name: 'f01', metadata: { x: null } as never })
+  t.equal(bad.servable, false)
+  const plan = bulkPlanOf([good, bad])
+  t.equal(plan.places.get('f00'), 0)
+  t.equal(plan.places.get('f01'), ~1)
+  t.equal(plan.places.get('f02'), undefined)
 })
 
 t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one entry, an evaluated flag\'s every result', async (t) => {
