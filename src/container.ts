@@ -62,9 +62,11 @@ function startRetention (history: HistoryService, days: number, logger: Containe
  * The composition root: database → repositories → snapshot → services. The server, the CLI, the
  * library and the tests all build the same container.
  */
-export async function createContainer (config: Config, { logger = silent, poll = true, subscribe = true, repositories: given }: {
+export async function createContainer (config: Config, { logger = silent, poll = true, subscribe = true, repositories: given, planFromFlags }: {
   logger?: ContainerLogger
   poll?: boolean
+  /** From how many flags single evaluations are served from the environment's plan (services/flag-service.ts; tests lower it). */
+  planFromFlags?: number
   /** Listen for other instances' changes (with REDIS_URL). A one-shot CLI command only announces its own. */
   subscribe?: boolean
   /** Prebuilt repositories (the in-memory fakes): then no database is opened. */
@@ -101,7 +103,7 @@ export async function createContainer (config: Config, { logger = silent, poll =
     if (poll) { snapshot.start(config.cacheRefreshMs); apiKeys.start() }
     if (redis !== undefined && feed !== undefined) redis.connectSnapshotToFeed(snapshot, feed, feedLogger, { subscribe })
     const answers = config.bulkCacheMb === 0 ? undefined : createBulkAnswerCache(config.bulkCacheMb * 1024 * 1024)
-    const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects, answers })
+    const flags = createFlagService({ repo: repositories.flags, snapshot, subjects: repositories.subjects, answers, planFromFlags })
     const history = createHistoryService({ changes: repositories.changes, repo: repositories.flags, flags, snapshot })
     const streams = createStreamHub({
       source: history,

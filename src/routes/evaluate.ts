@@ -8,17 +8,17 @@ import { evaluationContext } from '../services/evaluation-context.js'
 import { perPlan } from '../services/bulk-plan.js'
 import type { BulkEntry, BulkRender, SingleRender } from '../services/flag-service.js'
 import { environmentOf } from './environment-scope.js'
-import { joinedBytes, JSON_TYPE, laidOut, listedBytes } from './json-text.js'
+import { joinedBytes, JSON_TYPE, laidOut, listedBytes, madeOnce } from './json-text.js'
 import { giveBackWhenClosed, ownBytes } from './lent-bytes.js'
 
 /** One entry of `results` (BulkEvaluateResponse), `,"name":{…}` as bytes, the entry as the schema has it; made once per entry (engine/memo.ts). */
 const memberOf = memoized((entry: BulkEntry) => listedBytes(`${JSON.stringify(entry.name)}:${JSON.stringify(entry)}`))
 /** A result as GET answers it (EvaluationResult), made once per result. */
 const resultJson = memoized((result: Result) => JSON.stringify(result))
-/** Per outcome of a plan (a result), its JSON as bytes, laid out as first served (json-text.ts, `laidOut`). */
-const planResults = perPlan((plan) => laidOut(plan.outcomes.length, (j) => Buffer.from(resultJson(plan.outcomes[j] as Result))))
+/** Per outcome of a plan (a result), its JSON, found by the outcome's index (json-text.ts, `madeOnce`). */
+const planResults = perPlan((plan) => madeOnce(plan.outcomes.length, (j) => resultJson(plan.outcomes[j] as Result)))
 /** A single evaluation's answer, from its entry in the plan or from its result. */
-const ONE_RESULT: SingleRender<string | Uint8Array> = {
+const ONE_RESULT: SingleRender<string> = {
   fromPlan: (plan, index) => planResults(plan)(index),
   fromResult: resultJson
 }
@@ -58,7 +58,7 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     // Synchronous (a throw is the error reply): no promise per request.
   }, (request, reply) => {
-    // Already JSON, made once per result (and copied once per plan): not serialized per request.
+    // Already JSON, made once per result: not serialized per request.
     reply.type(JSON_TYPE).send(flags.serveOne(environmentOf(request), request.params.name, request.query, ONE_RESULT) as never)
   })
 

@@ -43,6 +43,20 @@ export function joinedBytes<T> (open: Buffer, items: ArrayLike<T>, bytesOf: (ite
   return joined
 }
 
+/**
+ * `make(index)`, made on its first use for each index below `count` and kept: a plan's text per
+ * outcome (services/bulk-plan.ts), found by its index in one array: a single evaluation's answer,
+ * sent as text as the flag's own result's is (bench/README, twenty-first session).
+ */
+export function madeOnce<T> (count: number, make: (index: number) => T): (index: number) => T {
+  const made = new Array<T | undefined>(count)
+  return (index) => {
+    let value = made[index]
+    if (value === undefined) made[index] = value = make(index)
+    return value
+  }
+}
+
 /** How much memory `laidOut` takes at a time for the bytes it keeps. */
 const CHUNK = 64 * 1024
 

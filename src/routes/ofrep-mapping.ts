@@ -5,7 +5,7 @@ import type { OfrepContextBody, OfrepEvaluationFailureBody, OfrepEvaluationSucce
 import { evaluationContext } from '../services/evaluation-context.js'
 import { perPlan, type BulkPlan } from '../services/bulk-plan.js'
 import type { BulkEntry, BulkRender, SingleRender } from '../services/flag-service.js'
-import { joinedBytes, laidOut, listedBytes } from './json-text.js'
+import { joinedBytes, laidOut, listedBytes, madeOnce } from './json-text.js'
 import { ownBytes } from './lent-bytes.js'
 
 /** Mapping between the OpenFeature Remote Evaluation Protocol and Flagpost's evaluation results. */
@@ -40,14 +40,14 @@ const pieceOf = memoized((entry: BulkEntry): Piece => {
   const digest = createHash('sha256').update(json).digest()
   return { json, d0: digest.readInt32LE(0), d1: digest.readInt32LE(4) }
 })
-/** Per outcome of a plan (a result), its OFREP answer as bytes, laid out as first served (json-text.ts, `laidOut`). */
-const successBytes = perPlan((plan) => laidOut(plan.outcomes.length, (j) => Buffer.from(pieceOf(plan.outcomes[j]).json)))
+/** Per outcome of a plan (a result), its OFREP answer, found by the outcome's index (json-text.ts, `madeOnce`). */
+const successJson = perPlan((plan) => madeOnce(plan.outcomes.length, (j) => pieceOf(plan.outcomes[j]).json))
 /**
  * A single evaluation's OFREP answer (OfrepEvaluationSuccess), the same JSON as its bulk entry, from its
  * entry in the plan or from its result (services/flag-service.ts, `serveOne`).
  */
-export const OFREP_SUCCESS: SingleRender<string | Uint8Array> = {
-  fromPlan: (plan, index) => successBytes(plan)(index),
+export const OFREP_SUCCESS: SingleRender<string> = {
+  fromPlan: (plan, index) => successJson(plan)(index),
   fromResult: (result) => pieceOf(result).json
 }
 

@@ -81,7 +81,7 @@ const ofrepRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     // Synchronous (a throw is the error reply): no promise per request.
   }, (request, reply) => {
-    // Already JSON, made once per result (and copied once per plan: ofrep-mapping.ts): not serialized per request.
+    // Already JSON, made once per result (ofrep-mapping.ts): not serialized per request.
     reply.type(JSON_TYPE).send(flags.serveOne(environmentOf(request), request.params.key, toContext(request.body.context), OFREP_SUCCESS) as never)
   })
 

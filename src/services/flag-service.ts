@@ -76,6 +76,14 @@ const RETRY = Symbol('retry')
  * 10,000 flags a plan takes tens of ms to make).
  */
 const PLAN_AFTER_MS = 100
+/**
+ * From how many flags an environment's single evaluations are served from its plan. Below, the
+ * flags' own objects stay in the CPU's caches between requests and the object path is the cheaper
+ * one: bench:http's `GET` ÷ bare read 81.5–81.9 % from the plan against 84.5–85.3 % from the objects
+ * (twenty-first session), while at 10,000 flags the plan saved about 2 µs a request (bench:scale).
+ * The engine's cost per flag starts to grow between 1,000 and 2,000 distinct flags (bench:cost).
+ */
+const PLAN_FROM_FLAGS = 1000
 /** Before retrying a write another process got in ahead of, wait a little: doubling up to 50 ms, jittered. */
 const backoff = (attempt: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * 2 ** attempt)))
 
@@ -137,8 +145,8 @@ export interface BulkRender<T> {
  * the in-process snapshot. After each commit the snapshot catches up before the call returns,
  * so a client reads its own writes on this instance.
  */
-export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date(), retryBudgetMs = RETRY_BUDGET_MS }: {
-  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date, retryBudgetMs?: number
+export function createFlagService ({ repo, snapshot, subjects, answers, now = () => new Date(), retryBudgetMs = RETRY_BUDGET_MS, planFromFlags = PLAN_FROM_FLAGS }: {
+  repo: FlagRepository, snapshot: FlagSnapshot, subjects?: SubjectRepository, answers?: BulkAnswerCache, now?: () => Date, retryBudgetMs?: number, planFromFlags?: number
 }) {
   /** Refuse to remove variants that overrides still pin: they would silently serve something else. */
   const checkPinnedVariants = async (current: StoredFlag, next: StoredFlag): Promise<void> => {
@@ -188,8 +196,11 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
   }
   const serialized = createKeyedQueue()
   const observers = new Set<EvaluationObserver>()
-  /** Per environment, its bulk plan and the revision it was made at: what `serveOne` evaluates from while the revision stays. */
-  const plans = new Map<string, { revision: number, plan: BulkPlan }>()
+  /**
+   * Per environment, the revision last looked at and its bulk plan, what `serveOne` evaluates from
+   * while the revision stays (null: fewer than `planFromFlags` flags, served from their objects).
+   */
+  const plans = new Map<string, { revision: number, plan: BulkPlan | null }>()
   const planning = new Set<string>()
   /** Make the environment's plan for the revision current PLAN_AFTER_MS from now (one timer at a time per environment). */
   const planSoon = (environment: string): void => {
@@ -199,7 +210,8 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       planning.delete(environment)
       if (!snapshot.hasEnvironment(environment)) { plans.delete(environment); return }
       // The revision and the flags read in one synchronous step: the plan is the revision's.
-      plans.set(environment, { revision: snapshot.revision, plan: bulkPlanOf(snapshot.sorted(environment)) })
+      const flags = snapshot.sorted(environment)
+      plans.set(environment, { revision: snapshot.revision, plan: flags.length >= planFromFlags ? bulkPlanOf(flags) : null })
     }, PLAN_AFTER_MS).unref()
   }
   /** A bulk entry, told to the observers. */
@@ -380,13 +392,13 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
     },
 
     /**
-     * One flag for one context, as `evaluate` answers it, made into a route's answer (`render`). Once
-     * the environment's bulk plan for the current revision is made, the flag is evaluated from the
-     * plan's arrays rather than from its objects, and the answer is made of its entry in the plan: at
-     * 10,000 flags each request's flag is out of the CPU's caches, and the plan's arrays take fewer
-     * cache lines than the flag's objects (SPEC §8; bench/README, twenty-first session). Before that
-     * (after a write, or on an environment's first request), `evaluate` answers, and the plan is made
-     * PLAN_AFTER_MS later, off the request path.
+     * One flag for one context, as `evaluate` answers it, made into a route's answer (`render`). In an
+     * environment of `planFromFlags` flags or more, once its bulk plan for the current revision is
+     * made, the flag is evaluated from the plan's arrays rather than from its objects, and the answer
+     * is made of its entry in the plan: at 10,000 flags each request's flag is out of the CPU's caches,
+     * and the plan's arrays take fewer cache lines than the flag's objects (SPEC §8; bench/README,
+     * twenty-first session). Before that (after a write, or on an environment's first request),
+     * `evaluate` answers, and the plan is made PLAN_AFTER_MS later, off the request path.
      */
     serveOne <T>(environment: string, name: string, context: EvaluationContext, render: SingleRender<T>): T {
       const made = plans.get(environment)
@@ -398,6 +410,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
         return render.fromResult(result)
       }
       const { plan } = made
+      if (plan === null) return render.fromResult(service.evaluate(environment, name, context))
       const place = plan.places.get(name)
       if (place === undefined) {
         for (const observer of observers) observer.missing(environment, name)

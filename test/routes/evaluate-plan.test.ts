@@ -1,6 +1,9 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createContainer } from '../../src/container.js'
 import type { EvaluationObserver } from '../../src/services/flag-service.js'
-import { build, createFlag, type TestApp } from '../helper.js'
+import { createFlag, READ_KEY, testDatabase, WRITE_KEY, type TestApp } from '../helper.js'
 import { until } from '../support/until.js'
 
 /**
@@ -8,7 +11,18 @@ import { until } from '../support/until.js'
  * once it is made for the current revision (services/flag-service.ts, `serveOne`), and from the flag's
  * own result before that (after a write, or on an environment's first request). Both ways must give
  * the same bytes for every kind of flag and context, and a write must be read on the very next request.
+ * The plan serves environments of 1,000 flags or more; these apps lower that to 1 (`planFromFlags`).
  */
+
+/** helper.ts's `build`, with the container's `planFromFlags`. */
+async function build (t: Test, planFromFlags = 1): Promise<TestApp> {
+  const config = loadConfig({ DATABASE_URL: (await testDatabase(t)).url, API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent' })
+  const container = await createContainer(config, { planFromFlags })
+  t.teardown(() => container.close())
+  const app = await buildApp(container)
+  t.teardown(() => app.close())
+  return { app, container, config, write: (opts) => app.inject({ ...opts, headers: { 'x-api-key': WRITE_KEY, ...(opts.headers ?? {}) } }) }
+}
 
 /** Which way each evaluation was served, as the flag service tells its observers. */
 function tellWays (ctx: TestApp): { fromResult: number, fromPlan: number } {
@@ -152,4 +166,16 @@ t.test('from the plan: unknown flags and environments are 404s, and /metrics cou
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
   t.equal(count('half'), 7, 'the plan\'s evaluations of half, each counted once')
   t.ok(count('plain') >= 1, 'and the ones that waited for the plan')
+})
+
+t.test('an environment of fewer flags than planFromFlags is served from its flags\' objects, never from a plan', async (t) => {
+  const ctx = await build(t, FLAGS.length + 1)
+  await seed(ctx)
+  const ways = tellWays(ctx)
+  const before = await answers(ctx)
+  // Long past the moment a plan would be made (PLAN_AFTER_MS), then every request again.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.strictSame(await answers(ctx), before)
+  t.equal(ways.fromPlan, 0, 'none from a plan')
+  t.equal(ways.fromResult, 2 * before.length)
 })
