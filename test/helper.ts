@@ -24,12 +24,12 @@ export { testDatabase, testDialect } from './support/test-database.js'
 /**
  * A fresh app with a write key and a read key, closed when the test ends: on in-memory SQLite, on
  * a private Postgres schema under FLAGPOST_TEST_DB=postgres, or on `env.DATABASE_URL` when given.
- * Reads no other environment.
+ * Reads no other environment. `planFromFlags` is the container's (services/flag-service.ts).
  */
-export async function build (t: TestLike, env: Record<string, string> = {}): Promise<TestApp> {
+export async function build (t: TestLike, env: Record<string, string> = {}, { planFromFlags }: { planFromFlags?: number } = {}): Promise<TestApp> {
   const url = env.DATABASE_URL ?? (await testDatabase(t)).url
   const config = loadConfig({ DATABASE_URL: url, API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent', ...env })
-  const container = await createContainer(config)
+  const container = await createContainer(config, { planFromFlags })
   t.teardown(() => container.close())
   const app = await buildApp(container)
   t.teardown(() => app.close())

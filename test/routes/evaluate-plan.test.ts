@@ -1,9 +1,6 @@
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
-import { createContainer } from '../../src/container.js'
 import type { EvaluationObserver } from '../../src/services/flag-service.js'
-import { createFlag, READ_KEY, testDatabase, WRITE_KEY, type TestApp } from '../helper.js'
+import { build as buildApp, createFlag, type TestApp } from '../helper.js'
 import { until } from '../support/until.js'
 
 /**
@@ -14,15 +11,8 @@ import { until } from '../support/until.js'
  * The plan serves environments of 1,000 flags or more; these apps lower that to 1 (`planFromFlags`).
  */
 
-/** helper.ts's `build`, with the container's `planFromFlags`. */
-async function build (t: Test, planFromFlags = 1): Promise<TestApp> {
-  const config = loadConfig({ DATABASE_URL: (await testDatabase(t)).url, API_KEY: WRITE_KEY, READ_API_KEY: READ_KEY, LOG_LEVEL: 'silent' })
-  const container = await createContainer(config, { planFromFlags })
-  t.teardown(() => container.close())
-  const app = await buildApp(container)
-  t.teardown(() => app.close())
-  return { app, container, config, write: (opts) => app.inject({ ...opts, headers: { 'x-api-key': WRITE_KEY, ...(opts.headers ?? {}) } }) }
-}
+/** An app whose container serves single evaluations from a plan from `planFromFlags` flags. */
+const build = async (t: Test, planFromFlags = 1): Promise<TestApp> => buildApp(t, {}, { planFromFlags })
 
 /** Which way each evaluation was served, as the flag service tells its observers. */
 function tellWays (ctx: TestApp): { fromResult: number, fromPlan: number } {
