@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
+import { fnv1a } from './string-hash.js'
 
 /**
  * Bulk answers kept for the contexts that ask again. A web provider polls every flag with the same
@@ -64,25 +65,20 @@ export interface BulkAnswerCache {
   readonly size: number
 }
 
-/**
- * A key as a 32-bit number (FNV-1a over its UTF-16 code units), for remembering which contexts asked
- * once. Keeping the keys themselves kept a string per request that asks once, hundreds at a time: they
+/*
+ * Contexts asked once are remembered by a 32-bit hash of their key (fnv1a), not by the key itself.
+ * Keeping the keys themselves kept a string per request that asks once, hundreds at a time: they
  * outlived the young generation, were copied into the old one, and were collected there by full
  * collections, which also cost every other request the CPU's cache (a never-repeating bulk request took
  * ~17 % longer with answers kept than without: bench/README, tenth session). Two keys with one hash
  * only admit a context one ask early.
  */
-export function keyHash (key: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193)
-  return hash
-}
 
 export function createBulkAnswerCache (budget: number): BulkAnswerCache {
   // lru-cache bounds the total of the sizes given to `set`, least recently used out first, and does not
   // keep an entry larger than the whole budget.
   const kept = new LRUCache<string, KeptAnswer<unknown>>({ maxSize: budget })
-  // The keys seen once, by their hash (keyHash).
+  // The keys seen once, by their hash (fnv1a).
   const seen = new Set<number>()
   return {
     get <T>(key: string, plan: object): KeptAnswer<T> | undefined {
@@ -91,13 +87,13 @@ export function createBulkAnswerCache (budget: number): BulkAnswerCache {
       // Made from an earlier revision: never served again. Its context has asked before, so its new answer is kept at once.
       if (found.plan !== plan) {
         kept.delete(key)
-        seen.add(keyHash(key))
+        seen.add(fnv1a(key))
         return undefined
       }
       return found as KeptAnswer<T>
     },
     admits (key: string, size: number): boolean {
-      const hash = keyHash(key)
+      const hash = fnv1a(key)
       if (seen.delete(hash)) return true
       // Contexts that come back only after more others than the budget holds would each push out an
       // answer no one asks for again before it is pushed out itself (least recently used, cycled through):

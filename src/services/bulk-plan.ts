@@ -1,6 +1,7 @@
 import { compileBulk, fixedResult, recordReadsCustomer, runBulk, runOne, type BulkProgram, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
+import { nameTable, type NameTable } from './name-table.js'
 
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 /** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
@@ -19,9 +20,10 @@ export interface BulkPlan {
   readonly flags: readonly CompiledFlag[]
   /**
    * Each flag's place in `flags` by its name, or for a flag that cannot be served its place's
-   * complement (`~place`, below 0): how a single evaluation finds its flag without reaching it.
+   * complement (`~place`, below 0): how a single evaluation finds its flag without reaching it, in
+   * a table laid out for the lookup (services/name-table.ts).
    */
-  readonly places: ReadonlyMap<string, number>
+  readonly places: NameTable
   /** The indexes of the flags evaluated per request. */
   readonly evaluated: readonly number[]
   /** The fixed entries that are results (what metrics count as served), in one array that stays the same object. */
@@ -66,9 +68,7 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   const names: string[] = []
   const outcomes: BulkEntry[] = []
   const starts: number[] = []
-  const places = new Map<string, number>()
   flags.forEach((flag, i) => {
-    places.set(flag.name, flag.servable ? i : ~i)
     starts.push(outcomes.length)
     const result = fixedResult(flag)
     // Metadata is the flag's, so servable or not whatever the context.
@@ -86,6 +86,7 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   })
   starts.push(outcomes.length)
   const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
+  const places = nameTable(flags.map((flag) => flag.name), flags.map((flag, i) => flag.servable ? i : ~i))
   return { flags, places, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program: compileBulk(flags, evaluated, starts), revision: {} }
 })
 

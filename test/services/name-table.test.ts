@@ -1,0 +1,69 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { nameTable } from '../../src/services/name-table.js'
+import { fnv1a } from '../../src/services/string-hash.js'
+
+/** What the table must answer: a Map of the same names, the first value of a name given twice kept. */
+const mapOf = (names: readonly string[], values: readonly number[]): Map<string, number> => {
+  const map = new Map<string, number>()
+  names.forEach((name, i) => { if (!map.has(name)) map.set(name, values[i]) })
+  return map
+}
+
+// Names that share prefixes and characters with each other (so `startsWith` at a neighbour's offset
+// would find them), any UTF-16 (lone surrogates too), and an Object.prototype name or two.
+const name = fc.oneof(
+  fc.constantFrom('a', 'ab', 'abc', 'b', 'ba', 'flag', 'flag-1', 'flag-10', 'flag-100', '__proto__', 'constructor', 'toString', ''),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+  fc.string({ unit: fc.constantFrom('a', 'b', '-', '1'), maxLength: 8 })
+)
+const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })
+
+t.test('get answers what a Map of the same names answers, for names held and not held', async (t) => {
+  fc.assert(fc.property(fc.array(fc.tuple(name, int32), { maxLength: 60 }), fc.array(name, { maxLength: 30 }), (entries, asked) => {
+    const names = entries.map(([n]) => n)
+    const values = entries.map(([, v]) => v)
+    const table = nameTable(names, values)
+    const map = mapOf(names, values)
+    if (table.size !== map.size) return false
+    for (const n of [...names, ...asked]) if (table.get(n) !== map.get(n)) return false
+    // Names made of pieces of the held ones: the concatenation of every name must not answer for them.
+    const joined = names.join('')
+    for (let i = 0; i + 1 < joined.length; i++) {
+      const piece = joined.slice(i, i + 3)
+      if (table.get(piece) !== map.get(piece)) return false
+    }
+    return true
+  }), { numRuns: 500 })
+})
+
+t.test('10,000 flag names: every one found, with its value; names next to them are not', async (t) => {
+  const names = Array.from({ length: 10_000 }, (_, i) => `flag-${String(i).padStart(5, '0')}`)
+  const table = nameTable(names, names.map((_, i) => (i % 3 === 0 ? ~i : i)))
+  t.equal(table.size, 10_000)
+  t.ok(names.every((n, i) => table.get(n) === (i % 3 === 0 ? ~i : i)), 'each name its own value')
+  for (const other of ['flag-10000', 'flag-0000', 'flag-000000', 'lag-00001', 'flag-00001 ', 'FLAG-00001', '']) t.equal(table.get(other), undefined, JSON.stringify(other))
+})
+
+t.test('names of one hash are told apart by their characters', async (t) => {
+  // Two names with one FNV-1a hash (found by trying), so both land on one slot's chain.
+  const byHash = new Map<number, string>()
+  let pair: [string, string] | undefined
+  for (let i = 0; pair === undefined; i++) {
+    const n = `flag-${i}`
+    const other = byHash.get(fnv1a(n))
+    if (other === undefined) byHash.set(fnv1a(n), n)
+    else pair = [other, n]
+  }
+  const [first, second] = pair
+  t.equal(nameTable([first], [1]).get(second), undefined, 'the other name of the same hash is not held')
+  const both = nameTable([first, second], [1, 2])
+  t.same([both.get(first), both.get(second)], [1, 2])
+})
+
+t.test('refuses values that are not 32-bit integers, and names and values of different lengths', async (t) => {
+  t.throws(() => nameTable(['a'], [1.5]), /not a 32-bit integer/)
+  t.throws(() => nameTable(['a'], [2 ** 31]), /not a 32-bit integer/)
+  t.throws(() => nameTable(['a', 'b'], [1]), /2 names and 1 values/)
+  t.equal(nameTable([], []).get('a'), undefined, 'an empty table holds nothing')
+})
