@@ -2,6 +2,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { contextKey, createBulkAnswerCache, type KeptAnswer } from '../../src/services/bulk-answers.js'
 import { fnv1a } from '../../src/services/string-hash.js'
+import { fnv1aCollision } from '../support/fnv1a-collision.js'
 import type { EvaluationContext } from '../../src/engine/types.js'
 
 const plan = {}
@@ -78,14 +79,7 @@ t.test('contexts asked once are remembered by a 32-bit hash of their key (FNV-1a
   t.equal(fnv1a('a') >>> 0, 0xe40c292c)
   t.equal(fnv1a('foobar') >>> 0, 0xbf9cf968)
   // Two keys with one hash (found by trying): the second is taken for the first coming back.
-  const byHash = new Map<number, string>()
-  let pair: [string, string] | undefined
-  for (let i = 0; pair === undefined; i++) {
-    const key = `ofrep\nproduction\n{"targetingKey":"user-${i}"}`
-    const other = byHash.get(fnv1a(key))
-    if (other === undefined) byHash.set(fnv1a(key), key)
-    else pair = [other, key]
-  }
+  const pair = fnv1aCollision((i) => `ofrep\nproduction\n{"targetingKey":"user-${i}"}`)
   const cache = createBulkAnswerCache(1000)
   t.notOk(cache.admits(pair[0], 100), 'the first asks once: remembered')
   t.ok(cache.admits(pair[1], 100), 'the other, of the same hash, is admitted one ask early: what a collision costs')

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { nameTable } from '../../src/services/name-table.js'
-import { fnv1a } from '../../src/services/string-hash.js'
+import { fnv1aCollision } from '../support/fnv1a-collision.js'
 
 /** What the table must answer: a Map of the same names, the first value of a name given twice kept. */
 const mapOf = (names: readonly string[], values: readonly number[]): Map<string, number> => {
@@ -47,15 +47,7 @@ t.test('10,000 flag names: every one found, with its value; names next to them a
 
 t.test('names of one hash are told apart by their characters', async (t) => {
   // Two names with one FNV-1a hash (found by trying), so both land on one slot's chain.
-  const byHash = new Map<number, string>()
-  let pair: [string, string] | undefined
-  for (let i = 0; pair === undefined; i++) {
-    const n = `flag-${i}`
-    const other = byHash.get(fnv1a(n))
-    if (other === undefined) byHash.set(fnv1a(n), n)
-    else pair = [other, n]
-  }
-  const [first, second] = pair
+  const [first, second] = fnv1aCollision((i) => `flag-${i}`)
   t.equal(nameTable([first], [1]).get(second), undefined, 'the other name of the same hash is not held')
   const both = nameTable([first, second], [1, 2])
   t.same([both.get(first), both.get(second)], [1, 2])

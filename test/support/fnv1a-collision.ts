@@ -1,0 +1,12 @@
+import { fnv1a } from '../../src/services/string-hash.js'
+
+/** The first two of `make(0)`, `make(1)`, … with one FNV-1a hash, in that order (found by trying). */
+export function fnv1aCollision (make: (i: number) => string): [string, string] {
+  const byHash = new Map<number, string>()
+  for (let i = 0; ; i++) {
+    const text = make(i)
+    const other = byHash.get(fnv1a(text))
+    if (other !== undefined) return [other, text]
+    byHash.set(fnv1a(text), text)
+  }
+}
