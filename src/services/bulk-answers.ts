@@ -65,20 +65,16 @@ export interface BulkAnswerCache {
   readonly size: number
 }
 
-/*
- * Contexts asked once are remembered by a 32-bit hash of their key (fnv1a), not by the key itself.
- * Keeping the keys themselves kept a string per request that asks once, hundreds at a time: they
- * outlived the young generation, were copied into the old one, and were collected there by full
- * collections, which also cost every other request the CPU's cache (a never-repeating bulk request took
- * ~17 % longer with answers kept than without: bench/README, tenth session). Two keys with one hash
- * only admit a context one ask early.
- */
-
 export function createBulkAnswerCache (budget: number): BulkAnswerCache {
   // lru-cache bounds the total of the sizes given to `set`, least recently used out first, and does not
   // keep an entry larger than the whole budget.
   const kept = new LRUCache<string, KeptAnswer<unknown>>({ maxSize: budget })
-  // The keys seen once, by their hash (fnv1a).
+  // The keys seen once, by a 32-bit hash of each (fnv1a), not by the key itself. Keeping the keys
+  // themselves kept a string per request that asks once, hundreds at a time: they outlived the young
+  // generation, were copied into the old one, and were collected there by full collections, which also
+  // cost every other request the CPU's cache (a never-repeating bulk request took ~17 % longer with
+  // answers kept than without: bench/README, tenth session). Two keys with one hash only admit a
+  // context one ask early.
   const seen = new Set<number>()
   return {
     get <T>(key: string, plan: object): KeptAnswer<T> | undefined {
