@@ -7,16 +7,18 @@
  * server is then stopped, and every measured server is a fresh `node dist/bin/server.js` (default config,
  * log to a file) loading the database from cold.
  * - throughput of `GET /evaluate/{name}` in the default environment, every connection cycling through
- *   10,000 requests over the 1,000 flags: the 1-environment and the 10-environment server in
- *   alternating rounds, the ratio taken round by round (support/load.ts);
+ *   10,000 requests over the 1,000 flags: the 1-environment and the 10-environment servers in
+ *   alternating rounds, the ratio taken round by round (support/load.ts); each side served by
+ *   PROCESSES identical processes, one per round in turn (support/load.ts, `rotating`: one process a
+ *   side made the ratio two processes' luck, 63–114 % over the rounds of one run);
  * - memory per environment: a server with 1, 2, 5 and 10 environments, one at a time, each after
  *   every flag has been evaluated once in every environment and MEMORY_WARMUP seconds of load over
  *   the same requests; then RSS and V8 heap used from its
  *   /metrics after a forced full GC (the server exposes none: it runs with `--expose-gc` and a
  *   preloaded SIGUSR2 handler that calls `gc()`), the median of several reads; a least-squares
  *   line through the four points gives MB per environment, and its residuals say whether it is linear.
- * Run: npm run bench:environments   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process),
- * FLAGS=1000, MEMORY_WARMUP=3 s of load per memory server, MEMORY_READS=5)
+ * Run: npm run bench:environments   (builds first; DURATION=2, ROUNDS=9 (three per process), CONNECTIONS=32, WARMUP=10 (s per process),
+ * PROCESSES=3, FLAGS=1000, MEMORY_WARMUP=3 s of load per memory server, MEMORY_READS=5)
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,14 +26,16 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { flagName, loadRequests, requestContexts, seedDataset } from './support/dataset.js'
 import {
-  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rps, runLoad, verdict, type LoadTarget, type Measured
+  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rotating, rps, runLoad, verdict, type LoadTarget, type Measured
 } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
-import { startServer, type ServerProcess } from './support/server-process.js'
+import { startProcesses, startServer, type ServerProcess } from './support/server-process.js'
 import { median } from './support/timing.js'
 
-const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 7, connections: 32 })
+const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32 })
+/** Processes per side of the throughput ratio. */
+const PROCESSES = Number(process.env.PROCESSES ?? 3)
 const FLAGS = Number(process.env.FLAGS ?? 1_000)
 const MEMORY_WARMUP = Number(process.env.MEMORY_WARMUP ?? 3)
 const MEMORY_READS = Number(process.env.MEMORY_READS ?? 5)
@@ -58,7 +62,7 @@ try {
 interface Database { count: number, path: string, environments: string[] }
 
 async function main (): Promise<void> {
-  printRunHeader(`bench:environments: ${FLAGS.toLocaleString('en-US')} flags; ${describeLoad(OPTIONS)}; ` +
+  printRunHeader(`bench:environments: ${FLAGS.toLocaleString('en-US')} flags; ${describeLoad(OPTIONS)}; ${PROCESSES} processes a side, one per round in turn; ` +
     `memory: ${MEMORY_WARMUP} s of load then the median of ${MEMORY_READS} reads after a forced GC, per server`)
   const prepared = performance.now()
   const databases: Database[] = []
@@ -143,9 +147,9 @@ async function measureThroughput (one: Database, ten: Database): Promise<Map<str
   const defaultRequests = loadRequests(REQUESTS, FLAGS).get
   const targets: LoadTarget[] = []
   for (const db of [one, ten]) {
-    const server = await start(db, `load-${db.count}`)
-    await check(server, db)
-    targets.push({ label: label(db.count), base: () => server.base, requests: defaultRequests, cpuMs: () => processCpuMs(server.pid) })
+    const side = await startProcesses(PROCESSES, async (i) => start(db, `load-${db.count}-${i}`))
+    for (const server of side) await check(server, db)
+    targets.push(rotating(label(db.count), side, defaultRequests, processCpuMs))
   }
   const results = await alternate(targets, OPTIONS)
   for (const server of [...servers]) await stop(server)
