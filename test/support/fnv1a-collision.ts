@@ -5,8 +5,9 @@ export function fnv1aCollision (make: (i: number) => string): [string, string] {
   const byHash = new Map<number, string>()
   for (let i = 0; ; i++) {
     const text = make(i)
-    const other = byHash.get(fnv1a(text))
+    const hash = fnv1a(text)
+    const other = byHash.get(hash)
     if (other !== undefined) return [other, text]
-    byHash.set(fnv1a(text), text)
+    byHash.set(hash, text)
   }
 }
