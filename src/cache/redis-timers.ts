@@ -25,19 +25,28 @@ export function patientRedisTimers (): void {
   type Stalled = { socketTimeoutTimer?: NodeJS.Timeout, stream: NodeJS.EventEmitter & { destroy (err: Error): void }, commandQueue: { length: number }, options: { socketTimeout?: number } }
   const redis = Redis.prototype as unknown as { setSocketTimeout (this: Stalled): void }
   redis.setSocketTimeout = function (this: Stalled): void {
+    // The timer judges the stream it was armed on, never a later one: ioredis leaves it armed when
+    // that stream closes for another reason, and it then destroyed the reconnected, healthy stream
+    // (and no command on the new stream armed its own timer while the stale one stood).
+    const stream = this.stream
+    const disarm = (): void => {
+      clearTimeout(timer)
+      if (this.socketTimeoutTimer === timer) this.socketTimeoutTimer = undefined
+    }
     const timer: NodeJS.Timeout = setTimeout(() => {
       setImmediate(() => {
         // Data read meanwhile cleared (or replaced) the timer: the connection is alive.
         if (this.socketTimeoutTimer !== timer) return
-        this.stream.destroy(new Error(`Socket timeout. Expecting data, but didn't receive any in ${this.options.socketTimeout}ms.`))
         this.socketTimeoutTimer = undefined
+        stream.destroy(new Error(`Socket timeout. Expecting data, but didn't receive any in ${this.options.socketTimeout}ms.`))
       })
     }, this.options.socketTimeout)
     this.socketTimeoutTimer = timer
+    stream.once('close', disarm)
     // As ioredis does: the next data clears it, and re-arms it while replies are still awaited.
-    this.stream.once('data', () => {
-      clearTimeout(timer)
-      if (this.socketTimeoutTimer === timer) this.socketTimeoutTimer = undefined
+    stream.once('data', () => {
+      disarm()
+      stream.off('close', disarm)
       if (this.commandQueue.length === 0) return
       if (this.socketTimeoutTimer === undefined) redis.setSocketTimeout.call(this)
     })

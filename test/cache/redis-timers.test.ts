@@ -4,6 +4,8 @@ import { Redis } from 'ioredis'
 import { patientRedisTimers } from '../../src/cache/redis-timers.js'
 import { REDIS_BOUNDS } from '../../src/cache/redis-feed.js'
 import { redisUrlOrSkip } from '../support/redis.js'
+import { startTcpProxy } from '../support/tcp-proxy.js'
+import { until } from '../support/until.js'
 
 // ioredis's timeouts must judge the connection, not the event loop: a reply that arrived while the loop
 // was blocked is read before they fire; a Redis that stalls still times out (src/cache/redis-timers.ts).
@@ -43,4 +45,34 @@ t.test('a Redis that accepts and never answers still fails the command and the c
   t.ok(Date.now() - started < REDIS_BOUNDS.command + 400, `the command failed after ${Date.now() - started} ms`)
   await new Promise((resolve) => setTimeout(resolve, REDIS_BOUNDS.socket))
   t.ok(errors.some((e) => /Socket timeout/.test(e)), `the stalled socket was dropped: ${errors.join('; ')}`)
+})
+
+t.test('a socket timer armed on a stream that closed for another reason never drops the reconnected one, which arms its own', async (t) => {
+  const url = await redisUrlOrSkip(t)
+  if (url === null) return
+  const target = new URL(url)
+  const proxy = await startTcpProxy(Number(target.port || 6379), target.hostname)
+  const redis = new Redis(`redis://127.0.0.1:${proxy.port}`, { ...OPTIONS, retryStrategy: () => 50 })
+  t.teardown(async () => { redis.disconnect(); proxy.resume(); await proxy.close() })
+  const events: string[] = []
+  redis.on('error', (err: Error) => events.push(`error: ${err.message}`))
+  redis.on('reconnecting', () => events.push('reconnecting'))
+  await new Promise((resolve) => redis.once('ready', resolve))
+
+  proxy.stall()
+  const armed = Date.now()
+  await t.rejects(redis.ping(), /Command timed out/, 'the first stream stalls with a command waiting: its socket timer is armed')
+  // The stream closes before its timer fires, for a reason of its own (here the link is cut).
+  proxy.cut(); proxy.resume(); proxy.restore()
+  await new Promise((resolve) => redis.once('ready', resolve))
+  t.ok(Date.now() - armed < REDIS_BOUNDS.socket, `reconnected ${Date.now() - armed} ms after the timer was armed, before it would fire`)
+  events.length = 0
+  await new Promise((resolve) => setTimeout(resolve, armed + REDIS_BOUNDS.socket + 400 - Date.now()))
+  t.same(events, [], 'the first stream\'s timer, past its time, dropped nothing')
+  t.equal(redis.status, 'ready')
+  t.equal(await redis.ping(), 'PONG')
+
+  proxy.stall()
+  await t.rejects(redis.ping(), /Command timed out/)
+  await t.resolves(until(() => events.some((e) => /Socket timeout/.test(e)), REDIS_BOUNDS.socket + 1000, 20), 'the new stream, stalled, is dropped by a timer of its own')
 })
