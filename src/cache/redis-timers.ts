@@ -25,9 +25,10 @@ export function patientRedisTimers (): void {
   type Stalled = { socketTimeoutTimer?: NodeJS.Timeout, stream: NodeJS.EventEmitter & { destroy (err: Error): void }, commandQueue: { length: number }, options: { socketTimeout?: number } }
   const redis = Redis.prototype as unknown as { setSocketTimeout (this: Stalled): void }
   redis.setSocketTimeout = function (this: Stalled): void {
-    // The timer judges the stream it was armed on, never a later one: ioredis leaves it armed when
+    // The timer judges the stream it was armed on, never a later one: ioredis 5 leaves it armed when
     // that stream closes for another reason, and it then destroyed the reconnected, healthy stream
-    // (and no command on the new stream armed its own timer while the stale one stood).
+    // (and no command on the new stream armed its own timer while the stale one stood). ioredis 6
+    // fixed the same (redis/ioredis#2147); this method replaces theirs, so it carries the fix itself.
     const stream = this.stream
     const disarm = (): void => {
       clearTimeout(timer)
