@@ -12,7 +12,8 @@
  *    next 8,192 per run, so none asks again while the server remembers it), these on PROCESSES servers
  *    of each kind of their own (default and `BULK_CACHE_MB=0`), one per round in turn.
  * 2. Cost growth: the same OFREP bulk request on servers holding 10, 100, 1,000 and 10,000 flags that
- *    keep no answers, alternating rounds: server CPU per request and per flag.
+ *    keep no answers, PROCESSES of each size one per round in turn, alternating rounds: server CPU per
+ *    request and per flag.
  * Contexts: users, countries, versions, e-mails (support/dataset.ts).
  * Run: npm run bench:bulk   (builds first; DURATION=2, ROUNDS=7, CONNECTIONS=32, WARMUP=10 (s per process), FLAGS=350,
  * SIZES=10,100,1000,10000, CONTEXTS=100, NEW_CONTEXTS=40960, PROCESSES=3, PARTS=bulk,growth)
@@ -20,7 +21,7 @@
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { bulkRequests, seedDataset } from './support/dataset.js'
-import { alternate, cpuPerRequest, rotating, describeLoad, failureReport, loadOptionsFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, rotating, describeLoad, failureReport, loadOptionsFromEnv, processesFromEnv, useWrk, loadRow, LOAD_HEADER, ratio, rpsSpread, type LoadTarget, type Measured } from './support/load.js'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -40,8 +41,8 @@ const SLICE = 8192
 /** Contexts for the requests that do not ask again (at most 50,000: the dataset's users), taken SLICE at a time. */
 const NEW_CONTEXTS = Number(process.env.NEW_CONTEXTS ?? 5 * SLICE)
 const PARTS = (process.env.PARTS ?? 'bulk,growth').split(',')
-/** Processes per side for the contexts that do not ask again (one per round in turn). */
-const PROCESSES = Number(process.env.PROCESSES ?? 3)
+/** Processes per side for the contexts that do not ask again, and per size for the growth (one per round in turn). */
+const PROCESSES = processesFromEnv(3)
 const KEY = 'bench-write-key-0123456789'
 /** Unleash Edge's published figure: `/api/frontend`, 350 features, one CPU. */
 const EDGE_RPS = 6_900
@@ -188,16 +189,24 @@ async function bulk (run: BenchRun): Promise<void> {
   for (const server of [flagpost, unkept, ...fresh, ...freshUnkept, bare]) await server.stop()
 }
 
-/** Evaluation's cost per flag: servers that keep no answers, so every request evaluates every flag. */
+/**
+ * Evaluation's cost per flag: servers that keep no answers, so every request evaluates every flag;
+ * PROCESSES of them per size, one per round in turn, so that no size's figure is one process's luck.
+ */
 async function growth (run: BenchRun, ofrep: autocannon.Request[]): Promise<void> {
-  const sized: Array<{ flags: number, server: ServerProcess }> = []
-  for (const flags of SIZES) sized.push({ flags, server: await flagpostWith(run, flags, { BULK_CACHE_MB: '0' }) })
-  for (const { flags, server } of sized) {
-    const flagsAnswered = (JSON.parse(await answer(server, ofrep[0])) as { flags: unknown[] }).flags.length
-    if (flagsAnswered !== flags) throw new Error(`${flags} flags: the bulk answer has ${flagsAnswered}`)
+  const sized: Array<{ flags: number, servers: ServerProcess[] }> = []
+  for (const flags of SIZES) {
+    await seedDataset(dbOf(run, flags), { flags, subjects: false })
+    sized.push({ flags, servers: await startProcesses(PROCESSES, async (i) => flagpostOn(run.servers, run.dir, dbOf(run, flags), `${flags}-${i}`, { BULK_CACHE_MB: '0' })) })
+  }
+  for (const { flags, servers } of sized) {
+    for (const server of servers) {
+      const flagsAnswered = (JSON.parse(await answer(server, ofrep[0])) as { flags: unknown[] }).flags.length
+      if (flagsAnswered !== flags) throw new Error(`${flags} flags: the bulk answer has ${flagsAnswered}`)
+    }
   }
   const load = sampleLoad()
-  const results = await alternate(sized.map(({ flags, server }) => target(`${flags}`, server, ofrep)), OPTIONS)
+  const results = await alternate(sized.map(({ flags, servers }) => rotating(`${flags}`, servers, ofrep, processCpuMs)), OPTIONS)
   const during = load()
   const cpuOf = (m: Measured): number => median(m.cpuPerRequest)
   const base = cpuOf(results.get(`${SIZES[0]}`)!)

@@ -26,7 +26,7 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { flagName, loadRequests, requestContexts, seedDataset } from './support/dataset.js'
 import {
-  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rotating, rps, runLoad, verdict, type LoadTarget, type Measured
+  alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, processesFromEnv, ratio, rotating, rps, runLoad, verdict, type LoadTarget, type Measured
 } from './support/load.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -35,7 +35,7 @@ import { median } from './support/timing.js'
 
 const OPTIONS = loadOptionsFromEnv({ duration: 2, rounds: 9, connections: 32 })
 /** Processes per side of the throughput ratio. */
-const PROCESSES = Number(process.env.PROCESSES ?? 3)
+const PROCESSES = processesFromEnv(3)
 const FLAGS = Number(process.env.FLAGS ?? 1_000)
 const MEMORY_WARMUP = Number(process.env.MEMORY_WARMUP ?? 3)
 const MEMORY_READS = Number(process.env.MEMORY_READS ?? 5)

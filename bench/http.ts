@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { pinCores } from './support/cores.js'
 import { printRunFooter, printRunHeader, sampleLoad } from './support/machine.js'
-import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
+import { alternate, describeLoad, failureReport, LOAD_HEADER, loadOptionsFromEnv, processesFromEnv, useWrk, loadRow, ratio, rotating, verdict, type LoadTarget } from './support/load.js'
 import { processCpuMs } from './support/cpu-time.js'
 import { redisClientsOf } from './support/redis-clients.js'
 import { startBareServer, startProcesses, startServer, withServers, type BenchRun, type ServerProcess } from './support/server-process.js'
@@ -25,7 +25,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ONLY = process.env.TARGETS
 const PROFILE_DIR = process.env.PROFILE_DIR
 /** Processes per target (one profiled process when profiling: bench:profile reads one profile). */
-const PROCESSES = Number(process.env.PROCESSES ?? (PROFILE_DIR === undefined ? 3 : 1))
+const PROCESSES = processesFromEnv(PROFILE_DIR === undefined ? 3 : 1)
 const KEY = 'bench-write-key-0123456789'
 /** SPEC §8 / issue 17: the default configuration's GET /evaluate against the bare route. */
 const TARGET_PERCENT = 85

@@ -13,7 +13,7 @@
 import { join } from 'node:path'
 import type autocannon from 'autocannon'
 import { KINDS, loadRequests, seedDataset, type DatasetSize } from './support/dataset.js'
-import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, ratio, rotating, useWrk, verdict, type Measured } from './support/load.js'
+import { alternate, cpuPerRequest, describeLoad, failureReport, failures, loadOptionsFromEnv, processesFromEnv, ratio, rotating, useWrk, verdict, type Measured } from './support/load.js'
 import { pinCores, pinServer } from './support/cores.js'
 import { printRunFooter, printRunHeader } from './support/machine.js'
 import { processCpuMs } from './support/cpu-time.js'
@@ -25,8 +25,8 @@ const FLAGS = Number(process.env.FLAGS ?? 10_000)
 const REQUESTS = 10_000
 const TALLY = 2_000
 const COLD_STARTS = Number(process.env.COLD_STARTS ?? 3)
-const PROCESSES = Number(process.env.PROCESSES ?? 3)
-if (!(PROCESSES >= 1 && PROCESSES <= COLD_STARTS)) throw new Error(`PROCESSES must be from 1 to COLD_STARTS (${COLD_STARTS})`)
+const PROCESSES = processesFromEnv(3)
+if (PROCESSES > COLD_STARTS) throw new Error(`PROCESSES must be at most COLD_STARTS (${COLD_STARTS})`)
 const KEY = 'bench-write-key-0123456789'
 
 await withServers('flagpost-bench-scale-', main)

@@ -161,6 +161,13 @@ export function rotating (label: string, servers: Array<{ base: string, pid: num
   }
 }
 
+/** PROCESSES from the environment (`fallback` when it is unset): how many identical processes a target's rounds go round (`rotating`). */
+export function processesFromEnv (fallback: number): number {
+  const n = Number(process.env.PROCESSES ?? fallback)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`PROCESSES must be a whole number from 1, not ${process.env.PROCESSES}`)
+  return n
+}
+
 /** autocannon counts a timeout as an error too. */
 export const failures = (r: Round): number => r.errors + r.non2xx
 
