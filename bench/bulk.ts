@@ -66,6 +66,11 @@ async function flagpostOn (servers: ServerProcess[], dir: string, db: string, la
   return server
 }
 
+/** PROCESSES Flagpost servers over the existing SQLite file of `flags` flags, for a target served by them in turn (`rotating`). */
+async function processesOn (run: BenchRun, flags: number, label: string, env: Record<string, string>): Promise<ServerProcess[]> {
+  return startProcesses(PROCESSES, async (i) => flagpostOn(run.servers, run.dir, dbOf(run, flags), `${label}-${i}`, env))
+}
+
 /** What the server answers to `request`: a 200, or the bench stops. */
 async function answer (server: ServerProcess, request: autocannon.Request): Promise<string> {
   const res = await fetch(`${server.base}${request.path!}`, { method: request.method, headers: request.headers as Record<string, string>, body: request.body as string })
@@ -117,10 +122,8 @@ async function bulk (run: BenchRun): Promise<void> {
   // per round in turn: two processes of one build differ by ±20 % for as long as they run, more than
   // what keeping answers could cost a request that finds none (2026-12-03: one process that keeps them
   // against one that does not, two pairs in one run, read 117 % and 76 %).
-  const several = async (label: string, env: Record<string, string>): Promise<ServerProcess[]> =>
-    startProcesses(PROCESSES, async (i) => flagpostOn(run.servers, run.dir, dbOf(run, FLAGS), `${label}-${i}`, env))
-  const fresh = await several('new', {})
-  const freshUnkept = await several('unkept-new', { BULK_CACHE_MB: '0' })
+  const fresh = await processesOn(run, FLAGS, 'new', {})
+  const freshUnkept = await processesOn(run, FLAGS, 'unkept-new', { BULK_CACHE_MB: '0' })
   const ofrepBody = await answer(flagpost, again.ofrep[0])
   const evaluateBody = await answer(flagpost, again.evaluate[0])
   for (const other of [unkept, ...fresh, ...freshUnkept]) {
@@ -197,7 +200,7 @@ async function growth (run: BenchRun, ofrep: autocannon.Request[]): Promise<void
   const sized: Array<{ flags: number, servers: ServerProcess[] }> = []
   for (const flags of SIZES) {
     await seedDataset(dbOf(run, flags), { flags, subjects: false })
-    sized.push({ flags, servers: await startProcesses(PROCESSES, async (i) => flagpostOn(run.servers, run.dir, dbOf(run, flags), `${flags}-${i}`, { BULK_CACHE_MB: '0' })) })
+    sized.push({ flags, servers: await processesOn(run, flags, `${flags}`, { BULK_CACHE_MB: '0' }) })
   }
   for (const { flags, servers } of sized) {
     for (const server of servers) {
