@@ -76,7 +76,7 @@ function hashFrom (start: HashStart, bytes: Uint8Array, len: number): number {
   return hashResumed(start.state, start.pending, start.pendingBytes, start.length, bytes, len)
 }
 
-/** `hashFrom` with the start's four numbers given one by one (a split table keeps them in an Int32Array). */
+/** `hashFrom` with the start's four numbers given one by one (a program's code keeps them in an Int32Array: `splitWords`). */
 function hashResumed (state: number, pending: number, pendingBytes: number, length: number, bytes: Uint8Array, len: number): number {
   let h = state
   let k = pending
@@ -245,12 +245,14 @@ export function indexForHash (split: CompiledSplit, hash: number): number {
 /**
  * The index, counted from `from`, of the first of `thresholds[from .. end)` above `hash` (the last is
  * 2^32, above every hash, so it is not tested); -1 when the range is empty (a split serving nothing).
+ * Each is read unsigned (`>>> 0`), as the int32 words of `splitWords` hold them; a threshold below 2^32 is
+ * itself either way.
  */
 function thresholdIndex (thresholds: ArrayLike<number>, from: number, end: number, hash: number): number {
   const last = end - 1
   // Stryker disable next-line EqualityOperator: the last threshold is 2^32, above every hash, so testing it returns last as well
   for (let i = from; i < last; i++) {
-    if (hash < thresholds[i]) return i - from
+    if (hash < thresholds[i] >>> 0) return i - from
   }
   return last - from
 }
@@ -275,33 +277,21 @@ export function pickVariant (split: CompiledSplit, bucketValue: string): string 
 }
 
 /**
- * Many splits in flat arrays, for evaluating many flags in a row (engine/bulk-program.ts): each
- * split's hash start (four numbers) and where its thresholds start in one array of them, so that a
- * pick reads two typed arrays laid out in flag order instead of three objects per split spread over
- * the heap. Split `s`'s thresholds are `thresholds[heads[5s + 4] .. heads[5(s + 1) + 4])`; the heads
- * array ends with one more entry's threshold start.
+ * A split as words of a program's code (engine/bulk-program.ts), kept in the record of the flag
+ * that holds it: its hash start's four numbers, its threshold count, then the thresholds. A pick
+ * then reads the lines of the record it is already reading, not a table of splits and one of
+ * thresholds spread over as many more (bench/README, twenty-sixth session). A threshold is at most
+ * 2^32, past int32: each is kept as its low 32 bits (`| 0`) and read back unsigned; the last, 2^32,
+ * is never compared.
  */
-export interface SplitTable { readonly heads: Int32Array, readonly thresholds: Float64Array }
-
-export function splitTable (splits: readonly CompiledSplit[]): SplitTable {
-  const heads = new Int32Array(5 * (splits.length + 1))
-  const thresholds = new Float64Array(splits.reduce((n, split) => n + split.thresholds.length, 0))
-  let at = 0
-  splits.forEach((split, s) => {
-    const { start } = split
-    heads.set([start.state, start.pending, start.pendingBytes, start.length, at], 5 * s)
-    thresholds.set(split.thresholds, at)
-    at += split.thresholds.length
-  })
-  heads[5 * splits.length + 4] = at
-  return { heads, thresholds }
+export function splitWords (split: CompiledSplit): number[] {
+  const { start, thresholds } = split
+  return [start.state, start.pending, start.pendingBytes, start.length, thresholds.length, ...thresholds.map((threshold) => threshold | 0)]
 }
 
-/** `bucketIndex(splits[s], bucketValue)` for the splits the table was made from. */
-export function bucketIndexIn (table: SplitTable, s: number, bucketValue: string): number {
-  const { heads, thresholds } = table
-  const h = 5 * s
+/** `bucketIndex(split, bucketValue)` for the split whose words (`splitWords`) start at `at` of `code`. */
+export function bucketIndexAt (code: Int32Array, at: number, bucketValue: string): number {
   const len = encodeValue(bucketValue)
-  const hash = hashResumed(heads[h], heads[h + 1], heads[h + 2], heads[h + 3], valueBytes, len)
-  return thresholdIndex(thresholds, heads[h + 4], heads[h + 9], hash)
+  const hash = hashResumed(code[at], code[at + 1], code[at + 2], code[at + 3], valueBytes, len)
+  return thresholdIndex(code, at + 5, at + 5 + code[at + 4], hash)
 }

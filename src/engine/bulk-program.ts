@@ -1,8 +1,9 @@
 /**
  * Bulk evaluation's form of a list of compiled flags (services/bulk-plan.ts, once per revision):
- * what `evaluate` reads of each flag, laid out in flag order in one Int32Array, with the splits'
- * hash starts and thresholds in two more (bucketing.ts, `splitTable`). Evaluating hundreds of flags
- * for one context then reads a few arrays front to back, instead of a dozen objects per flag spread
+ * what `evaluate` reads of each flag, its splits' hash starts and thresholds too (bucketing.ts,
+ * `splitWords`), laid out in flag order in one Int32Array, and every flag's overrides and id lists
+ * in one table (name-table.ts). Evaluating hundreds of flags for one context then reads a few
+ * arrays front to back, instead of a dozen objects per flag spread
  * over the heap: in a server, between two requests' evaluations, the HTTP work and the answer's
  * bytes push the flags' objects out of the CPU's caches, and a bulk request's evaluation cost about
  * three times what the same loop costs on its own (bench/README, eighteenth session). A clause that
@@ -15,8 +16,9 @@
  * single-flag routes, once an environment's plan is made: services/flag-service.ts, `serveOne`). The
  * property tests in test/services/bulk-plan.test.ts hold both to it for every flag, context and time.
  */
-import { bucketIndexIn, splitTable, type CompiledSplit, type SplitTable } from './bucketing.js'
-import { attr, userIdOf, type CompiledFlag, type Served } from './evaluate.js'
+import { bucketIndexAt, splitWords, type CompiledSplit } from './bucketing.js'
+import { attr, userIdOf, type CompiledFlag } from './evaluate.js'
+import { nameTable, type NameTable } from './name-table.js'
 import type { CompiledRule, Predicate } from './rules.js'
 import type { Clause, EvaluationContext, EvaluationResult } from './types.js'
 
@@ -28,31 +30,45 @@ const CUSTOMER_IDS = 8
 /** Not a step: the flag can read `customer_id` (CompiledFlag.readsCustomer), so its caller infers a user's customer. */
 const READS_CUSTOMER = 16
 
-/** Where nothing is (a split, an object slot). */
+/** Where nothing is (a split, an object slot, an id list's result). */
 const NONE = -1
-/** Either override step. */
-const OVERRIDES = USER_OVERRIDES | CUSTOMER_OVERRIDES
+/** Any of steps 3 to 6: the steps read from `subjects`. */
+const SUBJECTS = USER_OVERRIDES | CUSTOMER_OVERRIDES | USER_IDS | CUSTOMER_IDS
+/**
+ * A value of `subjects`: the override's place among the flag's results plus one (0: no override),
+ * shifted left once, and below it whether the id list holds the subject.
+ */
+const IN_IDS = 1
+const overrideValue = (place: number): number => (place + 1) << 1
 /** Above this many results, a flag's are found by a map made for the purpose rather than by a scan. */
 const SCAN = 16
 
 export interface BulkProgram {
   /**
-   * One record per flag, in order: `index, end, steps, bucketBy`, then per step the flag has (see
-   * USER_OVERRIDES…) its object slot (after the overrides' slots, the index of the flag's first result,
-   * which a `Served` place counts from; for the id lists, the index served), then the rule count
-   * and per rule `clauses, id…, split, index, splitStart`, then the fallthrough's `split, index,
-   * splitStart`. `index` is the flag's place in the list (what `chosen` is indexed by), `end` where
-   * the next record starts, `bucketBy` the slot of the attribute the splits hash (NONE: the user),
-   * `split` a split of `splits` (NONE: none), and `splitStart` the index of its first variant's result.
+   * One record per flag, in order: `index, end, steps, bucketBy`, the fallthrough's `split, index,
+   * splitStart`, then if the flag has any of the steps 3 to 6 (see USER_OVERRIDES…) the index of its
+   * first result (which an override's place counts from) and the indexes its user id list and
+   * customer id list serve (NONE: no list), then the rule count and per rule `clauses, id…, split,
+   * index, splitStart`, then the words of the splits these name (`splitWords`). `index` is the flag's
+   * place in the list (what `chosen` is indexed by), `end` where the next record starts, `bucketBy`
+   * the slot of the attribute the splits hash (NONE: the user), `split` where the split's words start
+   * in `code` (NONE: no split), and `splitStart` the index of its first variant's result. A record
+   * is read from its first word on; what a single evaluation reads of it is a line or two.
    */
   readonly code: Int32Array
   /** Per flag of the list the program was made from, where its record starts in `code`; NONE for a flag without one. */
   readonly records: Int32Array
-  /** The overrides' maps, the id sets and the bucketing attributes the records name by slot. */
+  /** The bucketing attributes the records name by slot. */
   readonly objects: readonly unknown[]
+  /**
+   * Every flag's overrides and id lists, in one table: a user id for owner `2 × index`, a customer id
+   * for `2 × index + 1`, each with what it is served (see IN_IDS). One lookup per side answers both
+   * steps of that side, and reads two cache lines, where a flag's own `Map` and `Set` read several each
+   * (name-table.ts).
+   */
+  readonly subjects: NameTable
   /** Each distinct clause once. */
   readonly clauses: readonly Predicate[]
-  readonly splits: SplitTable
   /** Per clause, for the context being evaluated: 0 not tested yet, 1 holds, 2 does not. */
   readonly tested: Int8Array
 }
@@ -91,9 +107,17 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
   const objects: unknown[] = []
   const clauseIds = new Map<string, number>()
   const clauses: Predicate[] = []
-  const splits: CompiledSplit[] = []
   const slot = (object: unknown): number => objects.push(object) - 1
-  const splitId = (split: CompiledSplit | null): number => split === null ? NONE : splits.push(split) - 1
+  // The record's words that name a split, with the split: its words are written after the rules.
+  const named: Array<{ at: number, split: CompiledSplit }> = []
+  const splitAt = (split: CompiledSplit | null): number => {
+    if (split !== null) named.push({ at: code.length, split })
+    return NONE
+  }
+  const subjectIds: string[] = []
+  const subjectValues: number[] = []
+  const subjectOwners: number[] = []
+  const subject = (owner: number, id: string, value: number): void => { subjectIds.push(id); subjectValues.push(value); subjectOwners.push(owner) }
   for (const i of indexes) {
     const flag = flags[i]
     if (!flag.enabled) throw new Error(`flag ${flag.name} is switched off: its entry is fixed, not evaluated`)
@@ -116,12 +140,16 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     const steps = (flag.userOverrides === null ? 0 : USER_OVERRIDES) | (flag.customerOverrides === null ? 0 : CUSTOMER_OVERRIDES) |
       (flag.userIds.size === 0 ? 0 : USER_IDS) | (flag.customerIds.size === 0 ? 0 : CUSTOMER_IDS) | (flag.readsCustomer ? READS_CUSTOMER : 0)
     code.push(i, NONE, steps, flag.bucketByUser ? NONE : slot(flag.bucketBy))
-    if (flag.userOverrides !== null) code.push(slot(flag.userOverrides))
-    if (flag.customerOverrides !== null) code.push(slot(flag.customerOverrides))
-    // What an override serves says its result's place among the flag's results (a flag can have 100,000 overrides and a handful of results).
-    if ((steps & OVERRIDES) !== 0) code.push(starts[i])
-    if (flag.userIds.size > 0) code.push(slot(flag.userIds), indexOf(flag.outcomes.userIds))
-    if (flag.customerIds.size > 0) code.push(slot(flag.customerIds), indexOf(flag.outcomes.customerIds))
+    code.push(splitAt(flag.fallthrough === 'split' ? flag.split : null), indexOf(flag.outcomes.fallthrough), firstOf(flag.outcomes.split))
+    if ((steps & SUBJECTS) !== 0) {
+      // What an override serves says its result's place among the flag's results (a flag can have 100,000 overrides and a handful of results).
+      code.push(starts[i], flag.userIds.size > 0 ? indexOf(flag.outcomes.userIds) : NONE, flag.customerIds.size > 0 ? indexOf(flag.outcomes.customerIds) : NONE)
+      // forEach, not for…of: no entry array per override (a flag can have 100,000, and a plan is made at every revision).
+      flag.userOverrides?.forEach(({ place }, id) => { subject(2 * i, id, overrideValue(place)) })
+      flag.customerOverrides?.forEach(({ place }, id) => { subject(2 * i + 1, id, overrideValue(place)) })
+      flag.userIds.forEach((id) => { subject(2 * i, id, IN_IDS) })
+      flag.customerIds.forEach((id) => { subject(2 * i + 1, id, IN_IDS) })
+    }
     const defined = (flag.definition.targeting_rules.rules ?? []) as ReadonlyArray<{ readonly clauses: readonly Clause[] }>
     code.push(flag.rules.length)
     flag.rules.forEach((rule, r) => {
@@ -137,12 +165,18 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
         code.push(id)
       })
       const served = flag.outcomes.rules[r]
-      code.push(splitId(rule.split), indexOf(served.match), firstOf(served.split))
+      code.push(splitAt(rule.split), indexOf(served.match), firstOf(served.split))
     })
-    code.push(splitId(flag.fallthrough === 'split' ? flag.split : null), indexOf(flag.outcomes.fallthrough), firstOf(flag.outcomes.split))
+    for (const { at, split } of named) {
+      code[at] = code.length
+      code.push(...splitWords(split))
+    }
+    named.length = 0
     code[records[i] + 1] = code.length
   }
-  return { code: Int32Array.from(code), records, objects, clauses, splits: splitTable(splits), tested: new Int8Array(clauses.length) }
+  // A subject with an override and on the id list too: one value says both.
+  const subjects = nameTable(subjectIds, subjectValues, { owners: subjectOwners, merge: (held, given) => held | given })
+  return { code: Int32Array.from(code), records, objects, subjects, clauses, tested: new Int8Array(clauses.length) }
 }
 
 /**
@@ -178,33 +212,23 @@ function runRecord (
   program: BulkProgram, pc: number, context: EvaluationContext, now: number,
   userId: string | undefined, customerId: string | undefined, tested: Int8Array | null
 ): number {
-  const { code, objects, clauses, splits } = program
-  const end = code[pc + 1]
+  const { code, objects, clauses } = program
+  const at = pc
+  const index = code[pc]
   const steps = code[pc + 2]
   const bucketBy = code[pc + 3]
-  pc += 4
+  pc += 7
   let found = NONE
-  // Steps 3 to 6: the overrides, then the id lists.
-  if ((steps & OVERRIDES) !== 0) {
-    let hit: Served | undefined
-    if ((steps & USER_OVERRIDES) !== 0) {
-      if (userId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(userId)
-      pc++
-    }
-    if ((steps & CUSTOMER_OVERRIDES) !== 0) {
-      if (hit === undefined && customerId !== undefined) hit = (objects[code[pc]] as ReadonlyMap<string, Served>).get(customerId)
-      pc++
-    }
-    if (hit !== undefined) return code[pc] + hit.place
-    pc++
-  }
-  if ((steps & USER_IDS) !== 0) {
-    if (userId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(userId)) return code[pc + 1]
-    pc += 2
-  }
-  if ((steps & CUSTOMER_IDS) !== 0) {
-    if (customerId !== undefined && (objects[code[pc]] as ReadonlySet<string>).has(customerId)) return code[pc + 1]
-    pc += 2
+  // Steps 3 to 6: the user's override, the customer's, then the id lists, from one lookup per side.
+  if ((steps & SUBJECTS) !== 0) {
+    const { subjects } = program
+    const user = userId !== undefined && (steps & (USER_OVERRIDES | USER_IDS)) !== 0 ? subjects.get(userId, 2 * index) ?? 0 : 0
+    if (user > IN_IDS) return code[pc] + (user >> 1) - 1
+    const customer = customerId !== undefined && (steps & (CUSTOMER_OVERRIDES | CUSTOMER_IDS)) !== 0 ? subjects.get(customerId, 2 * index + 1) ?? 0 : 0
+    if (customer > IN_IDS) return code[pc] + (customer >> 1) - 1
+    if ((user & IN_IDS) !== 0) return code[pc + 1]
+    if ((customer & IN_IDS) !== 0) return code[pc + 2]
+    pc += 3
   }
   const bucketValue = bucketBy === NONE ? userId : attr(context[objects[bucketBy] as string])
   // Step 7: the first rule whose clauses all hold.
@@ -222,16 +246,22 @@ function runRecord (
       }
     }
     pc += count + 1
-    if (holds) found = served(splits, code[pc], code[pc + 1], code[pc + 2], bucketValue)
+    if (holds) found = served(code, pc, bucketValue)
     pc += 3
   }
   // Step 8: the fallthrough.
-  return found !== NONE ? found : served(splits, code[end - 3], code[end - 2], code[end - 1], bucketValue)
+  return found !== NONE ? found : served(code, at + 4, bucketValue)
 }
 
-/** What a rule or the fallthrough serves: `index`, unless its split (NONE: none) places the bucket value, then that variant's. */
-function served (splits: SplitTable, split: number, index: number, splitStart: number, bucketValue: string | undefined): number {
+/**
+ * What the rule or fallthrough whose `split, index, splitStart` are at `pc` serves: `index`, unless
+ * its split (NONE: none) places the bucket value, then that variant's.
+ */
+function served (code: Int32Array, pc: number, bucketValue: string | undefined): number {
+  const split = code[pc]
+  const index = code[pc + 1]
+  const splitStart = code[pc + 2]
   if (split === NONE) return index
-  const i = bucketValue === undefined ? -1 : bucketIndexIn(splits, split, bucketValue)
+  const i = bucketValue === undefined ? -1 : bucketIndexAt(code, split, bucketValue)
   return i < 0 ? index : splitStart + i
 }

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
-import { fnv1a } from './string-hash.js'
+import { fnv1a } from '../engine/string-hash.js'
 
 /**
  * Bulk answers kept for the contexts that ask again. A web provider polls every flag with the same

@@ -1,7 +1,7 @@
 import { compileBulk, fixedResult, recordReadsCustomer, runBulk, runOne, type BulkProgram, type CompiledFlag } from '../engine/index.js'
 import type { EvaluationContext, EvaluationResult } from '../engine/types.js'
 import { FlagUnservableError } from '../errors.js'
-import { nameTable, type NameTable } from './name-table.js'
+import { nameTable, type NameTable } from '../engine/name-table.js'
 
 export interface EvaluationFailure { name: string, error_code: 'FLAG_NOT_FOUND', error_message: string }
 /** A flag whose stored row cannot be served (see FlagUnservableError): reported in bulk results, never failing them. */
@@ -19,11 +19,13 @@ export interface BulkPlan {
   /** The environment's flags by name. */
   readonly flags: readonly CompiledFlag[]
   /**
-   * Each flag's place in `flags` by its name, or for a flag that cannot be served its place's
-   * complement (`~place`, below 0): how a single evaluation finds its flag without reaching it, in
-   * a table laid out for the lookup (services/name-table.ts).
+   * Where a single evaluation finds each flag's entry, by the flag's name, without reaching the flag:
+   * for an evaluated flag its record in `program` (0 and above), for a fixed one `fixedAt` of its
+   * entry's index in `outcomes`. One lookup in a table laid out for it (engine/name-table.ts), and no
+   * array of places read after it: at 10,000 flags each is a cache line from memory (bench/README,
+   * twenty-sixth session). `chooseOne` reads it, `isUnservableAt` tells a flag that cannot be served.
    */
-  readonly places: NameTable
+  readonly found: NameTable
   /** The indexes of the flags evaluated per request. */
   readonly evaluated: readonly number[]
   /** The fixed entries that are results (what metrics count as served), in one array that stays the same object. */
@@ -86,9 +88,16 @@ export const bulkPlanOf = keptWith((flags: readonly CompiledFlag[]): BulkPlan =>
   })
   starts.push(outcomes.length)
   const readsClock = evaluated.some((i) => flags[i].rules.some((rule) => rule.readsClock))
-  const places = nameTable(flags.map((flag) => flag.name), flags.map((flag, i) => flag.servable ? i : ~i))
-  return { flags, places, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program: compileBulk(flags, evaluated, starts), revision: {} }
+  const program = compileBulk(flags, evaluated, starts)
+  const found = nameTable(flags.map((flag) => flag.name), flags.map((flag, i) => program.records[i] >= 0 ? program.records[i] : fixedAt(starts[i], !flag.servable)))
+  return { flags, found, evaluated, fixedResults, unservable: names, readsClock, outcomes, starts, program, revision: {} }
 })
+
+/** A fixed entry's place in `found`: below 0, its index in `outcomes` and whether its flag cannot be served in one number. */
+const fixedAt = (index: number, unservable: boolean): number => ~(2 * index + (unservable ? 1 : 0))
+
+/** Whether the flag at `at` (`found`) cannot be served (its entry is `unservable`'s). */
+export const isUnservableAt = (at: number): boolean => at < 0 && (~at & 1) === 1
 
 /**
  * Each flag's entry for one context, evaluated at `now` where the context decides, as its index in
@@ -103,14 +112,13 @@ export function choose (plan: BulkPlan, context: EvaluationContext, now: number)
 }
 
 /**
- * The entry of the flag at `place` (`places`) for one context, evaluated at `now` where the context
+ * The entry of the flag at `at` (`found`) for one context, evaluated at `now` where the context
  * decides, as its index in `plan.outcomes`: `choose` for one flag. A flag that can read `customer_id`
  * evaluates `inferred(context)` (the flag service adds a registered user's customer).
  */
-export function chooseOne (plan: BulkPlan, place: number, context: EvaluationContext, now: number, inferred: (context: EvaluationContext) => EvaluationContext): number {
+export function chooseOne (plan: BulkPlan, at: number, context: EvaluationContext, now: number, inferred: (context: EvaluationContext) => EvaluationContext): number {
+  if (at < 0) return ~at >> 1
   const { program } = plan
-  const at = program.records[place]
-  if (at < 0) return plan.starts[place]
   return runOne(program, at, recordReadsCustomer(program, at) ? inferred(context) : context, now)
 }
 

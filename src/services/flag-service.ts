@@ -15,7 +15,7 @@ import { page, type Page, type PageQuery } from './paging.js'
 import { toFlagBody } from './flag-view.js'
 import { createKeyedQueue } from './keyed-queue.js'
 import { settleWithin } from '../settle-within.js'
-import { bulkPlanOf, choose, chooseOne, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
+import { bulkPlanOf, choose, chooseOne, isUnservableAt, unservable, type BulkEntry, type BulkPlan } from './bulk-plan.js'
 import { contextKey, type BulkAnswerCache } from './bulk-answers.js'
 
 export type { BulkEntry, EvaluationFailure, EvaluationUnservable } from './bulk-plan.js'
@@ -411,16 +411,16 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       }
       const { plan } = made
       if (plan === null) return render.fromResult(service.evaluate(environment, name, context))
-      const place = plan.places.get(name)
-      if (place === undefined) {
+      const at = plan.found.get(name)
+      if (at === undefined) {
         for (const observer of observers) observer.missing(environment, name)
         throw new FlagNotFoundError(name)
       }
-      if (place < 0) {
+      if (isUnservableAt(at)) {
         for (const observer of observers) observer.unservable(environment, name)
         throw new FlagUnservableError(name)
       }
-      const index = chooseOne(plan, place, context, Date.now(), withInferredCustomer)
+      const index = chooseOne(plan, at, context, Date.now(), withInferredCustomer)
       for (const observer of observers) observer.servedAt(environment, plan, index)
       return render.fromPlan(plan, index)
     },

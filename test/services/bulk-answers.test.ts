@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { contextKey, createBulkAnswerCache, type KeptAnswer } from '../../src/services/bulk-answers.js'
-import { fnv1a } from '../../src/services/string-hash.js'
+import { fnv1a } from '../../src/engine/string-hash.js'
 import { fnv1aCollision } from '../support/fnv1a-collision.js'
 import type { EvaluationContext } from '../../src/engine/types.js'
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import { compileFlag, evaluate, fixedResult, RULE_LIMITS } from '../../src/engine/index.js'
 import type { EvaluationContext, FlagDefinition } from '../../src/engine/index.js'
 import type { FlagOverrides, OverrideSpec } from '../../src/engine/types.js'
-import { bulkPlanOf, choose, chooseOne, perPlan } from '../../src/services/bulk-plan.js'
+import { bulkPlanOf, choose, chooseOne, isUnservableAt, perPlan } from '../../src/services/bulk-plan.js'
 import { flagDefinition, targeting } from '../support/flag-definition.js'
 
 /**
@@ -101,10 +101,11 @@ t.test('choose, and chooseOne for a single flag: each flag\'s outcome is the obj
         if (plan.outcomes[chosen[i]] !== (fixed ?? evaluate(flags[i], ctx, now))) return false
         // One flag by its place: the same entry, except that a flag reading customer_id is given the
         // inferred context (here one naming a customer the overrides and id lists know), and only it.
-        if (plan.places.get(flags[i].name) !== i) return false
+        const at = plan.found.get(flags[i].name)
+        if (at === undefined || isUnservableAt(at) || (at >= 0) !== (fixed === null)) return false
         const inferred = { ...ctx, customer_id: 'acme' }
         let asked = false
-        const one = chooseOne(plan, i, ctx, now, () => { asked = true; return inferred })
+        const one = chooseOne(plan, at, ctx, now, () => { asked = true; return inferred })
         if (asked !== (flags[i].readsCustomer && fixed === null)) return false
         if (asked) inferredFor++
         if (plan.outcomes[one] !== (fixed ?? evaluate(flags[i], asked ? inferred : ctx, now))) return false
@@ -117,15 +118,18 @@ t.test('choose, and chooseOne for a single flag: each flag\'s outcome is the obj
   t.ok(inferredFor > 100, `flags that read customer_id were given the inferred context (${inferredFor})`)
 })
 
-t.test('places: a flag that cannot be served is found by its place\'s complement', async (t) => {
+t.test('found: a flag that cannot be served is told from one that can, and its entry is its unservable one', async (t) => {
   const spec = { enabled: true, defaultVariant: 'a', offVariant: 'b', userIds: [], customerIds: [], rules: [], bucketBy: 'user_id' as const, users: new Map(), customers: new Map(), fallthrough: { percentage: 50, rollout: null } }
   const good = compiled(spec, 0)
   const bad = compileFlag({ ...good.definition, name: 'f01', metadata: { x: null } as never })
   t.equal(bad.servable, false)
   const plan = bulkPlanOf([good, bad])
-  t.equal(plan.places.get('f00'), 0)
-  t.equal(plan.places.get('f01'), ~1)
-  t.equal(plan.places.get('f02'), undefined)
+  const [good0, bad1] = [plan.found.get('f00'), plan.found.get('f01')]
+  t.ok(good0 !== undefined && good0 >= 0 && !isUnservableAt(good0), 'the split flag is evaluated from its record')
+  t.ok(bad1 !== undefined && isUnservableAt(bad1), 'the flag stored in a form that cannot be served is told apart')
+  t.equal(chooseOne(plan, bad1 as number, {}, NOW, (c) => c), plan.starts[1])
+  t.match(plan.outcomes[plan.starts[1]], { name: 'f01', error_code: 'GENERAL' })
+  t.equal(plan.found.get('f02'), undefined)
 })
 
 t.test('the plan lists each flag\'s outcomes in flag order: a fixed flag\'s one entry, an evaluated flag\'s every result', async (t) => {

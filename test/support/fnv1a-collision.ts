@@ -1,4 +1,4 @@
-import { fnv1a } from '../../src/services/string-hash.js'
+import { fnv1a } from '../../src/engine/string-hash.js'
 
 /** The first two of `make(0)`, `make(1)`, … with one FNV-1a hash, in that order (found by trying). */
 export function fnv1aCollision (make: (i: number) => string): [string, string] {

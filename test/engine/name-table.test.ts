@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { nameTable } from '../../src/services/name-table.js'
+import { nameTable } from '../../src/engine/name-table.js'
 import { fnv1aCollision } from '../support/fnv1a-collision.js'
 
 /** What the table must answer: a Map of the same names, the first value of a name given twice kept. */
@@ -57,5 +57,45 @@ t.test('refuses values that are not 32-bit integers, and names and values of dif
   t.throws(() => nameTable(['a'], [1.5]), /not a 32-bit integer/)
   t.throws(() => nameTable(['a'], [2 ** 31]), /not a 32-bit integer/)
   t.throws(() => nameTable(['a', 'b'], [1]), /2 names and 1 values/)
+  t.throws(() => nameTable(['a', 'b'], [1, 2], { owners: [0] }), /2 names and 1 owners/)
+  t.throws(() => nameTable(['a'], [1], { owners: [0.5] }), /owner of a is not a 32-bit integer/)
+  t.throws(() => nameTable(['a', 'a'], [1, 2], { merge: () => 2 ** 40 }), /merged value of a is not a 32-bit integer/)
   t.equal(nameTable([], []).get('a'), undefined, 'an empty table holds nothing')
+})
+
+// Owners that differ in one byte each, and at both ends of the int32 range (each byte of the owner is kept).
+const owner = fc.oneof(fc.constantFrom(0, 1, 2, 3, 0x100, 0x10000, 0x1000000, -1, -(2 ** 31), 2 ** 31 - 1), int32)
+
+t.test('owners: a name is held for each owner with a value of its own, merged when given twice for one owner', async (t) => {
+  fc.assert(fc.property(fc.array(fc.tuple(name, owner, int32), { maxLength: 60 }), fc.array(fc.tuple(name, owner), { maxLength: 30 }), (entries, asked) => {
+    const merge = (held: number, given: number): number => held ^ given
+    const table = nameTable(entries.map(([n]) => n), entries.map(([, , v]) => v), { owners: entries.map(([, o]) => o), merge })
+    // What it must answer: a Map by owner and name, the values of one owner's name merged in the order given.
+    const map = new Map<string, number>()
+    for (const [n, o, v] of entries) {
+      const key = `${o}/${n}`
+      const held = map.get(key)
+      map.set(key, held === undefined ? v : merge(held, v))
+    }
+    if (table.size !== map.size) return false
+    for (const [n, o] of [...entries, ...asked]) if (table.get(n, o) !== map.get(`${o}/${n}`)) return false
+    // Another owner's name is not held for this one: the owners next to each held one, and owner 0 (the default).
+    for (const [n, o] of entries) {
+      for (const other of [o + 1, o - 1, o ^ 0x100, o ^ 0x10000, o ^ 0x1000000, 0]) {
+        if ((other | 0) === other && table.get(n, other) !== map.get(`${other}/${n}`)) return false
+      }
+      if (table.get(n) !== map.get(`0/${n}`)) return false
+    }
+    return true
+  }), { numRuns: 500 })
+})
+
+t.test('one name for 130,000 owners: each found with its own value, and not for an owner it was not given', async (t) => {
+  const owners = Array.from({ length: 130_000 }, (_, i) => 2 * i + 1)
+  const table = nameTable(owners.map(() => 'cust-00001'), owners.map((_, i) => i), { owners })
+  t.equal(table.size, 130_000)
+  t.ok(owners.every((o, i) => table.get('cust-00001', o) === i), 'each owner its own value')
+  t.equal(table.get('cust-00001', 0), undefined)
+  t.equal(table.get('cust-00001', 2), undefined)
+  t.equal(table.get('cust-0000', 1), undefined)
 })
