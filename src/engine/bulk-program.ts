@@ -46,9 +46,10 @@ const SCAN = 16
 export interface BulkProgram {
   /**
    * One record per flag, in order: `index, end, steps, bucketBy`, the fallthrough's `split, index,
-   * splitStart`, then if the flag has any of the steps 3 to 6 (see USER_OVERRIDES…) the index of its
-   * first result (which an override's place counts from) and the indexes its user id list and
-   * customer id list serve (NONE: no list), then the rule count and per rule `clauses, id…, split,
+   * splitStart`, then if the flag has any of the steps 3 to 6 (see USER_OVERRIDES…) its owner in
+   * `subjects` (its user ids'; its customer ids' is the next), the index of its first result (which
+   * an override's place counts from) and the indexes its user id list and customer id list serve
+   * (NONE: no list), then the rule count and per rule `clauses, id…, split,
    * index, splitStart`, then the words of the splits these name (`splitWords`). `index` is the flag's
    * place in the list (what `chosen` is indexed by), `end` where the next record starts, `bucketBy`
    * the slot of the attribute the splits hash (NONE: the user), `split` where the split's words start
@@ -61,10 +62,10 @@ export interface BulkProgram {
   /** The bucketing attributes the records name by slot. */
   readonly objects: readonly unknown[]
   /**
-   * Every flag's overrides and id lists, in one table: a user id for owner `2 × index`, a customer id
-   * for `2 × index + 1`, each with what it is served (see IN_IDS). One lookup per side answers both
-   * steps of that side, and reads two cache lines, where a flag's own `Map` and `Set` read several each
-   * (name-table.ts).
+   * Every flag's overrides and id lists, in one table: for the k-th flag that has any, a user id for
+   * owner `2k`, a customer id for `2k + 1`, each with what it is served (see IN_IDS). One lookup per
+   * side answers both steps of that side, and reads two cache lines, where a flag's own `Map` and
+   * `Set` read several each (name-table.ts). Made again only when those flags change (`subjectsOf`).
    */
   readonly subjects: NameTable
   /** Each distinct clause once. */
@@ -114,10 +115,8 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     if (split !== null) named.push({ at: code.length, split })
     return NONE
   }
-  const subjectIds: string[] = []
-  const subjectValues: number[] = []
-  const subjectOwners: number[] = []
-  const subject = (owner: number, id: string, value: number): void => { subjectIds.push(id); subjectValues.push(value); subjectOwners.push(owner) }
+  // The flags with overrides or id lists, in order: the k-th's subjects are owned by 2k and 2k + 1.
+  const holders: CompiledFlag[] = []
   for (const i of indexes) {
     const flag = flags[i]
     if (!flag.enabled) throw new Error(`flag ${flag.name} is switched off: its entry is fixed, not evaluated`)
@@ -143,12 +142,7 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     code.push(splitAt(flag.fallthrough === 'split' ? flag.split : null), indexOf(flag.outcomes.fallthrough), firstOf(flag.outcomes.split))
     if ((steps & SUBJECTS) !== 0) {
       // What an override serves says its result's place among the flag's results (a flag can have 100,000 overrides and a handful of results).
-      code.push(starts[i], flag.userIds.size > 0 ? indexOf(flag.outcomes.userIds) : NONE, flag.customerIds.size > 0 ? indexOf(flag.outcomes.customerIds) : NONE)
-      // forEach, not for…of: no entry array per override (a flag can have 100,000, and a plan is made at every revision).
-      flag.userOverrides?.forEach(({ place }, id) => { subject(2 * i, id, overrideValue(place)) })
-      flag.customerOverrides?.forEach(({ place }, id) => { subject(2 * i + 1, id, overrideValue(place)) })
-      flag.userIds.forEach((id) => { subject(2 * i, id, IN_IDS) })
-      flag.customerIds.forEach((id) => { subject(2 * i + 1, id, IN_IDS) })
+      code.push(2 * (holders.push(flag) - 1), starts[i], flag.userIds.size > 0 ? indexOf(flag.outcomes.userIds) : NONE, flag.customerIds.size > 0 ? indexOf(flag.outcomes.customerIds) : NONE)
     }
     const defined = (flag.definition.targeting_rules.rules ?? []) as ReadonlyArray<{ readonly clauses: readonly Clause[] }>
     code.push(flag.rules.length)
@@ -174,9 +168,38 @@ export function compileBulk (flags: readonly CompiledFlag[], indexes: readonly n
     named.length = 0
     code[records[i] + 1] = code.length
   }
+  return { code: Int32Array.from(code), records, objects, subjects: subjectsOf(holders), clauses, tested: new Int8Array(clauses.length) }
+}
+
+/**
+ * Per environment, found by its first flag that has overrides or id lists, the last subjects table
+ * made and the flags it was made of. A plan is made at every revision of an environment, and most
+ * writes leave those flags as they are (the same compiled objects: cache/flag-snapshot.ts compiles
+ * only the flags a write changed), while at 10,000 flags and 100,000 overrides making the table is
+ * most of the plan's cost (bench/README, twenty-sixth session). Weak: an environment that is gone,
+ * or whose first such flag changed, lets its table go.
+ */
+const madeSubjects = new WeakMap<CompiledFlag, { holders: readonly CompiledFlag[], table: NameTable }>()
+
+/** The subjects table of `holders` (`BulkProgram.subjects`): the one made last for the same flags in the same order, else a new one. */
+function subjectsOf (holders: readonly CompiledFlag[]): NameTable {
+  const made = holders.length === 0 ? undefined : madeSubjects.get(holders[0])
+  if (made !== undefined && made.holders.length === holders.length && made.holders.every((flag, k) => flag === holders[k])) return made.table
+  const ids: string[] = []
+  const values: number[] = []
+  const owners: number[] = []
+  const subject = (owner: number, id: string, value: number): void => { ids.push(id); values.push(value); owners.push(owner) }
+  holders.forEach((flag, k) => {
+    // forEach, not for…of: no entry array per override (a flag can have 100,000).
+    flag.userOverrides?.forEach(({ place }, id) => { subject(2 * k, id, overrideValue(place)) })
+    flag.customerOverrides?.forEach(({ place }, id) => { subject(2 * k + 1, id, overrideValue(place)) })
+    flag.userIds.forEach((id) => { subject(2 * k, id, IN_IDS) })
+    flag.customerIds.forEach((id) => { subject(2 * k + 1, id, IN_IDS) })
+  })
   // A subject with an override and on the id list too: one value says both.
-  const subjects = nameTable(subjectIds, subjectValues, { owners: subjectOwners, merge: (held, given) => held | given })
-  return { code: Int32Array.from(code), records, objects, subjects, clauses, tested: new Int8Array(clauses.length) }
+  const table = nameTable(ids, values, { owners, merge: (held, given) => held | given })
+  if (holders.length > 0) madeSubjects.set(holders[0], { holders, table })
+  return table
 }
 
 /**
@@ -214,7 +237,6 @@ function runRecord (
 ): number {
   const { code, objects, clauses } = program
   const at = pc
-  const index = code[pc]
   const steps = code[pc + 2]
   const bucketBy = code[pc + 3]
   pc += 7
@@ -222,13 +244,14 @@ function runRecord (
   // Steps 3 to 6: the user's override, the customer's, then the id lists, from one lookup per side.
   if ((steps & SUBJECTS) !== 0) {
     const { subjects } = program
-    const user = userId !== undefined && (steps & (USER_OVERRIDES | USER_IDS)) !== 0 ? subjects.get(userId, 2 * index) ?? 0 : 0
-    if (user > IN_IDS) return code[pc] + (user >> 1) - 1
-    const customer = customerId !== undefined && (steps & (CUSTOMER_OVERRIDES | CUSTOMER_IDS)) !== 0 ? subjects.get(customerId, 2 * index + 1) ?? 0 : 0
-    if (customer > IN_IDS) return code[pc] + (customer >> 1) - 1
-    if ((user & IN_IDS) !== 0) return code[pc + 1]
-    if ((customer & IN_IDS) !== 0) return code[pc + 2]
-    pc += 3
+    const owner = code[pc]
+    const user = userId !== undefined && (steps & (USER_OVERRIDES | USER_IDS)) !== 0 ? subjects.get(userId, owner) ?? 0 : 0
+    if (user > IN_IDS) return code[pc + 1] + (user >> 1) - 1
+    const customer = customerId !== undefined && (steps & (CUSTOMER_OVERRIDES | CUSTOMER_IDS)) !== 0 ? subjects.get(customerId, owner + 1) ?? 0 : 0
+    if (customer > IN_IDS) return code[pc + 1] + (customer >> 1) - 1
+    if ((user & IN_IDS) !== 0) return code[pc + 2]
+    if ((customer & IN_IDS) !== 0) return code[pc + 3]
+    pc += 4
   }
   const bucketValue = bucketBy === NONE ? userId : attr(context[objects[bucketBy] as string])
   // Step 7: the first rule whose clauses all hold.

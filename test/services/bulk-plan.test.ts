@@ -172,6 +172,40 @@ t.test('choose finds a result among thousands (the rule limit, each rule a rollo
   t.equal(again.outcomes[choose(again, { user_id: 'user-1', plan: 'p3' }, NOW)[0]], evaluate(flags[2], { user_id: 'user-1', plan: 'p3' }, NOW))
 })
 
+t.test('the subjects table is made again only when the flags holding overrides or id lists change, and every plan answers as evaluate does', async (t) => {
+  const base = { enabled: true, defaultVariant: 'a', offVariant: 'b', rules: [], fallthrough: { percentage: 50, rollout: null }, bucketBy: 'user_id' as const }
+  const none = { userIds: [], customerIds: [], users: new Map(), customers: new Map() }
+  const spec = (users: Array<[string, OverrideSpec]>, customers: Array<[string, OverrideSpec]>, userIds: string[], customerIds: string[]): FlagArb =>
+    ({ ...base, userIds, customerIds, users: new Map(users), customers: new Map(customers) })
+  const a = compiled(spec([['alice', { enabled: true, variant: 'c' }]], [['acme', { enabled: false, variant: null }]], ['bob'], []), 1)
+  const b = compiled(spec([], [['acme', { enabled: true, variant: 'b' }]], ['alice'], ['globex', 'acme']), 2)
+  const plain = compiled({ ...base, ...none }, 3)
+  const contexts: EvaluationContext[] = ['alice', 'bob', 'carol'].flatMap((user) => ['acme', 'globex', 'initech', undefined].map((customer) => ({ user_id: user, customer_id: customer })))
+  const answersAsEvaluate = (flags: ReturnType<typeof compileFlag>[]): boolean => {
+    const plan = bulkPlanOf(flags)
+    return contexts.every((ctx) => {
+      const chosen = choose(plan, ctx, NOW)
+      return flags.every((flag, i) => {
+        const at = plan.found.get(flag.name) as number
+        return plan.outcomes[chosen[i]] === evaluate(flag, ctx, NOW) && plan.outcomes[chooseOne(plan, at, ctx, NOW, (c) => c)] === evaluate(flag, ctx, NOW)
+      })
+    })
+  }
+  const first = bulkPlanOf([a, b])
+  t.ok(answersAsEvaluate([a, b]))
+  // A revision that adds a flag without subjects, even before them: the same table.
+  t.equal(bulkPlanOf([plain, a, b]).program.subjects, first.program.subjects, 'reused when a flag without subjects is added')
+  t.ok(answersAsEvaluate([plain, a, b]))
+  // The holders changed (one gone, one compiled again, their order, one added): a table of their own.
+  const a2 = compiled(spec([['alice', { enabled: false, variant: 'a' }]], [], [], ['acme']), 1)
+  const c = compiled(spec([], [], ['carol'], []), 4)
+  for (const flags of [[b], [a2, b], [b, a], [a, b, c]]) {
+    t.not(bulkPlanOf(flags).program.subjects, first.program.subjects, flags.map((f) => f.name).join(', '))
+    t.ok(answersAsEvaluate(flags), flags.map((f) => f.name).join(', '))
+  }
+  t.equal(bulkPlanOf([plain]).program.subjects.size, 0, 'no holders, an empty table')
+})
+
 t.test('perPlan: made once per plan, again for another plan', async (t) => {
   let made = 0
   const sizeOf = perPlan((plan) => { made++; return plan.outcomes.length })
