@@ -81,3 +81,23 @@ t.test('single evaluations counted by plan entry (servedAt): exact over more pla
   t.strictSame(await counted(registry), expected, 'every evaluation counted once, under its environment, flag and reason')
   t.strictSame(await counted(registry), expected, 'a second scrape counts nothing again')
 })
+
+t.test('single evaluations of one plan past a row of them (servedAt): each counted once, whether its row was added up when full or at the scrape', async (t) => {
+  const flags = [compileFlag(flagDefinition('rollout', { targeting_rules: targeting({ user_ids: ['u1'], percentage: 50 }) }))]
+  const plan = bulkPlanOf(flags)
+  const registry = new Registry()
+  const counter = evaluationCounter(registry)
+  const expected: Record<string, number> = {}
+  // 2,500 evaluations: two full rows of 1,024 and some, with a scrape between the first row and the second.
+  for (let i = 0; i < 2_500; i++) {
+    const index = choose(plan, { user_id: i % 7 === 0 ? 'u1' : `user-${i}` }, 0)[0]
+    counter.servedAt('production', plan, index)
+    const result = plan.outcomes[index]
+    const key = `production rollout ${'reason' in result ? result.reason : ''}`
+    expected[key] = (expected[key] ?? 0) + 1
+    if (i === 1_500) t.strictSame(await counted(registry), expected, 'exact at a scrape between two rows')
+  }
+  t.equal(Object.keys(expected).length, 2, 'the user id list and the split served')
+  t.strictSame(await counted(registry), expected, 'exact after the last row')
+  t.strictSame(await counted(registry), expected, 'a second scrape counts nothing again')
+})
