@@ -3,12 +3,11 @@
  * what `evaluate` reads of each flag, its splits' hash starts and thresholds too (bucketing.ts,
  * `splitWords`), laid out in flag order in one Int32Array, and every flag's overrides and id lists
  * in one table (name-table.ts). Evaluating hundreds of flags for one context then reads a few
- * arrays front to back, instead of a dozen objects per flag spread
- * over the heap: in a server, between two requests' evaluations, the HTTP work and the answer's
- * bytes push the flags' objects out of the CPU's caches, and a bulk request's evaluation cost about
- * three times what the same loop costs on its own (bench/README, eighteenth session). A clause that
- * several flags hold (the same attribute, operator and values, as a segment reused across flags) is
- * tested once per context.
+ * arrays front to back, instead of a dozen objects per flag spread over the heap: in a server,
+ * between two requests' evaluations, the HTTP work and the answer's bytes push the flags' objects
+ * out of the CPU's caches, and a bulk request's evaluation cost about three times what the same
+ * loop costs on its own (bench/README, eighteenth session). A clause that several flags hold (the
+ * same attribute, operator and values, as a segment reused across flags) is tested once per context.
  *
  * `runBulk` follows `evaluate`'s steps exactly, and says each flag's result as its index among the
  * outcomes the program was made with (a flag's `results`, laid out from its start), the very object
@@ -49,8 +48,8 @@ export interface BulkProgram {
    * splitStart`, then if the flag has any of the steps 3 to 6 (see USER_OVERRIDES…) its owner in
    * `subjects` (its user ids'; its customer ids' is the next), the index of its first result (which
    * an override's place counts from) and the indexes its user id list and customer id list serve
-   * (NONE: no list), then the rule count and per rule `clauses, id…, split,
-   * index, splitStart`, then the words of the splits these name (`splitWords`). `index` is the flag's
+   * (NONE: no list), then the rule count and per rule `clauses, id…, split, index, splitStart`,
+   * then the words of the splits these name (`splitWords`). `index` is the flag's
    * place in the list (what `chosen` is indexed by), `end` where the next record starts, `bucketBy`
    * the slot of the attribute the splits hash (NONE: the user), `split` where the split's words start
    * in `code` (NONE: no split), and `splitStart` the index of its first variant's result. A record
