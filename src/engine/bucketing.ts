@@ -95,13 +95,16 @@ function hashResumed (state: number, pending: number, pendingBytes: number, leng
   for (; i + 4 <= len; i += 4) h = mixBlock(h, blockAt(bytes, i))
   for (; i < len; i++) k |= bytes[i] << (8 * n++)
   if (n !== 0) h ^= scramble(k)
-  h ^= length + len
+  return finalMix(h ^ (length + len)) >>> 0
+}
+
+/** murmur3's finalizer (fmix32): every bit of `h` moved into every bit of the result; signed. */
+export function finalMix (h: number): number {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13
   h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return h ^ (h >>> 16)
 }
 
 /** The last bucket value encoded, and its UTF-8 bytes (the first `valueLength` of `valueBytes`; grows, never shrinks). */

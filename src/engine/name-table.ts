@@ -1,3 +1,4 @@
+import { finalMix } from './bucketing.js'
 import { fnv1a } from './string-hash.js'
 
 /**
@@ -35,18 +36,11 @@ const EMPTY = -1
 const OWNER_CHARS = 4
 
 /**
- * A name's hash for `owner`: FNV-1a over the name, then over the owner's two halves, then murmur3's
- * finalizer, so that one name held for many owners (an id on the lists of a thousand flags) spreads
- * over the slots by the hash's high bits. Names of one FNV-1a hash keep one hash for one owner.
+ * A name's hash for `owner`: FNV-1a over the name with the owner mixed in, then murmur3's finalizer,
+ * so that one name held for many owners (an id on the lists of a thousand flags) spreads over the
+ * slots by the hash's high bits. Names of one FNV-1a hash keep one hash for one owner.
  */
-function hashOf (name: string, owner: number): number {
-  let h = Math.imul(Math.imul(fnv1a(name) ^ (owner & 0xffff), 0x01000193) ^ (owner >>> 16), 0x01000193)
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  return h ^ (h >>> 16)
-}
+const hashOf = (name: string, owner: number): number => finalMix(fnv1a(name) ^ owner)
 
 const ownerText = (owner: number): string => String.fromCharCode(owner & 0xff, (owner >>> 8) & 0xff, (owner >>> 16) & 0xff, owner >>> 24)
 
