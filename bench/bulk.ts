@@ -80,7 +80,7 @@ async function answer (server: ServerProcess, request: autocannon.Request): Prom
 }
 
 function target (label: string, server: ServerProcess, requests: autocannon.Request[]): LoadTarget {
-  return { label, base: () => server.base, requests, cpuMs: () => processCpuMs(server.pid) }
+  return { label, base: () => server.base, requests, cpuMs: () => processCpuMs(server.pid), pid: () => server.pid }
 }
 
 /** A target served by `servers` in turn (`rotating`) whose every run takes the next SLICE of `requests` (whose length is a multiple of it). */

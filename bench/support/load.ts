@@ -6,6 +6,7 @@
  * made round by round.
  */
 import autocannon from 'autocannon'
+import { underLoad } from './cores.js'
 import { runWrk, wrkAvailable } from './wrk.js'
 
 export interface LoadOptions {
@@ -27,6 +28,8 @@ export interface LoadTarget {
   requests: autocannon.Request[]
   /** Cumulative CPU ms of what serves the target (support/cpu-time.ts), or null when unknown. */
   cpuMs: () => number | null
+  /** The process that serves the target now: given, it has the servers' core to itself while loaded (support/cores.ts, `underLoad`). */
+  pid?: () => number
   /**
    * When the target is served by several identical processes in turn (`rotating`): how many, and
    * the move to the next one, made after each run. `base` and `cpuMs` follow it.
@@ -102,6 +105,7 @@ export async function useWrk (): Promise<string> {
 }
 
 export async function runLoad (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<Round> {
+  if (target.pid !== undefined) underLoad([target.pid()])
   if (generator === 'wrk') {
     const w = await runWrk(target.base(), target.requests, { seconds: duration, connections })
     return { requests: { average: w.requests / w.seconds, total: w.requests }, latency: { p50: w.p50, p99: w.p99 }, errors: w.errors, timeouts: w.timeouts, non2xx: w.non2xx }
@@ -156,6 +160,7 @@ export function rotating (label: string, servers: Array<{ base: string, pid: num
     requests,
     base: () => servers[i].base,
     cpuMs: () => cpuMs(servers[i].pid),
+    pid: () => servers[i].pid,
     processes: servers.length,
     rotate: () => { i = (i + 1) % servers.length }
   }
@@ -250,8 +255,10 @@ export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string 
  */
 export async function sharedCoreRatios (a: LoadTarget, b: LoadTarget, { rounds, duration, connections }: Omit<LoadOptions, 'warmup' | 'settle'>): Promise<number[]> {
   const ratios: number[] = []
+  // Both on the servers' core at once (when they name their processes): neither run may move the other away.
+  if (a.pid !== undefined && b.pid !== undefined) underLoad([a.pid(), b.pid()])
   for (let round = 0; round < rounds; round++) {
-    const [x, y] = await Promise.all([runLoad(a, { duration, connections }), runLoad(b, { duration, connections })])
+    const [x, y] = await Promise.all([runLoad({ ...a, pid: undefined }, { duration, connections }), runLoad({ ...b, pid: undefined }, { duration, connections })])
     if (failures(x) + failures(y) > 0) throw new Error(`shared-core round ${round + 1}: ${failures(x)} and ${failures(y)} failed requests`)
     ratios.push(rps(x) / rps(y))
   }

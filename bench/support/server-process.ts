@@ -11,7 +11,7 @@ import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/support/process.js'
 import type { BareRoute } from './bare-server.js'
-import { serverAffinity } from './cores.js'
+import { exitedServer, serverAffinity, startedPinned } from './cores.js'
 import { mainThreadCpuMs, processCpuMs } from './cpu-time.js'
 
 const SERVER = fileURLToPath(new URL('../../dist/bin/server.js', import.meta.url))
@@ -68,8 +68,9 @@ export async function startServer (env: Record<string, string>, logFile: string,
     stdio: ['ignore', log, log]
   })
   closeSync(log)
+  if (cpus !== null && child.pid !== undefined) startedPinned(child.pid)
   running.add(child)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { running.delete(child); resolve() }))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { running.delete(child); if (child.pid !== undefined) exitedServer(child.pid); resolve() }))
   let readyMs = -1
   while (child.exitCode === null && child.signalCode === null && performance.now() - started < READY_TIMEOUT_MS) {
     if (await statusOf(`${base}/readyz`) === 200) { readyMs = performance.now() - started; break }
