@@ -15,6 +15,10 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 
 let serverCpus: string | null = null
+/** The load generator's core (taskset's list): the bench process, what it starts, and the servers not under load. */
+const LOAD_CPUS = '0'
+/** Where the bench's pinned servers are now, by pid: the servers' core, or the load generator's while another is loaded. */
+const placed = new Map<number, string>()
 
 /** The cores servers started from now on are pinned to (taskset's list), or null when they are not pinned. */
 export const serverAffinity = (): string | null => serverCpus
@@ -24,7 +28,7 @@ export function pinCores (): string {
   if (process.env.PIN === '0') return 'cores not pinned (PIN=0)'
   if (availableParallelism() < 2) return 'cores not pinned (one core)'
   try {
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+    execFileSync('taskset', ['-a', '-p', '-c', LOAD_CPUS, String(process.pid)], { stdio: 'ignore' })
   } catch {
     return 'cores not pinned (taskset failed)'
   }
@@ -38,10 +42,6 @@ export function pinServer (pid: number): void {
   placed.delete(pid)
   place(pid, serverCpus)
 }
-
-/** Where the bench's pinned servers are now, by pid: the servers' core, or the load generator's while another is loaded. */
-const placed = new Map<number, string>()
-const LOAD_CPUS = '0'
 
 /** Move every thread of `pid` to `cpus` unless it is there; a server that has exited is forgotten. */
 function place (pid: number, cpus: string): void {
