@@ -104,8 +104,14 @@ export async function useWrk (): Promise<string> {
   return 'wrk, a process of its own'
 }
 
-export async function runLoad (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<Round> {
+/** Load `target`, its server given core 1 alone when the target names it (`underLoad`). */
+export async function runLoad (target: LoadTarget, options: Pick<LoadOptions, 'duration' | 'connections'>): Promise<Round> {
   if (target.pid !== undefined) underLoad([target.pid()])
+  return generate(target, options)
+}
+
+/** The load itself, wherever the servers are placed now. */
+async function generate (target: LoadTarget, { duration, connections }: Pick<LoadOptions, 'duration' | 'connections'>): Promise<Round> {
   if (generator === 'wrk') {
     const w = await runWrk(target.base(), target.requests, { seconds: duration, connections })
     return { requests: { average: w.requests / w.seconds, total: w.requests }, latency: { p50: w.p50, p99: w.p99 }, errors: w.errors, timeouts: w.timeouts, non2xx: w.non2xx }
@@ -255,10 +261,10 @@ export function verdict (r: { rps: Ratio, cpu: Ratio }, target: number): string 
  */
 export async function sharedCoreRatios (a: LoadTarget, b: LoadTarget, { rounds, duration, connections }: Omit<LoadOptions, 'warmup' | 'settle'>): Promise<number[]> {
   const ratios: number[] = []
-  // Both on the servers' core at once (when they name their processes): neither run may move the other away.
+  // Both on the servers' core at once (when they name their processes), placed once for every round.
   if (a.pid !== undefined && b.pid !== undefined) underLoad([a.pid(), b.pid()])
   for (let round = 0; round < rounds; round++) {
-    const [x, y] = await Promise.all([runLoad({ ...a, pid: undefined }, { duration, connections }), runLoad({ ...b, pid: undefined }, { duration, connections })])
+    const [x, y] = await Promise.all([generate(a, { duration, connections }), generate(b, { duration, connections })])
     if (failures(x) + failures(y) > 0) throw new Error(`shared-core round ${round + 1}: ${failures(x)} and ${failures(y)} failed requests`)
     ratios.push(rps(x) / rps(y))
   }

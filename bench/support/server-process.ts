@@ -68,7 +68,7 @@ export async function startServer (env: Record<string, string>, logFile: string,
     stdio: ['ignore', log, log]
   })
   closeSync(log)
-  if (cpus !== null && child.pid !== undefined) startedPinned(child.pid)
+  if (child.pid !== undefined) startedPinned(child.pid)
   running.add(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => { running.delete(child); if (child.pid !== undefined) exitedServer(child.pid); resolve() }))
   let readyMs = -1
