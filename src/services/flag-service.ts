@@ -75,7 +75,7 @@ const RETRY = Symbol('retry')
  * `serveOne`): off the request path, and once for a burst of writes rather than once per write (at
  * 10,000 flags a plan takes tens of ms to make).
  */
-const PLAN_AFTER_MS = 100
+export const PLAN_AFTER_MS = 100
 /**
  * From how many flags an environment's single evaluations are served from its plan. Below, the
  * flags' own objects stay in the CPU's caches between requests and the object path is the cheaper
@@ -213,6 +213,19 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
       const flags = snapshot.sorted(environment)
       plans.set(environment, { revision: snapshot.revision, plan: flags.length >= planFromFlags ? bulkPlanOf(flags) : null })
     }, PLAN_AFTER_MS).unref()
+  }
+  /**
+   * The environment's plan for the current revision, or null: too few flags for one, or none made for
+   * this revision yet. A stale plan is let go now (with what the routes made of it), not when the next
+   * one is made, and the next is made PLAN_AFTER_MS from now (for an environment that exists: a
+   * request naming any other is refused, and must not leave a timer behind).
+   */
+  const currentPlan = (environment: string): BulkPlan | null => {
+    const made = plans.get(environment)
+    if (made !== undefined && made.revision === snapshot.revision) return made.plan
+    plans.delete(environment)
+    if (snapshot.hasEnvironment(environment)) planSoon(environment)
+    return null
   }
   /** A bulk entry, told to the observers. */
   const observed = (environment: string, entry: BulkEntry): BulkEntry => {
@@ -401,15 +414,7 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
      * `evaluate` answers, and the plan is made PLAN_AFTER_MS later, off the request path.
      */
     serveOne <T>(environment: string, name: string, context: EvaluationContext, render: SingleRender<T>): T {
-      const made = plans.get(environment)
-      if (made === undefined || made.revision !== snapshot.revision) {
-        // A stale plan is let go now (with what the routes made of it), not when the next one is made.
-        plans.delete(environment)
-        const result = service.evaluate(environment, name, context)
-        planSoon(environment)
-        return render.fromResult(result)
-      }
-      const { plan } = made
+      const plan = currentPlan(environment)
       if (plan === null) return render.fromResult(service.evaluate(environment, name, context))
       const at = plan.found.get(name)
       if (at === undefined) {

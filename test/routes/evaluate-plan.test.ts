@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { EvaluationObserver } from '../../src/services/flag-service.js'
+import { PLAN_AFTER_MS, type EvaluationObserver } from '../../src/services/flag-service.js'
 import { build as buildApp, createFlag, type TestApp } from '../helper.js'
 import { until } from '../support/until.js'
 
@@ -14,8 +14,11 @@ import { until } from '../support/until.js'
 /** An app whose container serves single evaluations from a plan from `planFromFlags` flags. */
 const build = async (t: Test, planFromFlags = 1): Promise<TestApp> => buildApp(t, {}, { planFromFlags })
 
+/** How many evaluations were served each way. */
+interface Ways { fromResult: number, fromPlan: number }
+
 /** Which way each evaluation was served, as the flag service tells its observers. */
-function tellWays (ctx: TestApp): { fromResult: number, fromPlan: number } {
+function tellWays (ctx: TestApp): Ways {
   const ways = { fromResult: 0, fromPlan: 0 }
   const observer: EvaluationObserver = {
     served: () => { ways.fromResult++ },
@@ -87,7 +90,7 @@ async function answers (ctx: TestApp): Promise<string[]> {
 }
 
 /** Ask until an evaluation is served from the plan (the plan is made a little after the first request). */
-async function planMade (ctx: TestApp, ways: { fromPlan: number }): Promise<void> {
+async function planMade (ctx: TestApp, ways: Ways): Promise<void> {
   await until(async () => {
     const before = ways.fromPlan
     await ctx.app.inject({ url: '/evaluate/plain' })
@@ -95,10 +98,22 @@ async function planMade (ctx: TestApp, ways: { fromPlan: number }): Promise<void
   }, 5000, 20, 'an evaluation served from the plan')
 }
 
-t.test('from the result, then from the plan: the same bytes for every flag and context', async (t) => {
-  const ctx = await build(t)
+/** An app of `seed`'s flags, the ways its evaluations are served counted (`tellWays`). */
+async function seeded (t: Test, planFromFlags = 1): Promise<{ ctx: TestApp, ways: Ways }> {
+  const ctx = await build(t, planFromFlags)
   await seed(ctx)
-  const ways = tellWays(ctx)
+  return { ctx, ways: tellWays(ctx) }
+}
+
+/** The same, once its plan is made. */
+async function planned (t: Test): Promise<{ ctx: TestApp, ways: Ways }> {
+  const app = await seeded(t)
+  await planMade(app.ctx, app.ways)
+  return app
+}
+
+t.test('from the result, then from the plan: the same bytes for every flag and context', async (t) => {
+  const { ctx, ways } = await seeded(t)
   const before = await answers(ctx)
   t.ok(ways.fromResult > 0, `served from the result before the plan was made (${ways.fromResult})`)
   t.ok(before.some((a) => a.includes('"customer_override"')) && before.some((a) => a.includes('"user_override"')), 'the overrides were served')
@@ -114,10 +129,7 @@ t.test('from the result, then from the plan: the same bytes for every flag and c
 })
 
 t.test('a write is read on the very next request, then served from the next plan', async (t) => {
-  const ctx = await build(t)
-  await seed(ctx)
-  const ways = tellWays(ctx)
-  await planMade(ctx, ways)
+  const { ctx, ways } = await planned(t)
   const flag = (await ctx.app.inject({ url: '/flags/plain' })).json()
   const put = await ctx.write({ method: 'PUT', url: '/flags/plain', payload: { enabled: false }, headers: { 'if-match': `"${String(flag.version)}"` } })
   t.equal(put.statusCode, 200, put.body)
@@ -133,10 +145,7 @@ t.test('a write is read on the very next request, then served from the next plan
 })
 
 t.test('from the plan: unknown flags and environments are 404s, and /metrics counts every evaluation', async (t) => {
-  const ctx = await build(t)
-  await seed(ctx)
-  const ways = tellWays(ctx)
-  await planMade(ctx, ways)
+  const { ctx, ways } = await planned(t)
   const fromPlan = ways.fromPlan
   const missing = await ctx.app.inject({ url: '/evaluate/nope' })
   t.equal(missing.statusCode, 404)
@@ -158,10 +167,30 @@ t.test('from the plan: unknown flags and environments are 404s, and /metrics cou
   t.ok(count('plain') >= 1, 'and the ones that waited for the plan')
 })
 
+t.test('a request naming an environment that does not exist leaves no plan timer behind', async (t) => {
+  const { ctx } = await planned(t)
+  // Count the timers a plan would be made by, while requests name 50 environments that do not exist.
+  const setTimer = globalThis.setTimeout
+  let planTimers = 0
+  globalThis.setTimeout = ((handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    if (ms === PLAN_AFTER_MS) planTimers++
+    return setTimer(handler, ms, ...args)
+  }) as typeof setTimeout
+  const statuses = new Set<number>()
+  try {
+    for (let i = 0; i < 50; i++) statuses.add((await ctx.app.inject({ url: `/environments/nowhere-${i}/evaluate/plain` })).statusCode)
+    // A control: the same count sees the timer when an existing environment's plan goes stale.
+    t.equal((await ctx.write({ method: 'PUT', url: '/flags/plain', payload: { enabled: false } })).statusCode, 200)
+    t.equal((await ctx.app.inject({ url: '/evaluate/plain' })).statusCode, 200)
+  } finally {
+    globalThis.setTimeout = setTimer
+  }
+  t.same([...statuses], [404])
+  t.equal(planTimers, 1, 'one timer, for the stale plan of the environment that exists')
+})
+
 t.test('an environment of fewer flags than planFromFlags is served from its flags\' objects, never from a plan', async (t) => {
-  const ctx = await build(t, FLAGS.length + 1)
-  await seed(ctx)
-  const ways = tellWays(ctx)
+  const { ctx, ways } = await seeded(t, FLAGS.length + 1)
   const before = await answers(ctx)
   // Long past the moment a plan would be made (PLAN_AFTER_MS), then every request again.
   await new Promise((resolve) => setTimeout(resolve, 300))
