@@ -55,5 +55,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # closes the pools and exits 0 (within 10 s; give it a stop grace period above that).
 STOPSIGNAL SIGTERM
 # The node options are npm start's (package.json config.node_options; test/deploy/dockerfile.test.ts
-# holds the two together): V8's young generation kept at its full 16 MiB after idle spells (bench/README).
-CMD ["node", "--min-semi-space-size=16", "dist/bin/server.js"]
+# holds the two together): V8's young generation fixed at 8 MiB, kept after idle spells and below the size at
+# which Node's per-request ticks slow down (bench/README, twenty-eighth session).
+CMD ["node", "--min-semi-space-size=8", "--max-semi-space-size=8", "dist/bin/server.js"]
