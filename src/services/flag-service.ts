@@ -202,9 +202,13 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
    */
   const plans = new Map<string, { revision: number, plan: BulkPlan | null }>()
   const planning = new Set<string>()
-  /** Make the environment's plan for the revision current PLAN_AFTER_MS from now (one timer at a time per environment). */
+  /**
+   * Make the environment's plan for the revision current PLAN_AFTER_MS from now: one timer at a time per
+   * environment, and none for an environment that does not exist (a request naming one is refused, and
+   * must not leave a timer behind; one deleted before the timer fires is checked again then).
+   */
   const planSoon = (environment: string): void => {
-    if (planning.has(environment)) return
+    if (planning.has(environment) || !snapshot.hasEnvironment(environment)) return
     planning.add(environment)
     setTimeout(() => {
       planning.delete(environment)
@@ -217,14 +221,13 @@ export function createFlagService ({ repo, snapshot, subjects, answers, now = ()
   /**
    * The environment's plan for the current revision, or null: too few flags for one, or none made for
    * this revision yet. A stale plan is let go now (with what the routes made of it), not when the next
-   * one is made, and the next is made PLAN_AFTER_MS from now (for an environment that exists: a
-   * request naming any other is refused, and must not leave a timer behind).
+   * one is made, and the next is made PLAN_AFTER_MS from now.
    */
   const currentPlan = (environment: string): BulkPlan | null => {
     const made = plans.get(environment)
     if (made !== undefined && made.revision === snapshot.revision) return made.plan
     plans.delete(environment)
-    if (snapshot.hasEnvironment(environment)) planSoon(environment)
+    planSoon(environment)
     return null
   }
   /** A bulk entry, told to the observers. */

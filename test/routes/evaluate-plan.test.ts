@@ -16,6 +16,8 @@ const build = async (t: Test, planFromFlags = 1): Promise<TestApp> => buildApp(t
 
 /** How many evaluations were served each way. */
 interface Ways { fromResult: number, fromPlan: number }
+/** An app and the ways its evaluations are served. */
+interface Counted { ctx: TestApp, ways: Ways }
 
 /** Which way each evaluation was served, as the flag service tells its observers. */
 function tellWays (ctx: TestApp): Ways {
@@ -99,14 +101,14 @@ async function planMade (ctx: TestApp, ways: Ways): Promise<void> {
 }
 
 /** An app of `seed`'s flags, the ways its evaluations are served counted (`tellWays`). */
-async function seeded (t: Test, planFromFlags = 1): Promise<{ ctx: TestApp, ways: Ways }> {
+async function seeded (t: Test, planFromFlags = 1): Promise<Counted> {
   const ctx = await build(t, planFromFlags)
   await seed(ctx)
   return { ctx, ways: tellWays(ctx) }
 }
 
 /** The same, once its plan is made. */
-async function planned (t: Test): Promise<{ ctx: TestApp, ways: Ways }> {
+async function planned (t: Test): Promise<Counted> {
   const app = await seeded(t)
   await planMade(app.ctx, app.ways)
   return app
