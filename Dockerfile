@@ -56,5 +56,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 STOPSIGNAL SIGTERM
 # The node options are npm start's (package.json config.node_options; test/deploy/dockerfile.test.ts
 # holds the two together): V8's young generation fixed at 8 MiB, kept after idle spells and below the size at
-# which Node's per-request ticks slow down (bench/README, twenty-eighth session).
-CMD ["node", "--min-semi-space-size=8", "--max-semi-space-size=8", "dist/bin/server.js"]
+# which Node's per-request ticks slow down (bench/README, twenty-eighth session), and no memory-reducing
+# collection after idle spells, after which they slow down too (twenty-ninth session).
+CMD ["node", "--min-semi-space-size=8", "--max-semi-space-size=8", "--no-memory-reducer", "dist/bin/server.js"]
