@@ -5,6 +5,7 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createContainer } from './container.js'
 import { stdoutDestination } from './log-destination.js'
+import { keepTickShape } from './tick-shape.js'
 
 /**
  * The most a SIGTERM/SIGINT drain may take before the process gives up and exits 1. Whatever stops it must
@@ -14,6 +15,8 @@ const SHUTDOWN_BOUND_MS = 10_000
 
 /** Process entry: config → container → app → listen; drains and closes on SIGTERM/SIGINT. */
 async function main (): Promise<void> {
+  // Before anything queues work: a full collection with no nextTick entry alive would slow every later one (tick-shape.ts).
+  keepTickShape()
   let config
   try {
     config = loadConfig()

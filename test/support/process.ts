@@ -37,10 +37,11 @@ export interface Running {
   ready: boolean
 }
 
-export async function start (env: Record<string, string>): Promise<Running> {
+/** Start the server with exactly `env` (plus PATH, HOST, PORT, LOG_LEVEL info); `nodeArgs` go to node before the script. */
+export async function start (env: Record<string, string>, nodeArgs: string[] = []): Promise<Running> {
   const port = await freePort()
   // Only what the test chooses: no inherited DATABASE_URL/API_KEY from the developer's shell or CI.
-  const child = spawn(...untraced(process.execPath, [SERVER]), {
+  const child = spawn(...untraced(process.execPath, [...nodeArgs, SERVER]), {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
