@@ -21,9 +21,10 @@ import { createHook } from 'node:async_hooks'
  * collection came when (the first mark-compact, V8's memory reducer after an idle spell) decided a
  * process's speed for its whole life. test/tick-shape.test.ts reads V8's own record of the site.
  *
- * How: the only public way to reach an entry is an async hook's `init`, which Node calls with the
- * entry itself while any hook is enabled. One is enabled for a single `nextTick` and disabled at once,
- * so no hook runs after this returns. Idempotent.
+ * How: an async hook's `init`, which Node calls with the entry itself while any hook is enabled, is
+ * the public way to reach one (`executionAsyncResource` would too, but it sets a flag that keeps Node
+ * tracking the current resource for the rest of the process). One hook is enabled for a single
+ * `nextTick` and disabled at once, so no hook runs after this returns. Idempotent.
  */
 let kept: object | null = null
 
