@@ -46,6 +46,7 @@ const ONCE: Record<string, string> = {
   'test/schemas': 'the input rule on values in memory: no I/O',
   'test/architecture.test.ts': 'reads the import graph of src/; no database',
   'test/log-destination.test.ts': 'where log lines are written; the database is incidental',
+  'test/tick-shape.test.ts': 'V8\'s feedback for nextTick in the server process, on its own SQLite file; the database is incidental',
   'test/schema-compilers.test.ts': 'the serializer and validator compilers over schemas in memory; no database',
   'test/request-log.test.ts': 'the level and form of request log lines; its app is on SQLite in memory, the database is incidental',
   'test/openapi.test.ts': 'the document is built from the route schemas; no flag is read',
